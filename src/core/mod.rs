@@ -1,0 +1,15 @@
+//! The pure core: no I/O, no clock reads, no randomness of its own.
+//!
+//! Everything here takes the current time, nonces and keys as arguments, so
+//! tests need no server, no SDK and no sleep.
+
+pub mod action;
+pub mod callback;
+pub mod create;
+pub mod error;
+pub mod keyring;
+pub mod payload;
+pub mod template;
+pub mod token;
+
+pub use error::ErrorCode;

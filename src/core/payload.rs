@@ -1,0 +1,803 @@
+//! Sealed payloads: the `data` parameter of every callback URL.
+//!
+//! # Format
+//!
+//! `data` is unpadded base64url of `header || body`. The first header byte is
+//! the format version (high nibble, now 1) and the sealing kind (low nibble):
+//!
+//! | byte | kind | header | body |
+//! |------|------|--------|------|
+//! | `0x11` | keyring, XChaCha20-Poly1305 | key id (u16 BE) | nonce (24) + ciphertext + tag (16) |
+//! | `0x12` | keyring, HMAC-SHA256 ("signed") | key id (u16 BE) | claims + tag (32) |
+//! | `0x13` | KMS envelope, XChaCha20-Poly1305 | wrapped key length (u16 BE) + wrapped key | nonce (24) + ciphertext + tag (16) |
+//!
+//! The whole header is authenticated (AEAD associated data, or inside the
+//! MAC), so neither the key id nor the kind can be swapped. Because the first
+//! byte is `0x1_`, every payload starts with `E`, which no payload of the old
+//! `1-…`/`2-…` formats does.
+//!
+//! The claims are a postcard record: the task token (its bytes when it is
+//! canonical standard base64, which real tokens are), the transaction id,
+//! issue and expiry times, whether output parameters apply, the action name,
+//! and the action body (postcard, deflated only when that is shorter).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::Sha256;
+
+use super::action::{
+    Action, ActionEffect, ActionName, FieldSource, Outcome, OutcomeEffect, OutcomeOutput,
+    ResponseSpec,
+};
+use super::error::{ErrorCode, Rejection};
+use super::keyring::{KeyId, KeyLookup, Keyring, SecretKey};
+use super::token::TaskToken;
+
+/// Format version 1, keyring key, XChaCha20-Poly1305.
+const KIND_AEAD: u8 = 0x11;
+/// Format version 1, keyring key, HMAC-SHA256.
+const KIND_MAC: u8 = 0x12;
+/// Format version 1, KMS data key carried in the payload, XChaCha20-Poly1305.
+const KIND_ENVELOPE: u8 = 0x13;
+
+/// The XChaCha20 nonce length.
+pub const NONCE_LEN: usize = 24;
+const AEAD_TAG_LEN: usize = 16;
+const MAC_TAG_LEN: usize = 32;
+/// Longest `data` value we try to decode, in characters.
+pub const MAX_DATA_CHARS: usize = 64 * 1024;
+/// Action bodies shorter than this are never worth deflating.
+const DEFLATE_THRESHOLD: usize = 96;
+/// Inflated action bodies may not exceed this (they were sealed by us, but a
+/// bound costs nothing).
+const MAX_INFLATED: usize = 1024 * 1024;
+
+/// The 16 random bytes that name one CreateUrls call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TransactionId(pub [u8; 16]);
+
+impl TransactionId {
+    /// 32 lower-case hex digits, as the old service wrote them.
+    pub fn to_hex(self) -> String {
+        use std::fmt::Write as _;
+        self.0.iter().fold(String::with_capacity(32), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+    }
+}
+
+/// What a sealed payload asserts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claims {
+    /// The task token to answer.
+    pub token: TaskToken,
+    /// The CreateUrls call that made this link.
+    pub transaction_id: TransactionId,
+    /// When the link was made, in Unix seconds.
+    pub issued_at: i64,
+    /// When the link stops working, in Unix milliseconds.
+    pub expires_at: Option<i64>,
+    /// Whether `$name` placeholders are expanded from query parameters.
+    pub output_parameters: bool,
+    /// What the link does.
+    pub action: Action,
+}
+
+/// The key a payload is sealed with.
+#[derive(Debug, Clone, Copy)]
+pub enum SealWith<'a> {
+    /// Encrypt with a keyring key (`local` and `kms` key modes).
+    Aead {
+        /// Its id in the keyring.
+        id: KeyId,
+        /// The derived AEAD key.
+        key: &'a SecretKey,
+    },
+    /// Sign only, with a keyring key (`signed` key mode).
+    Mac {
+        /// Its id in the keyring.
+        id: KeyId,
+        /// The derived MAC key.
+        key: &'a SecretKey,
+    },
+    /// Encrypt with a KMS data key whose wrapped form travels in the payload.
+    Envelope {
+        /// The KMS ciphertext blob of the data key.
+        wrapped: &'a [u8],
+        /// The plaintext data key.
+        key: &'a SecretKey,
+    },
+}
+
+/// Why a payload did not open. Clients only ever see the coarse
+/// [`Rejection`] made from it; the variant is for the operator's log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenError {
+    /// Not base64url, too short, too long, or an unknown version byte.
+    Malformed,
+    /// A key id this keyring does not hold.
+    UnknownKey,
+    /// A key id the operator retired.
+    RetiredKey,
+    /// The tag did not verify: altered, forged, or another keyring's key.
+    Forged,
+    /// Authentic but not decodable claims (a producer bug; never expected).
+    BadClaims,
+    /// The old unencrypted `1-` format, which anyone can forge.
+    LegacyPlaintext,
+    /// The old AWS Encryption SDK `2-` format.
+    LegacyEncrypted,
+    /// A KMS envelope payload reached a deployment without KMS.
+    EnvelopeUnsupported,
+}
+
+impl OpenError {
+    /// The rejection shown to the client. Every failed check that concerns
+    /// the secret parts reads the same, so nothing tells an attacker which
+    /// check failed.
+    pub fn rejection(self) -> Rejection {
+        match self {
+            Self::Malformed | Self::UnknownKey | Self::Forged | Self::BadClaims => Rejection::new(
+                ErrorCode::InvalidPayload,
+                "this link is not valid: it is incomplete, was altered, or was not made by this service",
+            ),
+            Self::RetiredKey => Rejection::new(
+                ErrorCode::InvalidPayload,
+                "this link is no longer valid: the key it was made with has been retired",
+            ),
+            Self::LegacyPlaintext => Rejection::new(
+                ErrorCode::EncryptionRequired,
+                "this link uses the unencrypted sfn-callback-urls format, which this service does not accept",
+            ),
+            Self::LegacyEncrypted => Rejection::new(
+                ErrorCode::DecryptionUnsupported,
+                "this link was made by sfn-callback-urls and cannot be opened here",
+            ),
+            Self::EnvelopeUnsupported => Rejection::new(
+                ErrorCode::DecryptionUnsupported,
+                "this link was sealed with a KMS data key, and this deployment has no KMS key configured",
+            ),
+        }
+    }
+}
+
+// ---- wire records --------------------------------------------------------
+
+#[derive(Serialize, Deserialize)]
+enum WireToken {
+    Bytes(Vec<u8>),
+    Text(String),
+}
+
+#[derive(Serialize, Deserialize)]
+enum WireBody {
+    Plain(Vec<u8>),
+    Deflated(Vec<u8>),
+}
+
+#[derive(Serialize, Deserialize)]
+struct WireClaims {
+    token: WireToken,
+    tid: [u8; 16],
+    iat: i64,
+    exp: Option<i64>,
+    params: bool,
+    name: String,
+    body: WireBody,
+}
+
+#[derive(Serialize, Deserialize)]
+struct WireAction {
+    effect: WireEffect,
+    response: Option<WireResponse>,
+}
+
+#[derive(Serialize, Deserialize)]
+enum WireEffect {
+    Success(String),
+    Failure(Option<String>, Option<String>),
+    Heartbeat,
+    Post(Vec<WireOutcome>),
+}
+
+#[derive(Serialize, Deserialize)]
+struct WireOutcome {
+    name: String,
+    schema: String,
+    effect: WireOutcomeEffect,
+    response: Option<WireResponse>,
+}
+
+#[derive(Serialize, Deserialize)]
+enum WireOutcomeEffect {
+    Body,
+    Path(String),
+    Fixed(String),
+    Failure(WireField, WireField),
+    Heartbeat,
+}
+
+#[derive(Serialize, Deserialize)]
+enum WireField {
+    Unset,
+    Fixed(String),
+    Path(String),
+}
+
+#[derive(Serialize, Deserialize)]
+struct WireResponse {
+    redirect: Option<String>,
+    json: Option<String>,
+    html: Option<String>,
+    text: Option<String>,
+}
+
+fn json_text(value: &Value) -> String {
+    serde_json::to_string(value).expect("a JSON value serialises")
+}
+
+fn response_to_wire(spec: &ResponseSpec) -> WireResponse {
+    WireResponse {
+        redirect: spec.redirect.clone(),
+        json: spec.json.as_ref().map(json_text),
+        html: spec.html.clone(),
+        text: spec.text.clone(),
+    }
+}
+
+fn field_to_wire(field: &FieldSource) -> WireField {
+    match field {
+        FieldSource::Unset => WireField::Unset,
+        FieldSource::Fixed(v) => WireField::Fixed(v.clone()),
+        FieldSource::Path(p) => WireField::Path(p.clone()),
+    }
+}
+
+fn action_to_wire(action: &Action) -> WireAction {
+    let effect = match &action.effect {
+        ActionEffect::Success { output } => WireEffect::Success(json_text(output)),
+        ActionEffect::Failure { error, cause } => WireEffect::Failure(error.clone(), cause.clone()),
+        ActionEffect::Heartbeat => WireEffect::Heartbeat,
+        ActionEffect::Post { outcomes } => WireEffect::Post(
+            outcomes
+                .iter()
+                .map(|o| WireOutcome {
+                    name: o.name.as_str().to_owned(),
+                    schema: json_text(&o.schema),
+                    effect: match &o.effect {
+                        OutcomeEffect::Success(OutcomeOutput::Body) => WireOutcomeEffect::Body,
+                        OutcomeEffect::Success(OutcomeOutput::Path(p)) => {
+                            WireOutcomeEffect::Path(p.clone())
+                        }
+                        OutcomeEffect::Success(OutcomeOutput::Fixed(v)) => {
+                            WireOutcomeEffect::Fixed(json_text(v))
+                        }
+                        OutcomeEffect::Failure { error, cause } => {
+                            WireOutcomeEffect::Failure(field_to_wire(error), field_to_wire(cause))
+                        }
+                        OutcomeEffect::Heartbeat => WireOutcomeEffect::Heartbeat,
+                    },
+                    response: o.response.as_ref().map(response_to_wire),
+                })
+                .collect(),
+        ),
+    };
+    WireAction {
+        effect,
+        response: action.response.as_ref().map(response_to_wire),
+    }
+}
+
+fn parse_json(text: &str) -> Result<Value, OpenError> {
+    serde_json::from_str(text).map_err(|_| OpenError::BadClaims)
+}
+
+fn response_from_wire(wire: WireResponse) -> Result<ResponseSpec, OpenError> {
+    Ok(ResponseSpec {
+        redirect: wire.redirect,
+        json: wire.json.as_deref().map(parse_json).transpose()?,
+        html: wire.html,
+        text: wire.text,
+    })
+}
+
+fn field_from_wire(wire: WireField) -> FieldSource {
+    match wire {
+        WireField::Unset => FieldSource::Unset,
+        WireField::Fixed(v) => FieldSource::Fixed(v),
+        WireField::Path(p) => FieldSource::Path(p),
+    }
+}
+
+fn name_from_wire(name: &str) -> Result<ActionName, OpenError> {
+    ActionName::parse(name).map_err(|_| OpenError::BadClaims)
+}
+
+fn action_from_wire(name: &str, wire: WireAction) -> Result<Action, OpenError> {
+    let effect = match wire.effect {
+        WireEffect::Success(output) => ActionEffect::Success {
+            output: parse_json(&output)?,
+        },
+        WireEffect::Failure(error, cause) => ActionEffect::Failure { error, cause },
+        WireEffect::Heartbeat => ActionEffect::Heartbeat,
+        WireEffect::Post(outcomes) => ActionEffect::Post {
+            outcomes: outcomes
+                .into_iter()
+                .map(|o| {
+                    Ok(Outcome {
+                        name: name_from_wire(&o.name)?,
+                        schema: parse_json(&o.schema)?,
+                        effect: match o.effect {
+                            WireOutcomeEffect::Body => OutcomeEffect::Success(OutcomeOutput::Body),
+                            WireOutcomeEffect::Path(p) => {
+                                OutcomeEffect::Success(OutcomeOutput::Path(p))
+                            }
+                            WireOutcomeEffect::Fixed(v) => {
+                                OutcomeEffect::Success(OutcomeOutput::Fixed(parse_json(&v)?))
+                            }
+                            WireOutcomeEffect::Failure(error, cause) => OutcomeEffect::Failure {
+                                error: field_from_wire(error),
+                                cause: field_from_wire(cause),
+                            },
+                            WireOutcomeEffect::Heartbeat => OutcomeEffect::Heartbeat,
+                        },
+                        response: o.response.map(response_from_wire).transpose()?,
+                    })
+                })
+                .collect::<Result<Vec<_>, OpenError>>()?,
+        },
+    };
+    Ok(Action {
+        name: name_from_wire(name)?,
+        effect,
+        response: wire.response.map(response_from_wire).transpose()?,
+    })
+}
+
+fn token_to_wire(token: &TaskToken) -> WireToken {
+    let text = token.expose();
+    match STANDARD.decode(text) {
+        Ok(bytes) if STANDARD.encode(&bytes) == text => WireToken::Bytes(bytes),
+        _ => WireToken::Text(text.to_owned()),
+    }
+}
+
+fn token_from_wire(wire: WireToken) -> Result<TaskToken, OpenError> {
+    let text = match wire {
+        WireToken::Bytes(bytes) => STANDARD.encode(bytes),
+        WireToken::Text(text) => text,
+    };
+    TaskToken::parse(text).map_err(|_| OpenError::BadClaims)
+}
+
+/// Encodes claims as the plaintext that gets sealed.
+pub fn encode_claims(claims: &Claims) -> Vec<u8> {
+    let action = postcard::to_allocvec(&action_to_wire(&claims.action)).expect("postcard encodes");
+    let body = if action.len() >= DEFLATE_THRESHOLD {
+        let deflated = miniz_oxide::deflate::compress_to_vec(&action, 9);
+        if deflated.len() < action.len() {
+            WireBody::Deflated(deflated)
+        } else {
+            WireBody::Plain(action)
+        }
+    } else {
+        WireBody::Plain(action)
+    };
+    let wire = WireClaims {
+        token: token_to_wire(&claims.token),
+        tid: claims.transaction_id.0,
+        iat: claims.issued_at,
+        exp: claims.expires_at,
+        params: claims.output_parameters,
+        name: claims.action.name.as_str().to_owned(),
+        body,
+    };
+    postcard::to_allocvec(&wire).expect("postcard encodes")
+}
+
+/// Decodes authenticated plaintext back into claims.
+pub fn decode_claims(plain: &[u8]) -> Result<Claims, OpenError> {
+    let wire: WireClaims = postcard::from_bytes(plain).map_err(|_| OpenError::BadClaims)?;
+    let action_bytes = match wire.body {
+        WireBody::Plain(bytes) => bytes,
+        WireBody::Deflated(bytes) => {
+            miniz_oxide::inflate::decompress_to_vec_with_limit(&bytes, MAX_INFLATED)
+                .map_err(|_| OpenError::BadClaims)?
+        }
+    };
+    let action: WireAction =
+        postcard::from_bytes(&action_bytes).map_err(|_| OpenError::BadClaims)?;
+    Ok(Claims {
+        token: token_from_wire(wire.token)?,
+        transaction_id: TransactionId(wire.tid),
+        issued_at: wire.iat,
+        expires_at: wire.exp,
+        output_parameters: wire.params,
+        action: action_from_wire(&wire.name, action)?,
+    })
+}
+
+fn aead(key: &SecretKey) -> XChaCha20Poly1305 {
+    XChaCha20Poly1305::new(key.expose().into())
+}
+
+fn mac(key: &SecretKey, message: &[u8]) -> Hmac<Sha256> {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key.expose())
+        .expect("HMAC takes keys of any length");
+    mac.update(message);
+    mac
+}
+
+/// Seals claims into the `data` string of a callback URL.
+///
+/// `nonce` must be fresh random bytes for every call (the signed kind does
+/// not use it).
+pub fn seal(claims: &Claims, with: SealWith<'_>, nonce: &[u8; NONCE_LEN]) -> String {
+    let plain = encode_claims(claims);
+    let mut out = Vec::with_capacity(plain.len() + 64);
+    match with {
+        SealWith::Aead { id, key } => {
+            out.push(KIND_AEAD);
+            out.extend_from_slice(&id.0.to_be_bytes());
+            seal_aead(&mut out, key, nonce, &plain);
+        }
+        SealWith::Envelope { wrapped, key } => {
+            let len = u16::try_from(wrapped.len()).expect("KMS ciphertext blobs are small");
+            out.push(KIND_ENVELOPE);
+            out.extend_from_slice(&len.to_be_bytes());
+            out.extend_from_slice(wrapped);
+            seal_aead(&mut out, key, nonce, &plain);
+        }
+        SealWith::Mac { id, key } => {
+            out.push(KIND_MAC);
+            out.extend_from_slice(&id.0.to_be_bytes());
+            out.extend_from_slice(&plain);
+            let tag = mac(key, &out).finalize().into_bytes();
+            out.extend_from_slice(&tag);
+        }
+    }
+    URL_SAFE_NO_PAD.encode(out)
+}
+
+fn seal_aead(out: &mut Vec<u8>, key: &SecretKey, nonce: &[u8; NONCE_LEN], plain: &[u8]) {
+    let ciphertext = aead(key)
+        .encrypt(
+            &XNonce::from(*nonce),
+            Payload {
+                msg: plain,
+                aad: out,
+            },
+        )
+        .expect("XChaCha20-Poly1305 encrypts any length we produce");
+    out.extend_from_slice(nonce);
+    out.extend_from_slice(&ciphertext);
+}
+
+/// Which key an untrusted payload asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRef<'a> {
+    /// A keyring key, for encryption.
+    AeadKey(KeyId),
+    /// A keyring key, for signing.
+    MacKey(KeyId),
+    /// A KMS-wrapped data key.
+    Wrapped(&'a [u8]),
+}
+
+/// A decoded but not yet authenticated payload. Only [`Untrusted::open`]
+/// turns it into [`Claims`].
+#[derive(Debug)]
+pub struct Untrusted {
+    bytes: Vec<u8>,
+    kind: u8,
+    header_len: usize,
+}
+
+impl Untrusted {
+    /// Decodes the `data` query value and checks the header's shape.
+    pub fn parse(data: &str) -> Result<Self, OpenError> {
+        if data.starts_with("1-") {
+            return Err(OpenError::LegacyPlaintext);
+        }
+        if data.starts_with("2-") {
+            return Err(OpenError::LegacyEncrypted);
+        }
+        if data.len() > MAX_DATA_CHARS {
+            return Err(OpenError::Malformed);
+        }
+        let bytes = URL_SAFE_NO_PAD
+            .decode(data.as_bytes())
+            .map_err(|_| OpenError::Malformed)?;
+        let kind = *bytes.first().ok_or(OpenError::Malformed)?;
+        let (header_len, min_body) = match kind {
+            KIND_AEAD => (3, NONCE_LEN + AEAD_TAG_LEN),
+            KIND_MAC => (3, MAC_TAG_LEN),
+            KIND_ENVELOPE => {
+                let len = bytes.get(1..3).ok_or(OpenError::Malformed)?;
+                let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
+                if len == 0 {
+                    return Err(OpenError::Malformed);
+                }
+                (3 + len, NONCE_LEN + AEAD_TAG_LEN)
+            }
+            _ => return Err(OpenError::Malformed),
+        };
+        if bytes.len() < header_len + min_body {
+            return Err(OpenError::Malformed);
+        }
+        Ok(Self {
+            bytes,
+            kind,
+            header_len,
+        })
+    }
+
+    /// The key needed to open this payload.
+    pub fn key_ref(&self) -> KeyRef<'_> {
+        match self.kind {
+            KIND_AEAD => KeyRef::AeadKey(self.key_id()),
+            KIND_MAC => KeyRef::MacKey(self.key_id()),
+            _ => KeyRef::Wrapped(&self.bytes[3..self.header_len]),
+        }
+    }
+
+    fn key_id(&self) -> KeyId {
+        KeyId(u16::from_be_bytes([self.bytes[1], self.bytes[2]]))
+    }
+
+    /// Authenticates and decodes with the key [`Untrusted::key_ref`] asked
+    /// for: the derived AEAD or MAC key of a keyring entry, or the unwrapped
+    /// KMS data key.
+    pub fn open(&self, key: &SecretKey) -> Result<Claims, OpenError> {
+        let (header, body) = self.bytes.split_at(self.header_len);
+        let plain = if self.kind == KIND_MAC {
+            let (claims, tag) = body.split_at(body.len() - MAC_TAG_LEN);
+            mac(key, &self.bytes[..self.bytes.len() - MAC_TAG_LEN])
+                .verify_slice(tag)
+                .map_err(|_| OpenError::Forged)?;
+            claims.to_vec()
+        } else {
+            let (nonce, ciphertext) = body.split_at(NONCE_LEN);
+            let nonce = XNonce::try_from(nonce).map_err(|_| OpenError::Malformed)?;
+            aead(key)
+                .decrypt(
+                    &nonce,
+                    Payload {
+                        msg: ciphertext,
+                        aad: header,
+                    },
+                )
+                .map_err(|_| OpenError::Forged)?
+        };
+        decode_claims(&plain)
+    }
+
+    /// Opens a keyring payload (`local`, `kms` and `signed` modes).
+    pub fn open_with_keyring(&self, keyring: &Keyring) -> Result<Claims, OpenError> {
+        let (id, use_mac) = match self.key_ref() {
+            KeyRef::AeadKey(id) => (id, false),
+            KeyRef::MacKey(id) => (id, true),
+            KeyRef::Wrapped(_) => return Err(OpenError::EnvelopeUnsupported),
+        };
+        match keyring.lookup(id) {
+            KeyLookup::Active(keys) => self.open(if use_mac { &keys.mac } else { &keys.aead }),
+            KeyLookup::Retired => Err(OpenError::RetiredKey),
+            KeyLookup::Unknown => Err(OpenError::UnknownKey),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::action::ActionEffect;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    pub(crate) fn sample_claims(token: &str, output: Value) -> Claims {
+        Claims {
+            token: TaskToken::parse(token.to_owned()).expect("token"),
+            transaction_id: TransactionId([3; 16]),
+            issued_at: 1_800_000_000,
+            expires_at: Some(1_800_000_600_000),
+            output_parameters: false,
+            action: Action {
+                name: ActionName::parse("approve").expect("name"),
+                effect: ActionEffect::Success { output },
+                response: None,
+            },
+        }
+    }
+
+    fn keyring() -> Keyring {
+        Keyring::new(SecretKey::from_bytes([1; 32]), "t".into())
+    }
+
+    fn seal_all(claims: &Claims, ring: &Keyring) -> Vec<String> {
+        let (id, keys) = ring.newest();
+        let data_key = SecretKey::from_bytes([5; 32]);
+        vec![
+            seal(claims, SealWith::Aead { id, key: &keys.aead }, &[9; NONCE_LEN]),
+            seal(claims, SealWith::Mac { id, key: &keys.mac }, &[9; NONCE_LEN]),
+            seal(
+                claims,
+                SealWith::Envelope {
+                    wrapped: b"wrapped-data-key",
+                    key: &data_key,
+                },
+                &[9; NONCE_LEN],
+            ),
+        ]
+    }
+
+    fn open_any(data: &str, ring: &Keyring) -> Result<Claims, OpenError> {
+        let untrusted = Untrusted::parse(data)?;
+        match untrusted.key_ref() {
+            KeyRef::Wrapped(w) if w == b"wrapped-data-key" => {
+                untrusted.open(&SecretKey::from_bytes([5; 32]))
+            }
+            KeyRef::Wrapped(_) => Err(OpenError::UnknownKey),
+            _ => untrusted.open_with_keyring(ring),
+        }
+    }
+
+    #[test]
+    fn every_kind_round_trips_and_starts_with_e() {
+        let ring = keyring();
+        let claims = sample_claims("QUJD", json!({"approved": true}));
+        for data in seal_all(&claims, &ring) {
+            assert!(data.starts_with('E'), "{data}");
+            assert_eq!(open_any(&data, &ring).expect("opens"), claims);
+        }
+    }
+
+    #[test]
+    fn base64_tokens_are_stored_as_bytes_and_others_as_text() {
+        let b64 = "A".repeat(712);
+        let claims = sample_claims(&b64, json!(1));
+        let plain = encode_claims(&claims);
+        // 534 token bytes plus the other claims; as text it would take over 712.
+        assert!(plain.len() < 600, "{} bytes", plain.len());
+        let odd = sample_claims("not base64 at all!", json!(1));
+        assert_eq!(decode_claims(&encode_claims(&odd)).expect("decodes"), odd);
+        // Non-canonical base64 (bad padding) must come back exactly as given.
+        let unpadded = sample_claims("QUJDRA", json!(1));
+        assert_eq!(decode_claims(&encode_claims(&unpadded)).expect("decodes"), unpadded);
+    }
+
+    #[test]
+    fn large_outputs_are_deflated_when_shorter() {
+        let output = json!({"text": "approve ".repeat(256)});
+        let claims = sample_claims("QUJD", output.clone());
+        let plain = encode_claims(&claims);
+        assert!(plain.len() < 400, "{} bytes", plain.len());
+        assert_eq!(decode_claims(&plain).expect("decodes").action.effect, ActionEffect::Success { output });
+    }
+
+    #[test]
+    fn signed_payloads_are_readable_but_not_forgeable() {
+        let ring = keyring();
+        let (id, keys) = ring.newest();
+        let claims = sample_claims("QUJD", json!("visible-output"));
+        let data = seal(&claims, SealWith::Mac { id, key: &keys.mac }, &[0; NONCE_LEN]);
+        let raw = URL_SAFE_NO_PAD.decode(&data).expect("b64");
+        assert!(raw.windows(14).any(|w| w == b"visible-output"));
+        // An AEAD key of the same entry must not verify a MAC payload.
+        let untrusted = Untrusted::parse(&data).expect("parse");
+        assert_eq!(untrusted.open(&keys.aead), Err(OpenError::Forged));
+    }
+
+    #[test]
+    fn wrong_retired_and_unknown_keys_are_refused() {
+        let ring = keyring();
+        let claims = sample_claims("QUJD", json!(1));
+        let data = seal_all(&claims, &ring).remove(0);
+        let other = Keyring::new(SecretKey::from_bytes([2; 32]), "t".into());
+        assert_eq!(open_any(&data, &other), Err(OpenError::Forged));
+
+        let mut rotated = ring.clone();
+        rotated.add(SecretKey::from_bytes([4; 32]), "t".into()).expect("add");
+        assert_eq!(open_any(&data, &rotated).expect("old key still opens"), claims);
+        rotated.retire(KeyId(1)).expect("retire");
+        assert_eq!(open_any(&data, &rotated), Err(OpenError::RetiredKey));
+
+        let mut ids = Keyring::new(SecretKey::from_bytes([1; 32]), "t".into());
+        ids.add(SecretKey::from_bytes([1; 32]), "t".into()).expect("add");
+        let (new_id, keys) = ids.newest();
+        let data = seal(&claims, SealWith::Aead { id: new_id, key: &keys.aead }, &[0; NONCE_LEN]);
+        assert_eq!(open_any(&data, &ring), Err(OpenError::UnknownKey));
+    }
+
+    #[test]
+    fn unknown_versions_and_legacy_formats_are_refused() {
+        let ring = keyring();
+        let claims = sample_claims("QUJD", json!(1));
+        let mut raw = URL_SAFE_NO_PAD.decode(seal_all(&claims, &ring).remove(0)).expect("b64");
+        raw[0] = 0x21;
+        assert_eq!(open_any(&URL_SAFE_NO_PAD.encode(&raw), &ring), Err(OpenError::Malformed));
+        assert_eq!(open_any("1-eyJ0b2tlbiI6IngifQ", &ring), Err(OpenError::LegacyPlaintext));
+        assert_eq!(open_any("2-AYADeJ", &ring), Err(OpenError::LegacyEncrypted));
+        assert_eq!(open_any("", &ring), Err(OpenError::Malformed));
+        assert_eq!(open_any("E***", &ring), Err(OpenError::Malformed));
+        assert_eq!(
+            OpenError::Forged.rejection(),
+            OpenError::UnknownKey.rejection(),
+            "failed checks must read the same"
+        );
+    }
+
+    #[test]
+    fn envelope_payloads_need_kms() {
+        let ring = keyring();
+        let claims = sample_claims("QUJD", json!(1));
+        let data = seal_all(&claims, &ring).remove(2);
+        let untrusted = Untrusted::parse(&data).expect("parse");
+        assert_eq!(untrusted.key_ref(), KeyRef::Wrapped(b"wrapped-data-key"));
+        assert_eq!(untrusted.open_with_keyring(&ring), Err(OpenError::EnvelopeUnsupported));
+    }
+
+    fn tampered(data: &str) -> Vec<String> {
+        let raw = URL_SAFE_NO_PAD.decode(data).expect("b64");
+        let mut out = Vec::new();
+        for i in 0..raw.len() {
+            let mut flipped = raw.clone();
+            flipped[i] ^= 0x01;
+            out.push(URL_SAFE_NO_PAD.encode(&flipped));
+        }
+        for cut in [1, raw.len() / 2, raw.len() - 1] {
+            out.push(URL_SAFE_NO_PAD.encode(&raw[..cut]));
+        }
+        let mut longer = raw.clone();
+        longer.push(0);
+        out.push(URL_SAFE_NO_PAD.encode(&longer));
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn round_trip_for_random_tokens_and_outputs(
+            token in "[A-Za-z0-9+/=._-]{1,300}",
+            output in ".{0,200}",
+            nonce in any::<[u8; 24]>(),
+        ) {
+            let ring = keyring();
+            let claims = sample_claims(&token, json!({"note": output}));
+            let (id, keys) = ring.newest();
+            for with in [SealWith::Aead { id, key: &keys.aead }, SealWith::Mac { id, key: &keys.mac }] {
+                let data = seal(&claims, with, &nonce);
+                prop_assert_eq!(open_any(&data, &ring).expect("opens"), claims.clone());
+            }
+        }
+
+        #[test]
+        fn random_strings_never_open(data in "[A-Za-z0-9_-]{0,400}") {
+            prop_assert!(open_any(&data, &keyring()).is_err());
+        }
+
+        #[test]
+        fn random_bytes_with_a_valid_header_never_open(body in proptest::collection::vec(any::<u8>(), 0..300), kind in 0x11u8..=0x13) {
+            let mut raw = vec![kind, 0, 1];
+            raw.extend(body);
+            prop_assert!(open_any(&URL_SAFE_NO_PAD.encode(&raw), &keyring()).is_err());
+        }
+    }
+
+    #[test]
+    fn every_single_byte_change_truncation_and_extension_fails() {
+        let ring = keyring();
+        let claims = sample_claims(&"QUJD".repeat(40), json!({"approved": true}));
+        for data in seal_all(&claims, &ring) {
+            for bad in tampered(&data) {
+                assert!(open_any(&bad, &ring).is_err(), "a changed payload opened");
+            }
+        }
+    }
+}

@@ -1,1 +1,458 @@
-//! placeholder
+//! Callbacks: from opened claims and the request to one `SendTask*` call.
+//!
+//! The HTTP layer parses and opens; [`verify`] checks expiry and that the
+//! query was not altered; [`decide`] builds the call. Nothing here talks to
+//! Step Functions, so every refusal happens before any call is made.
+
+use serde_json::Value;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::action::{
+    ActionEffect, ActionKind, ActionName, FieldSource, MAX_CAUSE_CHARS, MAX_ERROR_CHARS,
+    MAX_OUTPUT_BYTES, OutcomeEffect, OutcomeOutput, ResponseSpec, compile_path,
+};
+use super::error::{ErrorCode, Rejection};
+use super::payload::Claims;
+use super::template::{Params, expand_str, expand_value};
+use super::token::TaskToken;
+
+/// What the deployment allows at callback time.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CallbackPolicy {
+    /// `ENABLE_OUTPUT_PARAMETERS`.
+    pub output_parameters: bool,
+    /// `ENABLE_POST_ACTIONS`.
+    pub post_actions: bool,
+}
+
+/// The Step Functions call to make.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SendTask {
+    /// SendTaskSuccess.
+    Success {
+        /// The task token.
+        token: TaskToken,
+        /// JSON text.
+        output: String,
+    },
+    /// SendTaskFailure.
+    Failure {
+        /// The task token.
+        token: TaskToken,
+        /// Error name.
+        error: Option<String>,
+        /// Cause.
+        cause: Option<String>,
+    },
+    /// SendTaskHeartbeat.
+    Heartbeat {
+        /// The task token.
+        token: TaskToken,
+    },
+}
+
+impl SendTask {
+    /// The API operation's name, for logs.
+    pub fn operation(&self) -> &'static str {
+        match self {
+            Self::Success { .. } => "SendTaskSuccess",
+            Self::Failure { .. } => "SendTaskFailure",
+            Self::Heartbeat { .. } => "SendTaskHeartbeat",
+        }
+    }
+}
+
+/// The call, and how to answer the caller once it succeeds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// The call to make.
+    pub command: SendTask,
+    /// The response spec to use (outcome's, else action's), expanded.
+    pub response: Option<ResponseSpec>,
+    /// The POST outcome that matched, if any.
+    pub outcome: Option<ActionName>,
+}
+
+/// Formats Unix milliseconds as RFC 3339 (UTC).
+pub fn format_millis(millis: i64) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| millis.to_string())
+}
+
+/// Checks expiry, then that the query's `action` and `type` (when present)
+/// match the sealed action.
+pub fn verify(
+    claims: &Claims,
+    query_action: Option<&str>,
+    query_type: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<(), Rejection> {
+    if let Some(expires) = claims.expires_at {
+        let now_ms = now.unix_timestamp_nanos() / 1_000_000;
+        if now_ms >= i128::from(expires) {
+            return Err(Rejection::new(
+                ErrorCode::ExpiredPayload,
+                format!("this link expired at {}", format_millis(expires)),
+            ));
+        }
+    }
+    let name = claims.action.name.as_str();
+    if query_action.is_some_and(|q| q != name) {
+        return Err(Rejection::new(
+            ErrorCode::ActionMismatched,
+            "the action in the URL does not match the link's sealed action",
+        ));
+    }
+    let kind = claims.action.kind();
+    if query_type.is_some_and(|q| q != kind.as_str()) {
+        return Err(Rejection::new(
+            ErrorCode::ActionMismatched,
+            "the type in the URL does not match the link's sealed action",
+        ));
+    }
+    Ok(())
+}
+
+fn invalid_output(message: String) -> Rejection {
+    Rejection::new(ErrorCode::InvalidOutput, message)
+}
+
+fn success(token: &TaskToken, output: &Value) -> Result<SendTask, Rejection> {
+    let output = serde_json::to_string(output).expect("a JSON value serialises");
+    if output.len() > MAX_OUTPUT_BYTES {
+        return Err(invalid_output(format!(
+            "the output is {} bytes; Step Functions takes at most {MAX_OUTPUT_BYTES}",
+            output.len()
+        )));
+    }
+    Ok(SendTask::Success {
+        token: token.clone(),
+        output,
+    })
+}
+
+fn failure(token: &TaskToken, error: Option<String>, cause: Option<String>) -> Result<SendTask, Rejection> {
+    if error.as_ref().is_some_and(|e| e.chars().count() > MAX_ERROR_CHARS) {
+        return Err(invalid_output(format!(
+            "the error is longer than {MAX_ERROR_CHARS} characters"
+        )));
+    }
+    if cause.as_ref().is_some_and(|c| c.chars().count() > MAX_CAUSE_CHARS) {
+        return Err(invalid_output(format!(
+            "the cause is longer than {MAX_CAUSE_CHARS} characters"
+        )));
+    }
+    Ok(SendTask::Failure {
+        token: token.clone(),
+        error,
+        cause,
+    })
+}
+
+fn expand_response(spec: &ResponseSpec, params: &Params) -> Result<ResponseSpec, Rejection> {
+    let expand = |s: &Option<String>| s.as_deref().map(|s| expand_str(s, params)).transpose();
+    Ok(ResponseSpec {
+        redirect: expand(&spec.redirect)?,
+        json: spec.json.as_ref().map(|j| expand_value(j, params)).transpose()?,
+        html: expand(&spec.html)?,
+        text: expand(&spec.text)?,
+    })
+}
+
+fn query_path<'v>(path: &str, body: &'v Value) -> Result<Vec<&'v Value>, Rejection> {
+    let compiled = compile_path(path).map_err(|e| {
+        Rejection::new(ErrorCode::InvalidJsonPath, format!("JSONPath {path:?}: {e}"))
+    })?;
+    Ok(compiled.query(body).all())
+}
+
+/// A failure field from a path: no match leaves it unset, one string is
+/// used as is, anything else becomes the JSON text of the array of matches.
+fn field_value(source: &FieldSource, body: &Value) -> Result<Option<String>, Rejection> {
+    Ok(match source {
+        FieldSource::Unset => None,
+        FieldSource::Fixed(value) => Some(value.clone()),
+        FieldSource::Path(path) => match query_path(path, body)?.as_slice() {
+            [] => None,
+            [Value::String(s)] => Some(s.clone()),
+            matches => Some(serde_json::to_string(matches).expect("JSON serialises")),
+        },
+    })
+}
+
+/// Builds the Step Functions call for an opened, verified link.
+///
+/// `params` are the query parameters except `data`; `body` is the parsed
+/// JSON body of a POST (required for POST actions, ignored otherwise).
+pub fn decide(
+    claims: &Claims,
+    params: &Params,
+    body: Option<&Value>,
+    policy: CallbackPolicy,
+) -> Result<Decision, Rejection> {
+    let token = &claims.token;
+    let action = &claims.action;
+    if let ActionEffect::Post { outcomes } = &action.effect {
+        if !policy.post_actions {
+            return Err(Rejection::new(
+                ErrorCode::PostActionsDisabled,
+                "POST actions are not enabled in this deployment",
+            ));
+        }
+        let body = body.ok_or_else(|| {
+            Rejection::new(
+                ErrorCode::InvalidPostActionBody,
+                "this link needs a POST with a JSON body",
+            )
+        })?;
+        for outcome in outcomes {
+            let validator = jsonschema::validator_for(&outcome.schema).map_err(|e| {
+                Rejection::new(
+                    ErrorCode::InvalidPostActionOutcome,
+                    format!("outcome {:?}: schema is not valid: {e}", outcome.name.as_str()),
+                )
+            })?;
+            if !validator.is_valid(body) {
+                continue;
+            }
+            let command = match &outcome.effect {
+                OutcomeEffect::Success(OutcomeOutput::Body) => success(token, body)?,
+                OutcomeEffect::Success(OutcomeOutput::Fixed(value)) => success(token, value)?,
+                OutcomeEffect::Success(OutcomeOutput::Path(path)) => {
+                    let matches: Vec<Value> = query_path(path, body)?.into_iter().cloned().collect();
+                    success(token, &Value::Array(matches))?
+                }
+                OutcomeEffect::Failure { error, cause } => {
+                    failure(token, field_value(error, body)?, field_value(cause, body)?)?
+                }
+                OutcomeEffect::Heartbeat => SendTask::Heartbeat {
+                    token: token.clone(),
+                },
+            };
+            return Ok(Decision {
+                command,
+                response: outcome.response.clone().or_else(|| action.response.clone()),
+                outcome: Some(outcome.name.clone()),
+            });
+        }
+        return Err(Rejection::new(
+            ErrorCode::InvalidPostActionBody,
+            format!(
+                "the body matches none of the outcomes' schemas ({})",
+                outcomes.iter().map(|o| o.name.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    }
+
+    let expanding = claims.output_parameters;
+    if expanding && !policy.output_parameters {
+        return Err(Rejection::new(
+            ErrorCode::ParametersDisabled,
+            "this link uses output parameters, which this deployment no longer enables",
+        ));
+    }
+    let text = |s: &Option<String>| -> Result<Option<String>, Rejection> {
+        match s {
+            Some(s) if expanding => expand_str(s, params).map(Some),
+            other => Ok(other.clone()),
+        }
+    };
+    let command = match &action.effect {
+        ActionEffect::Success { output } if expanding => success(token, &expand_value(output, params)?)?,
+        ActionEffect::Success { output } => success(token, output)?,
+        ActionEffect::Failure { error, cause } => failure(token, text(error)?, text(cause)?)?,
+        ActionEffect::Heartbeat | ActionEffect::Post { .. } => SendTask::Heartbeat {
+            token: token.clone(),
+        },
+    };
+    let response = match &action.response {
+        Some(spec) if expanding => Some(expand_response(spec, params)?),
+        other => other.clone(),
+    };
+    Ok(Decision {
+        command,
+        response,
+        outcome: None,
+    })
+}
+
+/// Whether a link of this kind may be used more than once.
+pub fn is_repeatable(kind: ActionKind) -> bool {
+    kind == ActionKind::Heartbeat
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::action::{Action, Outcome};
+    use crate::core::payload::TransactionId;
+    use serde_json::json;
+    use time::macros::datetime;
+
+    const POLICY: CallbackPolicy = CallbackPolicy {
+        output_parameters: true,
+        post_actions: true,
+    };
+
+    fn claims(effect: ActionEffect) -> Claims {
+        Claims {
+            token: TaskToken::parse("QUJD".into()).expect("token"),
+            transaction_id: TransactionId([0; 16]),
+            issued_at: 0,
+            expires_at: Some(datetime!(2030-01-01 0:00 UTC).unix_timestamp() * 1000),
+            output_parameters: false,
+            action: Action {
+                name: ActionName::parse("go").expect("name"),
+                effect,
+                response: None,
+            },
+        }
+    }
+
+    fn params(pairs: &[(&str, &str)]) -> Params {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    fn outcome(name: &str, schema: Value, effect: OutcomeEffect) -> Outcome {
+        Outcome {
+            name: ActionName::parse(name).expect("name"),
+            schema,
+            effect,
+            response: None,
+        }
+    }
+
+    fn post_claims() -> Claims {
+        claims(ActionEffect::Post {
+            outcomes: vec![
+                outcome(
+                    "done",
+                    json!({"type": "object", "properties": {"status": {"const": "done"}}, "required": ["status"]}),
+                    OutcomeEffect::Success(OutcomeOutput::Path("$.result.*".into())),
+                ),
+                outcome(
+                    "failed",
+                    json!({"type": "object", "properties": {"status": {"const": "failed"}}, "required": ["status"]}),
+                    OutcomeEffect::Failure {
+                        error: FieldSource::Path("$.code".into()),
+                        cause: FieldSource::Path("$.details[*]".into()),
+                    },
+                ),
+                outcome("raw", json!({"type": "array"}), OutcomeEffect::Success(OutcomeOutput::Body)),
+            ],
+        })
+    }
+
+    fn decide_post(body: Value) -> Result<Decision, Rejection> {
+        decide(&post_claims(), &Params::new(), Some(&body), POLICY)
+    }
+
+    #[test]
+    fn expiry_and_mismatch_are_checked_in_order() {
+        let c = claims(ActionEffect::Heartbeat);
+        let before = datetime!(2029-12-31 23:59:59 UTC);
+        let after = datetime!(2030-01-01 0:00 UTC);
+        assert!(verify(&c, Some("go"), Some("heartbeat"), before).is_ok());
+        assert!(verify(&c, None, None, before).is_ok());
+        let expired = verify(&c, Some("other"), None, after).expect_err("expired");
+        assert_eq!(expired.code, ErrorCode::ExpiredPayload);
+        assert!(expired.message.contains("2030-01-01T00:00:00Z"), "{}", expired.message);
+        assert_eq!(verify(&c, Some("other"), None, before).expect_err("name").code, ErrorCode::ActionMismatched);
+        assert_eq!(verify(&c, None, Some("success"), before).expect_err("type").code, ErrorCode::ActionMismatched);
+    }
+
+    #[test]
+    fn output_parameters_expand_output_error_cause_and_response() {
+        let mut c = claims(ActionEffect::Success {
+            output: json!({"by": "$who", "$who": "${action}"}),
+        });
+        c.output_parameters = true;
+        c.action.response = Some(ResponseSpec {
+            redirect: Some("https://example.com/done?u=$who".into()),
+            ..ResponseSpec::default()
+        });
+        let p = params(&[("who", "bob"), ("action", "go")]);
+        let d = decide(&c, &p, None, POLICY).expect("decides");
+        assert_eq!(
+            d.command,
+            SendTask::Success {
+                token: c.token.clone(),
+                output: r#"{"by":"bob","bob":"go"}"#.into()
+            }
+        );
+        assert_eq!(d.response.and_then(|r| r.redirect).as_deref(), Some("https://example.com/done?u=bob"));
+
+        let err = decide(&c, &Params::new(), None, POLICY).expect_err("missing");
+        assert_eq!(err.code, ErrorCode::OutputFormatting);
+        let off = CallbackPolicy { output_parameters: false, post_actions: true };
+        assert_eq!(decide(&c, &p, None, off).expect_err("disabled").code, ErrorCode::ParametersDisabled);
+
+        let mut f = claims(ActionEffect::Failure { error: Some("E_$who".into()), cause: Some("$$ by $who".into()) });
+        f.output_parameters = true;
+        let d = decide(&f, &p, None, POLICY).expect("decides");
+        assert_eq!(
+            d.command,
+            SendTask::Failure { token: f.token.clone(), error: Some("E_bob".into()), cause: Some("$ by bob".into()) }
+        );
+    }
+
+    #[test]
+    fn without_output_parameters_dollars_are_left_alone() {
+        let c = claims(ActionEffect::Success { output: json!("$who costs $$") });
+        let d = decide(&c, &Params::new(), None, POLICY).expect("decides");
+        assert!(matches!(d.command, SendTask::Success { ref output, .. } if output == r#""$who costs $$""#));
+    }
+
+    #[test]
+    fn post_bodies_pick_the_first_matching_outcome() {
+        let d = decide_post(json!({"status": "done", "result": {"a": 1, "b": [2]}})).expect("done");
+        assert_eq!(d.outcome.as_ref().map(ActionName::as_str), Some("done"));
+        assert!(matches!(d.command, SendTask::Success { ref output, .. } if output == "[1,[2]]"));
+
+        let d = decide_post(json!({"status": "failed", "code": "Boom", "details": ["x", "y"]})).expect("failed");
+        assert!(matches!(d.command, SendTask::Failure { ref error, ref cause, .. }
+            if error.as_deref() == Some("Boom") && cause.as_deref() == Some(r#"["x","y"]"#)));
+
+        let d = decide_post(json!({"status": "failed"})).expect("no matches leaves fields unset");
+        assert!(matches!(d.command, SendTask::Failure { error: None, cause: None, .. }));
+
+        let d = decide_post(json!({"status": "failed", "code": 42})).expect("non-string");
+        assert!(matches!(d.command, SendTask::Failure { ref error, .. } if error.as_deref() == Some("[42]")));
+
+        let d = decide_post(json!([1, 2])).expect("raw");
+        assert!(matches!(d.command, SendTask::Success { ref output, .. } if output == "[1,2]"));
+
+        let err = decide_post(json!({"status": "unknown"})).expect_err("no outcome");
+        assert_eq!(err.code, ErrorCode::InvalidPostActionBody);
+        assert!(err.message.contains("done, failed, raw"), "{}", err.message);
+    }
+
+    #[test]
+    fn post_actions_need_a_body_and_the_deployment() {
+        let c = post_claims();
+        assert_eq!(decide(&c, &Params::new(), None, POLICY).expect_err("no body").code, ErrorCode::InvalidPostActionBody);
+        let off = CallbackPolicy { output_parameters: true, post_actions: false };
+        assert_eq!(
+            decide(&c, &Params::new(), Some(&json!({})), off).expect_err("off").code,
+            ErrorCode::PostActionsDisabled
+        );
+    }
+
+    #[test]
+    fn outputs_over_the_step_functions_limits_are_refused_before_the_call() {
+        let c = claims(ActionEffect::Post {
+            outcomes: vec![outcome("any", json!({}), OutcomeEffect::Success(OutcomeOutput::Body))],
+        });
+        let big = json!("x".repeat(MAX_OUTPUT_BYTES));
+        let err = decide(&c, &Params::new(), Some(&big), POLICY).expect_err("too big");
+        assert_eq!(err.code, ErrorCode::InvalidOutput);
+        let mut f = claims(ActionEffect::Failure { error: Some("$e".into()), cause: None });
+        f.output_parameters = true;
+        let long = "e".repeat(300);
+        let err = decide(&f, &params(&[("e", &long)]), None, POLICY).expect_err("long error");
+        assert_eq!(err.code, ErrorCode::InvalidOutput);
+    }
+}

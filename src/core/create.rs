@@ -1,1 +1,412 @@
-//! placeholder
+//! CreateUrls: from a request body to one sealed callback URL per action.
+//!
+//! [`CreateRequest::parse`] checks everything a caller can get wrong and
+//! names it; [`make_urls`] then cannot fail. Sealing is handed in as a
+//! closure so that keys, nonces and the clock stay at the edge.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::action::{Action, RawAction, parse_action};
+use super::error::{ErrorCode, Rejection};
+use super::payload::{Claims, TransactionId};
+use super::token::TaskToken;
+
+/// What the deployment allows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CreatePolicy {
+    /// `ENABLE_OUTPUT_PARAMETERS`.
+    pub output_parameters: bool,
+    /// `ENABLE_POST_ACTIONS`.
+    pub post_actions: bool,
+}
+
+/// Where the URLs point when the caller asks for another deployment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BaseUrl {
+    /// A full base URL.
+    Url(String),
+    /// An API Gateway API, as `{api_id, stage, region?}`.
+    Api {
+        /// The API id.
+        api_id: String,
+        /// The stage name.
+        stage: String,
+        /// The region, else the deployment's own.
+        region: Option<String>,
+    },
+}
+
+impl BaseUrl {
+    /// The base URL as text, without a trailing slash.
+    pub fn resolve(&self, default_region: &str) -> String {
+        match self {
+            Self::Url(url) => url.trim_end_matches('/').to_owned(),
+            Self::Api {
+                api_id,
+                stage,
+                region,
+            } => format!(
+                "https://{api_id}.execute-api.{}.amazonaws.com/{stage}",
+                region.as_deref().unwrap_or(default_region)
+            ),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCreateUrls {
+    token: String,
+    actions: Vec<RawAction>,
+    expiration: Option<String>,
+    enable_output_parameters: Option<bool>,
+    base_url: Option<RawBaseUrl>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawBaseUrl {
+    Url(String),
+    Api(RawApi),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApi {
+    api_id: String,
+    stage: String,
+    region: Option<String>,
+}
+
+/// A checked CreateUrls request.
+#[derive(Debug, Clone)]
+pub struct CreateRequest {
+    /// The task token.
+    pub token: TaskToken,
+    /// At least one action, names unique.
+    pub actions: Vec<Action>,
+    /// When the links stop working (in the future at parse time).
+    pub expiration: Option<Expiration>,
+    /// Whether output parameters apply (asked for, and allowed).
+    pub output_parameters: bool,
+    /// Another deployment to point at.
+    pub base_url: Option<BaseUrl>,
+}
+
+fn invalid_json(message: impl Into<String>) -> Rejection {
+    Rejection::new(ErrorCode::InvalidJson, message)
+}
+
+fn is_label(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+fn parse_base_url(raw: RawBaseUrl) -> Result<BaseUrl, Rejection> {
+    match raw {
+        RawBaseUrl::Url(url) => {
+            let ok = url::Url::parse(&url)
+                .map(|u| matches!(u.scheme(), "http" | "https") && u.query().is_none())
+                .unwrap_or(false);
+            if ok {
+                Ok(BaseUrl::Url(url))
+            } else {
+                Err(invalid_json("base_url must be an absolute http or https URL without a query"))
+            }
+        }
+        RawBaseUrl::Api(api) => {
+            let ok = is_label(&api.api_id)
+                && is_label(&api.stage)
+                && api.region.as_deref().is_none_or(is_label);
+            if ok {
+                Ok(BaseUrl::Api {
+                    api_id: api.api_id,
+                    stage: api.stage,
+                    region: api.region,
+                })
+            } else {
+                Err(invalid_json(
+                    "base_url.api_id, stage and region may hold only letters, digits, '-' and '_'",
+                ))
+            }
+        }
+    }
+}
+
+/// A checked expiration and the text the caller wrote, echoed back as given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expiration {
+    /// The instant.
+    pub at: OffsetDateTime,
+    /// The caller's RFC 3339 text.
+    pub text: String,
+}
+
+/// Parses an RFC 3339 expiration that must carry an offset (`Z` or
+/// `+hh:mm`) and lie after `now`.
+pub fn parse_expiration(raw: &str, now: OffsetDateTime) -> Result<OffsetDateTime, Rejection> {
+    let parsed = OffsetDateTime::parse(raw, &Rfc3339).map_err(|e| {
+        Rejection::new(
+            ErrorCode::InvalidDate,
+            format!(
+                "expiration {raw:?} is not an RFC 3339 date-time with a UTC offset, like 2030-01-31T17:00:00Z ({e})"
+            ),
+        )
+    })?;
+    if parsed <= now {
+        return Err(Rejection::new(
+            ErrorCode::InvalidDate,
+            format!("expiration {raw:?} is in the past"),
+        ));
+    }
+    Ok(parsed)
+}
+
+impl CreateRequest {
+    /// Parses a request body.
+    pub fn parse(body: &[u8], policy: CreatePolicy, now: OffsetDateTime) -> Result<Self, Rejection> {
+        let value: Value = serde_json::from_slice(body)
+            .map_err(|e| invalid_json(format!("the request body is not valid JSON: {e}")))?;
+        Self::from_value(value, policy, now)
+    }
+
+    /// Parses a request already read as JSON (a direct invoke's event).
+    pub fn from_value(value: Value, policy: CreatePolicy, now: OffsetDateTime) -> Result<Self, Rejection> {
+        if !value.is_object() {
+            return Err(invalid_json("the request must be a JSON object"));
+        }
+        let raw: RawCreateUrls = serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if path == "." {
+                invalid_json(format!("the request is not valid: {inner}"))
+            } else {
+                invalid_json(format!("the request is not valid at {path}: {inner}"))
+            }
+        })?;
+        let token = TaskToken::parse(raw.token).map_err(invalid_json)?;
+        if raw.actions.is_empty() {
+            return Err(invalid_json("actions must hold at least one action"));
+        }
+        let mut seen = HashSet::new();
+        let mut actions = Vec::with_capacity(raw.actions.len());
+        for raw_action in raw.actions {
+            let action = parse_action(raw_action, policy.post_actions)?;
+            if !seen.insert(action.name.clone()) {
+                return Err(Rejection::new(
+                    ErrorCode::DuplicateActionName,
+                    format!("action {:?} is given more than once", action.name.as_str()),
+                ));
+            }
+            actions.push(action);
+        }
+        let expiration = match raw.expiration {
+            Some(text) => Some(Expiration {
+                at: parse_expiration(&text, now)?,
+                text,
+            }),
+            None => None,
+        };
+        let output_parameters = raw.enable_output_parameters.unwrap_or(false);
+        if output_parameters && !policy.output_parameters {
+            return Err(Rejection::new(
+                ErrorCode::ParametersDisabled,
+                "enable_output_parameters was requested, but output parameters are not enabled in this deployment (ENABLE_OUTPUT_PARAMETERS)",
+            ));
+        }
+        let base_url = raw.base_url.map(parse_base_url).transpose()?;
+        Ok(Self {
+            token,
+            actions,
+            expiration,
+            output_parameters,
+            base_url,
+        })
+    }
+}
+
+/// The CreateUrls answer, as the old service shaped it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CreateUrlsOutput {
+    /// 32 hex digits naming this call.
+    pub transaction_id: String,
+    /// One URL per action name.
+    pub urls: Map<String, Value>,
+    /// The expiration, when one was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiration: Option<String>,
+}
+
+/// The callback URL of one action.
+pub fn callback_url(base: &str, action: &Action, data: &str) -> String {
+    let name: String = url::form_urlencoded::byte_serialize(action.name.as_str().as_bytes()).collect();
+    format!(
+        "{}/respond?action={name}&type={}&data={data}",
+        base.trim_end_matches('/'),
+        action.kind()
+    )
+}
+
+/// The claims sealed into each action's URL.
+pub fn claims_for(request: &CreateRequest, transaction_id: TransactionId, now: OffsetDateTime) -> Vec<Claims> {
+    let expires_at = request
+        .expiration
+        .as_ref()
+        .map(|e| i64::try_from(e.at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX));
+    request
+        .actions
+        .iter()
+        .map(|action| Claims {
+            token: request.token.clone(),
+            transaction_id,
+            issued_at: now.unix_timestamp(),
+            expires_at,
+            output_parameters: request.output_parameters,
+            action: action.clone(),
+        })
+        .collect()
+}
+
+/// Makes the URLs. `base` is the resolved base URL; `seal` turns claims into
+/// the `data` string.
+pub fn make_urls(
+    request: &CreateRequest,
+    transaction_id: TransactionId,
+    now: OffsetDateTime,
+    base: &str,
+    mut seal: impl FnMut(&Claims) -> String,
+) -> CreateUrlsOutput {
+    let mut urls = Map::with_capacity(request.actions.len());
+    for claims in claims_for(request, transaction_id, now) {
+        let data = seal(&claims);
+        urls.insert(
+            claims.action.name.as_str().to_owned(),
+            Value::String(callback_url(base, &claims.action, &data)),
+        );
+    }
+    CreateUrlsOutput {
+        transaction_id: transaction_id.to_hex(),
+        urls,
+        expiration: request.expiration.as_ref().map(|e| e.text.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2030-01-01 12:00 UTC);
+
+    fn policy() -> CreatePolicy {
+        CreatePolicy {
+            output_parameters: true,
+            post_actions: true,
+        }
+    }
+
+    fn parse(value: Value) -> Result<CreateRequest, Rejection> {
+        CreateRequest::parse(value.to_string().as_bytes(), policy(), NOW)
+    }
+
+    fn check(value: Value, code: ErrorCode, needle: &str) {
+        let err = parse(value.clone()).expect_err(&value.to_string());
+        assert_eq!(err.code, code, "{value}: {}", err.message);
+        assert!(err.message.contains(needle), "{value}: {}", err.message);
+    }
+
+    fn minimal() -> Value {
+        json!({"token": "QUJD", "actions": [{"name": "ok", "type": "success", "output": {}}]})
+    }
+
+    fn with(field: &str, value: Value) -> Value {
+        let mut v = minimal();
+        v[field] = value;
+        v
+    }
+
+    #[test]
+    fn bad_requests_name_their_problem() {
+        check(json!([1]), ErrorCode::InvalidJson, "JSON object");
+        check(json!({"actions": []}), ErrorCode::InvalidJson, "missing field `token`");
+        check(with("bogus", json!(1)), ErrorCode::InvalidJson, "unknown field `bogus`");
+        check(with("token", json!(5)), ErrorCode::InvalidJson, "at token");
+        check(with("token", json!("")), ErrorCode::InvalidJson, "empty");
+        check(with("actions", json!([])), ErrorCode::InvalidJson, "at least one");
+        check(
+            with("actions", json!([{"name": "a", "type": "heartbeat", "outptu": 1}])),
+            ErrorCode::InvalidJson,
+            "actions[0]",
+        );
+        check(
+            with("actions", json!([{"name": "a", "type": "heartbeat"}, {"name": "a", "type": "heartbeat"}])),
+            ErrorCode::DuplicateActionName,
+            "\"a\"",
+        );
+        check(with("expiration", json!("2029-01-01T00:00:00Z")), ErrorCode::InvalidDate, "in the past");
+        check(with("expiration", json!("2031-01-01T00:00:00")), ErrorCode::InvalidDate, "UTC offset");
+        check(with("expiration", json!("tomorrow")), ErrorCode::InvalidDate, "RFC 3339");
+        check(with("base_url", json!("ftp://x")), ErrorCode::InvalidJson, "base_url");
+        check(with("base_url", json!({"api_id": "a/b", "stage": "p"})), ErrorCode::InvalidJson, "base_url");
+        let err = CreateRequest::parse(b"{not json", policy(), NOW).expect_err("syntax");
+        assert_eq!(err.code, ErrorCode::InvalidJson);
+        assert!(err.message.contains("not valid JSON"), "{}", err.message);
+    }
+
+    #[test]
+    fn output_parameters_need_the_deployment() {
+        let body = with("enable_output_parameters", json!(true)).to_string();
+        let err = CreateRequest::parse(body.as_bytes(), CreatePolicy::default(), NOW).expect_err("off");
+        assert_eq!(err.code, ErrorCode::ParametersDisabled);
+        assert!(CreateRequest::parse(body.as_bytes(), policy(), NOW).expect("on").output_parameters);
+    }
+
+    #[test]
+    fn offsets_and_z_are_accepted_and_echoed() {
+        for raw in ["2031-01-01T00:00:00Z", "2031-01-01T09:00:00+09:00", "2031-01-01T00:00:00.250-05:00"] {
+            let request = parse(with("expiration", json!(raw))).expect(raw);
+            let out = make_urls(&request, TransactionId([0; 16]), NOW, "http://x", |_| "D".into());
+            assert_eq!(out.expiration.as_deref(), Some(raw));
+        }
+    }
+
+    #[test]
+    fn urls_have_the_old_shape() {
+        let request = parse(json!({
+            "token": "QUJD",
+            "actions": [
+                {"name": "approve", "type": "success", "output": {}},
+                {"name": "größe", "type": "heartbeat"}
+            ],
+            "base_url": {"api_id": "abc123", "stage": "prod"}
+        }))
+        .expect("valid");
+        let base = request.base_url.as_ref().expect("base").resolve("eu-west-1");
+        let out = make_urls(&request, TransactionId([0xab; 16]), NOW, &base, |c| {
+            format!("sealed-{}", c.action.name)
+        });
+        assert_eq!(out.transaction_id, "ab".repeat(16));
+        assert_eq!(
+            out.urls["approve"],
+            "https://abc123.execute-api.eu-west-1.amazonaws.com/prod/respond?action=approve&type=success&data=sealed-approve"
+        );
+        assert_eq!(
+            out.urls["größe"],
+            "https://abc123.execute-api.eu-west-1.amazonaws.com/prod/respond?action=gr%C3%B6%C3%9Fe&type=heartbeat&data=sealed-größe"
+        );
+        assert_eq!(out.expiration, None);
+    }
+
+    #[test]
+    fn claims_carry_times_in_the_right_units() {
+        let request = parse(with("expiration", json!("2030-01-01T12:00:01.5Z"))).expect("valid");
+        let claims = claims_for(&request, TransactionId([1; 16]), NOW);
+        assert_eq!(claims[0].issued_at, NOW.unix_timestamp());
+        assert_eq!(claims[0].expires_at, Some(NOW.unix_timestamp() * 1000 + 1500));
+    }
+}

@@ -1,1 +1,261 @@
-//! placeholder
+//! AWS adapters: Step Functions and KMS through the AWS SDK.
+//!
+//! This is the only module that names `aws_sdk_*`. Retries (standard mode:
+//! exponential backoff with jitter, throttling and 5xx retried) and the
+//! per-call deadline are SDK configuration, set in [`load_sdk_config`].
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_config::environment::EnvironmentVariableRegionProvider;
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::profile::ProfileFileRegionProvider;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_kms::primitives::Blob;
+use aws_sdk_sfn::error::{ProvideErrorMetadata, SdkError};
+
+use crate::core::callback::SendTask;
+use crate::core::keyring::SecretKey;
+use crate::ports::{Kms, KmsError, SfnError, StepFunctions};
+
+/// How long one callback may spend on Step Functions, retries included,
+/// and how many attempts it may make.
+#[derive(Debug, Clone, Copy)]
+pub struct CallBudget {
+    /// The whole operation, retries included.
+    pub deadline: Duration,
+    /// One attempt.
+    pub attempt_timeout: Duration,
+    /// Attempts in all.
+    pub max_attempts: u32,
+}
+
+impl Default for CallBudget {
+    fn default() -> Self {
+        Self {
+            deadline: Duration::from_secs(10),
+            attempt_timeout: Duration::from_secs(3),
+            max_attempts: 4,
+        }
+    }
+}
+
+/// Loads the default credential chain (so `AWS_ENDPOINT_URL` and the
+/// usual credential variables work) with our retry and timeout budget.
+///
+/// The region comes from the environment, then the profile, then
+/// `us-east-1`: never from the instance metadata service, so starting
+/// outside AWS makes no network call.
+pub async fn load_sdk_config(budget: CallBudget) -> SdkConfig {
+    let region = RegionProviderChain::first_try(EnvironmentVariableRegionProvider::new())
+        .or_else(ProfileFileRegionProvider::new())
+        .or_else("us-east-1");
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(region)
+        .retry_config(RetryConfig::standard().with_max_attempts(budget.max_attempts))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .operation_timeout(budget.deadline)
+                .operation_attempt_timeout(budget.attempt_timeout)
+                .connect_timeout(Duration::from_secs(2))
+                .build(),
+        )
+        .load()
+        .await
+}
+
+fn is_retryable_code(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        Some(
+            "ThrottlingException"
+                | "Throttling"
+                | "TooManyRequestsException"
+                | "RequestLimitExceeded"
+                | "KmsThrottlingException"
+                | "ServiceUnavailable"
+                | "ServiceUnavailableException"
+                | "InternalFailure"
+                | "InternalServerError"
+        )
+    )
+}
+
+/// Classifies an SDK error from any Step Functions task-token operation.
+fn classify_sfn<E, R>(err: &SdkError<E, R>) -> SfnError
+where
+    E: ProvideErrorMetadata + std::error::Error,
+    R: std::fmt::Debug,
+{
+    match err {
+        SdkError::ServiceError(service) => {
+            let inner = service.err();
+            let code = inner.code();
+            let message = inner.message().unwrap_or_default().to_owned();
+            match code {
+                Some("TaskTimedOut" | "InvalidToken" | "TaskDoesNotExist") => {
+                    SfnError::TaskClosed(code.unwrap_or_default().to_owned())
+                }
+                Some("InvalidOutput") => SfnError::InvalidOutput(message),
+                c if is_retryable_code(c) => {
+                    SfnError::Unavailable(c.unwrap_or_default().to_owned())
+                }
+                Some(c) => SfnError::Refused(format!("{c}: {message}")),
+                None => SfnError::Unavailable("an error without a code".to_owned()),
+            }
+        }
+        SdkError::TimeoutError(_) => SfnError::Unavailable("timed out".to_owned()),
+        SdkError::DispatchFailure(_) => SfnError::Unavailable("could not connect".to_owned()),
+        SdkError::ResponseError(_) => SfnError::Unavailable("unreadable response".to_owned()),
+        _ => SfnError::Unavailable("the request could not be made".to_owned()),
+    }
+}
+
+/// Step Functions through `aws_sdk_sfn`.
+#[derive(Debug, Clone)]
+pub struct SdkStepFunctions {
+    client: aws_sdk_sfn::Client,
+}
+
+impl SdkStepFunctions {
+    /// Wraps a configured client.
+    pub fn new(client: aws_sdk_sfn::Client) -> Self {
+        Self { client }
+    }
+
+    /// A client from shared SDK configuration.
+    pub fn from_config(config: &SdkConfig) -> Self {
+        Self::new(aws_sdk_sfn::Client::new(config))
+    }
+}
+
+#[async_trait]
+impl StepFunctions for SdkStepFunctions {
+    async fn send(&self, command: &SendTask) -> Result<(), SfnError> {
+        match command {
+            SendTask::Success { token, output } => self
+                .client
+                .send_task_success()
+                .task_token(token.expose())
+                .output(output)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| classify_sfn(&e)),
+            SendTask::Failure {
+                token,
+                error,
+                cause,
+            } => self
+                .client
+                .send_task_failure()
+                .task_token(token.expose())
+                .set_error(error.clone())
+                .set_cause(cause.clone())
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| classify_sfn(&e)),
+            SendTask::Heartbeat { token } => self
+                .client
+                .send_task_heartbeat()
+                .task_token(token.expose())
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| classify_sfn(&e)),
+        }
+    }
+}
+
+fn classify_kms<E, R>(err: &SdkError<E, R>) -> KmsError
+where
+    E: aws_sdk_kms::error::ProvideErrorMetadata + std::error::Error,
+    R: std::fmt::Debug,
+{
+    match err {
+        SdkError::ServiceError(service) => {
+            let code = service.err().code();
+            if is_retryable_code(code) || code == Some("KMSInternalException") || code.is_none() {
+                KmsError::Unavailable(code.unwrap_or("unknown").to_owned())
+            } else {
+                KmsError::Refused(code.unwrap_or_default().to_owned())
+            }
+        }
+        SdkError::TimeoutError(_) => KmsError::Unavailable("timed out".to_owned()),
+        SdkError::DispatchFailure(_) => KmsError::Unavailable("could not connect".to_owned()),
+        _ => KmsError::Unavailable("the request failed".to_owned()),
+    }
+}
+
+/// KMS through `aws_sdk_kms`.
+#[derive(Debug, Clone)]
+pub struct SdkKms {
+    client: aws_sdk_kms::Client,
+}
+
+impl SdkKms {
+    /// Wraps a configured client.
+    pub fn new(client: aws_sdk_kms::Client) -> Self {
+        Self { client }
+    }
+
+    /// A client from shared SDK configuration.
+    pub fn from_config(config: &SdkConfig) -> Self {
+        Self::new(aws_sdk_kms::Client::new(config))
+    }
+}
+
+#[async_trait]
+impl Kms for SdkKms {
+    async fn encrypt(&self, key_id: &str, plaintext: &[u8]) -> Result<Vec<u8>, KmsError> {
+        let out = self
+            .client
+            .encrypt()
+            .key_id(key_id)
+            .plaintext(Blob::new(plaintext))
+            .send()
+            .await
+            .map_err(|e| classify_kms(&e))?;
+        out.ciphertext_blob
+            .map(Blob::into_inner)
+            .ok_or_else(|| KmsError::Refused("Encrypt returned no ciphertext".to_owned()))
+    }
+
+    async fn decrypt(&self, blob: &[u8]) -> Result<zeroize::Zeroizing<Vec<u8>>, KmsError> {
+        let out = self
+            .client
+            .decrypt()
+            .ciphertext_blob(Blob::new(blob))
+            .send()
+            .await
+            .map_err(|e| classify_kms(&e))?;
+        out.plaintext
+            .map(|b| zeroize::Zeroizing::new(b.into_inner()))
+            .ok_or_else(|| KmsError::Refused("Decrypt returned no plaintext".to_owned()))
+    }
+
+    async fn generate_data_key(&self, key_id: &str) -> Result<(SecretKey, Vec<u8>), KmsError> {
+        let out = self
+            .client
+            .generate_data_key()
+            .key_id(key_id)
+            .key_spec(aws_sdk_kms::types::DataKeySpec::Aes256)
+            .send()
+            .await
+            .map_err(|e| classify_kms(&e))?;
+        let plain = out
+            .plaintext
+            .map(|b| zeroize::Zeroizing::new(b.into_inner()))
+            .ok_or_else(|| KmsError::Refused("GenerateDataKey returned no key".to_owned()))?;
+        let key = SecretKey::from_slice(&plain).ok_or_else(|| {
+            KmsError::Refused("GenerateDataKey returned a key of the wrong size".to_owned())
+        })?;
+        let wrapped = out.ciphertext_blob.map(Blob::into_inner).ok_or_else(|| {
+            KmsError::Refused("GenerateDataKey returned no ciphertext".to_owned())
+        })?;
+        Ok((key, wrapped))
+    }
+}

@@ -1,1 +1,356 @@
-//! placeholder
+//! Configuration: flags and environment, read in this one place.
+//!
+//! Every option of `serve` has an environment variable of the same meaning
+//! (the table in the README lists them). The old service's names
+//! (`ENABLE_OUTPUT_PARAMETERS`, `ENABLE_POST_ACTIONS`, `KEY_ID`) still work.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use clap::{Args, Parser, Subcommand};
+
+use crate::aws::{CallBudget, SdkKms};
+use crate::core::keyring::{Keyring, SecretKey};
+use crate::http::{Settings, api_key_digest, random_bytes};
+use crate::keys::{EnvelopeLimits, KeyMode, KeySource, read_keyring};
+use crate::ports::Kms;
+
+/// The keyring file `serve` uses, and creates, when none is named.
+pub const DEFAULT_KEYRING_FILE: &str = "sfn-callbacks-keyring.json";
+
+/// Stateless callback URLs for AWS Step Functions task tokens.
+#[derive(Debug, Parser)]
+#[command(name = "sfn-callbacks", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service.
+    Serve(ServeArgs),
+    /// Make a keyring, or add or retire a key in one.
+    Keygen(KeygenArgs),
+    /// Make callback URLs from a CreateUrls request, without a server.
+    Create(CreateArgs),
+    /// Open a callback URL and print what it holds.
+    Inspect(InspectArgs),
+}
+
+fn parse_bool(raw: &str) -> Result<bool, String> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" | "" => Ok(false),
+        other => Err(format!("{other:?} is not true or false")),
+    }
+}
+
+/// Where the keys come from.
+#[derive(Debug, Clone, Args)]
+pub struct KeyArgs {
+    /// Key mode: local, kms, kms-envelope or signed.
+    #[arg(long, env = "KEY_MODE", value_enum, default_value = "local")]
+    pub key_mode: KeyMode,
+    /// Keyring file (plain for local and signed, KMS-encrypted for kms).
+    #[arg(long, env = "KEYRING_FILE")]
+    pub keyring_file: Option<PathBuf>,
+    /// The keyring itself, instead of a file (for Lambda environments).
+    #[arg(long, env = "KEYRING", hide_env_values = true)]
+    pub keyring: Option<String>,
+    /// KMS key id or ARN (`KEY_ID` is read too, as before).
+    #[arg(long, env = "KMS_KEY_ID")]
+    pub kms_key_id: Option<String>,
+}
+
+impl KeyArgs {
+    fn kms_key_id(&self) -> Option<String> {
+        self.kms_key_id
+            .clone()
+            .or_else(|| std::env::var("KEY_ID").ok())
+            .filter(|k| !k.is_empty())
+    }
+
+    fn needs_kms(&self) -> bool {
+        matches!(self.key_mode, KeyMode::Kms | KeyMode::KmsEnvelope)
+    }
+}
+
+/// `serve` options.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "LISTEN_ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Public base URL of the links (default: http://<listen address>).
+    #[arg(long, env = "BASE_URL")]
+    pub base_url: Option<String>,
+    /// Allow `$name` output parameters.
+    #[arg(long, env = "ENABLE_OUTPUT_PARAMETERS", num_args = 0..=1, default_value = "false", default_missing_value = "true", value_parser = parse_bool)]
+    pub enable_output_parameters: bool,
+    /// Allow POST actions.
+    #[arg(long, env = "ENABLE_POST_ACTIONS", num_args = 0..=1, default_value = "false", default_missing_value = "true", value_parser = parse_bool)]
+    pub enable_post_actions: bool,
+    /// Act on GET, as sfn-callback-urls did (mail scanners will click).
+    #[arg(long, env = "GET_ACTS", num_args = 0..=1, default_value = "false", default_missing_value = "true", value_parser = parse_bool)]
+    pub get_acts: bool,
+    /// Comma-separated API keys for CreateUrls (required unless listening on loopback).
+    #[arg(long, env = "API_KEYS", hide_env_values = true, value_delimiter = ',')]
+    pub api_keys: Vec<String>,
+    /// Deadline for one Step Functions call, retries included, in milliseconds.
+    #[arg(long, env = "SFN_DEADLINE_MS", default_value_t = 10_000)]
+    pub sfn_deadline_ms: u64,
+    /// Largest request body in bytes.
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 300 * 1024)]
+    pub max_body_bytes: usize,
+    /// Keys.
+    #[command(flatten)]
+    pub keys: KeyArgs,
+}
+
+/// `keygen` options.
+#[derive(Debug, Clone, Args)]
+pub struct KeygenArgs {
+    /// The keyring file to create or change.
+    #[arg(long, env = "KEYRING_FILE", default_value = DEFAULT_KEYRING_FILE)]
+    pub keyring_file: PathBuf,
+    /// Add a new key to an existing keyring; it seals new links from now on.
+    #[arg(long)]
+    pub add: bool,
+    /// Retire a key by id: links made with it stop working.
+    #[arg(long, value_name = "ID")]
+    pub retire: Option<u16>,
+    /// Store the keyring encrypted under this KMS key (for key mode kms).
+    #[arg(long, env = "KMS_KEY_ID")]
+    pub kms_key_id: Option<String>,
+    /// Print the keyring instead of writing the file (for an environment variable).
+    #[arg(long)]
+    pub stdout: bool,
+}
+
+/// `create` options.
+#[derive(Debug, Clone, Args)]
+pub struct CreateArgs {
+    /// The CreateUrls request as JSON, or - for standard input.
+    #[arg(long, default_value = "-")]
+    pub request: String,
+    /// Base URL of the links.
+    #[arg(long, env = "BASE_URL", default_value = "http://127.0.0.1:8080")]
+    pub base_url: String,
+    /// Allow output parameters.
+    #[arg(long, env = "ENABLE_OUTPUT_PARAMETERS", num_args = 0..=1, default_value = "false", default_missing_value = "true", value_parser = parse_bool)]
+    pub enable_output_parameters: bool,
+    /// Allow POST actions.
+    #[arg(long, env = "ENABLE_POST_ACTIONS", num_args = 0..=1, default_value = "false", default_missing_value = "true", value_parser = parse_bool)]
+    pub enable_post_actions: bool,
+    /// Keys.
+    #[command(flatten)]
+    pub keys: KeyArgs,
+}
+
+/// `inspect` options.
+#[derive(Debug, Clone, Args)]
+pub struct InspectArgs {
+    /// A callback URL, or just its data value.
+    pub url: String,
+    /// Print the task token too (it is a secret).
+    #[arg(long)]
+    pub show_token: bool,
+    /// Keys.
+    #[command(flatten)]
+    pub keys: KeyArgs,
+}
+
+/// Writes a file readable only by its owner.
+pub fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let tmp = path.with_extension("tmp");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options
+        .open(&tmp)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// A new keyring with one random key.
+pub fn new_keyring() -> Keyring {
+    Keyring::new(SecretKey::from_bytes(random_bytes()), now_text())
+}
+
+/// Now, as RFC 3339, for key creation stamps.
+pub fn now_text() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Builds the key source. `kms` is required for the kms modes.
+pub async fn key_source(
+    args: &KeyArgs,
+    kms: Option<Arc<dyn Kms>>,
+    create_default: bool,
+) -> anyhow::Result<KeySource> {
+    if args.key_mode == KeyMode::KmsEnvelope {
+        let key_id = args
+            .kms_key_id()
+            .context("key mode kms-envelope needs KMS_KEY_ID (or --kms-key-id)")?;
+        let kms = kms.context("key mode kms-envelope needs KMS")?;
+        return Ok(KeySource::envelope(kms, key_id, EnvelopeLimits::default()));
+    }
+    let text = match (&args.keyring, &args.keyring_file) {
+        (Some(text), _) => text.clone(),
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the keyring file {}", path.display()))?,
+        (None, None) => {
+            let path = Path::new(DEFAULT_KEYRING_FILE);
+            if !path.exists() {
+                if !create_default || args.key_mode == KeyMode::Kms {
+                    bail!(
+                        "no keyring: make one with `sfn-callbacks keygen`{} and name it with KEYRING_FILE or KEYRING",
+                        if args.key_mode == KeyMode::Kms {
+                            " --kms-key-id <key>"
+                        } else {
+                            ""
+                        }
+                    );
+                }
+                write_private(path, &new_keyring().to_json())?;
+                tracing::info!(file = DEFAULT_KEYRING_FILE, "created a new local keyring");
+            }
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the keyring file {}", path.display()))?
+        }
+    };
+    let kms_ref = if args.needs_kms() {
+        kms.as_deref()
+    } else {
+        None
+    };
+    if args.key_mode == KeyMode::Kms && kms_ref.is_none() {
+        bail!("key mode kms needs KMS");
+    }
+    let ring = read_keyring(&text, kms_ref)
+        .await
+        .context("cannot load the keyring")?;
+    if args.key_mode == KeyMode::Kms && !text.trim().starts_with(crate::keys::KMS_KEYRING_PREFIX) {
+        bail!(
+            "key mode kms needs a KMS-encrypted keyring (sfn-callbacks keygen --kms-key-id <key>)"
+        );
+    }
+    Ok(KeySource::keyring(args.key_mode, ring))
+}
+
+/// The SDK budget `serve` uses for Step Functions.
+pub fn call_budget(args: &ServeArgs) -> CallBudget {
+    let deadline = Duration::from_millis(args.sfn_deadline_ms.max(100));
+    CallBudget {
+        deadline,
+        attempt_timeout: deadline.min(Duration::from_secs(3)),
+        ..CallBudget::default()
+    }
+}
+
+/// Builds handler settings from `serve` options, refusing to expose an
+/// open CreateUrls beyond loopback.
+pub fn settings(args: &ServeArgs, region: &str) -> anyhow::Result<Settings> {
+    let api_keys: Vec<&String> = args
+        .api_keys
+        .iter()
+        .filter(|k| !k.trim().is_empty())
+        .collect();
+    if api_keys.is_empty() && !args.listen.ip().is_loopback() {
+        bail!(
+            "refusing to listen on {} without API keys: CreateUrls would be open to anyone who can reach it. \
+             Set API_KEYS (comma-separated) or listen on a loopback address",
+            args.listen
+        );
+    }
+    if let Some(base) = &args.base_url {
+        let ok = url::Url::parse(base).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+        if !ok {
+            bail!("BASE_URL must be an absolute http or https URL");
+        }
+    }
+    Ok(Settings {
+        base_url: Some(
+            args.base_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", args.listen)),
+        ),
+        default_region: region.to_owned(),
+        output_parameters: args.enable_output_parameters,
+        post_actions: args.enable_post_actions,
+        get_acts: args.get_acts,
+        api_key_digests: api_keys.iter().map(|k| api_key_digest(k.trim())).collect(),
+        max_body_bytes: args.max_body_bytes,
+        ..Settings::default()
+    })
+}
+
+/// KMS, when the key mode needs it.
+pub fn kms_for(args: &KeyArgs, config: &aws_config::SdkConfig) -> Option<Arc<dyn Kms>> {
+    args.needs_kms()
+        .then(|| Arc::new(SdkKms::from_config(config)) as Arc<dyn Kms>)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve(args: &[&str]) -> ServeArgs {
+        let mut full = vec!["sfn-callbacks", "serve"];
+        full.extend_from_slice(args);
+        match Cli::try_parse_from(full).expect("parses").command {
+            Command::Serve(s) => s,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn refuses_public_listeners_without_api_keys() {
+        let err =
+            settings(&serve(&["--listen", "0.0.0.0:8080"]), "us-east-1").expect_err("refused");
+        assert!(err.to_string().contains("API_KEYS"), "{err}");
+        assert!(
+            settings(
+                &serve(&["--listen", "0.0.0.0:8080", "--api-keys", "k1,k2"]),
+                "us-east-1"
+            )
+            .is_ok()
+        );
+        assert!(settings(&serve(&["--listen", "[::1]:8080"]), "us-east-1").is_ok());
+    }
+
+    #[test]
+    fn flags_take_old_style_booleans() {
+        let s = serve(&[
+            "--get-acts",
+            "--enable-post-actions",
+            "true",
+            "--enable-output-parameters=false",
+        ]);
+        assert!(s.get_acts && s.enable_post_actions && !s.enable_output_parameters);
+        let st = settings(&s, "eu-west-1").expect("ok");
+        assert_eq!(st.base_url.as_deref(), Some("http://127.0.0.1:8080"));
+    }
+
+    #[test]
+    fn api_keys_match_only_exactly() {
+        let st = settings(&serve(&["--api-keys", "alpha,beta"]), "r").expect("ok");
+        assert!(st.api_key_matches("alpha") && st.api_key_matches("beta"));
+        assert!(!st.api_key_matches("alph") && !st.api_key_matches(""));
+    }
+}

@@ -1,1 +1,298 @@
-//! placeholder
+//! Key sources: where the sealing keys come from, and how payloads open.
+//!
+//! - `local`: a keyring file (made by `sfn-callbacks keygen`).
+//! - `kms`: the same keyring, encrypted under a KMS key, decrypted once at
+//!   start: no KMS call per link or per click.
+//! - `kms-envelope`: a KMS data key per batch of links, carried wrapped in
+//!   each link and unwrapped (cached) on open.
+//! - `signed`: the keyring's keys sign instead of encrypt.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use sha2::{Digest, Sha256};
+use tokio::sync::Mutex;
+
+use crate::core::keyring::{KeyId, Keyring, KeyringError, SecretKey};
+use crate::core::payload::{Claims, KeyRef, OpenError, SealWith, Untrusted};
+use crate::ports::{Kms, KmsError};
+
+/// The prefix of a KMS-encrypted keyring (`keygen --kms-key-id`).
+pub const KMS_KEYRING_PREFIX: &str = "sfn-callbacks-kms-keyring-v1:";
+
+/// The four key modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KeyMode {
+    /// Keyring file, payloads encrypted.
+    Local,
+    /// KMS-encrypted keyring, payloads encrypted.
+    Kms,
+    /// A KMS data key in every payload.
+    KmsEnvelope,
+    /// Keyring file, payloads signed but readable.
+    Signed,
+}
+
+impl KeyMode {
+    /// The name used in flags and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Local => "local",
+            Self::Kms => "kms",
+            Self::KmsEnvelope => "kms-envelope",
+            Self::Signed => "signed",
+        }
+    }
+}
+
+/// A key ready to seal one CreateUrls call's payloads.
+#[derive(Debug, Clone)]
+pub enum SealingKey {
+    /// A keyring key for encryption.
+    Aead(KeyId, SecretKey),
+    /// A keyring key for signing.
+    Mac(KeyId, SecretKey),
+    /// A KMS data key and its wrapped form.
+    Envelope(Arc<Vec<u8>>, SecretKey),
+}
+
+impl SealingKey {
+    /// The borrowed form the core's `seal` takes.
+    pub fn as_seal_with(&self) -> SealWith<'_> {
+        match self {
+            Self::Aead(id, key) => SealWith::Aead { id: *id, key },
+            Self::Mac(id, key) => SealWith::Mac { id: *id, key },
+            Self::Envelope(wrapped, key) => SealWith::Envelope { wrapped, key },
+        }
+    }
+}
+
+/// Why a payload did not open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpenFailure {
+    /// The payload itself is at fault (client error).
+    Payload(OpenError),
+    /// KMS could not unwrap the data key right now (try again later).
+    KmsUnavailable,
+}
+
+/// Caching limits for `kms-envelope`.
+#[derive(Debug, Clone, Copy)]
+pub struct EnvelopeLimits {
+    /// How long one data key seals new links.
+    pub max_age: Duration,
+    /// How many links one data key seals.
+    pub max_uses: u64,
+    /// How long an unwrapped key stays cached for opening.
+    pub open_ttl: Duration,
+    /// How many unwrapped keys stay cached.
+    pub open_entries: usize,
+}
+
+impl Default for EnvelopeLimits {
+    fn default() -> Self {
+        Self {
+            max_age: Duration::from_secs(300),
+            max_uses: 10_000,
+            open_ttl: Duration::from_secs(900),
+            open_entries: 1024,
+        }
+    }
+}
+
+struct CurrentDataKey {
+    key: SecretKey,
+    wrapped: Arc<Vec<u8>>,
+    made: Instant,
+    uses: u64,
+}
+
+struct Envelope {
+    kms: Arc<dyn Kms>,
+    key_id: String,
+    limits: EnvelopeLimits,
+    current: Mutex<Option<CurrentDataKey>>,
+    opened: Mutex<HashMap<[u8; 32], (SecretKey, Instant)>>,
+}
+
+enum Source {
+    Keyring { ring: Keyring, sign_only: bool },
+    Envelope(Box<Envelope>),
+}
+
+/// Seals and opens payloads with the configured key source.
+pub struct KeySource {
+    mode: KeyMode,
+    source: Source,
+}
+
+impl std::fmt::Debug for KeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeySource")
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a keyring could not be loaded at start.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The keyring text is not valid.
+    #[error(transparent)]
+    Keyring(#[from] KeyringError),
+    /// The encrypted keyring is not of our format.
+    #[error("the encrypted keyring is not valid: {0}")]
+    Encrypted(String),
+    /// KMS did not decrypt it.
+    #[error("KMS could not decrypt the keyring: {0}")]
+    Kms(#[from] KmsError),
+}
+
+/// Reads keyring text: plain JSON, or our KMS-encrypted form (then `kms`
+/// must be given).
+pub async fn read_keyring(text: &str, kms: Option<&dyn Kms>) -> Result<Keyring, LoadError> {
+    let text = text.trim();
+    match text.strip_prefix(KMS_KEYRING_PREFIX) {
+        Some(encoded) => {
+            let kms = kms.ok_or_else(|| {
+                LoadError::Encrypted("the keyring is KMS-encrypted; use key mode kms".to_owned())
+            })?;
+            let blob = STANDARD
+                .decode(encoded)
+                .map_err(|e| LoadError::Encrypted(format!("not base64: {e}")))?;
+            let plain = kms.decrypt(&blob).await?;
+            Ok(Keyring::from_json(&plain)?)
+        }
+        None => Ok(Keyring::from_json(text.as_bytes())?),
+    }
+}
+
+/// Encrypts a keyring under a KMS key, in the form [`read_keyring`] reads.
+pub async fn encrypt_keyring(
+    ring: &Keyring,
+    kms: &dyn Kms,
+    key_id: &str,
+) -> Result<String, KmsError> {
+    let plain = zeroize::Zeroizing::new(ring.to_json());
+    let blob = kms.encrypt(key_id, plain.as_bytes()).await?;
+    Ok(format!("{KMS_KEYRING_PREFIX}{}\n", STANDARD.encode(blob)))
+}
+
+impl KeySource {
+    /// A keyring source (`local`, `kms` or `signed`).
+    pub fn keyring(mode: KeyMode, ring: Keyring) -> Self {
+        Self {
+            mode,
+            source: Source::Keyring {
+                ring,
+                sign_only: mode == KeyMode::Signed,
+            },
+        }
+    }
+
+    /// The `kms-envelope` source.
+    pub fn envelope(kms: Arc<dyn Kms>, key_id: String, limits: EnvelopeLimits) -> Self {
+        Self {
+            mode: KeyMode::KmsEnvelope,
+            source: Source::Envelope(Box::new(Envelope {
+                kms,
+                key_id,
+                limits,
+                current: Mutex::new(None),
+                opened: Mutex::new(HashMap::new()),
+            })),
+        }
+    }
+
+    /// The mode.
+    pub fn mode(&self) -> KeyMode {
+        self.mode
+    }
+
+    /// The key for the next CreateUrls call.
+    pub async fn sealing_key(&self) -> Result<SealingKey, KmsError> {
+        match &self.source {
+            Source::Keyring { ring, sign_only } => {
+                let (id, keys) = ring.newest();
+                Ok(if *sign_only {
+                    SealingKey::Mac(id, keys.mac.clone())
+                } else {
+                    SealingKey::Aead(id, keys.aead.clone())
+                })
+            }
+            Source::Envelope(env) => env.sealing_key().await,
+        }
+    }
+
+    /// Opens a `data` value.
+    pub async fn open(&self, data: &str) -> Result<Claims, OpenFailure> {
+        let untrusted = Untrusted::parse(data).map_err(OpenFailure::Payload)?;
+        match &self.source {
+            Source::Keyring { ring, .. } => untrusted
+                .open_with_keyring(ring)
+                .map_err(OpenFailure::Payload),
+            Source::Envelope(env) => {
+                let KeyRef::Wrapped(wrapped) = untrusted.key_ref() else {
+                    return Err(OpenFailure::Payload(OpenError::UnknownKey));
+                };
+                let key = env.unwrap(wrapped).await?;
+                untrusted.open(&key).map_err(OpenFailure::Payload)
+            }
+        }
+    }
+}
+
+impl Envelope {
+    async fn sealing_key(&self) -> Result<SealingKey, KmsError> {
+        let mut current = self.current.lock().await;
+        let fresh = current.as_ref().is_some_and(|c| {
+            c.made.elapsed() < self.limits.max_age && c.uses < self.limits.max_uses
+        });
+        if !fresh {
+            let (key, wrapped) = self.kms.generate_data_key(&self.key_id).await?;
+            let wrapped = Arc::new(wrapped);
+            // The key we generate opens our own links without a Decrypt.
+            self.remember(&wrapped, key.clone()).await;
+            *current = Some(CurrentDataKey {
+                key,
+                wrapped,
+                made: Instant::now(),
+                uses: 0,
+            });
+        }
+        let c = current.as_mut().expect("set above");
+        c.uses += 1;
+        Ok(SealingKey::Envelope(Arc::clone(&c.wrapped), c.key.clone()))
+    }
+
+    async fn remember(&self, wrapped: &[u8], key: SecretKey) {
+        let mut opened = self.opened.lock().await;
+        if opened.len() >= self.limits.open_entries {
+            let ttl = self.limits.open_ttl;
+            opened.retain(|_, (_, at)| at.elapsed() < ttl);
+            if opened.len() >= self.limits.open_entries {
+                opened.clear();
+            }
+        }
+        opened.insert(Sha256::digest(wrapped).into(), (key, Instant::now()));
+    }
+
+    async fn unwrap(&self, wrapped: &[u8]) -> Result<SecretKey, OpenFailure> {
+        let digest: [u8; 32] = Sha256::digest(wrapped).into();
+        if let Some((key, at)) = self.opened.lock().await.get(&digest)
+            && at.elapsed() < self.limits.open_ttl
+        {
+            return Ok(key.clone());
+        }
+        let plain = self.kms.decrypt(wrapped).await.map_err(|e| match e {
+            KmsError::Unavailable(_) => OpenFailure::KmsUnavailable,
+            KmsError::Refused(_) => OpenFailure::Payload(OpenError::Forged),
+        })?;
+        let key = SecretKey::from_slice(&plain).ok_or(OpenFailure::Payload(OpenError::Forged))?;
+        self.remember(wrapped, key.clone()).await;
+        Ok(key)
+    }
+}

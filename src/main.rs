@@ -1,2 +1,243 @@
-//! placeholder
-fn main() {}
+//! The `sfn-callbacks` binary: `serve`, `keygen`, `create` and `inspect`.
+
+use std::io::Read as _;
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use clap::Parser as _;
+use serde_json::json;
+use sfn_callbacks::aws::{CallBudget, SdkStepFunctions, load_sdk_config};
+use sfn_callbacks::config::{
+    self, Cli, Command, CreateArgs, InspectArgs, KeygenArgs, ServeArgs, key_source, kms_for,
+};
+use sfn_callbacks::core::callback::format_millis;
+use sfn_callbacks::core::create::{CreatePolicy, CreateRequest, make_urls};
+use sfn_callbacks::core::keyring::{KeyId, SecretKey};
+use sfn_callbacks::core::payload::{TransactionId, seal};
+use sfn_callbacks::http::{self, AppState, random_bytes};
+use sfn_callbacks::keys::{OpenFailure, encrypt_keyring, read_keyring};
+use sfn_callbacks::ports::{Kms, SystemClock};
+use tokio::net::TcpListener;
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => {
+            init_tracing();
+            serve(args).await
+        }
+        Command::Keygen(args) => keygen(args).await,
+        Command::Create(args) => create(args).await,
+        Command::Inspect(args) => inspect(args).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let sdk = load_sdk_config(config::call_budget(&args)).await;
+    let region = sdk
+        .region()
+        .map_or_else(|| "us-east-1".to_owned(), ToString::to_string);
+    let settings = config::settings(&args, &region)?;
+    let keys = key_source(&args.keys, kms_for(&args.keys, &sdk), true).await?;
+    let state = AppState {
+        settings: Arc::new(settings),
+        keys: Arc::new(keys),
+        sfn: Arc::new(SdkStepFunctions::from_config(&sdk)),
+        clock: Arc::new(SystemClock),
+    };
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    tracing::info!(
+        listen = %listener.local_addr()?,
+        key_mode = state.keys.mode().as_str(),
+        get_acts = state.settings.get_acts,
+        post_actions = state.settings.post_actions,
+        output_parameters = state.settings.output_parameters,
+        "serving"
+    );
+    axum::serve(listener, http::router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+async fn kms_client() -> Arc<dyn Kms> {
+    let sdk = load_sdk_config(CallBudget::default()).await;
+    Arc::new(sfn_callbacks::aws::SdkKms::from_config(&sdk))
+}
+
+async fn keygen(args: KeygenArgs) -> anyhow::Result<()> {
+    let kms = match &args.kms_key_id {
+        Some(_) => Some(kms_client().await),
+        None => None,
+    };
+    let existing = if args.stdout && !args.add && args.retire.is_none() {
+        None
+    } else {
+        match std::fs::read_to_string(&args.keyring_file) {
+            Ok(text) => Some(read_keyring(&text, kms.as_deref()).await?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("cannot read {}", args.keyring_file.display()));
+            }
+        }
+    };
+    let ring = match (existing, args.add, args.retire) {
+        (None, false, None) => config::new_keyring(),
+        (None, _, _) => bail!(
+            "{} does not exist; run keygen without --add or --retire to make it",
+            args.keyring_file.display()
+        ),
+        (Some(_), false, None) => bail!(
+            "{} already exists; use --add to add a key or --retire ID to retire one",
+            args.keyring_file.display()
+        ),
+        (Some(mut ring), add, retire) => {
+            if add {
+                let id = ring.add(SecretKey::from_bytes(random_bytes()), config::now_text())?;
+                eprintln!("added key {id}; it seals new links from now on");
+            }
+            if let Some(id) = retire {
+                ring.retire(KeyId(id))?;
+                eprintln!("retired key {id}; links made with it no longer open");
+            }
+            ring
+        }
+    };
+    let text = match (&args.kms_key_id, &kms) {
+        (Some(key_id), Some(kms)) => encrypt_keyring(&ring, kms.as_ref(), key_id).await?,
+        _ => ring.to_json(),
+    };
+    if args.stdout {
+        print!("{text}");
+    } else {
+        config::write_private(&args.keyring_file, &text)?;
+        eprintln!(
+            "wrote {} (active keys: {:?})",
+            args.keyring_file.display(),
+            ring.active_ids().iter().map(|k| k.0).collect::<Vec<_>>()
+        );
+    }
+    Ok(())
+}
+
+async fn load_keys(
+    args: &sfn_callbacks::config::KeyArgs,
+) -> anyhow::Result<sfn_callbacks::keys::KeySource> {
+    let kms = if matches!(
+        args.key_mode,
+        sfn_callbacks::keys::KeyMode::Kms | sfn_callbacks::keys::KeyMode::KmsEnvelope
+    ) {
+        Some(kms_client().await)
+    } else {
+        None
+    };
+    key_source(args, kms, false).await
+}
+
+async fn create(args: CreateArgs) -> anyhow::Result<()> {
+    let body = if args.request == "-" {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s)?;
+        s
+    } else {
+        args.request.clone()
+    };
+    let keys = load_keys(&args.keys).await?;
+    let now = time::OffsetDateTime::now_utc();
+    let policy = CreatePolicy {
+        output_parameters: args.enable_output_parameters,
+        post_actions: args.enable_post_actions,
+    };
+    let request =
+        CreateRequest::parse(body.as_bytes(), policy, now).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let key = keys.sealing_key().await?;
+    let base = request
+        .base_url
+        .as_ref()
+        .map_or_else(|| args.base_url.clone(), |b| b.resolve("us-east-1"));
+    let output = make_urls(
+        &request,
+        TransactionId(random_bytes()),
+        now,
+        &base,
+        |claims| seal(claims, key.as_seal_with(), &random_bytes()),
+    );
+    println!("{}", serde_json::to_string_pretty(&output)?);
+    Ok(())
+}
+
+async fn inspect(args: InspectArgs) -> anyhow::Result<()> {
+    let data = match url::Url::parse(&args.url) {
+        Ok(u) => u
+            .query_pairs()
+            .find(|(k, _)| k == "data")
+            .map(|(_, v)| v.into_owned())
+            .context("the URL has no data parameter")?,
+        Err(_) => args.url.clone(),
+    };
+    let keys = load_keys(&args.keys).await?;
+    let claims = match keys.open(&data).await {
+        Ok(c) => c,
+        Err(OpenFailure::Payload(e)) => bail!("{} ({e:?})", e.rejection().message),
+        Err(OpenFailure::KmsUnavailable) => bail!("KMS is unavailable"),
+    };
+    let now_ms = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+    let token = if args.show_token {
+        json!(claims.token.expose())
+    } else {
+        json!(format!(
+            "<redacted, {} chars; --show-token to print>",
+            claims.token.len()
+        ))
+    };
+    let out = json!({
+        "transaction_id": claims.transaction_id.to_hex(),
+        "token": token,
+        "issued_at": format_millis(claims.issued_at * 1000),
+        "expiration": claims.expires_at.map(format_millis),
+        "expired": claims.expires_at.is_some_and(|e| e <= now_ms),
+        "output_parameters": claims.output_parameters,
+        "action": {"name": claims.action.name.as_str(), "type": claims.action.kind().as_str()},
+        "effect": format!("{:?}", claims.action.effect),
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}

@@ -1,1 +1,76 @@
-//! placeholder
+//! The ports: what the service needs from the outside world, as traits.
+//!
+//! Real implementations live in [`crate::aws`] (and the system clock here);
+//! tests use fakes.
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::core::callback::SendTask;
+use crate::core::keyring::SecretKey;
+
+/// How a Step Functions call can fail, in the words the HTTP layer needs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SfnError {
+    /// The task is already closed: answered, timed out, or unknown
+    /// (`TaskTimedOut`, `InvalidToken`, `TaskDoesNotExist`).
+    #[error("the task is closed ({0})")]
+    TaskClosed(String),
+    /// Step Functions refused the output (`InvalidOutput`).
+    #[error("Step Functions refused the output: {0}")]
+    InvalidOutput(String),
+    /// Throttling, 5xx, timeouts or connection failures that outlasted the
+    /// retries. The link stays valid.
+    #[error("Step Functions is unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else Step Functions refused (permissions, KMS state): a
+    /// deployment problem, not the caller's.
+    #[error("Step Functions refused the call: {0}")]
+    Refused(String),
+}
+
+/// Step Functions' task-token API.
+#[async_trait]
+pub trait StepFunctions: Send + Sync {
+    /// Makes one SendTaskSuccess, SendTaskFailure or SendTaskHeartbeat call.
+    async fn send(&self, command: &SendTask) -> Result<(), SfnError>;
+}
+
+/// How a KMS call can fail.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KmsError {
+    /// Throttling, 5xx, timeouts or connection failures.
+    #[error("KMS is unavailable: {0}")]
+    Unavailable(String),
+    /// KMS refused (wrong key, bad ciphertext, access denied).
+    #[error("KMS refused the request: {0}")]
+    Refused(String),
+}
+
+/// The KMS operations the key sources use.
+#[async_trait]
+pub trait Kms: Send + Sync {
+    /// Encrypts a small secret (a keyring) under a KMS key.
+    async fn encrypt(&self, key_id: &str, plaintext: &[u8]) -> Result<Vec<u8>, KmsError>;
+    /// Decrypts a ciphertext blob made by [`Kms::encrypt`] or
+    /// [`Kms::generate_data_key`].
+    async fn decrypt(&self, blob: &[u8]) -> Result<zeroize::Zeroizing<Vec<u8>>, KmsError>;
+    /// A fresh 256-bit data key and its wrapped form.
+    async fn generate_data_key(&self, key_id: &str) -> Result<(SecretKey, Vec<u8>), KmsError>;
+}
+
+/// The time of day, read only at the edge.
+pub trait Clock: Send + Sync {
+    /// Now.
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// The real clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}

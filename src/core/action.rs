@@ -256,7 +256,10 @@ pub(crate) struct RawOutcome {
 }
 
 fn invalid_action(name: &str, message: impl fmt::Display) -> Rejection {
-    Rejection::new(ErrorCode::InvalidAction, format!("action {name:?}: {message}"))
+    Rejection::new(
+        ErrorCode::InvalidAction,
+        format!("action {name:?}: {message}"),
+    )
 }
 
 /// Checks a response spec: `redirect` must be an absolute http(s) URL and
@@ -273,10 +276,8 @@ pub(crate) fn parse_response(raw: RawResponse, owner: &str) -> Result<ResponseSp
             ));
         }
     }
-    if let Some(json) = &raw.json {
-        if !json.is_object() {
-            return Err(invalid_action(owner, "response.json must be a JSON object"));
-        }
+    if raw.json.as_ref().is_some_and(|j| !j.is_object()) {
+        return Err(invalid_action(owner, "response.json must be a JSON object"));
     }
     Ok(ResponseSpec {
         redirect: raw.redirect,
@@ -307,7 +308,10 @@ fn check_failure_fields(
 }
 
 /// Turns one raw action into a checked [`Action`].
-pub(crate) fn parse_action(raw: RawAction, post_actions_enabled: bool) -> Result<Action, Rejection> {
+pub(crate) fn parse_action(
+    raw: RawAction,
+    post_actions_enabled: bool,
+) -> Result<Action, Rejection> {
     let name = ActionName::parse(&raw.name)?;
     let owner = name.as_str();
     let all = [
@@ -362,12 +366,17 @@ pub(crate) fn parse_action(raw: RawAction, post_actions_enabled: bool) -> Result
             if !post_actions_enabled {
                 return Err(Rejection::new(
                     ErrorCode::PostActionsDisabled,
-                    format!("action {owner:?}: POST actions are not enabled in this deployment (ENABLE_POST_ACTIONS)"),
+                    format!(
+                        "action {owner:?}: POST actions are not enabled in this deployment (ENABLE_POST_ACTIONS)"
+                    ),
                 ));
             }
             let raw_outcomes = raw.outcomes.unwrap_or_default();
             if raw_outcomes.is_empty() {
-                return Err(invalid_action(owner, "a post action needs at least one outcome"));
+                return Err(invalid_action(
+                    owner,
+                    "a post action needs at least one outcome",
+                ));
             }
             let outcomes = raw_outcomes
                 .into_iter()
@@ -437,18 +446,30 @@ fn field_source(
 }
 
 fn parse_outcome(action: &str, raw: RawOutcome) -> Result<Outcome, Rejection> {
-    let name = ActionName::parse(&raw.name).map_err(|e| outcome_error(action, &raw.name, e.message))?;
+    let name =
+        ActionName::parse(&raw.name).map_err(|e| outcome_error(action, &raw.name, e.message))?;
     let owner = name.as_str();
-    let kinds = [ActionKind::Success, ActionKind::Failure, ActionKind::Heartbeat];
+    let kinds = [
+        ActionKind::Success,
+        ActionKind::Failure,
+        ActionKind::Heartbeat,
+    ];
     let kind = ActionKind::parse(&raw.kind, &kinds).ok_or_else(|| {
         outcome_error(
             action,
             owner,
-            format!("unknown type {:?}; use success, failure or heartbeat", raw.kind),
+            format!(
+                "unknown type {:?}; use success, failure or heartbeat",
+                raw.kind
+            ),
         )
     })?;
     if let Err(e) = jsonschema::validator_for(&raw.schema) {
-        return Err(outcome_error(action, owner, format!("schema is not valid: {e}")));
+        return Err(outcome_error(
+            action,
+            owner,
+            format!("schema is not valid: {e}"),
+        ));
     }
     let has_output = raw.output_body.is_some() || raw.output_path.is_some() || raw.output.is_some();
     let has_failure = raw.error.is_some()
@@ -458,7 +479,11 @@ fn parse_outcome(action: &str, raw: RawOutcome) -> Result<Outcome, Rejection> {
     let effect = match kind {
         ActionKind::Success => {
             if has_failure {
-                return Err(outcome_error(action, owner, "a success outcome takes no error or cause"));
+                return Err(outcome_error(
+                    action,
+                    owner,
+                    "a success outcome takes no error or cause",
+                ));
             }
             let chosen = [
                 raw.output_body == Some(true),
@@ -483,7 +508,11 @@ fn parse_outcome(action: &str, raw: RawOutcome) -> Result<Outcome, Rejection> {
         }
         ActionKind::Failure => {
             if has_output {
-                return Err(outcome_error(action, owner, "a failure outcome takes no output"));
+                return Err(outcome_error(
+                    action,
+                    owner,
+                    "a failure outcome takes no output",
+                ));
             }
             check_failure_fields(owner, raw.error.as_deref(), raw.cause.as_deref())?;
             OutcomeEffect::Failure {
@@ -502,7 +531,10 @@ fn parse_outcome(action: &str, raw: RawOutcome) -> Result<Outcome, Rejection> {
             OutcomeEffect::Heartbeat
         }
     };
-    let response = raw.response.map(|r| parse_response(r, action)).transpose()?;
+    let response = raw
+        .response
+        .map(|r| parse_response(r, action))
+        .transpose()?;
     Ok(Outcome {
         name,
         schema: raw.schema,
@@ -517,9 +549,8 @@ mod tests {
     use serde_json::json;
 
     fn parse(value: Value) -> Result<Action, Rejection> {
-        let raw: RawAction = serde_json::from_value(value).map_err(|e| {
-            Rejection::new(ErrorCode::InvalidJson, e.to_string())
-        })?;
+        let raw: RawAction = serde_json::from_value(value)
+            .map_err(|e| Rejection::new(ErrorCode::InvalidJson, e.to_string()))?;
         parse_action(raw, true)
     }
 
@@ -540,20 +571,38 @@ mod tests {
 
     #[test]
     fn success_keeps_a_null_output() {
-        let action = parse(json!({"name": "ok", "type": "success", "output": null})).expect("valid");
-        assert_eq!(action.effect, ActionEffect::Success { output: Value::Null });
+        let action =
+            parse(json!({"name": "ok", "type": "success", "output": null})).expect("valid");
+        assert_eq!(
+            action.effect,
+            ActionEffect::Success {
+                output: Value::Null
+            }
+        );
     }
 
     #[test]
     fn actions_are_checked_against_their_type() {
-        check(json!({"name": "ok", "type": "success"}), ErrorCode::InvalidAction, "needs an output");
+        check(
+            json!({"name": "ok", "type": "success"}),
+            ErrorCode::InvalidAction,
+            "needs an output",
+        );
         check(
             json!({"name": "no", "type": "failure", "output": 1}),
             ErrorCode::InvalidAction,
             "takes no output",
         );
-        check(json!({"name": "x", "type": "bogus"}), ErrorCode::InvalidJson, "unknown type");
-        check(json!({"name": "a-b", "type": "heartbeat"}), ErrorCode::InvalidJson, "not valid");
+        check(
+            json!({"name": "x", "type": "bogus"}),
+            ErrorCode::InvalidJson,
+            "unknown type",
+        );
+        check(
+            json!({"name": "a-b", "type": "heartbeat"}),
+            ErrorCode::InvalidJson,
+            "not valid",
+        );
         check(
             json!({"name": "no", "type": "failure", "error": "e".repeat(257)}),
             ErrorCode::InvalidAction,
@@ -569,23 +618,37 @@ mod tests {
             ErrorCode::InvalidAction,
             "response.json",
         );
-        check(json!({"name": "p", "type": "post", "outcomes": []}), ErrorCode::InvalidAction, "at least one");
+        check(
+            json!({"name": "p", "type": "post", "outcomes": []}),
+            ErrorCode::InvalidAction,
+            "at least one",
+        );
     }
 
     #[test]
     fn post_outcomes_are_checked_at_creation() {
         let outcome = |extra: Value| {
             let mut o = json!({"name": "o", "type": "success", "schema": {"type": "object"}});
-            o.as_object_mut().expect("object").extend(extra.as_object().expect("object").clone());
+            o.as_object_mut()
+                .expect("object")
+                .extend(extra.as_object().expect("object").clone());
             json!({"name": "p", "type": "post", "outcomes": [o]})
         };
-        check(outcome(json!({})), ErrorCode::InvalidPostActionOutcome, "exactly one");
+        check(
+            outcome(json!({})),
+            ErrorCode::InvalidPostActionOutcome,
+            "exactly one",
+        );
         check(
             outcome(json!({"output_body": true, "output": 1})),
             ErrorCode::InvalidPostActionOutcome,
             "exactly one",
         );
-        check(outcome(json!({"output_path": "$[["})), ErrorCode::InvalidJsonPath, "not a valid JSONPath");
+        check(
+            outcome(json!({"output_path": "$[["})),
+            ErrorCode::InvalidJsonPath,
+            "not a valid JSONPath",
+        );
         check(
             outcome(json!({"output_body": true, "schema": {"type": 12}})),
             ErrorCode::InvalidPostActionOutcome,

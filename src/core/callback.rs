@@ -134,13 +134,23 @@ fn success(token: &TaskToken, output: &Value) -> Result<SendTask, Rejection> {
     })
 }
 
-fn failure(token: &TaskToken, error: Option<String>, cause: Option<String>) -> Result<SendTask, Rejection> {
-    if error.as_ref().is_some_and(|e| e.chars().count() > MAX_ERROR_CHARS) {
+fn failure(
+    token: &TaskToken,
+    error: Option<String>,
+    cause: Option<String>,
+) -> Result<SendTask, Rejection> {
+    if error
+        .as_ref()
+        .is_some_and(|e| e.chars().count() > MAX_ERROR_CHARS)
+    {
         return Err(invalid_output(format!(
             "the error is longer than {MAX_ERROR_CHARS} characters"
         )));
     }
-    if cause.as_ref().is_some_and(|c| c.chars().count() > MAX_CAUSE_CHARS) {
+    if cause
+        .as_ref()
+        .is_some_and(|c| c.chars().count() > MAX_CAUSE_CHARS)
+    {
         return Err(invalid_output(format!(
             "the cause is longer than {MAX_CAUSE_CHARS} characters"
         )));
@@ -156,7 +166,11 @@ fn expand_response(spec: &ResponseSpec, params: &Params) -> Result<ResponseSpec,
     let expand = |s: &Option<String>| s.as_deref().map(|s| expand_str(s, params)).transpose();
     Ok(ResponseSpec {
         redirect: expand(&spec.redirect)?,
-        json: spec.json.as_ref().map(|j| expand_value(j, params)).transpose()?,
+        json: spec
+            .json
+            .as_ref()
+            .map(|j| expand_value(j, params))
+            .transpose()?,
         html: expand(&spec.html)?,
         text: expand(&spec.text)?,
     })
@@ -164,7 +178,10 @@ fn expand_response(spec: &ResponseSpec, params: &Params) -> Result<ResponseSpec,
 
 fn query_path<'v>(path: &str, body: &'v Value) -> Result<Vec<&'v Value>, Rejection> {
     let compiled = compile_path(path).map_err(|e| {
-        Rejection::new(ErrorCode::InvalidJsonPath, format!("JSONPath {path:?}: {e}"))
+        Rejection::new(
+            ErrorCode::InvalidJsonPath,
+            format!("JSONPath {path:?}: {e}"),
+        )
     })?;
     Ok(compiled.query(body).all())
 }
@@ -212,7 +229,10 @@ pub fn decide(
             let validator = jsonschema::validator_for(&outcome.schema).map_err(|e| {
                 Rejection::new(
                     ErrorCode::InvalidPostActionOutcome,
-                    format!("outcome {:?}: schema is not valid: {e}", outcome.name.as_str()),
+                    format!(
+                        "outcome {:?}: schema is not valid: {e}",
+                        outcome.name.as_str()
+                    ),
                 )
             })?;
             if !validator.is_valid(body) {
@@ -222,7 +242,8 @@ pub fn decide(
                 OutcomeEffect::Success(OutcomeOutput::Body) => success(token, body)?,
                 OutcomeEffect::Success(OutcomeOutput::Fixed(value)) => success(token, value)?,
                 OutcomeEffect::Success(OutcomeOutput::Path(path)) => {
-                    let matches: Vec<Value> = query_path(path, body)?.into_iter().cloned().collect();
+                    let matches: Vec<Value> =
+                        query_path(path, body)?.into_iter().cloned().collect();
                     success(token, &Value::Array(matches))?
                 }
                 OutcomeEffect::Failure { error, cause } => {
@@ -242,7 +263,11 @@ pub fn decide(
             ErrorCode::InvalidPostActionBody,
             format!(
                 "the body matches none of the outcomes' schemas ({})",
-                outcomes.iter().map(|o| o.name.as_str()).collect::<Vec<_>>().join(", ")
+                outcomes
+                    .iter()
+                    .map(|o| o.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         ));
     }
@@ -261,7 +286,9 @@ pub fn decide(
         }
     };
     let command = match &action.effect {
-        ActionEffect::Success { output } if expanding => success(token, &expand_value(output, params)?)?,
+        ActionEffect::Success { output } if expanding => {
+            success(token, &expand_value(output, params)?)?
+        }
         ActionEffect::Success { output } => success(token, output)?,
         ActionEffect::Failure { error, cause } => failure(token, text(error)?, text(cause)?)?,
         ActionEffect::Heartbeat | ActionEffect::Post { .. } => SendTask::Heartbeat {
@@ -313,7 +340,10 @@ mod tests {
     }
 
     fn params(pairs: &[(&str, &str)]) -> Params {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     fn outcome(name: &str, schema: Value, effect: OutcomeEffect) -> Outcome {
@@ -341,7 +371,11 @@ mod tests {
                         cause: FieldSource::Path("$.details[*]".into()),
                     },
                 ),
-                outcome("raw", json!({"type": "array"}), OutcomeEffect::Success(OutcomeOutput::Body)),
+                outcome(
+                    "raw",
+                    json!({"type": "array"}),
+                    OutcomeEffect::Success(OutcomeOutput::Body),
+                ),
             ],
         })
     }
@@ -359,9 +393,23 @@ mod tests {
         assert!(verify(&c, None, None, before).is_ok());
         let expired = verify(&c, Some("other"), None, after).expect_err("expired");
         assert_eq!(expired.code, ErrorCode::ExpiredPayload);
-        assert!(expired.message.contains("2030-01-01T00:00:00Z"), "{}", expired.message);
-        assert_eq!(verify(&c, Some("other"), None, before).expect_err("name").code, ErrorCode::ActionMismatched);
-        assert_eq!(verify(&c, None, Some("success"), before).expect_err("type").code, ErrorCode::ActionMismatched);
+        assert!(
+            expired.message.contains("2030-01-01T00:00:00Z"),
+            "{}",
+            expired.message
+        );
+        assert_eq!(
+            verify(&c, Some("other"), None, before)
+                .expect_err("name")
+                .code,
+            ErrorCode::ActionMismatched
+        );
+        assert_eq!(
+            verify(&c, None, Some("success"), before)
+                .expect_err("type")
+                .code,
+            ErrorCode::ActionMismatched
+        );
     }
 
     #[test]
@@ -383,27 +431,47 @@ mod tests {
                 output: r#"{"by":"bob","bob":"go"}"#.into()
             }
         );
-        assert_eq!(d.response.and_then(|r| r.redirect).as_deref(), Some("https://example.com/done?u=bob"));
+        assert_eq!(
+            d.response.and_then(|r| r.redirect).as_deref(),
+            Some("https://example.com/done?u=bob")
+        );
 
         let err = decide(&c, &Params::new(), None, POLICY).expect_err("missing");
         assert_eq!(err.code, ErrorCode::OutputFormatting);
-        let off = CallbackPolicy { output_parameters: false, post_actions: true };
-        assert_eq!(decide(&c, &p, None, off).expect_err("disabled").code, ErrorCode::ParametersDisabled);
+        let off = CallbackPolicy {
+            output_parameters: false,
+            post_actions: true,
+        };
+        assert_eq!(
+            decide(&c, &p, None, off).expect_err("disabled").code,
+            ErrorCode::ParametersDisabled
+        );
 
-        let mut f = claims(ActionEffect::Failure { error: Some("E_$who".into()), cause: Some("$$ by $who".into()) });
+        let mut f = claims(ActionEffect::Failure {
+            error: Some("E_$who".into()),
+            cause: Some("$$ by $who".into()),
+        });
         f.output_parameters = true;
         let d = decide(&f, &p, None, POLICY).expect("decides");
         assert_eq!(
             d.command,
-            SendTask::Failure { token: f.token.clone(), error: Some("E_bob".into()), cause: Some("$ by bob".into()) }
+            SendTask::Failure {
+                token: f.token.clone(),
+                error: Some("E_bob".into()),
+                cause: Some("$ by bob".into())
+            }
         );
     }
 
     #[test]
     fn without_output_parameters_dollars_are_left_alone() {
-        let c = claims(ActionEffect::Success { output: json!("$who costs $$") });
+        let c = claims(ActionEffect::Success {
+            output: json!("$who costs $$"),
+        });
         let d = decide(&c, &Params::new(), None, POLICY).expect("decides");
-        assert!(matches!(d.command, SendTask::Success { ref output, .. } if output == r#""$who costs $$""#));
+        assert!(
+            matches!(d.command, SendTask::Success { ref output, .. } if output == r#""$who costs $$""#)
+        );
     }
 
     #[test]
@@ -412,15 +480,27 @@ mod tests {
         assert_eq!(d.outcome.as_ref().map(ActionName::as_str), Some("done"));
         assert!(matches!(d.command, SendTask::Success { ref output, .. } if output == "[1,[2]]"));
 
-        let d = decide_post(json!({"status": "failed", "code": "Boom", "details": ["x", "y"]})).expect("failed");
-        assert!(matches!(d.command, SendTask::Failure { ref error, ref cause, .. }
-            if error.as_deref() == Some("Boom") && cause.as_deref() == Some(r#"["x","y"]"#)));
+        let d = decide_post(json!({"status": "failed", "code": "Boom", "details": ["x", "y"]}))
+            .expect("failed");
+        assert!(
+            matches!(d.command, SendTask::Failure { ref error, ref cause, .. }
+            if error.as_deref() == Some("Boom") && cause.as_deref() == Some(r#"["x","y"]"#))
+        );
 
         let d = decide_post(json!({"status": "failed"})).expect("no matches leaves fields unset");
-        assert!(matches!(d.command, SendTask::Failure { error: None, cause: None, .. }));
+        assert!(matches!(
+            d.command,
+            SendTask::Failure {
+                error: None,
+                cause: None,
+                ..
+            }
+        ));
 
         let d = decide_post(json!({"status": "failed", "code": 42})).expect("non-string");
-        assert!(matches!(d.command, SendTask::Failure { ref error, .. } if error.as_deref() == Some("[42]")));
+        assert!(
+            matches!(d.command, SendTask::Failure { ref error, .. } if error.as_deref() == Some("[42]"))
+        );
 
         let d = decide_post(json!([1, 2])).expect("raw");
         assert!(matches!(d.command, SendTask::Success { ref output, .. } if output == "[1,2]"));
@@ -433,10 +513,20 @@ mod tests {
     #[test]
     fn post_actions_need_a_body_and_the_deployment() {
         let c = post_claims();
-        assert_eq!(decide(&c, &Params::new(), None, POLICY).expect_err("no body").code, ErrorCode::InvalidPostActionBody);
-        let off = CallbackPolicy { output_parameters: true, post_actions: false };
         assert_eq!(
-            decide(&c, &Params::new(), Some(&json!({})), off).expect_err("off").code,
+            decide(&c, &Params::new(), None, POLICY)
+                .expect_err("no body")
+                .code,
+            ErrorCode::InvalidPostActionBody
+        );
+        let off = CallbackPolicy {
+            output_parameters: true,
+            post_actions: false,
+        };
+        assert_eq!(
+            decide(&c, &Params::new(), Some(&json!({})), off)
+                .expect_err("off")
+                .code,
             ErrorCode::PostActionsDisabled
         );
     }
@@ -444,12 +534,19 @@ mod tests {
     #[test]
     fn outputs_over_the_step_functions_limits_are_refused_before_the_call() {
         let c = claims(ActionEffect::Post {
-            outcomes: vec![outcome("any", json!({}), OutcomeEffect::Success(OutcomeOutput::Body))],
+            outcomes: vec![outcome(
+                "any",
+                json!({}),
+                OutcomeEffect::Success(OutcomeOutput::Body),
+            )],
         });
         let big = json!("x".repeat(MAX_OUTPUT_BYTES));
         let err = decide(&c, &Params::new(), Some(&big), POLICY).expect_err("too big");
         assert_eq!(err.code, ErrorCode::InvalidOutput);
-        let mut f = claims(ActionEffect::Failure { error: Some("$e".into()), cause: None });
+        let mut f = claims(ActionEffect::Failure {
+            error: Some("$e".into()),
+            cause: None,
+        });
         f.output_parameters = true;
         let long = "e".repeat(300);
         let err = decide(&f, &params(&[("e", &long)]), None, POLICY).expect_err("long error");

@@ -103,7 +103,9 @@ fn invalid_json(message: impl Into<String>) -> Rejection {
 }
 
 fn is_label(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 fn parse_base_url(raw: RawBaseUrl) -> Result<BaseUrl, Rejection> {
@@ -115,7 +117,9 @@ fn parse_base_url(raw: RawBaseUrl) -> Result<BaseUrl, Rejection> {
             if ok {
                 Ok(BaseUrl::Url(url))
             } else {
-                Err(invalid_json("base_url must be an absolute http or https URL without a query"))
+                Err(invalid_json(
+                    "base_url must be an absolute http or https URL without a query",
+                ))
             }
         }
         RawBaseUrl::Api(api) => {
@@ -168,14 +172,22 @@ pub fn parse_expiration(raw: &str, now: OffsetDateTime) -> Result<OffsetDateTime
 
 impl CreateRequest {
     /// Parses a request body.
-    pub fn parse(body: &[u8], policy: CreatePolicy, now: OffsetDateTime) -> Result<Self, Rejection> {
+    pub fn parse(
+        body: &[u8],
+        policy: CreatePolicy,
+        now: OffsetDateTime,
+    ) -> Result<Self, Rejection> {
         let value: Value = serde_json::from_slice(body)
             .map_err(|e| invalid_json(format!("the request body is not valid JSON: {e}")))?;
         Self::from_value(value, policy, now)
     }
 
     /// Parses a request already read as JSON (a direct invoke's event).
-    pub fn from_value(value: Value, policy: CreatePolicy, now: OffsetDateTime) -> Result<Self, Rejection> {
+    pub fn from_value(
+        value: Value,
+        policy: CreatePolicy,
+        now: OffsetDateTime,
+    ) -> Result<Self, Rejection> {
         if !value.is_object() {
             return Err(invalid_json("the request must be a JSON object"));
         }
@@ -243,7 +255,8 @@ pub struct CreateUrlsOutput {
 
 /// The callback URL of one action.
 pub fn callback_url(base: &str, action: &Action, data: &str) -> String {
-    let name: String = url::form_urlencoded::byte_serialize(action.name.as_str().as_bytes()).collect();
+    let name: String =
+        url::form_urlencoded::byte_serialize(action.name.as_str().as_bytes()).collect();
     format!(
         "{}/respond?action={name}&type={}&data={data}",
         base.trim_end_matches('/'),
@@ -252,7 +265,11 @@ pub fn callback_url(base: &str, action: &Action, data: &str) -> String {
 }
 
 /// The claims sealed into each action's URL.
-pub fn claims_for(request: &CreateRequest, transaction_id: TransactionId, now: OffsetDateTime) -> Vec<Claims> {
+pub fn claims_for(
+    request: &CreateRequest,
+    transaction_id: TransactionId,
+    now: OffsetDateTime,
+) -> Vec<Claims> {
     let expires_at = request
         .expiration
         .as_ref()
@@ -333,26 +350,64 @@ mod tests {
     #[test]
     fn bad_requests_name_their_problem() {
         check(json!([1]), ErrorCode::InvalidJson, "JSON object");
-        check(json!({"actions": []}), ErrorCode::InvalidJson, "missing field `token`");
-        check(with("bogus", json!(1)), ErrorCode::InvalidJson, "unknown field `bogus`");
+        check(
+            json!({"actions": []}),
+            ErrorCode::InvalidJson,
+            "missing field `token`",
+        );
+        check(
+            with("bogus", json!(1)),
+            ErrorCode::InvalidJson,
+            "unknown field `bogus`",
+        );
         check(with("token", json!(5)), ErrorCode::InvalidJson, "at token");
         check(with("token", json!("")), ErrorCode::InvalidJson, "empty");
-        check(with("actions", json!([])), ErrorCode::InvalidJson, "at least one");
         check(
-            with("actions", json!([{"name": "a", "type": "heartbeat", "outptu": 1}])),
+            with("actions", json!([])),
+            ErrorCode::InvalidJson,
+            "at least one",
+        );
+        check(
+            with(
+                "actions",
+                json!([{"name": "a", "type": "heartbeat", "outptu": 1}]),
+            ),
             ErrorCode::InvalidJson,
             "actions[0]",
         );
         check(
-            with("actions", json!([{"name": "a", "type": "heartbeat"}, {"name": "a", "type": "heartbeat"}])),
+            with(
+                "actions",
+                json!([{"name": "a", "type": "heartbeat"}, {"name": "a", "type": "heartbeat"}]),
+            ),
             ErrorCode::DuplicateActionName,
             "\"a\"",
         );
-        check(with("expiration", json!("2029-01-01T00:00:00Z")), ErrorCode::InvalidDate, "in the past");
-        check(with("expiration", json!("2031-01-01T00:00:00")), ErrorCode::InvalidDate, "UTC offset");
-        check(with("expiration", json!("tomorrow")), ErrorCode::InvalidDate, "RFC 3339");
-        check(with("base_url", json!("ftp://x")), ErrorCode::InvalidJson, "base_url");
-        check(with("base_url", json!({"api_id": "a/b", "stage": "p"})), ErrorCode::InvalidJson, "base_url");
+        check(
+            with("expiration", json!("2029-01-01T00:00:00Z")),
+            ErrorCode::InvalidDate,
+            "in the past",
+        );
+        check(
+            with("expiration", json!("2031-01-01T00:00:00")),
+            ErrorCode::InvalidDate,
+            "UTC offset",
+        );
+        check(
+            with("expiration", json!("tomorrow")),
+            ErrorCode::InvalidDate,
+            "RFC 3339",
+        );
+        check(
+            with("base_url", json!("ftp://x")),
+            ErrorCode::InvalidJson,
+            "base_url",
+        );
+        check(
+            with("base_url", json!({"api_id": "a/b", "stage": "p"})),
+            ErrorCode::InvalidJson,
+            "base_url",
+        );
         let err = CreateRequest::parse(b"{not json", policy(), NOW).expect_err("syntax");
         assert_eq!(err.code, ErrorCode::InvalidJson);
         assert!(err.message.contains("not valid JSON"), "{}", err.message);
@@ -361,16 +416,27 @@ mod tests {
     #[test]
     fn output_parameters_need_the_deployment() {
         let body = with("enable_output_parameters", json!(true)).to_string();
-        let err = CreateRequest::parse(body.as_bytes(), CreatePolicy::default(), NOW).expect_err("off");
+        let err =
+            CreateRequest::parse(body.as_bytes(), CreatePolicy::default(), NOW).expect_err("off");
         assert_eq!(err.code, ErrorCode::ParametersDisabled);
-        assert!(CreateRequest::parse(body.as_bytes(), policy(), NOW).expect("on").output_parameters);
+        assert!(
+            CreateRequest::parse(body.as_bytes(), policy(), NOW)
+                .expect("on")
+                .output_parameters
+        );
     }
 
     #[test]
     fn offsets_and_z_are_accepted_and_echoed() {
-        for raw in ["2031-01-01T00:00:00Z", "2031-01-01T09:00:00+09:00", "2031-01-01T00:00:00.250-05:00"] {
+        for raw in [
+            "2031-01-01T00:00:00Z",
+            "2031-01-01T09:00:00+09:00",
+            "2031-01-01T00:00:00.250-05:00",
+        ] {
             let request = parse(with("expiration", json!(raw))).expect(raw);
-            let out = make_urls(&request, TransactionId([0; 16]), NOW, "http://x", |_| "D".into());
+            let out = make_urls(&request, TransactionId([0; 16]), NOW, "http://x", |_| {
+                "D".into()
+            });
             assert_eq!(out.expiration.as_deref(), Some(raw));
         }
     }
@@ -386,7 +452,11 @@ mod tests {
             "base_url": {"api_id": "abc123", "stage": "prod"}
         }))
         .expect("valid");
-        let base = request.base_url.as_ref().expect("base").resolve("eu-west-1");
+        let base = request
+            .base_url
+            .as_ref()
+            .expect("base")
+            .resolve("eu-west-1");
         let out = make_urls(&request, TransactionId([0xab; 16]), NOW, &base, |c| {
             format!("sealed-{}", c.action.name)
         });
@@ -407,6 +477,9 @@ mod tests {
         let request = parse(with("expiration", json!("2030-01-01T12:00:01.5Z"))).expect("valid");
         let claims = claims_for(&request, TransactionId([1; 16]), NOW);
         assert_eq!(claims[0].issued_at, NOW.unix_timestamp());
-        assert_eq!(claims[0].expires_at, Some(NOW.unix_timestamp() * 1000 + 1500));
+        assert_eq!(
+            claims[0].expires_at,
+            Some(NOW.unix_timestamp() * 1000 + 1500)
+        );
     }
 }

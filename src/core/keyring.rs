@@ -158,7 +158,9 @@ struct KeyFileEntry {
 impl Keyring {
     /// A keyring holding one key.
     pub fn new(secret: SecretKey, created: String) -> Self {
-        let mut ring = Self { entries: Vec::new() };
+        let mut ring = Self {
+            entries: Vec::new(),
+        };
         ring.push(KeyId(1), secret, created);
         ring
     }
@@ -242,10 +244,15 @@ impl Keyring {
                 file.format
             )));
         }
-        let mut ring = Self { entries: Vec::new() };
+        let mut ring = Self {
+            entries: Vec::new(),
+        };
         for key in file.keys {
             if ring.entries.iter().any(|e| e.id.0 == key.id) {
-                return Err(KeyringError::Malformed(format!("key id {} appears twice", key.id)));
+                return Err(KeyringError::Malformed(format!(
+                    "key id {} appears twice",
+                    key.id
+                )));
             }
             match (key.retired, key.secret) {
                 (true, _) => ring.entries.push(Entry {
@@ -311,13 +318,18 @@ mod tests {
     use super::*;
 
     fn ring() -> Keyring {
-        Keyring::new(SecretKey::from_bytes([7; 32]), "2026-01-01T00:00:00Z".into())
+        Keyring::new(
+            SecretKey::from_bytes([7; 32]),
+            "2026-01-01T00:00:00Z".into(),
+        )
     }
 
     #[test]
     fn newest_key_seals_after_rotation_and_old_key_still_opens() {
         let mut ring = ring();
-        let id = ring.add(SecretKey::from_bytes([9; 32]), "later".into()).expect("add");
+        let id = ring
+            .add(SecretKey::from_bytes([9; 32]), "later".into())
+            .expect("add");
         assert_eq!(id, KeyId(2));
         assert_eq!(ring.newest().0, KeyId(2));
         assert!(matches!(ring.lookup(KeyId(1)), KeyLookup::Active(_)));
@@ -326,7 +338,8 @@ mod tests {
     #[test]
     fn retired_key_is_known_but_does_not_open() {
         let mut ring = ring();
-        ring.add(SecretKey::from_bytes([9; 32]), "later".into()).expect("add");
+        ring.add(SecretKey::from_bytes([9; 32]), "later".into())
+            .expect("add");
         ring.retire(KeyId(1)).expect("retire");
         assert!(matches!(ring.lookup(KeyId(1)), KeyLookup::Retired));
         assert!(matches!(ring.lookup(KeyId(3)), KeyLookup::Unknown));
@@ -338,8 +351,14 @@ mod tests {
     #[test]
     fn the_last_active_key_cannot_be_retired() {
         let mut ring = ring();
-        assert_eq!(ring.retire(KeyId(1)), Err(KeyringError::LastActiveKey(KeyId(1))));
-        assert_eq!(ring.retire(KeyId(5)), Err(KeyringError::NoSuchKey(KeyId(5))));
+        assert_eq!(
+            ring.retire(KeyId(1)),
+            Err(KeyringError::LastActiveKey(KeyId(1)))
+        );
+        assert_eq!(
+            ring.retire(KeyId(5)),
+            Err(KeyringError::NoSuchKey(KeyId(5)))
+        );
     }
 
     #[test]
@@ -362,14 +381,19 @@ mod tests {
         let cases: [(&str, &str); 4] = [
             ("not json", "not valid"),
             (r#"{"format":"other","keys":[]}"#, "unknown format"),
-            (r#"{"format":"sfn-callbacks-keyring-v1","keys":[]}"#, "no active key"),
+            (
+                r#"{"format":"sfn-callbacks-keyring-v1","keys":[]}"#,
+                "no active key",
+            ),
             (
                 r#"{"format":"sfn-callbacks-keyring-v1","keys":[{"id":1,"created":"x","secret":"AAAA"}]}"#,
                 "not 32 bytes",
             ),
         ];
         for (text, expected) in cases {
-            let err = Keyring::from_json(text.as_bytes()).expect_err(text).to_string();
+            let err = Keyring::from_json(text.as_bytes())
+                .expect_err(text)
+                .to_string();
             assert!(err.contains(expected), "{text}: {err}");
         }
     }

@@ -623,8 +623,19 @@ mod tests {
         let (id, keys) = ring.newest();
         let data_key = SecretKey::from_bytes([5; 32]);
         vec![
-            seal(claims, SealWith::Aead { id, key: &keys.aead }, &[9; NONCE_LEN]),
-            seal(claims, SealWith::Mac { id, key: &keys.mac }, &[9; NONCE_LEN]),
+            seal(
+                claims,
+                SealWith::Aead {
+                    id,
+                    key: &keys.aead,
+                },
+                &[9; NONCE_LEN],
+            ),
+            seal(
+                claims,
+                SealWith::Mac { id, key: &keys.mac },
+                &[9; NONCE_LEN],
+            ),
             seal(
                 claims,
                 SealWith::Envelope {
@@ -668,7 +679,10 @@ mod tests {
         assert_eq!(decode_claims(&encode_claims(&odd)).expect("decodes"), odd);
         // Non-canonical base64 (bad padding) must come back exactly as given.
         let unpadded = sample_claims("QUJDRA", json!(1));
-        assert_eq!(decode_claims(&encode_claims(&unpadded)).expect("decodes"), unpadded);
+        assert_eq!(
+            decode_claims(&encode_claims(&unpadded)).expect("decodes"),
+            unpadded
+        );
     }
 
     #[test]
@@ -677,7 +691,10 @@ mod tests {
         let claims = sample_claims("QUJD", output.clone());
         let plain = encode_claims(&claims);
         assert!(plain.len() < 400, "{} bytes", plain.len());
-        assert_eq!(decode_claims(&plain).expect("decodes").action.effect, ActionEffect::Success { output });
+        assert_eq!(
+            decode_claims(&plain).expect("decodes").action.effect,
+            ActionEffect::Success { output }
+        );
     }
 
     #[test]
@@ -685,7 +702,11 @@ mod tests {
         let ring = keyring();
         let (id, keys) = ring.newest();
         let claims = sample_claims("QUJD", json!("visible-output"));
-        let data = seal(&claims, SealWith::Mac { id, key: &keys.mac }, &[0; NONCE_LEN]);
+        let data = seal(
+            &claims,
+            SealWith::Mac { id, key: &keys.mac },
+            &[0; NONCE_LEN],
+        );
         let raw = URL_SAFE_NO_PAD.decode(&data).expect("b64");
         assert!(raw.windows(14).any(|w| w == b"visible-output"));
         // An AEAD key of the same entry must not verify a MAC payload.
@@ -702,15 +723,28 @@ mod tests {
         assert_eq!(open_any(&data, &other), Err(OpenError::Forged));
 
         let mut rotated = ring.clone();
-        rotated.add(SecretKey::from_bytes([4; 32]), "t".into()).expect("add");
-        assert_eq!(open_any(&data, &rotated).expect("old key still opens"), claims);
+        rotated
+            .add(SecretKey::from_bytes([4; 32]), "t".into())
+            .expect("add");
+        assert_eq!(
+            open_any(&data, &rotated).expect("old key still opens"),
+            claims
+        );
         rotated.retire(KeyId(1)).expect("retire");
         assert_eq!(open_any(&data, &rotated), Err(OpenError::RetiredKey));
 
         let mut ids = Keyring::new(SecretKey::from_bytes([1; 32]), "t".into());
-        ids.add(SecretKey::from_bytes([1; 32]), "t".into()).expect("add");
+        ids.add(SecretKey::from_bytes([1; 32]), "t".into())
+            .expect("add");
         let (new_id, keys) = ids.newest();
-        let data = seal(&claims, SealWith::Aead { id: new_id, key: &keys.aead }, &[0; NONCE_LEN]);
+        let data = seal(
+            &claims,
+            SealWith::Aead {
+                id: new_id,
+                key: &keys.aead,
+            },
+            &[0; NONCE_LEN],
+        );
         assert_eq!(open_any(&data, &ring), Err(OpenError::UnknownKey));
     }
 
@@ -718,10 +752,18 @@ mod tests {
     fn unknown_versions_and_legacy_formats_are_refused() {
         let ring = keyring();
         let claims = sample_claims("QUJD", json!(1));
-        let mut raw = URL_SAFE_NO_PAD.decode(seal_all(&claims, &ring).remove(0)).expect("b64");
+        let mut raw = URL_SAFE_NO_PAD
+            .decode(seal_all(&claims, &ring).remove(0))
+            .expect("b64");
         raw[0] = 0x21;
-        assert_eq!(open_any(&URL_SAFE_NO_PAD.encode(&raw), &ring), Err(OpenError::Malformed));
-        assert_eq!(open_any("1-eyJ0b2tlbiI6IngifQ", &ring), Err(OpenError::LegacyPlaintext));
+        assert_eq!(
+            open_any(&URL_SAFE_NO_PAD.encode(&raw), &ring),
+            Err(OpenError::Malformed)
+        );
+        assert_eq!(
+            open_any("1-eyJ0b2tlbiI6IngifQ", &ring),
+            Err(OpenError::LegacyPlaintext)
+        );
         assert_eq!(open_any("2-AYADeJ", &ring), Err(OpenError::LegacyEncrypted));
         assert_eq!(open_any("", &ring), Err(OpenError::Malformed));
         assert_eq!(open_any("E***", &ring), Err(OpenError::Malformed));
@@ -739,7 +781,10 @@ mod tests {
         let data = seal_all(&claims, &ring).remove(2);
         let untrusted = Untrusted::parse(&data).expect("parse");
         assert_eq!(untrusted.key_ref(), KeyRef::Wrapped(b"wrapped-data-key"));
-        assert_eq!(untrusted.open_with_keyring(&ring), Err(OpenError::EnvelopeUnsupported));
+        assert_eq!(
+            untrusted.open_with_keyring(&ring),
+            Err(OpenError::EnvelopeUnsupported)
+        );
     }
 
     fn tampered(data: &str) -> Vec<String> {

@@ -63,7 +63,9 @@ pub fn expand_str(template: &str, params: &Params) -> Result<String, Rejection> 
             }
         };
         let value = params.get(name).ok_or_else(|| {
-            formatting(format!("the output uses ${name}, but the request has no query parameter {name:?}"))
+            formatting(format!(
+                "the output uses ${name}, but the request has no query parameter {name:?}"
+            ))
         })?;
         out.push_str(value);
         i += 1 + consumed;

@@ -1,0 +1,130 @@
+//! `POST /urls`: CreateUrls over HTTP.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use time::OffsetDateTime;
+
+use crate::core::ErrorCode;
+use crate::core::create::{CreatePolicy, CreateRequest, CreateUrlsOutput, make_urls};
+use crate::core::payload::{TransactionId, seal};
+use crate::http::error::ApiError;
+use crate::http::{AppState, LogFields, random_bytes};
+
+/// Reads the body, turning extractor failures (too large, unreadable)
+/// into our error format.
+pub fn body_or_error(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| {
+        let status = rejection.status();
+        let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "the request body is larger than this service accepts".to_owned()
+        } else {
+            format!(
+                "the request body could not be read: {}",
+                rejection.body_text()
+            )
+        };
+        ApiError::new(status, ErrorCode::InvalidRequest, message)
+    })
+}
+
+/// Whether the `Content-Type` is JSON (`application/json`, parameters
+/// such as `; charset=utf-8` allowed).
+pub fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// The base URL derived from the request's `Host`, when none is configured.
+fn base_from_host(headers: &HeaderMap) -> Option<String> {
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .filter(|p| matches!(*p, "http" | "https"))
+        .unwrap_or("http");
+    Some(format!("{proto}://{host}"))
+}
+
+/// Makes the URLs for a checked request: picks the base URL, gets the
+/// sealing key once, and seals each action with a fresh nonce.
+pub async fn mint(
+    state: &AppState,
+    request: &CreateRequest,
+    now: OffsetDateTime,
+    host_base: Option<String>,
+) -> Result<CreateUrlsOutput, ApiError> {
+    let base = match &request.base_url {
+        Some(spec) => spec.resolve(&state.settings.default_region),
+        None => state
+            .settings
+            .base_url
+            .clone()
+            .or(host_base)
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    ErrorCode::InvalidRequest,
+                    "no base URL is configured and the request has no Host header; give base_url",
+                )
+            })?,
+    };
+    let key = state.keys.sealing_key().await.map_err(|e| {
+        tracing::warn!(error = %e, "no sealing key");
+        ApiError::unavailable("the key service is unavailable; try again shortly")
+    })?;
+    let transaction_id = TransactionId(random_bytes());
+    Ok(make_urls(request, transaction_id, now, &base, |claims| {
+        seal(claims, key.as_seal_with(), &random_bytes())
+    }))
+}
+
+/// `POST /urls`.
+pub async fn create_urls(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    if !state.settings.api_key_digests.is_empty() {
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if !state.settings.api_key_matches(presented) {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthorized,
+                "CreateUrls needs `Authorization: Bearer <key>` with a key from API_KEYS",
+            ));
+        }
+    }
+    if !is_json(&headers) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::InvalidRequest,
+            "CreateUrls takes Content-Type: application/json",
+        ));
+    }
+    let body = body_or_error(body)?;
+    let now = state.clock.now();
+    let policy = CreatePolicy {
+        output_parameters: state.settings.output_parameters,
+        post_actions: state.settings.post_actions,
+    };
+    let request = CreateRequest::parse(&body, policy, now)?;
+    let output = mint(&state, &request, now, base_from_host(&headers)).await?;
+    let fields = LogFields {
+        transaction_id: Some(output.transaction_id.clone()),
+        result: Some("created"),
+        ..LogFields::default()
+    };
+    let mut response = axum::Json(output).into_response();
+    response.extensions_mut().insert(fields);
+    Ok(response)
+}

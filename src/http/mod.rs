@@ -1,0 +1,235 @@
+//! The HTTP adapter: one axum [`Router`] for `serve` and for Lambda.
+//!
+//! Only this module names status codes. Handlers parse the request, call the
+//! core, call the ports, and render; [`error::ApiError`] is the single place
+//! where failures become responses.
+
+pub mod create;
+pub mod error;
+pub mod negotiate;
+pub mod pages;
+pub mod respond;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use rand::Rng as _;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::core::ErrorCode;
+use crate::keys::KeySource;
+use crate::ports::{Clock, StepFunctions};
+use error::{ApiError, LoggedError};
+
+/// Deployment settings the handlers need.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Public base URL of callback links; derived from `Host` when unset.
+    pub base_url: Option<String>,
+    /// Region for `base_url: {api_id, stage}` without a region.
+    pub default_region: String,
+    /// `ENABLE_OUTPUT_PARAMETERS`.
+    pub output_parameters: bool,
+    /// `ENABLE_POST_ACTIONS`.
+    pub post_actions: bool,
+    /// `GET_ACTS`: act on GET, as sfn-callback-urls did.
+    pub get_acts: bool,
+    /// SHA-256 digests of the accepted CreateUrls API keys; empty means
+    /// CreateUrls is open (only allowed on loopback).
+    pub api_key_digests: Vec<[u8; 32]>,
+    /// Largest request body.
+    pub max_body_bytes: usize,
+    /// Longest a request may take, body reading included.
+    pub request_timeout: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            base_url: None,
+            default_region: "us-east-1".to_owned(),
+            output_parameters: false,
+            post_actions: false,
+            get_acts: false,
+            api_key_digests: Vec::new(),
+            max_body_bytes: 300 * 1024,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Hashes an API key for [`Settings::api_key_digests`].
+pub fn api_key_digest(key: &str) -> [u8; 32] {
+    Sha256::digest(key.as_bytes()).into()
+}
+
+impl Settings {
+    /// Checks a presented key against every configured one in constant time.
+    pub fn api_key_matches(&self, presented: &str) -> bool {
+        let digest = api_key_digest(presented);
+        self.api_key_digests
+            .iter()
+            .fold(subtle::Choice::from(0), |acc, k| acc | k.ct_eq(&digest))
+            .into()
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// Settings.
+    pub settings: Arc<Settings>,
+    /// Sealing and opening.
+    pub keys: Arc<KeySource>,
+    /// Step Functions.
+    pub sfn: Arc<dyn StepFunctions>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Request facts a handler leaves in the response for the request log.
+#[derive(Debug, Clone, Default)]
+pub struct LogFields {
+    /// The transaction.
+    pub transaction_id: Option<String>,
+    /// Action name.
+    pub action: Option<String>,
+    /// Action type.
+    pub action_type: Option<&'static str>,
+    /// POST outcome.
+    pub outcome: Option<String>,
+    /// What happened: `sent`, `pending`, `created`.
+    pub result: Option<&'static str>,
+    /// Step Functions call time in milliseconds.
+    pub sfn_ms: Option<u64>,
+    /// Why a payload did not open (operator detail, never shown to clients).
+    pub open_error: Option<String>,
+}
+
+/// Fresh random bytes from the thread's CSPRNG.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut out = [0u8; N];
+    rand::rng().fill_bytes(&mut out);
+    out
+}
+
+const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
+const NO_REFERRER: HeaderValue = HeaderValue::from_static("no-referrer");
+const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Times the request out, adds the headers every response carries, and
+/// writes one JSON log line per request. The log line never holds the
+/// query string: it carries the sealed payload.
+async fn observe(State(settings): State<Arc<Settings>>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let request_id = hex(&random_bytes::<8>());
+    let mut response = match tokio::time::timeout(settings.request_timeout, next.run(request)).await
+    {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            ErrorCode::InvalidRequest,
+            "the request took too long",
+        )
+        .into_response(),
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, NO_STORE);
+    headers.insert(header::REFERRER_POLICY, NO_REFERRER);
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF);
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        headers.insert(REQUEST_ID.clone(), v);
+    }
+    let fields = response
+        .extensions()
+        .get::<LogFields>()
+        .cloned()
+        .unwrap_or_default();
+    let error = response
+        .extensions()
+        .get::<LoggedError>()
+        .map(|e| e.0.as_str());
+    let status = response.status().as_u16();
+    let latency_ms =
+        u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX) as f64 / 1000.0;
+    tracing::info!(
+        target: "sfn_callbacks::request",
+        request_id,
+        method = %method,
+        path,
+        status,
+        latency_ms,
+        transaction_id = fields.transaction_id,
+        action = fields.action,
+        action_type = fields.action_type,
+        outcome = fields.outcome,
+        result = fields.result,
+        sfn_ms = fields.sfn_ms,
+        error,
+        open_error = fields.open_error,
+        "request"
+    );
+    response
+}
+
+/// Lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        ErrorCode::InvalidRequest,
+        "no such endpoint; use POST /urls or /respond",
+    )
+}
+
+async fn health() -> impl IntoResponse {
+    axum::Json(serde_json::json!({"status": "ok"}))
+}
+
+/// The service's routes: `POST /urls`, `GET|HEAD|POST /respond`, `GET /health`.
+pub fn router(state: AppState) -> Router {
+    let settings = Arc::clone(&state.settings);
+    Router::new()
+        .route(
+            "/urls",
+            post(create::create_urls).fallback(|| async { ApiError::method_not_allowed("POST") }),
+        )
+        .route(
+            "/respond",
+            get(respond::respond)
+                .post(respond::respond)
+                .fallback(|| async { ApiError::method_not_allowed("GET, HEAD, POST") }),
+        )
+        .route("/health", get(health))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(settings.max_body_bytes))
+        .layer(middleware::from_fn_with_state(settings, observe))
+        .with_state(state)
+}

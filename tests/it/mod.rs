@@ -1,0 +1,7 @@
+//! Test modules, one per area.
+
+mod e2e_moto;
+mod router;
+mod sdk_mocks;
+mod size;
+pub mod support;

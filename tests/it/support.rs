@@ -1,0 +1,181 @@
+//! Fakes behind the ports and a helper that drives the router.
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt as _;
+use serde_json::Value;
+use sfn_callbacks::core::callback::SendTask;
+use sfn_callbacks::core::keyring::{Keyring, SecretKey};
+use sfn_callbacks::http::{AppState, Settings, router};
+use sfn_callbacks::keys::{KeyMode, KeySource};
+use sfn_callbacks::ports::{Clock, SfnError, StepFunctions};
+use time::OffsetDateTime;
+use tower::ServiceExt as _;
+
+/// A Step Functions stand-in that records calls and answers from a script.
+#[derive(Default)]
+pub struct FakeSfn {
+    pub calls: Mutex<Vec<SendTask>>,
+    pub next_errors: Mutex<Vec<SfnError>>,
+}
+
+impl FakeSfn {
+    pub fn calls(&self) -> Vec<SendTask> {
+        self.calls.lock().expect("lock").clone()
+    }
+
+    pub fn fail_next(&self, error: SfnError) {
+        self.next_errors.lock().expect("lock").push(error);
+    }
+}
+
+#[async_trait]
+impl StepFunctions for FakeSfn {
+    async fn send(&self, command: &SendTask) -> Result<(), SfnError> {
+        if let Some(e) = self.next_errors.lock().expect("lock").pop() {
+            return Err(e);
+        }
+        self.calls.lock().expect("lock").push(command.clone());
+        Ok(())
+    }
+}
+
+/// A clock the test moves.
+pub struct FakeClock(pub Mutex<OffsetDateTime>);
+
+impl FakeClock {
+    pub fn advance(&self, by: time::Duration) {
+        *self.0.lock().expect("lock") += by;
+    }
+}
+
+impl Clock for FakeClock {
+    fn now(&self) -> OffsetDateTime {
+        *self.0.lock().expect("lock")
+    }
+}
+
+pub const START: OffsetDateTime = time::macros::datetime!(2030-06-01 12:00 UTC);
+
+pub fn keyring() -> Keyring {
+    Keyring::new(SecretKey::from_bytes([42; 32]), "2030-01-01T00:00:00Z".into())
+}
+
+/// The router with fakes; `tweak` adjusts the settings.
+pub struct App {
+    pub sfn: Arc<FakeSfn>,
+    pub clock: Arc<FakeClock>,
+    pub state: AppState,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts an error reply with this status and error name.
+    pub fn assert_error(&self, status: u16, error: &str) {
+        assert_eq!(self.status.as_u16(), status, "{}", self.text);
+        let body = self.json();
+        assert_eq!(body["error"], error, "{}", self.text);
+        assert!(
+            body["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "no message: {}",
+            self.text
+        );
+    }
+}
+
+impl App {
+    pub fn new(tweak: impl FnOnce(&mut Settings)) -> Self {
+        Self::with_keys(KeySource::keyring(KeyMode::Local, keyring()), tweak)
+    }
+
+    pub fn with_keys(keys: KeySource, tweak: impl FnOnce(&mut Settings)) -> Self {
+        let mut settings = Settings {
+            base_url: Some("https://cb.example.com/prod".into()),
+            ..Settings::default()
+        };
+        tweak(&mut settings);
+        let sfn = Arc::new(FakeSfn::default());
+        let clock = Arc::new(FakeClock(Mutex::new(START)));
+        let state = AppState {
+            settings: Arc::new(settings),
+            keys: Arc::new(keys),
+            sfn: sfn.clone(),
+            clock: clock.clone(),
+        };
+        Self { sfn, clock, state }
+    }
+
+    pub async fn request(&self, method: Method, uri: &str, headers: &[(&str, &str)], body: impl Into<Body>) -> Reply {
+        let mut builder = Request::builder().method(method).uri(uri);
+        for (k, v) in headers {
+            builder = builder.header(*k, *v);
+        }
+        let response = router(self.state.clone())
+            .oneshot(builder.body(body.into()).expect("request"))
+            .await
+            .expect("infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        Reply {
+            status,
+            headers,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn create(&self, body: &Value) -> Reply {
+        self.request(
+            Method::POST,
+            "/urls",
+            &[("content-type", "application/json")],
+            body.to_string(),
+        )
+        .await
+    }
+
+    /// CreateUrls that must succeed; returns the URLs by action name.
+    pub async fn urls(&self, body: &Value) -> serde_json::Map<String, Value> {
+        let reply = self.create(body).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        reply.json()["urls"].as_object().expect("urls").clone()
+    }
+
+    /// A callback by full URL.
+    pub async fn follow(&self, method: Method, url: &str, headers: &[(&str, &str)], body: impl Into<Body>) -> Reply {
+        let path = url.strip_prefix("https://cb.example.com/prod").expect("our base URL");
+        self.request(method, path, headers, body).await
+    }
+}
+
+/// The `data` value of a callback URL.
+pub fn data_of(url: &str) -> String {
+    url::Url::parse(url)
+        .expect("url")
+        .query_pairs()
+        .find(|(k, _)| k == "data")
+        .map(|(_, v)| v.into_owned())
+        .expect("data")
+}
+
+/// A URL with its `data` replaced.
+pub fn with_data(url: &str, data: &str) -> String {
+    let cut = url.find("data=").expect("data") + 5;
+    format!("{}{data}", &url[..cut])
+}

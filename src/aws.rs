@@ -15,6 +15,9 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_sfn::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sfn::operation::send_task_failure::SendTaskFailureError;
+use aws_sdk_sfn::operation::send_task_heartbeat::SendTaskHeartbeatError;
+use aws_sdk_sfn::operation::send_task_success::SendTaskSuccessError;
 
 use crate::core::callback::SendTask;
 use crate::core::keyring::SecretKey;
@@ -83,10 +86,86 @@ fn is_retryable_code(code: Option<&str>) -> bool {
     )
 }
 
+/// The modelled errors the three task-token operations share. Matching the
+/// variants (not only the error code) also covers errors built without
+/// metadata.
+trait TaskTokenError: ProvideErrorMetadata + std::error::Error {
+    fn closed(&self) -> Option<&'static str>;
+    /// The message of an `InvalidOutput` error.
+    fn invalid_output(&self) -> Option<String> {
+        None
+    }
+    fn kms_throttled(&self) -> bool {
+        false
+    }
+    /// Step Functions could not use the state machine's KMS key.
+    fn kms_refused(&self) -> Option<&'static str> {
+        None
+    }
+}
+
+macro_rules! task_token_error {
+    () => {
+        fn closed(&self) -> Option<&'static str> {
+            if self.is_task_timed_out() {
+                Some("TaskTimedOut")
+            } else if self.is_invalid_token() {
+                Some("InvalidToken")
+            } else if self.is_task_does_not_exist() {
+                Some("TaskDoesNotExist")
+            } else {
+                None
+            }
+        }
+    };
+}
+
+impl TaskTokenError for SendTaskSuccessError {
+    task_token_error!();
+    fn invalid_output(&self) -> Option<String> {
+        match self {
+            Self::InvalidOutput(e) => Some(e.message().unwrap_or_default().to_owned()),
+            _ => None,
+        }
+    }
+    fn kms_throttled(&self) -> bool {
+        self.is_kms_throttling_exception()
+    }
+    fn kms_refused(&self) -> Option<&'static str> {
+        if self.is_kms_access_denied_exception() {
+            Some("KmsAccessDeniedException")
+        } else if self.is_kms_invalid_state_exception() {
+            Some("KmsInvalidStateException")
+        } else {
+            None
+        }
+    }
+}
+
+impl TaskTokenError for SendTaskFailureError {
+    task_token_error!();
+    fn kms_throttled(&self) -> bool {
+        self.is_kms_throttling_exception()
+    }
+    fn kms_refused(&self) -> Option<&'static str> {
+        if self.is_kms_access_denied_exception() {
+            Some("KmsAccessDeniedException")
+        } else if self.is_kms_invalid_state_exception() {
+            Some("KmsInvalidStateException")
+        } else {
+            None
+        }
+    }
+}
+
+impl TaskTokenError for SendTaskHeartbeatError {
+    task_token_error!();
+}
+
 /// Classifies an SDK error from any Step Functions task-token operation.
 fn classify_sfn<E, R>(err: &SdkError<E, R>) -> SfnError
 where
-    E: ProvideErrorMetadata + std::error::Error,
+    E: TaskTokenError,
     R: std::fmt::Debug,
 {
     match err {
@@ -94,16 +173,18 @@ where
             let inner = service.err();
             let code = inner.code();
             let message = inner.message().unwrap_or_default().to_owned();
-            match code {
-                Some("TaskTimedOut" | "InvalidToken" | "TaskDoesNotExist") => {
-                    SfnError::TaskClosed(code.unwrap_or_default().to_owned())
-                }
-                Some("InvalidOutput") => SfnError::InvalidOutput(message),
-                c if is_retryable_code(c) => {
-                    SfnError::Unavailable(c.unwrap_or_default().to_owned())
-                }
-                Some(c) => SfnError::Refused(format!("{c}: {message}")),
-                None => SfnError::Unavailable("an error without a code".to_owned()),
+            if let Some(closed) = inner.closed() {
+                SfnError::TaskClosed(closed.to_owned())
+            } else if let Some(message) = inner.invalid_output() {
+                SfnError::InvalidOutput(message)
+            } else if inner.kms_throttled() || is_retryable_code(code) {
+                SfnError::Unavailable(code.unwrap_or("throttled").to_owned())
+            } else if let Some(refused) = inner.kms_refused() {
+                SfnError::Refused(format!("{refused}: {message}"))
+            } else if let Some(code) = code {
+                SfnError::Refused(format!("{code}: {message}"))
+            } else {
+                SfnError::Unavailable("an error without a code".to_owned())
             }
         }
         SdkError::TimeoutError(_) => SfnError::Unavailable("timed out".to_owned()),

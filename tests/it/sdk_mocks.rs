@@ -1,1 +1,95 @@
-//! placeholder
+//! The Step Functions adapter's error mapping and retries, with
+//! `aws-smithy-mocks` (moto cannot produce `TaskTimedOut` or throttling).
+
+use std::time::Duration;
+
+use aws_sdk_sfn::Client;
+use aws_sdk_sfn::config::retry::RetryConfig;
+use aws_sdk_sfn::operation::send_task_heartbeat::SendTaskHeartbeatError;
+use aws_sdk_sfn::operation::send_task_success::{SendTaskSuccessError, SendTaskSuccessOutput};
+use aws_sdk_sfn::types::error::{InvalidOutput, InvalidToken, KmsAccessDeniedException, TaskDoesNotExist, TaskTimedOut};
+use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+use sfn_callbacks::aws::SdkStepFunctions;
+use sfn_callbacks::core::callback::SendTask;
+use sfn_callbacks::core::token::TaskToken;
+use sfn_callbacks::ports::{SfnError, StepFunctions};
+
+fn success() -> SendTask {
+    SendTask::Success {
+        token: TaskToken::parse("tok".into()).expect("token"),
+        output: "{}".into(),
+    }
+}
+
+fn client(rules: &[&Rule]) -> SdkStepFunctions {
+    let client: Client = match rules {
+        [one] => mock_client!(aws_sdk_sfn, RuleMode::Sequential, [*one], |c| c.retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(3)
+                .with_initial_backoff(Duration::from_millis(1))
+        )),
+        _ => panic!("one rule per test"),
+    };
+    SdkStepFunctions::new(client)
+}
+
+#[tokio::test]
+async fn closed_tasks_are_reported_as_closed() {
+    let cases: [(fn() -> SendTaskSuccessError, &str); 3] = [
+        (|| SendTaskSuccessError::TaskTimedOut(TaskTimedOut::builder().message("gone").build()), "TaskTimedOut"),
+        (|| SendTaskSuccessError::InvalidToken(InvalidToken::builder().build()), "InvalidToken"),
+        (|| SendTaskSuccessError::TaskDoesNotExist(TaskDoesNotExist::builder().build()), "TaskDoesNotExist"),
+    ];
+    for (error, code) in cases {
+        let rule = mock!(Client::send_task_success).then_error(error);
+        let err = client(&[&rule]).send(&success()).await.expect_err(code);
+        assert_eq!(err, SfnError::TaskClosed(code.into()));
+        assert_eq!(rule.num_calls(), 1, "{code} must not be retried");
+    }
+}
+
+#[tokio::test]
+async fn invalid_output_and_permission_errors_are_not_retried() {
+    let rule = mock!(Client::send_task_success)
+        .then_error(|| SendTaskSuccessError::InvalidOutput(InvalidOutput::builder().message("bad json").build()));
+    let err = client(&[&rule]).send(&success()).await.expect_err("invalid");
+    assert_eq!(err, SfnError::InvalidOutput("bad json".into()));
+
+    let rule = mock!(Client::send_task_success).then_error(|| {
+        SendTaskSuccessError::KmsAccessDeniedException(KmsAccessDeniedException::builder().build())
+    });
+    let err = client(&[&rule]).send(&success()).await.expect_err("refused");
+    assert!(matches!(err, SfnError::Refused(ref m) if m.starts_with("KmsAccessDeniedException")), "{err:?}");
+    assert_eq!(rule.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn throttling_and_5xx_are_retried_then_succeed() {
+    let rule = mock!(Client::send_task_success)
+        .sequence()
+        .http_status(500, None)
+        .http_status(503, None)
+        .output(|| SendTaskSuccessOutput::builder().build())
+        .build();
+    client(&[&rule]).send(&success()).await.expect("third attempt succeeds");
+    assert_eq!(rule.num_calls(), 3);
+}
+
+#[tokio::test]
+async fn persistent_outages_become_unavailable_after_the_retry_budget() {
+    let rule = mock!(Client::send_task_success).sequence().http_status(503, None).repeatedly().build();
+    let err = client(&[&rule]).send(&success()).await.expect_err("gives up");
+    assert!(matches!(err, SfnError::Unavailable(_)), "{err:?}");
+    assert_eq!(rule.num_calls(), 3, "exactly the configured attempts");
+}
+
+#[tokio::test]
+async fn heartbeats_map_the_same_way() {
+    let rule = mock!(Client::send_task_heartbeat)
+        .then_error(|| SendTaskHeartbeatError::TaskTimedOut(TaskTimedOut::builder().build()));
+    let heartbeat = SendTask::Heartbeat {
+        token: TaskToken::parse("tok".into()).expect("token"),
+    };
+    let err = client(&[&rule]).send(&heartbeat).await.expect_err("closed");
+    assert_eq!(err, SfnError::TaskClosed("TaskTimedOut".into()));
+}

@@ -1,1 +1,70 @@
-//! placeholder
+//! Link length: the 712-character token case that broke mail clients.
+
+use std::sync::Arc;
+
+use axum::http::Method;
+use base64::Engine as _;
+use serde_json::json;
+use sfn_callbacks::keys::{EnvelopeLimits, KeyMode, KeySource};
+
+use super::support::{App, FakeKms, keyring};
+
+/// Exchange breaks lines after 998 characters.
+const MAIL_LIMIT: usize = 998;
+const BASE: &str = "https://abc123defg.execute-api.us-east-1.amazonaws.com/prod";
+
+fn token_712() -> String {
+    // 534 bytes of standard base64 make 712 characters, like real tokens.
+    let bytes: Vec<u8> = (0..534u32).map(|i| (i * 7 + 3) as u8).collect();
+    let token = base64::engine::general_purpose::STANDARD.encode(bytes);
+    assert_eq!(token.len(), 712);
+    token
+}
+
+async fn lengths(keys: KeySource) -> (usize, usize) {
+    let app = App::with_keys(keys, |s| s.base_url = Some(BASE.into()));
+    let reply = app
+        .request(
+            Method::POST,
+            "/urls",
+            &[("content-type", "application/json")],
+            json!({
+                "token": token_712(),
+                "actions": [
+                    {"name": "approve", "type": "success", "output": {"approved": true, "by": "alice@example.com"}},
+                    {"name": "reject", "type": "failure"}
+                ]
+            })
+            .to_string(),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let urls = reply.json()["urls"].clone();
+    let approve = urls["approve"].as_str().expect("url").to_owned();
+    let prefix = format!("{BASE}/respond?action=approve&type=success&data=");
+    assert_eq!(prefix.len(), 101);
+    assert!(approve.starts_with(&prefix));
+    (approve.len(), urls["reject"].as_str().expect("url").len())
+}
+
+#[tokio::test]
+async fn a_712_character_token_fits_in_998_characters() {
+    let modes = [
+        ("local", KeySource::keyring(KeyMode::Local, keyring())),
+        ("kms", KeySource::keyring(KeyMode::Kms, keyring())),
+        ("signed", KeySource::keyring(KeyMode::Signed, keyring())),
+        (
+            "kms-envelope",
+            KeySource::envelope(Arc::new(FakeKms::default()), "alias/x".into(), EnvelopeLimits::default()),
+        ),
+    ];
+    println!("URL length for a 712-character token (101-character prefix); sfn-callback-urls made 2,217:");
+    for (name, keys) in modes {
+        let (approve, reject) = lengths(keys).await;
+        println!("  {name:<13} approve {approve:>5}  reject {reject:>5}");
+        if name != "kms-envelope" {
+            assert!(approve <= MAIL_LIMIT, "{name}: approve URL is {approve} characters");
+            assert!(reject <= MAIL_LIMIT, "{name}: reject URL is {reject} characters");
+        }
+    }
+}

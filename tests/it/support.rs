@@ -179,3 +179,41 @@ pub fn with_data(url: &str, data: &str) -> String {
     let cut = url.find("data=").expect("data") + 5;
     format!("{}{data}", &url[..cut])
 }
+
+/// A KMS stand-in whose blobs are as long as real AWS KMS blobs for a
+/// 32-byte key (184 bytes), and that counts its calls.
+#[derive(Default)]
+pub struct FakeKms {
+    pub generate_calls: std::sync::atomic::AtomicUsize,
+    pub decrypt_calls: std::sync::atomic::AtomicUsize,
+}
+
+/// The length of a real KMS ciphertext blob for a 256-bit data key.
+pub const AWS_DATA_KEY_BLOB_LEN: usize = 184;
+
+#[async_trait]
+impl sfn_callbacks::ports::Kms for FakeKms {
+    async fn encrypt(&self, _key_id: &str, plaintext: &[u8]) -> Result<Vec<u8>, sfn_callbacks::ports::KmsError> {
+        let mut blob = vec![0xEE; 152];
+        blob.extend_from_slice(plaintext);
+        Ok(blob)
+    }
+
+    async fn decrypt(&self, blob: &[u8]) -> Result<zeroize::Zeroizing<Vec<u8>>, sfn_callbacks::ports::KmsError> {
+        use std::sync::atomic::Ordering;
+        self.decrypt_calls.fetch_add(1, Ordering::SeqCst);
+        match blob.split_at_checked(152) {
+            Some((head, rest)) if head.iter().all(|b| *b == 0xEE) => Ok(zeroize::Zeroizing::new(rest.to_vec())),
+            _ => Err(sfn_callbacks::ports::KmsError::Refused("InvalidCiphertextException".into())),
+        }
+    }
+
+    async fn generate_data_key(&self, key_id: &str) -> Result<(SecretKey, Vec<u8>), sfn_callbacks::ports::KmsError> {
+        use std::sync::atomic::Ordering;
+        self.generate_calls.fetch_add(1, Ordering::SeqCst);
+        let key = sfn_callbacks::http::random_bytes::<32>();
+        let blob = self.encrypt(key_id, &key).await?;
+        assert_eq!(blob.len(), AWS_DATA_KEY_BLOB_LEN);
+        Ok((SecretKey::from_bytes(key), blob))
+    }
+}

@@ -87,7 +87,7 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "LISTEN_ADDR", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// Public base URL of the links (default: http://<listen address>).
+    /// Public base URL of the links (default: `http://` and the listen address).
     #[arg(long, env = "BASE_URL")]
     pub base_url: Option<String>,
     /// Allow `$name` output parameters.

@@ -1,6 +1,6 @@
 //! Actions: what a callback URL does when it is used.
 //!
-//! Raw JSON from CreateUrls becomes these types once, in [`parse_action`];
+//! Raw JSON from CreateUrls becomes these types once, in `parse_action`;
 //! afterwards an [`ActionName`] is always valid and a POST outcome's schema
 //! and JSONPaths are known to compile.
 

@@ -156,25 +156,43 @@ impl Aws {
                 .await
                 .expect("receive");
             for message in received.messages.unwrap_or_default() {
-                let body: Value = serde_json::from_str(message.body.as_deref().unwrap_or("{}")).expect("json");
+                let body: Value =
+                    serde_json::from_str(message.body.as_deref().unwrap_or("{}")).expect("json");
                 self.tokens.insert(
                     body["case"].as_str().expect("case").to_owned(),
                     body["token"].as_str().expect("token").to_owned(),
                 );
                 if let Some(handle) = message.receipt_handle {
-                    let _ = self.sqs.delete_message().queue_url(&self.queue_url).receipt_handle(handle).send().await;
+                    let _ = self
+                        .sqs
+                        .delete_message()
+                        .queue_url(&self.queue_url)
+                        .receipt_handle(handle)
+                        .send()
+                        .await;
                 }
             }
         }
         (arn, self.tokens[case].clone())
     }
 
-    async fn execution(&self, arn: &str) -> aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput {
-        self.sfn.describe_execution().execution_arn(arn).send().await.expect("describe")
+    async fn execution(
+        &self,
+        arn: &str,
+    ) -> aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput {
+        self.sfn
+            .describe_execution()
+            .execution_arn(arn)
+            .send()
+            .await
+            .expect("describe")
     }
 
     /// Waits for the execution to leave RUNNING.
-    async fn finished(&self, arn: &str) -> aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput {
+    async fn finished(
+        &self,
+        arn: &str,
+    ) -> aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let out = self.execution(arn).await;
@@ -188,7 +206,11 @@ impl Aws {
 
     async fn assert_running(&self, arn: &str, why: &str) {
         tokio::time::sleep(Duration::from_millis(150)).await;
-        assert_eq!(self.execution(arn).await.status, ExecutionStatus::Running, "{why}");
+        assert_eq!(
+            self.execution(arn).await.status,
+            ExecutionStatus::Running,
+            "{why}"
+        );
     }
 }
 
@@ -262,7 +284,12 @@ impl Reply {
     }
 }
 
-async fn call(method: reqwest::Method, url: &str, accept: Option<&str>, json_body: Option<&Value>) -> Reply {
+async fn call(
+    method: reqwest::Method,
+    url: &str,
+    accept: Option<&str>,
+    json_body: Option<&Value>,
+) -> Reply {
     let mut request = http().request(method, url);
     if let Some(a) = accept {
         request = request.header("accept", a);
@@ -318,7 +345,10 @@ async fn end_to_end_against_moto() {
         .expect("spawn moto_server");
     let endpoint = format!("http://127.0.0.1:{port}");
     wait_until_up(&format!("{endpoint}/moto-api/"), "moto_server", &mut child).await;
-    let _moto = Proc { child, name: "moto_server" };
+    let _moto = Proc {
+        child,
+        name: "moto_server",
+    };
     let configured = http()
         .post(format!("{endpoint}/moto-api/config"))
         .json(&json!({"stepfunctions": {"execute_state_machine": true}}))
@@ -340,13 +370,24 @@ async fn end_to_end_against_moto() {
         .env("AWS_REGION", REGION)
         .output()
         .expect("keygen");
-    assert!(keygen.status.success(), "{}", String::from_utf8_lossy(&keygen.stderr));
+    assert!(
+        keygen.status.success(),
+        "{}",
+        String::from_utf8_lossy(&keygen.stderr)
+    );
     let text = std::fs::read_to_string(&keyring).expect("keyring");
-    assert!(text.starts_with("sfn-callbacks-kms-keyring-v1:"), "the keyring must be stored encrypted");
+    assert!(
+        text.starts_with("sfn-callbacks-kms-keyring-v1:"),
+        "the keyring must be stored encrypted"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        let mode = std::fs::metadata(&keyring).expect("meta").permissions().mode() & 0o777;
+        let mode = std::fs::metadata(&keyring)
+            .expect("meta")
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(mode, 0o600);
     }
     let keyring_path = keyring.to_str().expect("utf-8 path").to_owned();
@@ -363,7 +404,12 @@ async fn end_to_end_against_moto() {
     let page = call(reqwest::Method::GET, &approve, Some("text/html"), None).await;
     assert_eq!(page.status, 200);
     assert!(page.text.contains("<form method=\"post\">"));
-    assert_eq!(call(reqwest::Method::HEAD, &approve, None, None).await.status, 200);
+    assert_eq!(
+        call(reqwest::Method::HEAD, &approve, None, None)
+            .await
+            .status,
+        200
+    );
     aws.assert_running(&arn, "GET and HEAD must not act").await;
     let done = call(reqwest::Method::POST, &approve, None, None).await;
     assert_eq!(done.status, 200, "{}", done.text);
@@ -371,19 +417,31 @@ async fn end_to_end_against_moto() {
     assert_eq!(done.headers["referrer-policy"], "no-referrer");
     let out = aws.finished(&arn).await;
     assert_eq!(out.status, ExecutionStatus::Succeeded);
-    assert_eq!(output_of(&out), json!({"approved": true, "by": "alice@example.com"}));
+    assert_eq!(
+        output_of(&out),
+        json!({"approved": true, "by": "alice@example.com"})
+    );
 
     // A second use is a clear 4xx, and the execution is untouched.
     let again = call(reqwest::Method::POST, &approve, None, None).await;
     assert_eq!(again.status, 410, "{}", again.text);
     assert_eq!(again.json()["error"], "StepFunctionsError");
-    assert_eq!(output_of(&aws.execution(&arn).await), json!({"approved": true, "by": "alice@example.com"}));
+    assert_eq!(
+        output_of(&aws.execution(&arn).await),
+        json!({"approved": true, "by": "alice@example.com"})
+    );
 
     // Failure (moto keeps the error but drops the cause).
     let (arn, token) = aws.start("failure").await;
     secrets.push(token.clone());
     let created = create(&server, &approval(&token)).await;
-    let reject = call(reqwest::Method::POST, &url_of(&created, "reject"), None, None).await;
+    let reject = call(
+        reqwest::Method::POST,
+        &url_of(&created, "reject"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(reject.status, 200, "{}", reject.text);
     let out = aws.finished(&arn).await;
     assert_eq!(out.status, ExecutionStatus::Failed);
@@ -397,7 +455,8 @@ async fn end_to_end_against_moto() {
         let beat = call(reqwest::Method::POST, &url_of(&created, "ping"), None, None).await;
         assert_eq!(beat.status, 200, "{}", beat.text);
     }
-    aws.assert_running(&arn, "heartbeats keep the task waiting").await;
+    aws.assert_running(&arn, "heartbeats keep the task waiting")
+        .await;
 
     // A tampered link and a renamed link are refused; the task still waits.
     let approve = url_of(&created, "approve");
@@ -408,7 +467,12 @@ async fn end_to_end_against_moto() {
     assert_eq!(bad.status, 400, "{}", bad.text);
     assert_eq!(bad.json()["error"], "InvalidPayload");
     let renamed = approve.replace("action=approve", "action=reject");
-    assert_eq!(call(reqwest::Method::POST, &renamed, None, None).await.json()["error"], "ActionMismatched");
+    assert_eq!(
+        call(reqwest::Method::POST, &renamed, None, None)
+            .await
+            .json()["error"],
+        "ActionMismatched"
+    );
     aws.assert_running(&arn, "bad links must not act").await;
 
     // A URL made by one server process opens on another with the same keys.
@@ -423,10 +487,20 @@ async fn end_to_end_against_moto() {
     secrets.push(token.clone());
     let mut body = approval(&token);
     let expires = time::OffsetDateTime::now_utc() + time::Duration::milliseconds(1500);
-    body["expiration"] = json!(expires.format(&time::format_description::well_known::Rfc3339).expect("fmt"));
+    body["expiration"] = json!(
+        expires
+            .format(&time::format_description::well_known::Rfc3339)
+            .expect("fmt")
+    );
     let created = create(&server, &body).await;
     tokio::time::sleep(Duration::from_millis(1700)).await;
-    let late = call(reqwest::Method::POST, &url_of(&created, "approve"), None, None).await;
+    let late = call(
+        reqwest::Method::POST,
+        &url_of(&created, "approve"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(late.status, 410, "{}", late.text);
     assert_eq!(late.json()["error"], "ExpiredPayload");
     aws.assert_running(&arn, "expired links must not act").await;
@@ -443,9 +517,18 @@ async fn end_to_end_against_moto() {
         }),
     )
     .await;
-    let done = call(reqwest::Method::POST, &format!("{}&who=bob", url_of(&created, "approve")), None, None).await;
+    let done = call(
+        reqwest::Method::POST,
+        &format!("{}&who=bob", url_of(&created, "approve")),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(done.status, 200, "{}", done.text);
-    assert_eq!(output_of(&aws.finished(&arn).await), json!({"by": "bob", "via": "approve"}));
+    assert_eq!(
+        output_of(&aws.finished(&arn).await),
+        json!({"by": "bob", "via": "approve"})
+    );
 
     // POST actions: outcome selection, output_path, error_path, output_body.
     let webhook = |token: &str| {
@@ -463,34 +546,74 @@ async fn end_to_end_against_moto() {
     let (arn, token) = aws.start("post-done").await;
     secrets.push(token.clone());
     let hook = url_of(&create(&server, &webhook(&token)).await, "hook");
-    let nomatch = call(reqwest::Method::POST, &hook, None, Some(&json!({"status": "??"}))).await;
+    let nomatch = call(
+        reqwest::Method::POST,
+        &hook,
+        None,
+        Some(&json!({"status": "??"})),
+    )
+    .await;
     assert_eq!(nomatch.json()["error"], "InvalidPostActionBody");
-    aws.assert_running(&arn, "a body no outcome accepts must not act").await;
-    let done = call(reqwest::Method::POST, &hook, None, Some(&json!({"status": "done", "result": {"id": "j-1"}}))).await;
+    aws.assert_running(&arn, "a body no outcome accepts must not act")
+        .await;
+    let done = call(
+        reqwest::Method::POST,
+        &hook,
+        None,
+        Some(&json!({"status": "done", "result": {"id": "j-1"}})),
+    )
+    .await;
     assert_eq!(done.status, 200, "{}", done.text);
     assert_eq!(output_of(&aws.finished(&arn).await), json!(["j-1"]));
 
     let (arn, token) = aws.start("post-failed").await;
     secrets.push(token.clone());
     let hook = url_of(&create(&server, &webhook(&token)).await, "hook");
-    let failed = call(reqwest::Method::POST, &hook, None, Some(&json!({"status": "failed", "code": "E42"}))).await;
+    let failed = call(
+        reqwest::Method::POST,
+        &hook,
+        None,
+        Some(&json!({"status": "failed", "code": "E42"})),
+    )
+    .await;
     assert_eq!(failed.status, 200, "{}", failed.text);
     let out = aws.finished(&arn).await;
-    assert_eq!((out.status, out.error.as_deref()), (ExecutionStatus::Failed, Some("E42")));
+    assert_eq!(
+        (out.status, out.error.as_deref()),
+        (ExecutionStatus::Failed, Some("E42"))
+    );
 
     let (arn, token) = aws.start("post-raw").await;
     secrets.push(token.clone());
     let hook = url_of(&create(&server, &webhook(&token)).await, "hook");
-    let raw = call(reqwest::Method::POST, &hook, None, Some(&json!([1, {"a": "b"}]))).await;
+    let raw = call(
+        reqwest::Method::POST,
+        &hook,
+        None,
+        Some(&json!([1, {"a": "b"}])),
+    )
+    .await;
     assert_eq!(raw.status, 200, "{}", raw.text);
     assert_eq!(output_of(&aws.finished(&arn).await), json!([1, {"a": "b"}]));
 
     // Response specs: redirect, json, html, text.
     let mut responses = Vec::new();
     for (case, response, accept) in [
-        ("resp-redirect", json!({"redirect": "https://example.com/thanks"}), None),
-        ("resp-json", json!({"json": {"thanks": true}}), Some("application/json")),
-        ("resp-html", json!({"html": "<p>Thanks!</p>"}), Some("text/html")),
+        (
+            "resp-redirect",
+            json!({"redirect": "https://example.com/thanks"}),
+            None,
+        ),
+        (
+            "resp-json",
+            json!({"json": {"thanks": true}}),
+            Some("application/json"),
+        ),
+        (
+            "resp-html",
+            json!({"html": "<p>Thanks!</p>"}),
+            Some("text/html"),
+        ),
         ("resp-text", json!({"text": "Thanks."}), Some("text/plain")),
     ] {
         let (arn, token) = aws.start(case).await;
@@ -505,17 +628,32 @@ async fn end_to_end_against_moto() {
         responses.push(reply);
     }
     assert_eq!(responses[0].status, 303);
-    assert_eq!(responses[0].headers["location"], "https://example.com/thanks");
+    assert_eq!(
+        responses[0].headers["location"],
+        "https://example.com/thanks"
+    );
     assert_eq!(responses[1].json(), json!({"thanks": true}));
     assert_eq!(responses[2].text, "<p>Thanks!</p>");
     assert_eq!(responses[3].text, "Thanks.");
 
     // kms-envelope: a data key from KMS per batch, unwrapped on open.
-    let envelope = serve(&aws, dir.path(), "serve-envelope", &[("KEY_MODE", "kms-envelope"), ("KMS_KEY_ID", &aws.kms_key)]).await;
+    let envelope = serve(
+        &aws,
+        dir.path(),
+        "serve-envelope",
+        &[("KEY_MODE", "kms-envelope"), ("KMS_KEY_ID", &aws.kms_key)],
+    )
+    .await;
     let (arn, token) = aws.start("envelope").await;
     secrets.push(token.clone());
     let created = create(&envelope, &approval(&token)).await;
-    let done = call(reqwest::Method::POST, &url_of(&created, "approve"), None, None).await;
+    let done = call(
+        reqwest::Method::POST,
+        &url_of(&created, "approve"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(done.status, 200, "{}", done.text);
     assert_eq!(aws.finished(&arn).await.status, ExecutionStatus::Succeeded);
     // An envelope link does not open on a keyring deployment.
@@ -527,11 +665,23 @@ async fn end_to_end_against_moto() {
     let _ = aws.kms.list_keys().send().await;
     for log in [&server.log, &second.log, &envelope.log] {
         let text = std::fs::read_to_string(log).expect("log");
-        assert!(text.contains(r#""path":"/respond""#), "{} logged no callback", log.display());
+        assert!(
+            text.contains(r#""path":"/respond""#),
+            "{} logged no callback",
+            log.display()
+        );
         for secret in &secrets {
-            assert!(!text.contains(secret.as_str()), "a secret leaked into {}", log.display());
+            assert!(
+                !text.contains(secret.as_str()),
+                "a secret leaked into {}",
+                log.display()
+            );
             if let Some(data) = secret.split("data=").nth(1) {
-                assert!(!text.contains(data), "a payload leaked into {}", log.display());
+                assert!(
+                    !text.contains(data),
+                    "a payload leaked into {}",
+                    log.display()
+                );
             }
         }
     }

@@ -1,5 +1,6 @@
 //! Test modules, one per area.
 
+mod cli;
 mod e2e_moto;
 mod router;
 mod sdk_mocks;

@@ -24,9 +24,9 @@ fn approve_reject() -> Value {
 
 fn token_of(call: &SendTask) -> &str {
     match call {
-        SendTask::Success { token, .. } | SendTask::Failure { token, .. } | SendTask::Heartbeat { token } => {
-            token.expose()
-        }
+        SendTask::Success { token, .. }
+        | SendTask::Failure { token, .. }
+        | SendTask::Heartbeat { token } => token.expose(),
     }
 }
 
@@ -46,11 +46,20 @@ async fn create_urls_answers_in_the_old_shape() {
     assert_eq!(urls.len(), 3);
     let approve = urls["approve"].as_str().expect("url");
     assert!(
-        approve.starts_with("https://cb.example.com/prod/respond?action=approve&type=success&data=E"),
+        approve
+            .starts_with("https://cb.example.com/prod/respond?action=approve&type=success&data=E"),
         "{approve}"
     );
-    assert!(urls["reject"].as_str().expect("url").contains("?action=reject&type=failure&data="));
-    assert!(!reply.text.contains(TOKEN), "the token must not appear in the output");
+    assert!(
+        urls["reject"]
+            .as_str()
+            .expect("url")
+            .contains("?action=reject&type=failure&data=")
+    );
+    assert!(
+        !reply.text.contains(TOKEN),
+        "the token must not appear in the output"
+    );
     assert!(app.sfn.calls().is_empty());
 }
 
@@ -62,22 +71,46 @@ async fn create_urls_refuses_bad_input_with_named_errors_and_no_call() {
     assert_eq!(reply.header("allow"), Some("POST"));
 
     let reply = app
-        .request(Method::POST, "/urls", &[("content-type", "text/plain")], approve_reject().to_string())
+        .request(
+            Method::POST,
+            "/urls",
+            &[("content-type", "text/plain")],
+            approve_reject().to_string(),
+        )
         .await;
     reply.assert_error(415, "InvalidRequest");
 
     let reply = app
-        .request(Method::POST, "/urls", &[("content-type", "application/json; charset=utf-8")], "{nope")
+        .request(
+            Method::POST,
+            "/urls",
+            &[("content-type", "application/json; charset=utf-8")],
+            "{nope",
+        )
         .await;
     reply.assert_error(400, "InvalidJSON");
 
     let cases = [
-        (json!({"token": TOKEN, "actions": [], "extra": 1}), "InvalidJSON", "extra"),
-        (request(json!([])), "InvalidJSON", "at least one"),
-        (request(json!([{"name": "bad name", "type": "heartbeat"}])), "InvalidJSON", "bad name"),
-        (request(json!([{"name": "a", "type": "explode"}])), "InvalidJSON", "explode"),
         (
-            request(json!([{"name": "a", "type": "heartbeat"}, {"name": "a", "type": "heartbeat"}])),
+            json!({"token": TOKEN, "actions": [], "extra": 1}),
+            "InvalidJSON",
+            "extra",
+        ),
+        (request(json!([])), "InvalidJSON", "at least one"),
+        (
+            request(json!([{"name": "bad name", "type": "heartbeat"}])),
+            "InvalidJSON",
+            "bad name",
+        ),
+        (
+            request(json!([{"name": "a", "type": "explode"}])),
+            "InvalidJSON",
+            "explode",
+        ),
+        (
+            request(
+                json!([{"name": "a", "type": "heartbeat"}, {"name": "a", "type": "heartbeat"}]),
+            ),
             "DuplicateActionName",
             "\"a\"",
         ),
@@ -92,7 +125,9 @@ async fn create_urls_refuses_bad_input_with_named_errors_and_no_call() {
             "soon",
         ),
         (
-            request(json!([{"name": "p", "type": "post", "outcomes": [{"name": "o", "type": "heartbeat", "schema": {}}]}])),
+            request(
+                json!([{"name": "p", "type": "post", "outcomes": [{"name": "o", "type": "heartbeat", "schema": {}}]}]),
+            ),
             "PostActionsDisabled",
             "ENABLE_POST_ACTIONS",
         ),
@@ -101,30 +136,45 @@ async fn create_urls_refuses_bad_input_with_named_errors_and_no_call() {
             "ParametersDisabled",
             "ENABLE_OUTPUT_PARAMETERS",
         ),
-        (request(json!([{"name": "a", "type": "success"}])), "InvalidAction", "output"),
+        (
+            request(json!([{"name": "a", "type": "success"}])),
+            "InvalidAction",
+            "output",
+        ),
     ];
     for (body, error, needle) in cases {
         let reply = app.create(&body).await;
         reply.assert_error(400, error);
-        let message = reply.json()["message"].as_str().expect("message").to_owned();
+        let message = reply.json()["message"]
+            .as_str()
+            .expect("message")
+            .to_owned();
         assert!(message.contains(needle), "{body}: {message}");
         assert!(!reply.text.contains(TOKEN), "token leaked: {}", reply.text);
     }
 
     let big = request(json!([{"name": "a", "type": "success", "output": "x".repeat(8000)}]));
     app.create(&big).await.assert_error(413, "InvalidRequest");
-    assert!(app.sfn.calls().is_empty(), "bad input must never reach Step Functions");
+    assert!(
+        app.sfn.calls().is_empty(),
+        "bad input must never reach Step Functions"
+    );
 }
 
 #[tokio::test]
 async fn create_urls_needs_an_api_key_when_keys_are_configured() {
     let app = App::new(|s| s.api_key_digests = vec![api_key_digest("s3cret")]);
-    app.create(&approve_reject()).await.assert_error(401, "Unauthorized");
+    app.create(&approve_reject())
+        .await
+        .assert_error(401, "Unauthorized");
     let wrong = app
         .request(
             Method::POST,
             "/urls",
-            &[("content-type", "application/json"), ("authorization", "Bearer s3cre")],
+            &[
+                ("content-type", "application/json"),
+                ("authorization", "Bearer s3cre"),
+            ],
             approve_reject().to_string(),
         )
         .await;
@@ -134,7 +184,10 @@ async fn create_urls_needs_an_api_key_when_keys_are_configured() {
         .request(
             Method::POST,
             "/urls",
-            &[("content-type", "application/json"), ("authorization", "Bearer s3cret")],
+            &[
+                ("content-type", "application/json"),
+                ("authorization", "Bearer s3cret"),
+            ],
             approve_reject().to_string(),
         )
         .await;
@@ -150,16 +203,31 @@ async fn get_and_head_show_the_action_and_never_call() {
     let reply = app.follow(Method::GET, approve, &[], "").await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.json()["status"], "pending");
-    assert_eq!(reply.json()["action"], json!({"name": "approve", "type": "success"}));
+    assert_eq!(
+        reply.json()["action"],
+        json!({"name": "approve", "type": "success"})
+    );
 
     let page = app
-        .follow(Method::GET, approve, &[("accept", "text/html,application/xhtml+xml,*/*;q=0.8")], "")
+        .follow(
+            Method::GET,
+            approve,
+            &[("accept", "text/html,application/xhtml+xml,*/*;q=0.8")],
+            "",
+        )
         .await;
     assert_eq!(page.status, 200);
-    assert!(page.text.contains("<form method=\"post\">"), "{}", page.text);
+    assert!(
+        page.text.contains("<form method=\"post\">"),
+        "{}",
+        page.text
+    );
     assert!(!page.text.to_lowercase().contains("<script"));
     let csp = page.header("content-security-policy").expect("csp");
-    assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
 
     let head = app.follow(Method::HEAD, approve, &[], "").await;
     assert_eq!(head.status, 200);
@@ -176,21 +244,43 @@ async fn post_performs_success_failure_and_repeatable_heartbeat() {
     let app = App::new(|_| {});
     let urls = app.urls(&approve_reject()).await;
 
-    let reply = app.follow(Method::POST, urls["approve"].as_str().expect("url"), &[], "").await;
+    let reply = app
+        .follow(
+            Method::POST,
+            urls["approve"].as_str().expect("url"),
+            &[],
+            "",
+        )
+        .await;
     assert_eq!(reply.status, 200, "{}", reply.text);
-    assert_eq!(reply.json()["action"], json!({"name": "approve", "type": "success"}));
-    assert_eq!(reply.json()["transaction_id"].as_str().map(str::len), Some(32));
+    assert_eq!(
+        reply.json()["action"],
+        json!({"name": "approve", "type": "success"})
+    );
+    assert_eq!(
+        reply.json()["transaction_id"].as_str().map(str::len),
+        Some(32)
+    );
 
-    let reply = app.follow(Method::POST, urls["reject"].as_str().expect("url"), &[], "").await;
+    let reply = app
+        .follow(Method::POST, urls["reject"].as_str().expect("url"), &[], "")
+        .await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     for _ in 0..2 {
-        let reply = app.follow(Method::POST, urls["ping"].as_str().expect("url"), &[], "").await;
+        let reply = app
+            .follow(Method::POST, urls["ping"].as_str().expect("url"), &[], "")
+            .await;
         assert_eq!(reply.status, 200, "{}", reply.text);
     }
     let calls = app.sfn.calls();
     assert_eq!(calls.len(), 4);
-    assert!(calls.iter().all(|c| token_of(c) == TOKEN), "the token must survive sealing exactly");
-    assert!(matches!(&calls[0], SendTask::Success { output, .. } if output == r#"{"approved":true}"#));
+    assert!(
+        calls.iter().all(|c| token_of(c) == TOKEN),
+        "the token must survive sealing exactly"
+    );
+    assert!(
+        matches!(&calls[0], SendTask::Success { output, .. } if output == r#"{"approved":true}"#)
+    );
     assert!(matches!(&calls[1], SendTask::Failure { error, cause, .. }
         if error.as_deref() == Some("Rejected") && cause.as_deref() == Some("said no")));
     assert!(matches!(calls[2], SendTask::Heartbeat { .. }));
@@ -217,33 +307,71 @@ async fn broken_links_get_coarse_client_errors_and_no_call() {
     let approve = urls["approve"].as_str().expect("url");
     let data = data_of(approve);
 
-    app.request(Method::POST, "/respond?action=approve&type=success", &[], "").await.assert_error(400, "InvalidPayload");
-    app.request(Method::POST, "/respond", &[], "").await.assert_error(400, "InvalidPayload");
-    app.follow(Method::POST, &with_data(approve, "garbage!"), &[], "").await.assert_error(400, "InvalidPayload");
+    app.request(
+        Method::POST,
+        "/respond?action=approve&type=success",
+        &[],
+        "",
+    )
+    .await
+    .assert_error(400, "InvalidPayload");
+    app.request(Method::POST, "/respond", &[], "")
+        .await
+        .assert_error(400, "InvalidPayload");
+    app.follow(Method::POST, &with_data(approve, "garbage!"), &[], "")
+        .await
+        .assert_error(400, "InvalidPayload");
 
     let mut tampered = data.clone().into_bytes();
     let middle = tampered.len() / 2;
     tampered[middle] = if tampered[middle] == b'A' { b'B' } else { b'A' };
     let tampered = String::from_utf8(tampered).expect("ascii");
-    let altered = app.follow(Method::POST, &with_data(approve, &tampered), &[], "").await;
+    let altered = app
+        .follow(Method::POST, &with_data(approve, &tampered), &[], "")
+        .await;
     altered.assert_error(400, "InvalidPayload");
-    let truncated = app.follow(Method::POST, &with_data(approve, &data[..data.len() - 3]), &[], "").await;
+    let truncated = app
+        .follow(
+            Method::POST,
+            &with_data(approve, &data[..data.len() - 3]),
+            &[],
+            "",
+        )
+        .await;
     truncated.assert_error(400, "InvalidPayload");
-    assert_eq!(altered.json()["message"], truncated.json()["message"], "failures must read the same");
+    assert_eq!(
+        altered.json()["message"],
+        truncated.json()["message"],
+        "failures must read the same"
+    );
 
-    app.follow(Method::POST, &with_data(approve, "1-eyJ0b2tlbiI6ICJ4In0"), &[], "")
-        .await
-        .assert_error(400, "EncryptionRequired");
+    app.follow(
+        Method::POST,
+        &with_data(approve, "1-eyJ0b2tlbiI6ICJ4In0"),
+        &[],
+        "",
+    )
+    .await
+    .assert_error(400, "EncryptionRequired");
 
     let renamed = approve.replace("action=approve", "action=reject");
-    app.follow(Method::POST, &renamed, &[], "").await.assert_error(400, "ActionMismatched");
+    app.follow(Method::POST, &renamed, &[], "")
+        .await
+        .assert_error(400, "ActionMismatched");
     let retyped = approve.replace("type=success", "type=failure");
-    app.follow(Method::POST, &retyped, &[], "").await.assert_error(400, "ActionMismatched");
+    app.follow(Method::POST, &retyped, &[], "")
+        .await
+        .assert_error(400, "ActionMismatched");
 
-    app.follow(Method::PUT, approve, &[], "").await.assert_error(405, "InvalidRequest");
+    app.follow(Method::PUT, approve, &[], "")
+        .await
+        .assert_error(405, "InvalidRequest");
 
     for reply in [&altered, &truncated] {
-        assert!(!reply.text.contains(&data), "the payload must not be echoed");
+        assert!(
+            !reply.text.contains(&data),
+            "the payload must not be echoed"
+        );
     }
     assert!(app.sfn.calls().is_empty());
 }
@@ -255,9 +383,21 @@ async fn expired_links_are_refused_with_410() {
     body["expiration"] = json!("2030-06-01T12:05:00Z");
     let urls = app.urls(&body).await;
     app.clock.advance(time::Duration::minutes(5));
-    let reply = app.follow(Method::POST, urls["approve"].as_str().expect("url"), &[], "").await;
+    let reply = app
+        .follow(
+            Method::POST,
+            urls["approve"].as_str().expect("url"),
+            &[],
+            "",
+        )
+        .await;
     reply.assert_error(410, "ExpiredPayload");
-    assert!(reply.json()["message"].as_str().expect("m").contains("2030-06-01T12:05:00Z"));
+    assert!(
+        reply.json()["message"]
+            .as_str()
+            .expect("m")
+            .contains("2030-06-01T12:05:00Z")
+    );
     assert!(app.sfn.calls().is_empty());
 }
 
@@ -271,18 +411,33 @@ async fn step_functions_outcomes_map_to_clear_statuses_and_links_survive_outages
     let reply = app.follow(Method::POST, approve, &[], "").await;
     reply.assert_error(503, "ServiceError");
     assert_eq!(reply.header("retry-after"), Some("5"));
-    assert_eq!(reply.json()["transaction_id"].as_str().map(str::len), Some(32));
+    assert_eq!(
+        reply.json()["transaction_id"].as_str().map(str::len),
+        Some(32)
+    );
 
     let again = app.follow(Method::POST, approve, &[], "").await;
-    assert_eq!(again.status, 200, "the same link works once Step Functions is back: {}", again.text);
+    assert_eq!(
+        again.status, 200,
+        "the same link works once Step Functions is back: {}",
+        again.text
+    );
 
-    app.sfn.fail_next(SfnError::TaskClosed("TaskTimedOut".into()));
+    app.sfn
+        .fail_next(SfnError::TaskClosed("TaskTimedOut".into()));
     let reply = app.follow(Method::POST, approve, &[], "").await;
     reply.assert_error(410, "StepFunctionsError");
-    assert!(reply.json()["message"].as_str().expect("m").contains("already used"));
+    assert!(
+        reply.json()["message"]
+            .as_str()
+            .expect("m")
+            .contains("already used")
+    );
 
     app.sfn.fail_next(SfnError::InvalidOutput("bad".into()));
-    app.follow(Method::POST, approve, &[], "").await.assert_error(400, "StepFunctionsError");
+    app.follow(Method::POST, approve, &[], "")
+        .await
+        .assert_error(400, "StepFunctionsError");
 }
 
 #[tokio::test]
@@ -295,29 +450,54 @@ async fn response_specs_and_accept_negotiation() {
             {"name": "plain", "type": "heartbeat"}
         ])))
         .await;
-    let go = app.follow(Method::POST, urls["go"].as_str().expect("url"), &[], "").await;
+    let go = app
+        .follow(Method::POST, urls["go"].as_str().expect("url"), &[], "")
+        .await;
     assert_eq!(go.status, 303);
     assert_eq!(go.header("location"), Some("https://example.com/thanks"));
 
     let custom = urls["custom"].as_str().expect("url");
-    let json_reply = app.follow(Method::POST, custom, &[("accept", "application/json")], "").await;
+    let json_reply = app
+        .follow(Method::POST, custom, &[("accept", "application/json")], "")
+        .await;
     assert_eq!(json_reply.json(), json!({"ok": 1}));
-    let html = app.follow(Method::POST, custom, &[("accept", "text/html")], "").await;
+    let html = app
+        .follow(Method::POST, custom, &[("accept", "text/html")], "")
+        .await;
     assert_eq!(html.text, "<p>done</p>");
-    assert!(html.header("content-type").expect("ct").starts_with("text/html"));
-    let text = app.follow(Method::POST, custom, &[("accept", "text/plain")], "").await;
+    assert!(
+        html.header("content-type")
+            .expect("ct")
+            .starts_with("text/html")
+    );
+    let text = app
+        .follow(Method::POST, custom, &[("accept", "text/plain")], "")
+        .await;
     assert_eq!(text.text, "done");
 
     let plain = urls["plain"].as_str().expect("url");
-    let html = app.follow(Method::POST, plain, &[("accept", "text/html")], "").await;
+    let html = app
+        .follow(Method::POST, plain, &[("accept", "text/html")], "")
+        .await;
     assert!(html.text.contains("Response accepted!"), "{}", html.text);
-    let text = app.follow(Method::POST, plain, &[("accept", "text/plain")], "").await;
+    let text = app
+        .follow(Method::POST, plain, &[("accept", "text/plain")], "")
+        .await;
     assert!(text.text.starts_with("Response accepted"), "{}", text.text);
     let error_page = app
-        .follow(Method::POST, &with_data(plain, "EAAA"), &[("accept", "text/html")], "")
+        .follow(
+            Method::POST,
+            &with_data(plain, "EAAA"),
+            &[("accept", "text/html")],
+            "",
+        )
         .await;
     assert_eq!(error_page.status, 400);
-    assert!(error_page.text.contains("Response rejected"), "{}", error_page.text);
+    assert!(
+        error_page.text.contains("Response rejected"),
+        "{}",
+        error_page.text
+    );
     assert_eq!(app.sfn.calls().len(), 6);
 }
 
@@ -335,16 +515,23 @@ async fn output_parameters_fill_in_query_values() {
     missing.assert_error(400, "OutputFormatting");
     assert!(app.sfn.calls().is_empty());
 
-    let reply = app.follow(Method::POST, &format!("{approve}&who=carol%20c"), &[], "").await;
+    let reply = app
+        .follow(Method::POST, &format!("{approve}&who=carol%20c"), &[], "")
+        .await;
     assert_eq!(reply.status, 200, "{}", reply.text);
-    assert!(matches!(&app.sfn.calls()[0], SendTask::Success { output, .. }
-        if output == r#"{"by":"carol c","action":"approve","cost":"$5"}"#));
+    assert!(
+        matches!(&app.sfn.calls()[0], SendTask::Success { output, .. }
+        if output == r#"{"by":"carol c","action":"approve","cost":"$5"}"#)
+    );
 
     let off = App::new(|s| s.output_parameters = false);
     let shared_state_url = approve.to_owned();
     let mut off_state = off.state.clone();
     off_state.keys = app.state.keys.clone();
-    let off = super::support::App { state: off_state, ..off };
+    let off = super::support::App {
+        state: off_state,
+        ..off
+    };
     off.follow(Method::POST, &format!("{shared_state_url}&who=x"), &[], "")
         .await
         .assert_error(400, "ParametersDisabled");
@@ -374,21 +561,41 @@ async fn post_actions_pick_outcomes_from_the_json_body() {
     let get = app.follow(Method::GET, hook, &[], "").await;
     get.assert_error(405, "InvalidRequest");
     assert_eq!(get.header("allow"), Some("POST"));
-    let page = app.follow(Method::GET, hook, &[("accept", "text/html")], "").await;
+    let page = app
+        .follow(Method::GET, hook, &[("accept", "text/html")], "")
+        .await;
     assert_eq!(page.status, 405);
     assert!(page.text.contains("POST with a JSON body"), "{}", page.text);
 
-    app.follow(Method::POST, hook, &[("content-type", "text/plain")], "{}").await.assert_error(415, "InvalidRequest");
-    app.follow(Method::POST, hook, &json_ct, "{oops").await.assert_error(400, "InvalidJSON");
-    app.follow(Method::POST, hook, &json_ct, r#"{"status":"odd"}"#).await.assert_error(400, "InvalidPostActionBody");
+    app.follow(Method::POST, hook, &[("content-type", "text/plain")], "{}")
+        .await
+        .assert_error(415, "InvalidRequest");
+    app.follow(Method::POST, hook, &json_ct, "{oops")
+        .await
+        .assert_error(400, "InvalidJSON");
+    app.follow(Method::POST, hook, &json_ct, r#"{"status":"odd"}"#)
+        .await
+        .assert_error(400, "InvalidPostActionBody");
     assert!(app.sfn.calls().is_empty());
 
     let done = app
-        .follow(Method::POST, hook, &[("content-type", "application/json; charset=utf-8")], r#"{"status":"done","result":{"id":"j-1"}}"#)
+        .follow(
+            Method::POST,
+            hook,
+            &[("content-type", "application/json; charset=utf-8")],
+            r#"{"status":"done","result":{"id":"j-1"}}"#,
+        )
         .await;
     assert_eq!(done.status, 200, "{}", done.text);
     assert_eq!(done.json()["outcome"], "done");
-    let failed = app.follow(Method::POST, hook, &json_ct, r#"{"status":"failed","code":"E42"}"#).await;
+    let failed = app
+        .follow(
+            Method::POST,
+            hook,
+            &json_ct,
+            r#"{"status":"failed","code":"E42"}"#,
+        )
+        .await;
     assert_eq!(failed.status, 200, "{}", failed.text);
     let raw = app.follow(Method::POST, hook, &json_ct, "[1,2,3]").await;
     assert_eq!(raw.status, 200, "{}", raw.text);
@@ -403,7 +610,9 @@ async fn post_actions_pick_outcomes_from_the_json_body() {
 #[tokio::test]
 async fn unknown_paths_get_json_404() {
     let app = App::new(|_| {});
-    app.request(Method::GET, "/nope", &[], "").await.assert_error(404, "InvalidRequest");
+    app.request(Method::GET, "/nope", &[], "")
+        .await
+        .assert_error(404, "InvalidRequest");
     let health = app.request(Method::GET, "/health", &[], "").await;
     assert_eq!(health.json()["status"], "ok");
 }

@@ -7,7 +7,9 @@ use aws_sdk_sfn::Client;
 use aws_sdk_sfn::config::retry::RetryConfig;
 use aws_sdk_sfn::operation::send_task_heartbeat::SendTaskHeartbeatError;
 use aws_sdk_sfn::operation::send_task_success::{SendTaskSuccessError, SendTaskSuccessOutput};
-use aws_sdk_sfn::types::error::{InvalidOutput, InvalidToken, KmsAccessDeniedException, TaskDoesNotExist, TaskTimedOut};
+use aws_sdk_sfn::types::error::{
+    InvalidOutput, InvalidToken, KmsAccessDeniedException, TaskDoesNotExist, TaskTimedOut,
+};
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use sfn_callbacks::aws::SdkStepFunctions;
 use sfn_callbacks::core::callback::SendTask;
@@ -23,11 +25,12 @@ fn success() -> SendTask {
 
 fn client(rules: &[&Rule]) -> SdkStepFunctions {
     let client: Client = match rules {
-        [one] => mock_client!(aws_sdk_sfn, RuleMode::Sequential, [*one], |c| c.retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(3)
-                .with_initial_backoff(Duration::from_millis(1))
-        )),
+        [one] => mock_client!(aws_sdk_sfn, RuleMode::Sequential, [*one], |c| c
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(3)
+                    .with_initial_backoff(Duration::from_millis(1))
+            )),
         _ => panic!("one rule per test"),
     };
     SdkStepFunctions::new(client)
@@ -35,10 +38,20 @@ fn client(rules: &[&Rule]) -> SdkStepFunctions {
 
 #[tokio::test]
 async fn closed_tasks_are_reported_as_closed() {
-    let cases: [(fn() -> SendTaskSuccessError, &str); 3] = [
-        (|| SendTaskSuccessError::TaskTimedOut(TaskTimedOut::builder().message("gone").build()), "TaskTimedOut"),
-        (|| SendTaskSuccessError::InvalidToken(InvalidToken::builder().build()), "InvalidToken"),
-        (|| SendTaskSuccessError::TaskDoesNotExist(TaskDoesNotExist::builder().build()), "TaskDoesNotExist"),
+    type MakeError = fn() -> SendTaskSuccessError;
+    let cases: [(MakeError, &str); 3] = [
+        (
+            || SendTaskSuccessError::TaskTimedOut(TaskTimedOut::builder().message("gone").build()),
+            "TaskTimedOut",
+        ),
+        (
+            || SendTaskSuccessError::InvalidToken(InvalidToken::builder().build()),
+            "InvalidToken",
+        ),
+        (
+            || SendTaskSuccessError::TaskDoesNotExist(TaskDoesNotExist::builder().build()),
+            "TaskDoesNotExist",
+        ),
     ];
     for (error, code) in cases {
         let rule = mock!(Client::send_task_success).then_error(error);
@@ -50,16 +63,26 @@ async fn closed_tasks_are_reported_as_closed() {
 
 #[tokio::test]
 async fn invalid_output_and_permission_errors_are_not_retried() {
-    let rule = mock!(Client::send_task_success)
-        .then_error(|| SendTaskSuccessError::InvalidOutput(InvalidOutput::builder().message("bad json").build()));
-    let err = client(&[&rule]).send(&success()).await.expect_err("invalid");
+    let rule = mock!(Client::send_task_success).then_error(|| {
+        SendTaskSuccessError::InvalidOutput(InvalidOutput::builder().message("bad json").build())
+    });
+    let err = client(&[&rule])
+        .send(&success())
+        .await
+        .expect_err("invalid");
     assert_eq!(err, SfnError::InvalidOutput("bad json".into()));
 
     let rule = mock!(Client::send_task_success).then_error(|| {
         SendTaskSuccessError::KmsAccessDeniedException(KmsAccessDeniedException::builder().build())
     });
-    let err = client(&[&rule]).send(&success()).await.expect_err("refused");
-    assert!(matches!(err, SfnError::Refused(ref m) if m.starts_with("KmsAccessDeniedException")), "{err:?}");
+    let err = client(&[&rule])
+        .send(&success())
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(err, SfnError::Refused(ref m) if m.starts_with("KmsAccessDeniedException")),
+        "{err:?}"
+    );
     assert_eq!(rule.num_calls(), 1);
 }
 
@@ -71,14 +94,24 @@ async fn throttling_and_5xx_are_retried_then_succeed() {
         .http_status(503, None)
         .output(|| SendTaskSuccessOutput::builder().build())
         .build();
-    client(&[&rule]).send(&success()).await.expect("third attempt succeeds");
+    client(&[&rule])
+        .send(&success())
+        .await
+        .expect("third attempt succeeds");
     assert_eq!(rule.num_calls(), 3);
 }
 
 #[tokio::test]
 async fn persistent_outages_become_unavailable_after_the_retry_budget() {
-    let rule = mock!(Client::send_task_success).sequence().http_status(503, None).repeatedly().build();
-    let err = client(&[&rule]).send(&success()).await.expect_err("gives up");
+    let rule = mock!(Client::send_task_success)
+        .sequence()
+        .http_status(503, None)
+        .repeatedly()
+        .build();
+    let err = client(&[&rule])
+        .send(&success())
+        .await
+        .expect_err("gives up");
     assert!(matches!(err, SfnError::Unavailable(_)), "{err:?}");
     assert_eq!(rule.num_calls(), 3, "exactly the configured attempts");
 }

@@ -55,16 +55,28 @@ async fn a_712_character_token_fits_in_998_characters() {
         ("signed", KeySource::keyring(KeyMode::Signed, keyring())),
         (
             "kms-envelope",
-            KeySource::envelope(Arc::new(FakeKms::default()), "alias/x".into(), EnvelopeLimits::default()),
+            KeySource::envelope(
+                Arc::new(FakeKms::default()),
+                "alias/x".into(),
+                EnvelopeLimits::default(),
+            ),
         ),
     ];
-    println!("URL length for a 712-character token (101-character prefix); sfn-callback-urls made 2,217:");
+    println!(
+        "URL length for a 712-character token (101-character prefix); sfn-callback-urls made 2,217:"
+    );
     for (name, keys) in modes {
         let (approve, reject) = lengths(keys).await;
         println!("  {name:<13} approve {approve:>5}  reject {reject:>5}");
         if name != "kms-envelope" {
-            assert!(approve <= MAIL_LIMIT, "{name}: approve URL is {approve} characters");
-            assert!(reject <= MAIL_LIMIT, "{name}: reject URL is {reject} characters");
+            assert!(
+                approve <= MAIL_LIMIT,
+                "{name}: approve URL is {approve} characters"
+            );
+            assert!(
+                reject <= MAIL_LIMIT,
+                "{name}: reject URL is {reject} characters"
+            );
         }
     }
 }

@@ -61,7 +61,10 @@ impl Clock for FakeClock {
 pub const START: OffsetDateTime = time::macros::datetime!(2030-06-01 12:00 UTC);
 
 pub fn keyring() -> Keyring {
-    Keyring::new(SecretKey::from_bytes([42; 32]), "2030-01-01T00:00:00Z".into())
+    Keyring::new(
+        SecretKey::from_bytes([42; 32]),
+        "2030-01-01T00:00:00Z".into(),
+    )
 }
 
 /// The router with fakes; `tweak` adjusts the settings.
@@ -121,7 +124,13 @@ impl App {
         Self { sfn, clock, state }
     }
 
-    pub async fn request(&self, method: Method, uri: &str, headers: &[(&str, &str)], body: impl Into<Body>) -> Reply {
+    pub async fn request(
+        &self,
+        method: Method,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Body>,
+    ) -> Reply {
         let mut builder = Request::builder().method(method).uri(uri);
         for (k, v) in headers {
             builder = builder.header(*k, *v);
@@ -132,7 +141,12 @@ impl App {
             .expect("infallible");
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
         Reply {
             status,
             headers,
@@ -158,8 +172,16 @@ impl App {
     }
 
     /// A callback by full URL.
-    pub async fn follow(&self, method: Method, url: &str, headers: &[(&str, &str)], body: impl Into<Body>) -> Reply {
-        let path = url.strip_prefix("https://cb.example.com/prod").expect("our base URL");
+    pub async fn follow(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Body>,
+    ) -> Reply {
+        let path = url
+            .strip_prefix("https://cb.example.com/prod")
+            .expect("our base URL");
         self.request(method, path, headers, body).await
     }
 }
@@ -193,22 +215,36 @@ pub const AWS_DATA_KEY_BLOB_LEN: usize = 184;
 
 #[async_trait]
 impl sfn_callbacks::ports::Kms for FakeKms {
-    async fn encrypt(&self, _key_id: &str, plaintext: &[u8]) -> Result<Vec<u8>, sfn_callbacks::ports::KmsError> {
+    async fn encrypt(
+        &self,
+        _key_id: &str,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, sfn_callbacks::ports::KmsError> {
         let mut blob = vec![0xEE; 152];
         blob.extend_from_slice(plaintext);
         Ok(blob)
     }
 
-    async fn decrypt(&self, blob: &[u8]) -> Result<zeroize::Zeroizing<Vec<u8>>, sfn_callbacks::ports::KmsError> {
+    async fn decrypt(
+        &self,
+        blob: &[u8],
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, sfn_callbacks::ports::KmsError> {
         use std::sync::atomic::Ordering;
         self.decrypt_calls.fetch_add(1, Ordering::SeqCst);
         match blob.split_at_checked(152) {
-            Some((head, rest)) if head.iter().all(|b| *b == 0xEE) => Ok(zeroize::Zeroizing::new(rest.to_vec())),
-            _ => Err(sfn_callbacks::ports::KmsError::Refused("InvalidCiphertextException".into())),
+            Some((head, rest)) if head.iter().all(|b| *b == 0xEE) => {
+                Ok(zeroize::Zeroizing::new(rest.to_vec()))
+            }
+            _ => Err(sfn_callbacks::ports::KmsError::Refused(
+                "InvalidCiphertextException".into(),
+            )),
         }
     }
 
-    async fn generate_data_key(&self, key_id: &str) -> Result<(SecretKey, Vec<u8>), sfn_callbacks::ports::KmsError> {
+    async fn generate_data_key(
+        &self,
+        key_id: &str,
+    ) -> Result<(SecretKey, Vec<u8>), sfn_callbacks::ports::KmsError> {
         use std::sync::atomic::Ordering;
         self.generate_calls.fetch_add(1, Ordering::SeqCst);
         let key = sfn_callbacks::http::random_bytes::<32>();

@@ -1,0 +1,157 @@
+//! The command line: keygen, rotation, create and inspect.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+fn run(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sfn-callbacks"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("KEYRING")
+        .env_remove("KEYRING_FILE")
+        .env_remove("KEY_MODE")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write");
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("wait")
+}
+
+fn ok(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).expect("utf-8")
+}
+
+const TOKEN: &str = "c2VjcmV0LXRhc2stdG9rZW4tZm9yLXRoZS1jbGktdGVzdA==";
+
+fn create(dir: &Path, keyring: &str) -> String {
+    let request = json!({"token": TOKEN, "actions": [{"name": "approve", "type": "success", "output": {"ok": true}}]});
+    let out = ok(&run(
+        dir,
+        &[
+            "create",
+            "--keyring-file",
+            keyring,
+            "--base-url",
+            "https://x.example",
+        ],
+        Some(&request.to_string()),
+    ));
+    let created: Value = serde_json::from_str(&out).expect("json");
+    created["urls"]["approve"].as_str().expect("url").to_owned()
+}
+
+#[test]
+fn keygen_rotation_create_and_inspect() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = dir.path();
+    ok(&run(dir, &["keygen", "--keyring-file", "ring.json"], None));
+    let refused = run(dir, &["keygen", "--keyring-file", "ring.json"], None);
+    assert!(
+        !refused.status.success(),
+        "keygen must not overwrite a keyring"
+    );
+
+    let old_url = create(dir, "ring.json");
+    assert!(old_url.starts_with("https://x.example/respond?action=approve&type=success&data=E"));
+
+    let inspected = ok(&run(
+        dir,
+        &["inspect", "--keyring-file", "ring.json", &old_url],
+        None,
+    ));
+    let claims: Value = serde_json::from_str(&inspected).expect("json");
+    assert_eq!(
+        claims["action"],
+        json!({"name": "approve", "type": "success"})
+    );
+    assert!(
+        !inspected.contains(TOKEN),
+        "inspect redacts the token by default"
+    );
+    let shown = ok(&run(
+        dir,
+        &[
+            "inspect",
+            "--show-token",
+            "--keyring-file",
+            "ring.json",
+            &old_url,
+        ],
+        None,
+    ));
+    assert!(shown.contains(TOKEN));
+
+    // Rotation: a new key seals new links; old links still open.
+    ok(&run(
+        dir,
+        &["keygen", "--keyring-file", "ring.json", "--add"],
+        None,
+    ));
+    let new_url = create(dir, "ring.json");
+    ok(&run(
+        dir,
+        &["inspect", "--keyring-file", "ring.json", &old_url],
+        None,
+    ));
+    ok(&run(
+        dir,
+        &["inspect", "--keyring-file", "ring.json", &new_url],
+        None,
+    ));
+
+    // Retiring the old key ends its links with a clear message.
+    ok(&run(
+        dir,
+        &["keygen", "--keyring-file", "ring.json", "--retire", "1"],
+        None,
+    ));
+    let retired = run(
+        dir,
+        &["inspect", "--keyring-file", "ring.json", &old_url],
+        None,
+    );
+    assert!(!retired.status.success());
+    let message = String::from_utf8_lossy(&retired.stderr);
+    assert!(message.contains("no longer valid"), "{message}");
+    ok(&run(
+        dir,
+        &["inspect", "--keyring-file", "ring.json", &new_url],
+        None,
+    ));
+    let last = run(
+        dir,
+        &["keygen", "--keyring-file", "ring.json", "--retire", "2"],
+        None,
+    );
+    assert!(
+        !last.status.success(),
+        "the last active key cannot be retired"
+    );
+}
+
+#[test]
+fn serve_refuses_to_expose_create_urls_without_api_keys() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = run(dir.path(), &["serve", "--listen", "0.0.0.0:0"], None);
+    assert!(!out.status.success());
+    let message = String::from_utf8_lossy(&out.stderr);
+    assert!(message.contains("API_KEYS"), "{message}");
+}

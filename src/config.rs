@@ -14,9 +14,10 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::aws::{CallBudget, SdkKms};
 use crate::core::keyring::{Keyring, SecretKey};
-use crate::http::{Settings, api_key_digest, random_bytes};
+use crate::http::{Settings, api_key_digest};
 use crate::keys::{EnvelopeLimits, KeyMode, KeySource, read_keyring};
 use crate::ports::Kms;
+use crate::ports::random_bytes;
 
 /// The keyring file `serve` uses, and creates, when none is named.
 pub const DEFAULT_KEYRING_FILE: &str = "sfn-callbacks-keyring.json";

@@ -14,9 +14,9 @@ use sfn_callbacks::core::callback::format_millis;
 use sfn_callbacks::core::create::{CreatePolicy, CreateRequest, make_urls};
 use sfn_callbacks::core::keyring::{KeyId, SecretKey};
 use sfn_callbacks::core::payload::{TransactionId, seal};
-use sfn_callbacks::http::{self, AppState, random_bytes};
+use sfn_callbacks::http::{self, AppState};
 use sfn_callbacks::keys::{OpenFailure, encrypt_keyring, read_keyring};
-use sfn_callbacks::ports::{Kms, SystemClock};
+use sfn_callbacks::ports::{Kms, SystemClock, random_bytes};
 use tokio::net::TcpListener;
 
 fn init_tracing() {

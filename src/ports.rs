@@ -59,6 +59,15 @@ pub trait Kms: Send + Sync {
     async fn generate_data_key(&self, key_id: &str) -> Result<(SecretKey, Vec<u8>), KmsError>;
 }
 
+/// Fresh random bytes from the thread's CSPRNG (ChaCha, seeded and
+/// reseeded from the operating system): nonces, key material, ids.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    use rand::Rng as _;
+    let mut out = [0u8; N];
+    rand::rng().fill_bytes(&mut out);
+    out
+}
+
 /// The time of day, read only at the edge.
 pub trait Clock: Send + Sync {
     /// Now.

@@ -11,34 +11,8 @@ use crate::core::ErrorCode;
 use crate::core::create::{CreatePolicy, CreateRequest, CreateUrlsOutput, make_urls};
 use crate::core::payload::{TransactionId, seal};
 use crate::http::error::ApiError;
-use crate::http::{AppState, LogFields, random_bytes};
-
-/// Reads the body, turning extractor failures (too large, unreadable)
-/// into our error format.
-pub fn body_or_error(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
-    body.map_err(|rejection| {
-        let status = rejection.status();
-        let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-            "the request body is larger than this service accepts".to_owned()
-        } else {
-            format!(
-                "the request body could not be read: {}",
-                rejection.body_text()
-            )
-        };
-        ApiError::new(status, ErrorCode::InvalidRequest, message)
-    })
-}
-
-/// Whether the `Content-Type` is JSON (`application/json`, parameters
-/// such as `; charset=utf-8` allowed).
-pub fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
-}
+use crate::http::{AppState, LogFields, body_or_error, is_json};
+use crate::ports::random_bytes;
 
 /// The base URL derived from the request's `Host`, when none is configured.
 fn base_from_host(headers: &HeaderMap) -> Option<String> {

@@ -14,18 +14,20 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::HeaderMap;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use rand::Rng as _;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::core::ErrorCode;
 use crate::keys::KeySource;
-use crate::ports::{Clock, StepFunctions};
+use crate::ports::{Clock, StepFunctions, random_bytes};
 use error::{ApiError, LoggedError};
 
 /// Deployment settings the handlers need.
@@ -121,13 +123,6 @@ pub struct LogFields {
     pub open_error: Option<String>,
 }
 
-/// Fresh random bytes from the thread's CSPRNG.
-pub fn random_bytes<const N: usize>() -> [u8; N] {
-    let mut out = [0u8; N];
-    rand::rng().fill_bytes(&mut out);
-    out
-}
-
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 const NO_REFERRER: HeaderValue = HeaderValue::from_static("no-referrer");
 const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
@@ -140,7 +135,7 @@ async fn observe(State(settings): State<Arc<Settings>>, request: Request, next: 
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
-    let request_id = hex(&random_bytes::<8>());
+    let request_id = format!("{:016x}", u64::from_ne_bytes(random_bytes()));
     let mut response = match tokio::time::timeout(settings.request_timeout, next.run(request)).await
     {
         Ok(response) => response,
@@ -190,15 +185,31 @@ async fn observe(State(settings): State<Arc<Settings>>, request: Request, next: 
     response
 }
 
-/// Lower-case hex.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+/// Reads the body, turning extractor failures (too large, unreadable)
+/// into our error format.
+pub fn body_or_error(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| {
+        let status = rejection.status();
+        let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "the request body is larger than this service accepts".to_owned()
+        } else {
+            format!(
+                "the request body could not be read: {}",
+                rejection.body_text()
+            )
+        };
+        ApiError::new(status, ErrorCode::InvalidRequest, message)
+    })
+}
+
+/// Whether the `Content-Type` is JSON (`application/json`, parameters
+/// such as `; charset=utf-8` allowed).
+pub fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
 }
 
 async fn not_found() -> ApiError {

@@ -18,11 +18,10 @@ use crate::core::action::ActionKind;
 use crate::core::callback::{CallbackPolicy, Decision, decide, format_millis, verify};
 use crate::core::payload::Claims;
 use crate::core::template::Params;
-use crate::http::create::{body_or_error, is_json};
 use crate::http::error::ApiError;
 use crate::http::negotiate::{Format, negotiate};
 use crate::http::pages::{self, Pending};
-use crate::http::{AppState, LogFields};
+use crate::http::{AppState, LogFields, body_or_error, is_json};
 use crate::keys::OpenFailure;
 
 /// The query split into the sealed payload and the other parameters.

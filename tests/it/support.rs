@@ -247,7 +247,7 @@ impl sfn_callbacks::ports::Kms for FakeKms {
     ) -> Result<(SecretKey, Vec<u8>), sfn_callbacks::ports::KmsError> {
         use std::sync::atomic::Ordering;
         self.generate_calls.fetch_add(1, Ordering::SeqCst);
-        let key = sfn_callbacks::http::random_bytes::<32>();
+        let key = sfn_callbacks::ports::random_bytes::<32>();
         let blob = self.encrypt(key_id, &key).await?;
         assert_eq!(blob.len(), AWS_DATA_KEY_BLOB_LEN);
         Ok((SecretKey::from_bytes(key), blob))

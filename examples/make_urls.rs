@@ -1,0 +1,64 @@
+//! Make callback URLs in-process with the library, with no network call:
+//! what a Rust Lambda that already holds the keyring would do.
+//!
+//! Run with `cargo run --example make_urls`. It prints the CreateUrls output
+//! and the length of the `approve` link in each keyring mode.
+
+use serde_json::json;
+use sfn_callbacks::core::create::{CreatePolicy, CreateRequest, make_urls};
+use sfn_callbacks::core::keyring::{Keyring, SecretKey};
+use sfn_callbacks::core::payload::{SealWith, TransactionId, seal};
+use sfn_callbacks::ports::random_bytes;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // In a real deployment the keyring comes from `sfn-callbacks keygen`.
+    let keyring = Keyring::new(SecretKey::from_bytes(random_bytes()), "example".into());
+    let now = time::OffsetDateTime::now_utc();
+    let body = json!({
+        "token": "AAAAKgAAAAIAAAAAAAAAAWzm0example0task0token0only0for0show==",
+        "actions": [
+            {"name": "approve", "type": "success", "output": {"approved": true, "by": "alice@example.com"}},
+            {"name": "reject", "type": "failure", "error": "Rejected"}
+        ]
+    });
+    let request = CreateRequest::parse(body.to_string().as_bytes(), CreatePolicy::default(), now)?;
+    let base = "https://abc123defg.execute-api.us-east-1.amazonaws.com/prod";
+    let (id, keys) = keyring.newest();
+
+    let encrypted = make_urls(
+        &request,
+        TransactionId(random_bytes()),
+        now,
+        base,
+        |claims| {
+            seal(
+                claims,
+                SealWith::Aead {
+                    id,
+                    key: &keys.aead,
+                },
+                &random_bytes(),
+            )
+        },
+    );
+    println!("{}", serde_json::to_string_pretty(&encrypted)?);
+
+    let signed = make_urls(
+        &request,
+        TransactionId(random_bytes()),
+        now,
+        base,
+        |claims| {
+            seal(
+                claims,
+                SealWith::Mac { id, key: &keys.mac },
+                &random_bytes(),
+            )
+        },
+    );
+    for (mode, out) in [("local/kms (encrypted)", &encrypted), ("signed", &signed)] {
+        let approve = out.urls["approve"].as_str().unwrap_or_default();
+        println!("{mode}: approve link is {} characters", approve.len());
+    }
+    Ok(())
+}

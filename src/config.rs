@@ -16,6 +16,7 @@ use crate::aws::{CallBudget, SdkKms};
 use crate::core::keyring::{Keyring, SecretKey};
 use crate::http::{Settings, api_key_digest};
 use crate::keys::{EnvelopeLimits, KeyMode, KeySource, read_keyring};
+use crate::lambda::DirectErrors;
 use crate::ports::Kms;
 use crate::ports::random_bytes;
 
@@ -26,9 +27,41 @@ pub const DEFAULT_KEYRING_FILE: &str = "sfn-callbacks-keyring.json";
 #[derive(Debug, Parser)]
 #[command(name = "sfn-callbacks", version, about)]
 pub struct Cli {
-    /// What to do.
+    /// What to do. Without a subcommand inside AWS Lambda
+    /// (`AWS_LAMBDA_RUNTIME_API` set), the binary runs the Lambda handler.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+}
+
+/// The Lambda handler's configuration: the `serve` settings, from the
+/// environment only.
+#[derive(Debug, Parser)]
+#[command(name = "bootstrap")]
+pub struct LambdaArgs {
+    /// The settings shared with `serve`.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// How direct-invoke errors are returned: `function` (a function error
+    /// whose type is the error name) or `result` (`{error, message}`).
+    #[arg(
+        long,
+        env = "DIRECT_INVOKE_ERRORS",
+        value_enum,
+        default_value = "function"
+    )]
+    pub direct_errors: DirectErrors,
+}
+
+impl LambdaArgs {
+    /// Reads the environment.
+    pub fn from_env() -> Result<Self, clap::Error> {
+        Self::try_parse_from(["bootstrap"])
+    }
+}
+
+/// Whether this process was started by the Lambda service.
+pub fn in_lambda() -> bool {
+    std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some()
 }
 
 /// The subcommands.
@@ -301,6 +334,21 @@ pub fn settings(args: &ServeArgs, region: &str) -> anyhow::Result<Settings> {
     })
 }
 
+/// Handler settings inside Lambda: CreateUrls is protected by IAM (API
+/// keys still apply when given), and without `BASE_URL` the links' base is
+/// derived from each event's domain and stage.
+pub fn lambda_settings(args: &ServeArgs, region: &str) -> anyhow::Result<Settings> {
+    let mut settings = settings(
+        &ServeArgs {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            ..args.clone()
+        },
+        region,
+    )?;
+    settings.base_url.clone_from(&args.base_url);
+    Ok(settings)
+}
+
 /// KMS, when the key mode needs it.
 pub fn kms_for(args: &KeyArgs, config: &aws_config::SdkConfig) -> Option<Arc<dyn Kms>> {
     args.needs_kms()
@@ -315,7 +363,7 @@ mod tests {
         let mut full = vec!["sfn-callbacks", "serve"];
         full.extend_from_slice(args);
         match Cli::try_parse_from(full).expect("parses").command {
-            Command::Serve(s) => s,
+            Some(Command::Serve(s)) => s,
             other => panic!("{other:?}"),
         }
     }

@@ -3,7 +3,8 @@
 //! The crate is split into a pure [`core`] (payload format, request validation,
 //! the decision which `SendTask*` call to make) and adapters at the edge:
 //! [`aws`] for Step Functions and KMS, [`keys`] for the key sources, [`http`]
-//! for the axum router, and [`config`] for flags and environment.
+//! for the axum router, [`lambda`] for the Lambda front doors, and
+//! [`config`] for flags and environment.
 //! `ARCHITECTURE.md` at the root of the repository describes the shape.
 
 pub mod aws;
@@ -11,4 +12,5 @@ pub mod config;
 pub mod core;
 pub mod http;
 pub mod keys;
+pub mod lambda;
 pub mod ports;

@@ -35,29 +35,55 @@ fn init_tracing() {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(args) => {
+        Some(Command::Serve(args)) => {
             init_tracing();
             serve(args).await
         }
-        Command::Keygen(args) => keygen(args).await,
-        Command::Create(args) => create(args).await,
-        Command::Inspect(args) => inspect(args).await,
+        Some(Command::Keygen(args)) => keygen(args).await,
+        Some(Command::Create(args)) => create(args).await,
+        Some(Command::Inspect(args)) => inspect(args).await,
+        None if config::in_lambda() => {
+            init_tracing();
+            lambda().await
+        }
+        None => {
+            Cli::parse_from(["sfn-callbacks", "--help"]);
+            Ok(())
+        }
     }
 }
 
-async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let sdk = load_sdk_config(config::call_budget(&args)).await;
+async fn lambda() -> anyhow::Result<()> {
+    let args = config::LambdaArgs::from_env()?;
+    let (state, _) = app_state(&args.serve, config::lambda_settings).await?;
+    sfn_callbacks::lambda::run(state, args.direct_errors)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+type MakeSettings = fn(&ServeArgs, &str) -> anyhow::Result<http::Settings>;
+
+async fn app_state(
+    args: &ServeArgs,
+    make_settings: MakeSettings,
+) -> anyhow::Result<(AppState, String)> {
+    let sdk = load_sdk_config(config::call_budget(args)).await;
     let region = sdk
         .region()
         .map_or_else(|| "us-east-1".to_owned(), ToString::to_string);
-    let settings = config::settings(&args, &region)?;
-    let keys = key_source(&args.keys, kms_for(&args.keys, &sdk), true).await?;
+    let settings = make_settings(args, &region)?;
+    let keys = key_source(&args.keys, kms_for(&args.keys, &sdk), !config::in_lambda()).await?;
     let state = AppState {
         settings: Arc::new(settings),
         keys: Arc::new(keys),
         sfn: Arc::new(SdkStepFunctions::from_config(&sdk)),
         clock: Arc::new(SystemClock),
     };
+    Ok((state, region))
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let (state, _) = app_state(&args, config::settings).await?;
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;

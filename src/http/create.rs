@@ -1,8 +1,8 @@
 //! `POST /urls`: CreateUrls over HTTP.
 
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use time::OffsetDateTime;
@@ -11,7 +11,7 @@ use crate::core::ErrorCode;
 use crate::core::create::{CreatePolicy, CreateRequest, CreateUrlsOutput, make_urls};
 use crate::core::payload::{TransactionId, seal};
 use crate::http::error::ApiError;
-use crate::http::{AppState, LogFields, body_or_error, is_json};
+use crate::http::{AppState, LogFields, PublicBase, body_or_error, is_json};
 use crate::ports::random_bytes;
 
 /// The base URL derived from the request's `Host`, when none is configured.
@@ -61,6 +61,7 @@ pub async fn mint(
 /// `POST /urls`.
 pub async fn create_urls(
     State(state): State<AppState>,
+    public_base: Option<Extension<PublicBase>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -92,7 +93,10 @@ pub async fn create_urls(
         post_actions: state.settings.post_actions,
     };
     let request = CreateRequest::parse(&body, policy, now)?;
-    let output = mint(&state, &request, now, base_from_host(&headers)).await?;
+    let derived = public_base
+        .map(|Extension(PublicBase(url))| url)
+        .or_else(|| base_from_host(&headers));
+    let output = mint(&state, &request, now, derived).await?;
     let fields = LogFields {
         transaction_id: Some(output.transaction_id.clone()),
         result: Some("created"),

@@ -104,6 +104,11 @@ impl std::fmt::Debug for AppState {
     }
 }
 
+/// The public base URL of the links, when a front door (Lambda behind API
+/// Gateway or a Function URL) knows it better than the `Host` header.
+#[derive(Debug, Clone)]
+pub struct PublicBase(pub String);
+
 /// Request facts a handler leaves in the response for the request log.
 #[derive(Debug, Clone, Default)]
 pub struct LogFields {

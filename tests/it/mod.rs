@@ -2,6 +2,7 @@
 
 mod cli;
 mod e2e_moto;
+mod lambda;
 mod router;
 mod sdk_mocks;
 mod size;

@@ -1,0 +1,315 @@
+//! The Lambda adapter: one handler for API Gateway REST (v1), HTTP API (v2)
+//! and Function URL events, and for direct invokes of CreateUrls.
+//!
+//! HTTP events go through the same axum [`Router`](axum::Router) as `serve`.
+//! The event is checked before `lambda_http` converts it (a body flagged as
+//! base64 that is not base64 would otherwise panic inside the conversion),
+//! the stage prefix is taken off the path, and the public base URL of the
+//! links is derived from the event's domain and stage.
+//!
+//! Any other JSON object is a CreateUrls request (direct invoke); the result
+//! is the CreateUrls output with no HTTP envelope.
+
+use axum::body::Body as AxumBody;
+use axum::http::{HeaderMap, Request, StatusCode, Uri};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use http_body_util::BodyExt as _;
+use lambda_http::RequestExt as _;
+use lambda_http::lambda_runtime::{self, Diagnostic, LambdaEvent, service_fn};
+use lambda_http::request::RequestContext;
+use serde_json::{Map, Value, json};
+use tower::ServiceExt as _;
+
+use crate::core::ErrorCode;
+use crate::core::create::{CreatePolicy, CreateRequest};
+use crate::http::create::mint;
+use crate::http::error::ApiError;
+use crate::http::{AppState, PublicBase, router};
+
+/// Which HTTP envelope an event came in, and so which one answers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Envelope {
+    /// API Gateway REST API (payload format 1.0).
+    RestV1,
+    /// API Gateway HTTP API or Lambda Function URL (payload format 2.0).
+    HttpV2,
+}
+
+/// What an invocation carries.
+#[derive(Debug)]
+pub enum Event {
+    /// An HTTP request in one of the API Gateway envelopes.
+    Http(Envelope, Value),
+    /// A CreateUrls request.
+    CreateUrls(Value),
+}
+
+/// How direct-invoke errors are returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum DirectErrors {
+    /// As a function error (`errorType` is the error name): a state machine
+    /// Task fails and can catch it by name; `InvokeFunction` callers see
+    /// `FunctionError`.
+    #[default]
+    Function,
+    /// As a successful result `{error, message}`, as sfn-callback-urls did.
+    Result,
+}
+
+fn invalid_event(message: impl Into<String>) -> Diagnostic {
+    Diagnostic {
+        error_type: "InvalidEvent".to_owned(),
+        error_message: message.into(),
+    }
+}
+
+/// Tells HTTP events from direct invokes. HTTP events have a
+/// `requestContext` and a method; CreateUrls input has neither (its unknown
+/// fields are rejected anyway).
+pub fn classify(event: Value) -> Result<Event, Diagnostic> {
+    let Some(object) = event.as_object() else {
+        return Err(invalid_event(
+            "the event must be a JSON object: a CreateUrls request, or an API Gateway or Function URL event",
+        ));
+    };
+    if !object.contains_key("requestContext") {
+        return Ok(Event::CreateUrls(event));
+    }
+    let envelope = if object.get("version").and_then(Value::as_str) == Some("2.0") {
+        Envelope::HttpV2
+    } else if object.contains_key("httpMethod") {
+        Envelope::RestV1
+    } else {
+        return Err(invalid_event(
+            "unrecognised event: it has a requestContext but is neither an API Gateway REST (httpMethod) nor an HTTP API / Function URL (version 2.0) event",
+        ));
+    };
+    Ok(Event::Http(envelope, event))
+}
+
+/// The base URL of the links behind this front door: the API's domain and
+/// stage (`$default` has no path prefix).
+fn public_base(context: Option<&RequestContext>) -> Option<(String, Option<String>)> {
+    let (domain, stage) = match context? {
+        RequestContext::ApiGatewayV1(c) => (c.domain_name.clone()?, c.stage.clone()),
+        RequestContext::ApiGatewayV2(c) => (c.domain_name.clone()?, c.stage.clone()),
+        _ => return None,
+    };
+    let stage = stage.filter(|s| !s.is_empty() && s != "$default");
+    let base = match &stage {
+        Some(stage) => format!("https://{domain}/{stage}"),
+        None => format!("https://{domain}"),
+    };
+    Some((base, stage))
+}
+
+fn strip_stage(uri: &Uri, stage: &str) -> Option<Uri> {
+    let path = uri.path();
+    let rest = path.strip_prefix('/')?.strip_prefix(stage)?;
+    if !(rest.is_empty() || rest.starts_with('/')) {
+        return None;
+    }
+    let rest = if rest.is_empty() { "/" } else { rest };
+    let path_and_query = match uri.query() {
+        Some(q) => format!("{rest}?{q}"),
+        None => rest.to_owned(),
+    };
+    path_and_query.parse().ok()
+}
+
+fn error_response(envelope: Envelope, status: StatusCode, code: ErrorCode, message: &str) -> Value {
+    let body = json!({"error": code.as_str(), "message": message}).to_string();
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        axum::http::header::CONTENT_TYPE,
+        "application/json".parse().expect("static"),
+    );
+    envelope_response(envelope, status, &headers, body.into_bytes())
+}
+
+fn is_text(headers: &HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            let ct = ct.to_ascii_lowercase();
+            ct.starts_with("text/")
+                || ct.contains("json")
+                || ct.contains("xml")
+                || ct.contains("yaml")
+        })
+}
+
+/// Renders a response in the envelope the event came in.
+fn envelope_response(
+    envelope: Envelope,
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: Vec<u8>,
+) -> Value {
+    let textual = body.is_empty() || is_text(headers);
+    let (body, encoded) = match String::from_utf8(body) {
+        Ok(text) if textual => (text, false),
+        Ok(text) => (STANDARD.encode(text), true),
+        Err(e) => (STANDARD.encode(e.into_bytes()), true),
+    };
+    let mut multi: Map<String, Value> = Map::new();
+    for name in headers.keys() {
+        let values: Vec<Value> = headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(|v| Value::String(v.to_owned()))
+            .collect();
+        multi.insert(name.as_str().to_owned(), Value::Array(values));
+    }
+    match envelope {
+        Envelope::RestV1 => json!({
+            "statusCode": status.as_u16(),
+            "multiValueHeaders": multi,
+            "body": body,
+            "isBase64Encoded": encoded,
+        }),
+        Envelope::HttpV2 => {
+            let single: Map<String, Value> = multi
+                .into_iter()
+                .map(|(k, v)| {
+                    let joined = v
+                        .as_array()
+                        .map(|vs| {
+                            vs.iter()
+                                .filter_map(Value::as_str)
+                                .collect::<Vec<_>>()
+                                .join(",")
+                        })
+                        .unwrap_or_default();
+                    (k, Value::String(joined))
+                })
+                .collect();
+            json!({
+                "statusCode": status.as_u16(),
+                "headers": single,
+                "body": body,
+                "isBase64Encoded": encoded,
+            })
+        }
+    }
+}
+
+async fn handle_http(
+    state: &AppState,
+    envelope: Envelope,
+    event: Value,
+) -> Result<Value, Diagnostic> {
+    if event.get("isBase64Encoded").and_then(Value::as_bool) == Some(true) {
+        let valid = match event.get("body") {
+            None | Some(Value::Null) => true,
+            Some(Value::String(b)) => STANDARD.decode(b).is_ok(),
+            Some(_) => false,
+        };
+        if !valid {
+            return Ok(error_response(
+                envelope,
+                StatusCode::BAD_REQUEST,
+                ErrorCode::InvalidRequest,
+                "the request body is flagged as base64 (isBase64Encoded) but is not valid base64",
+            ));
+        }
+    }
+    let request = match lambda_http::request::from_str(&event.to_string()) {
+        Ok(request) => request,
+        Err(e) => {
+            return Err(invalid_event(format!(
+                "the HTTP event could not be read: {e}"
+            )));
+        }
+    };
+    let base = public_base(request.request_context_ref());
+    let (mut parts, body) = request.into_parts();
+    if let Some((_, Some(stage))) = &base
+        && let Some(uri) = strip_stage(&parts.uri, stage)
+    {
+        parts.uri = uri;
+    }
+    if let Some((url, _)) = base {
+        parts.extensions.insert(PublicBase(url));
+    }
+    let request = Request::from_parts(parts, AxumBody::from(body.to_vec()));
+    let response = router(state.clone())
+        .oneshot(request)
+        .await
+        .map_err(|e| invalid_event(format!("internal: {e}")))?;
+    let (parts, body) = response.into_parts();
+    let bytes = body
+        .collect()
+        .await
+        .map_err(|e| invalid_event(format!("internal: {e}")))?
+        .to_bytes();
+    Ok(envelope_response(
+        envelope,
+        parts.status,
+        &parts.headers,
+        bytes.to_vec(),
+    ))
+}
+
+async fn handle_create(
+    state: &AppState,
+    value: Value,
+    errors: DirectErrors,
+) -> Result<Value, Diagnostic> {
+    let now = state.clock.now();
+    let policy = CreatePolicy {
+        output_parameters: state.settings.output_parameters,
+        post_actions: state.settings.post_actions,
+    };
+    let result = match CreateRequest::from_value(value, policy, now) {
+        Ok(request) => mint(state, &request, now, None).await,
+        Err(rejection) => Err(ApiError::from(rejection)),
+    };
+    match result {
+        Ok(output) => {
+            tracing::info!(
+                target: "sfn_callbacks::request",
+                transaction_id = output.transaction_id,
+                result = "created",
+                "direct invoke"
+            );
+            Ok(serde_json::to_value(output).expect("the output serialises"))
+        }
+        Err(error) => {
+            tracing::info!(target: "sfn_callbacks::request", error = error.code.as_str(), "direct invoke");
+            match errors {
+                DirectErrors::Function => Err(Diagnostic {
+                    error_type: error.code.as_str().to_owned(),
+                    error_message: error.message,
+                }),
+                DirectErrors::Result => {
+                    Ok(json!({"error": error.code.as_str(), "message": error.message}))
+                }
+            }
+        }
+    }
+}
+
+/// Handles one invocation.
+pub async fn handle(
+    state: &AppState,
+    event: Value,
+    errors: DirectErrors,
+) -> Result<Value, Diagnostic> {
+    match classify(event)? {
+        Event::Http(envelope, event) => handle_http(state, envelope, event).await,
+        Event::CreateUrls(value) => handle_create(state, value, errors).await,
+    }
+}
+
+/// Runs the Lambda runtime loop until the environment ends it.
+pub async fn run(state: AppState, errors: DirectErrors) -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let state = state.clone();
+        async move { handle(&state, event.payload, errors).await }
+    }))
+    .await
+}

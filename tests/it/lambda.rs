@@ -1,0 +1,319 @@
+//! The Lambda front doors, fed real event shapes from `tests/data/`, and the
+//! binary in Lambda mode against a fake Runtime API.
+
+use std::collections::VecDeque;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use sfn_callbacks::core::callback::SendTask;
+use sfn_callbacks::lambda::{DirectErrors, handle};
+use tokio::sync::mpsc;
+
+use super::support::{App, data_of};
+
+fn fixture(name: &str) -> Value {
+    let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture")).expect("json")
+}
+
+fn lambda_app() -> App {
+    App::new(|s| s.base_url = None)
+}
+
+fn body_json(response: &Value) -> Value {
+    let body = response["body"].as_str().expect("body");
+    serde_json::from_str(body).unwrap_or_else(|_| panic!("not JSON: {body}"))
+}
+
+async fn invoke(app: &App, event: Value) -> Value {
+    handle(&app.state, event, DirectErrors::Function)
+        .await
+        .expect("handled")
+}
+
+#[tokio::test]
+async fn rest_api_events_derive_the_stage_url_and_use_multi_value_headers() {
+    let app = lambda_app();
+    let response = invoke(&app, fixture("apigw_rest_post_urls.json")).await;
+    assert_eq!(response["statusCode"], 200, "{response}");
+    assert_eq!(response["isBase64Encoded"], false);
+    assert_eq!(
+        response["multiValueHeaders"]["content-type"],
+        json!(["application/json"])
+    );
+    let approve = body_json(&response)["urls"]["approve"]
+        .as_str()
+        .expect("url")
+        .to_owned();
+    assert!(
+        approve.starts_with("https://abc123defg.execute-api.us-east-1.amazonaws.com/prod/respond?action=approve&type=success&data=E"),
+        "{approve}"
+    );
+
+    // The link comes back through the same front door, stage and all.
+    let mut get = fixture("apigw_rest_get_respond.json");
+    let data = data_of(&approve);
+    get["queryStringParameters"]["data"] = json!(data);
+    get["multiValueQueryStringParameters"]["data"] = json!([data]);
+    let response = invoke(&app, get).await;
+    assert_eq!(response["statusCode"], 200, "{response}");
+    assert_eq!(body_json(&response)["status"], "pending");
+    assert!(app.sfn.calls().is_empty(), "GET must not act");
+}
+
+#[tokio::test]
+async fn http_api_events_with_a_named_stage_and_a_base64_body() {
+    let app = lambda_app();
+    let response = invoke(&app, fixture("apigw_http_post_urls_stage.json")).await;
+    assert_eq!(response["statusCode"], 200, "{response}");
+    assert_eq!(response["headers"]["content-type"], "application/json");
+    let reject = body_json(&response)["urls"]["reject"]
+        .as_str()
+        .expect("url")
+        .to_owned();
+    assert!(
+        reject.starts_with("https://h7tp9api42.execute-api.eu-west-1.amazonaws.com/live/respond?action=reject&type=failure&data=E"),
+        "{reject}"
+    );
+}
+
+#[tokio::test]
+async fn function_url_events_create_and_answer_links() {
+    let app = lambda_app();
+    let response = invoke(&app, fixture("function_url_post_urls.json")).await;
+    assert_eq!(response["statusCode"], 200, "{response}");
+    let approve = body_json(&response)["urls"]["approve"]
+        .as_str()
+        .expect("url")
+        .to_owned();
+    let base = "https://q2w3e4r5t6y7u8i9o0p1a2s3d4f5g6h7.lambda-url.us-east-1.on.aws/respond?";
+    assert!(approve.starts_with(base), "{approve}");
+
+    let mut post = fixture("function_url_post_respond.json");
+    let data = data_of(&approve);
+    post["rawQueryString"] = json!(format!("action=approve&type=success&data={data}"));
+    post["queryStringParameters"]["data"] = json!(data);
+    let response = invoke(&app, post).await;
+    assert_eq!(response["statusCode"], 200, "{response}");
+    assert_eq!(
+        body_json(&response)["action"],
+        json!({"name": "approve", "type": "success"})
+    );
+    assert!(
+        matches!(&app.sfn.calls()[..], [SendTask::Success { output, .. }] if output == r#"{"approved":true}"#)
+    );
+}
+
+#[tokio::test]
+async fn a_body_flagged_base64_that_is_not_base64_is_a_clear_400() {
+    let app = lambda_app();
+    for name in ["function_url_post_urls.json", "apigw_rest_post_urls.json"] {
+        let mut event = fixture(name);
+        event["isBase64Encoded"] = json!(true);
+        event["body"] = json!("{not base64!}");
+        let response = invoke(&app, event).await;
+        assert_eq!(response["statusCode"], 400, "{response}");
+        let body = body_json(&response);
+        assert_eq!(body["error"], "InvalidRequest");
+        assert!(
+            body["message"].as_str().expect("m").contains("base64"),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn direct_invokes_return_the_output_or_a_named_error() {
+    let app = App::new(|_| {});
+    let request = json!({"token": "QUJD", "actions": [{"name": "ok", "type": "heartbeat"}]});
+    let output = invoke(&app, request).await;
+    assert_eq!(output["transaction_id"].as_str().map(str::len), Some(32));
+    assert!(
+        output["urls"]["ok"]
+            .as_str()
+            .expect("url")
+            .starts_with("https://cb.example.com/prod/respond?action=ok&type=heartbeat&data=")
+    );
+    assert!(
+        output.get("statusCode").is_none(),
+        "no HTTP envelope for direct invokes"
+    );
+
+    let bad = json!({"token": "QUJD", "actions": [], "bogus": 1});
+    let err = handle(&app.state, bad.clone(), DirectErrors::Function)
+        .await
+        .expect_err("function error");
+    assert_eq!(err.error_type, "InvalidJSON");
+    assert!(err.error_message.contains("bogus"), "{}", err.error_message);
+    let old_style = handle(&app.state, bad, DirectErrors::Result)
+        .await
+        .expect("result");
+    assert_eq!(old_style["error"], "InvalidJSON");
+
+    for event in [
+        json!([1, 2]),
+        json!("text"),
+        json!({"requestContext": {}, "body": "x"}),
+    ] {
+        let err = handle(&app.state, event.clone(), DirectErrors::Function)
+            .await
+            .expect_err("refused");
+        assert_eq!(err.error_type, "InvalidEvent", "{event}");
+    }
+
+    let no_base = lambda_app();
+    let request = json!({"token": "QUJD", "actions": [{"name": "ok", "type": "heartbeat"}]});
+    let err = handle(&no_base.state, request.clone(), DirectErrors::Function)
+        .await
+        .expect_err("no base");
+    assert!(
+        err.error_message.contains("base URL"),
+        "{}",
+        err.error_message
+    );
+    let mut with_base = request;
+    with_base["base_url"] = json!({"api_id": "abc123defg", "stage": "prod"});
+    let output = invoke(&no_base, with_base).await;
+    assert!(
+        output["urls"]["ok"]
+            .as_str()
+            .expect("url")
+            .starts_with("https://abc123defg.execute-api.us-east-1.amazonaws.com/prod/respond?")
+    );
+}
+
+/// A fake of the Lambda Runtime API: hands out queued events and collects
+/// the answers.
+#[derive(Clone)]
+struct FakeRuntime {
+    events: Arc<Mutex<VecDeque<(String, Value)>>>,
+    answers: mpsc::UnboundedSender<(String, &'static str, Value)>,
+}
+
+async fn next(State(rt): State<FakeRuntime>) -> impl axum::response::IntoResponse {
+    loop {
+        let event = rt.events.lock().expect("lock").pop_front();
+        if let Some((id, event)) = event {
+            let deadline = (time::OffsetDateTime::now_utc() + time::Duration::minutes(1))
+                .unix_timestamp()
+                * 1000;
+            let mut headers = HeaderMap::new();
+            headers.insert("lambda-runtime-aws-request-id", id.parse().expect("id"));
+            headers.insert(
+                "lambda-runtime-deadline-ms",
+                deadline.to_string().parse().expect("deadline"),
+            );
+            headers.insert(
+                "lambda-runtime-invoked-function-arn",
+                "arn:aws:lambda:us-east-1:123456789012:function:sfn-callbacks"
+                    .parse()
+                    .expect("arn"),
+            );
+            headers.insert(
+                "lambda-runtime-trace-id",
+                "Root=1-00000000-000000000000000000000000"
+                    .parse()
+                    .expect("trace"),
+            );
+            return (headers, axum::Json(event));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn answer(
+    State(rt): State<FakeRuntime>,
+    Path((id, kind)): Path<(String, String)>,
+    body: String,
+) -> &'static str {
+    let kind = if kind == "response" {
+        "response"
+    } else {
+        "error"
+    };
+    let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
+    let _ = rt.answers.send((id, kind, value));
+    "{}"
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_answers_a_fake_lambda_runtime() {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let direct =
+        json!({"token": "QUJD", "actions": [{"name": "approve", "type": "success", "output": 1}]});
+    let runtime = FakeRuntime {
+        events: Arc::new(Mutex::new(VecDeque::from([
+            ("invoke-1".to_owned(), direct),
+            ("http-1".to_owned(), fixture("apigw_rest_post_urls.json")),
+            ("bad-1".to_owned(), json!({"token": "QUJD", "actions": []})),
+        ]))),
+        answers: tx,
+    };
+    let app = axum::Router::new()
+        .route("/2018-06-01/runtime/invocation/next", get(next))
+        .route("/2018-06-01/runtime/invocation/{id}/{kind}", post(answer))
+        .with_state(runtime);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let keyring = super::support::keyring().to_json();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sfn-callbacks"))
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", address.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "sfn-callbacks")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("BASE_URL", "https://callbacks.example.com")
+        .env("KEYRING", keyring)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+
+    let mut answers = std::collections::HashMap::new();
+    while answers.len() < 3 {
+        let (id, kind, value) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .expect("the binary answers within 30 s")
+            .expect("channel");
+        answers.insert(id, (kind, value));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let (kind, direct) = &answers["invoke-1"];
+    assert_eq!(*kind, "response");
+    assert!(
+        direct["urls"]["approve"]
+            .as_str()
+            .expect("url")
+            .starts_with("https://callbacks.example.com/respond?action=approve")
+    );
+
+    let (kind, http) = &answers["http-1"];
+    assert_eq!(*kind, "response");
+    assert_eq!(http["statusCode"], 200, "{http}");
+    let body: Value = serde_json::from_str(http["body"].as_str().expect("body")).expect("json");
+    // BASE_URL wins over the event's domain when it is set.
+    assert!(
+        body["urls"]["approve"]
+            .as_str()
+            .expect("url")
+            .starts_with("https://callbacks.example.com/respond?")
+    );
+
+    let (kind, error) = &answers["bad-1"];
+    assert_eq!(*kind, "error");
+    assert_eq!(error["errorType"], "InvalidJSON", "{error}");
+}

@@ -1,13 +1,29 @@
 #!/usr/bin/env bash
 # The whole test suite. It installs what the tests need into the checkout
-# (a Python venv with moto[server]), so it runs on a fresh machine.
+# (a Python venv with moto[server], cfn-lint and schemathesis), so it runs on
+# a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -x .venv/bin/moto_server ]; then
-  echo "== installing moto[server] into .venv"
-  python3 -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check 'moto[server]>=5.1,<6'
+# The tools' Python: the newest 3.12+ the machine has (schemathesis trips
+# over an AST bug in CPython 3.11 before 3.11.8), else python3.
+pick_python() {
+  for candidate in "$HOME"/.pyenv/versions/3.13*/bin/python3 "$HOME"/.pyenv/versions/3.12*/bin/python3 python3.13 python3.12; do
+    if "$candidate" -c 'import sys; assert sys.version_info >= (3, 12)' >/dev/null 2>&1; then
+      echo "$candidate"
+      return
+    fi
+  done
+  echo python3
+}
+tools='moto[server]>=5.1,<6 cfn-lint>=1.20,<2 schemathesis>=4.3,<5'
+if [ ! -f .venv/.tools ] || [ "$(cat .venv/.tools)" != "$tools" ]; then
+  echo "== installing test tools into .venv: $tools"
+  rm -rf .venv
+  "$(pick_python)" -m venv .venv
+  # shellcheck disable=SC2086
+  .venv/bin/pip install --quiet --disable-pip-version-check $tools
+  echo "$tools" > .venv/.tools
 fi
 
 echo "== cargo fmt --check"
@@ -18,3 +34,7 @@ echo "== cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
 echo "== cargo test"
 SFN_CALLBACKS_REQUIRE_MOTO=1 MOTO_SERVER="$PWD/.venv/bin/moto_server" cargo test --locked
+echo "== cfn-lint infra/"
+.venv/bin/cfn-lint infra/*.yaml
+echo "== schemathesis against serve"
+./scripts/schemathesis.sh target/debug/sfn-callbacks 45

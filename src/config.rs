@@ -142,6 +142,9 @@ pub struct ServeArgs {
     /// Largest request body in bytes.
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 300 * 1024)]
     pub max_body_bytes: usize,
+    /// Serve CreateUrls on `POST /urls` (off for a public Function URL).
+    #[arg(long, env = "CREATE_URLS_OVER_HTTP", num_args = 0..=1, default_value = "true", default_missing_value = "true", value_parser = parse_bool)]
+    pub create_urls_over_http: bool,
     /// Keys.
     #[command(flatten)]
     pub keys: KeyArgs,
@@ -330,6 +333,7 @@ pub fn settings(args: &ServeArgs, region: &str) -> anyhow::Result<Settings> {
         get_acts: args.get_acts,
         api_key_digests: api_keys.iter().map(|k| api_key_digest(k.trim())).collect(),
         max_body_bytes: args.max_body_bytes,
+        create_urls_over_http: args.create_urls_over_http,
         ..Settings::default()
     })
 }

@@ -65,6 +65,13 @@ pub async fn create_urls(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    if !state.settings.create_urls_over_http {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::InvalidRequest,
+            "this endpoint does not serve CreateUrls; invoke the CreateUrls function directly",
+        ));
+    }
     if !state.settings.api_key_digests.is_empty() {
         let presented = headers
             .get(header::AUTHORIZATION)

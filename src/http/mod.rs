@@ -46,6 +46,9 @@ pub struct Settings {
     /// SHA-256 digests of the accepted CreateUrls API keys; empty means
     /// CreateUrls is open (only allowed on loopback).
     pub api_key_digests: Vec<[u8; 32]>,
+    /// Whether `POST /urls` is served (a public Function URL turns it off and
+    /// leaves CreateUrls to IAM-authorised direct invokes).
+    pub create_urls_over_http: bool,
     /// Largest request body.
     pub max_body_bytes: usize,
     /// Longest a request may take, body reading included.
@@ -61,6 +64,7 @@ impl Default for Settings {
             post_actions: false,
             get_acts: false,
             api_key_digests: Vec::new(),
+            create_urls_over_http: true,
             max_body_bytes: 300 * 1024,
             request_timeout: Duration::from_secs(30),
         }

@@ -608,6 +608,19 @@ async fn post_actions_pick_outcomes_from_the_json_body() {
 }
 
 #[tokio::test]
+async fn create_urls_can_be_left_to_direct_invokes() {
+    let app = App::new(|s| s.create_urls_over_http = false);
+    let reply = app.create(&approve_reject()).await;
+    reply.assert_error(404, "InvalidRequest");
+    assert!(
+        reply.json()["message"]
+            .as_str()
+            .expect("m")
+            .contains("directly")
+    );
+}
+
+#[tokio::test]
 async fn unknown_paths_get_json_404() {
     let app = App::new(|_| {});
     app.request(Method::GET, "/nope", &[], "")

@@ -40,7 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 &random_bytes(),
             )
         },
-    );
+    )?;
     println!("{}", serde_json::to_string_pretty(&encrypted)?);
 
     let signed = make_urls(
@@ -55,7 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 &random_bytes(),
             )
         },
-    );
+    )?;
     for (mode, out) in [("local/kms (encrypted)", &encrypted), ("signed", &signed)] {
         let approve = out.urls["approve"].as_str().unwrap_or_default();
         println!("{mode}: approve link is {} characters", approve.len());

@@ -225,7 +225,8 @@ async fn create(args: CreateArgs) -> anyhow::Result<()> {
         now,
         &base,
         |claims| seal(claims, key.as_seal_with(), &random_bytes()),
-    );
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("{}", serde_json::to_string_pretty(&output)?);
     Ok(())
 }

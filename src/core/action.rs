@@ -262,14 +262,28 @@ fn invalid_action(name: &str, message: impl fmt::Display) -> Rejection {
     )
 }
 
+/// An absolute http(s) URL in its normalised, ASCII-only form (fit for a
+/// `Location` header), or `None`.
+pub fn checked_redirect(raw: &str) -> Option<String> {
+    let url = url::Url::parse(raw).ok()?;
+    (matches!(url.scheme(), "http" | "https") && url.host().is_some()).then(|| url.to_string())
+}
+
+/// The scheme and authority of a redirect template: the part a parameter
+/// must never reach.
+pub fn redirect_origin(template: &str) -> &str {
+    let after_scheme = template.find("://").map_or(0, |i| i + 3);
+    let end = template[after_scheme..]
+        .find(['/', '?', '#'])
+        .map_or(template.len(), |i| after_scheme + i);
+    &template[..end]
+}
+
 /// Checks a response spec: `redirect` must be an absolute http(s) URL and
 /// `json` an object.
 pub(crate) fn parse_response(raw: RawResponse, owner: &str) -> Result<ResponseSpec, Rejection> {
     if let Some(redirect) = &raw.redirect {
-        let ok = url::Url::parse(redirect)
-            .map(|u| matches!(u.scheme(), "http" | "https"))
-            .unwrap_or(false);
-        if !ok {
+        if checked_redirect(redirect).is_none() {
             return Err(invalid_action(
                 owner,
                 "response.redirect must be an absolute http or https URL",

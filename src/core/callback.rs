@@ -10,11 +10,11 @@ use time::format_description::well_known::Rfc3339;
 
 use super::action::{
     ActionEffect, ActionKind, ActionName, FieldSource, MAX_CAUSE_CHARS, MAX_ERROR_CHARS,
-    MAX_OUTPUT_BYTES, OutcomeEffect, OutcomeOutput, ResponseSpec, compile_path,
+    MAX_OUTPUT_BYTES, OutcomeEffect, OutcomeOutput, ResponseSpec, checked_redirect, compile_path,
 };
 use super::error::{ErrorCode, Rejection};
 use super::payload::Claims;
-use super::template::{Params, expand_str, expand_value};
+use super::template::{Embed, Params, expand_str, expand_str_as, expand_value};
 use super::token::TaskToken;
 
 /// What the deployment allows at callback time.
@@ -163,17 +163,38 @@ fn failure(
 }
 
 fn expand_response(spec: &ResponseSpec, params: &Params) -> Result<ResponseSpec, Rejection> {
-    let expand = |s: &Option<String>| s.as_deref().map(|s| expand_str(s, params)).transpose();
+    let expand = |s: &Option<String>, embed| {
+        s.as_deref()
+            .map(|s| expand_str_as(s, params, embed))
+            .transpose()
+    };
     Ok(ResponseSpec {
-        redirect: expand(&spec.redirect)?,
+        redirect: expand(&spec.redirect, Embed::UrlComponent)?,
         json: spec
             .json
             .as_ref()
             .map(|j| expand_value(j, params))
             .transpose()?,
-        html: expand(&spec.html)?,
-        text: expand(&spec.text)?,
+        html: expand(&spec.html, Embed::Html)?,
+        text: expand(&spec.text, Embed::Plain)?,
     })
+}
+
+/// Puts the redirect in the normalised form a `Location` header takes,
+/// before anything is sent to Step Functions.
+fn finish_response(spec: Option<ResponseSpec>) -> Result<Option<ResponseSpec>, Rejection> {
+    let Some(mut spec) = spec else {
+        return Ok(None);
+    };
+    if let Some(redirect) = spec.redirect.take() {
+        spec.redirect = Some(checked_redirect(&redirect).ok_or_else(|| {
+            Rejection::new(
+                ErrorCode::OutputFormatting,
+                "the redirect is not an absolute http or https URL once the parameters are filled in",
+            )
+        })?);
+    }
+    Ok(Some(spec))
 }
 
 fn query_path<'v>(path: &str, body: &'v Value) -> Result<Vec<&'v Value>, Rejection> {
@@ -255,7 +276,9 @@ pub fn decide(
             };
             return Ok(Decision {
                 command,
-                response: outcome.response.clone().or_else(|| action.response.clone()),
+                response: finish_response(
+                    outcome.response.clone().or_else(|| action.response.clone()),
+                )?,
                 outcome: Some(outcome.name.clone()),
             });
         }
@@ -301,7 +324,7 @@ pub fn decide(
     };
     Ok(Decision {
         command,
-        response,
+        response: finish_response(response)?,
         outcome: None,
     })
 }
@@ -460,6 +483,57 @@ mod tests {
                 error: Some("E_bob".into()),
                 cause: Some("$ by bob".into())
             }
+        );
+    }
+
+    #[test]
+    fn parameters_cannot_inject_markup_or_move_a_redirect() {
+        let mut c = claims(ActionEffect::Heartbeat);
+        c.output_parameters = true;
+        c.action.response = Some(ResponseSpec {
+            redirect: Some("https://example.com/done/$page".into()),
+            html: Some("<p>Thanks $who</p>".into()),
+            ..ResponseSpec::default()
+        });
+        let p = params(&[
+            ("who", "<script>alert(1)</script>"),
+            ("page", "x/../../@evil.example?a=b#c"),
+        ]);
+        let spec = decide(&c, &p, None, POLICY)
+            .expect("decides")
+            .response
+            .expect("spec");
+        assert_eq!(
+            spec.html.as_deref(),
+            Some("<p>Thanks &lt;script&gt;alert(1)&lt;/script&gt;</p>")
+        );
+        let redirect = spec.redirect.expect("redirect");
+        assert_eq!(
+            url::Url::parse(&redirect).expect("url").host_str(),
+            Some("example.com"),
+            "{redirect}"
+        );
+        assert!(
+            redirect
+                .starts_with("https://example.com/done/x%2F..%2F..%2F%40evil.example%3Fa%3Db%23c"),
+            "{redirect}"
+        );
+    }
+
+    #[test]
+    fn redirects_are_normalised_for_the_location_header() {
+        let mut c = claims(ActionEffect::Heartbeat);
+        c.action.response = Some(ResponseSpec {
+            redirect: Some("https://example.com/ä ö".into()),
+            ..ResponseSpec::default()
+        });
+        let spec = decide(&c, &Params::new(), None, POLICY)
+            .expect("decides")
+            .response
+            .expect("spec");
+        assert_eq!(
+            spec.redirect.as_deref(),
+            Some("https://example.com/%C3%A4%20%C3%B6")
         );
     }
 

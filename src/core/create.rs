@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::action::{Action, RawAction, parse_action};
+use super::action::{Action, RawAction, parse_action, redirect_origin};
 use super::error::{ErrorCode, Rejection};
 use super::payload::{Claims, TransactionId};
 use super::token::TaskToken;
@@ -110,18 +110,11 @@ fn is_label(s: &str) -> bool {
 
 fn parse_base_url(raw: RawBaseUrl) -> Result<BaseUrl, Rejection> {
     match raw {
-        RawBaseUrl::Url(url) => {
-            let ok = url::Url::parse(&url)
-                .map(|u| matches!(u.scheme(), "http" | "https") && u.query().is_none())
-                .unwrap_or(false);
-            if ok {
-                Ok(BaseUrl::Url(url))
-            } else {
-                Err(invalid_json(
-                    "base_url must be an absolute http or https URL without a query",
-                ))
-            }
-        }
+        RawBaseUrl::Url(url) => normalise_base_url(&url).map(BaseUrl::Url).ok_or_else(|| {
+            invalid_json(
+                "base_url must be an absolute http or https URL without a query or fragment",
+            )
+        }),
         RawBaseUrl::Api(api) => {
             let ok = is_label(&api.api_id)
                 && is_label(&api.stage)
@@ -149,6 +142,22 @@ pub struct Expiration {
     /// The caller's RFC 3339 text.
     pub text: String,
 }
+
+/// A base URL in normalised form (what was checked is what is used),
+/// without a trailing slash; `None` unless it is an absolute http(s) URL
+/// with a host and no query or fragment.
+pub fn normalise_base_url(raw: &str) -> Option<String> {
+    let url = url::Url::parse(raw).ok()?;
+    let ok = matches!(url.scheme(), "http" | "https")
+        && url.host().is_some()
+        && url.query().is_none()
+        && url.fragment().is_none();
+    ok.then(|| url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// The longest `data` value a link may carry. API Gateway refuses request
+/// lines over 10,240 bytes, and mail clients break long links well before.
+pub const MAX_LINK_DATA_CHARS: usize = 8_000;
 
 /// Parses an RFC 3339 expiration that must carry an offset (`Z` or
 /// `+hh:mm`) and lie after `now`.
@@ -230,6 +239,20 @@ impl CreateRequest {
                 "enable_output_parameters was requested, but output parameters are not enabled in this deployment (ENABLE_OUTPUT_PARAMETERS)",
             ));
         }
+        if output_parameters {
+            for action in &actions {
+                let redirect = action.response.as_ref().and_then(|r| r.redirect.as_deref());
+                if redirect.is_some_and(|r| redirect_origin(r).contains('$')) {
+                    return Err(Rejection::new(
+                        ErrorCode::InvalidAction,
+                        format!(
+                            "action {:?}: output parameters may appear in a redirect's path, query or fragment, not in its scheme or host",
+                            action.name.as_str()
+                        ),
+                    ));
+                }
+            }
+        }
         let base_url = raw.base_url.map(parse_base_url).transpose()?;
         Ok(Self {
             token,
@@ -289,27 +312,37 @@ pub fn claims_for(
 }
 
 /// Makes the URLs. `base` is the resolved base URL; `seal` turns claims into
-/// the `data` string.
+/// the `data` string. Fails when a link would be too long to work.
 pub fn make_urls(
     request: &CreateRequest,
     transaction_id: TransactionId,
     now: OffsetDateTime,
     base: &str,
     mut seal: impl FnMut(&Claims) -> String,
-) -> CreateUrlsOutput {
+) -> Result<CreateUrlsOutput, Rejection> {
     let mut urls = Map::with_capacity(request.actions.len());
     for claims in claims_for(request, transaction_id, now) {
         let data = seal(&claims);
+        if data.len() > MAX_LINK_DATA_CHARS {
+            return Err(Rejection::new(
+                ErrorCode::InvalidAction,
+                format!(
+                    "action {:?}: its link would carry {} characters of data, over the limit of {MAX_LINK_DATA_CHARS}; make its output or outcomes smaller",
+                    claims.action.name.as_str(),
+                    data.len()
+                ),
+            ));
+        }
         urls.insert(
             claims.action.name.as_str().to_owned(),
             Value::String(callback_url(base, &claims.action, &data)),
         );
     }
-    CreateUrlsOutput {
+    Ok(CreateUrlsOutput {
         transaction_id: transaction_id.to_hex(),
         urls,
         expiration: request.expiration.as_ref().map(|e| e.text.clone()),
-    }
+    })
 }
 
 #[cfg(test)]
@@ -404,6 +437,11 @@ mod tests {
             "base_url",
         );
         check(
+            with("base_url", json!("https://x.example/#frag")),
+            ErrorCode::InvalidJson,
+            "fragment",
+        );
+        check(
             with("base_url", json!({"api_id": "a/b", "stage": "p"})),
             ErrorCode::InvalidJson,
             "base_url",
@@ -436,7 +474,8 @@ mod tests {
             let request = parse(with("expiration", json!(raw))).expect(raw);
             let out = make_urls(&request, TransactionId([0; 16]), NOW, "http://x", |_| {
                 "D".into()
-            });
+            })
+            .expect("urls");
             assert_eq!(out.expiration.as_deref(), Some(raw));
         }
     }
@@ -459,7 +498,8 @@ mod tests {
             .resolve("eu-west-1");
         let out = make_urls(&request, TransactionId([0xab; 16]), NOW, &base, |c| {
             format!("sealed-{}", c.action.name)
-        });
+        })
+        .expect("urls");
         assert_eq!(out.transaction_id, "ab".repeat(16));
         assert_eq!(
             out.urls["approve"],
@@ -470,6 +510,38 @@ mod tests {
             "https://abc123.execute-api.eu-west-1.amazonaws.com/prod/respond?action=gr%C3%B6%C3%9Fe&type=heartbeat&data=sealed-größe"
         );
         assert_eq!(out.expiration, None);
+    }
+
+    #[test]
+    fn base_urls_are_used_as_checked() {
+        let request = parse(with("base_url", json!("https://x.exa\nmple/cb/"))).expect("valid");
+        let base = request.base_url.expect("base").resolve("r");
+        assert_eq!(base, "https://x.example/cb");
+    }
+
+    #[test]
+    fn links_too_long_to_work_are_refused_at_creation() {
+        let request = parse(minimal()).expect("valid");
+        let err = make_urls(&request, TransactionId([0; 16]), NOW, "http://x", |_| {
+            "D".repeat(MAX_LINK_DATA_CHARS + 1)
+        })
+        .expect_err("too long");
+        assert_eq!(err.code, ErrorCode::InvalidAction);
+        assert!(err.message.contains("8001 characters"), "{}", err.message);
+    }
+
+    #[test]
+    fn parameters_may_not_reach_a_redirect_host() {
+        let body = json!({
+            "token": "QUJD", "enable_output_parameters": true,
+            "actions": [{"name": "a", "type": "heartbeat", "response": {"redirect": "https://$host/x"}}]
+        });
+        check(body, ErrorCode::InvalidAction, "scheme or host");
+        let ok = json!({
+            "token": "QUJD", "enable_output_parameters": true,
+            "actions": [{"name": "a", "type": "heartbeat", "response": {"redirect": "https://example.com/$page?u=${who}"}}]
+        });
+        assert!(parse(ok).is_ok());
     }
 
     #[test]

@@ -22,8 +22,61 @@ fn formatting(message: String) -> Rejection {
     Rejection::new(ErrorCode::OutputFormatting, message)
 }
 
-/// Expands one string.
+/// How a parameter's value is written into the template. Query parameters
+/// are not sealed (anyone holding a link can add them), so values are
+/// escaped for where they land.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Embed {
+    /// As is: JSON strings and plain text.
+    Plain,
+    /// HTML-escaped: the `html` response.
+    Html,
+    /// Percent-encoded: the `redirect` URL, so a value cannot change its host.
+    UrlComponent,
+}
+
+/// Characters kept as they are in a URL component: RFC 3986 unreserved.
+const URL_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+impl Embed {
+    fn write(self, out: &mut String, value: &str) {
+        match self {
+            Self::Plain => out.push_str(value),
+            Self::Html => out.push_str(&escape_html(value)),
+            Self::UrlComponent => {
+                out.extend(percent_encoding::utf8_percent_encode(value, URL_COMPONENT));
+            }
+        }
+    }
+}
+
+/// Escapes text for HTML element content and quoted attributes.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Expands one string, values as they are.
 pub fn expand_str(template: &str, params: &Params) -> Result<String, Rejection> {
+    expand_str_as(template, params, Embed::Plain)
+}
+
+/// Expands one string, writing values as `embed` says.
+pub fn expand_str_as(template: &str, params: &Params, embed: Embed) -> Result<String, Rejection> {
     let bytes = template.as_bytes();
     let mut out = String::with_capacity(template.len());
     let mut i = 0;
@@ -67,7 +120,7 @@ pub fn expand_str(template: &str, params: &Params) -> Result<String, Rejection> 
                 "the output uses ${name}, but the request has no query parameter {name:?}"
             ))
         })?;
-        out.push_str(value);
+        embed.write(&mut out, value);
         i += 1 + consumed;
         literal_start = i;
     }
@@ -128,6 +181,25 @@ mod tests {
         check("${who", Err(ErrorCode::OutputFormatting));
         check("${1x}", Err(ErrorCode::OutputFormatting));
         check("$missing", Err(ErrorCode::OutputFormatting));
+    }
+
+    #[test]
+    fn values_are_escaped_for_html_and_urls() {
+        let mut p = params();
+        p.insert("evil".into(), "<script>\"x\"&'/".into());
+        p.insert("host".into(), ".attacker.example/x?y=1#z".into());
+        assert_eq!(
+            expand_str_as("<p>$evil</p>", &p, Embed::Html).expect("html"),
+            "<p>&lt;script&gt;&quot;x&quot;&amp;&#39;/</p>"
+        );
+        assert_eq!(
+            expand_str_as("https://example.com$host", &p, Embed::UrlComponent).expect("url"),
+            "https://example.com.attacker.example%2Fx%3Fy%3D1%23z"
+        );
+        assert_eq!(
+            expand_str_as("$$ $who", &p, Embed::Html).expect("plain"),
+            "$ alice"
+        );
     }
 
     #[test]

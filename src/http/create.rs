@@ -53,9 +53,10 @@ pub async fn mint(
         ApiError::unavailable("the key service is unavailable; try again shortly")
     })?;
     let transaction_id = TransactionId(random_bytes());
-    Ok(make_urls(request, transaction_id, now, &base, |claims| {
+    let output = make_urls(request, transaction_id, now, &base, |claims| {
         seal(claims, key.as_seal_with(), &random_bytes())
-    }))
+    })?;
+    Ok(output)
 }
 
 /// `POST /urls`.

@@ -282,13 +282,15 @@ pub fn redirect_origin(template: &str) -> &str {
 /// Checks a response spec: `redirect` must be an absolute http(s) URL and
 /// `json` an object.
 pub(crate) fn parse_response(raw: RawResponse, owner: &str) -> Result<ResponseSpec, Rejection> {
-    if let Some(redirect) = &raw.redirect {
-        if checked_redirect(redirect).is_none() {
-            return Err(invalid_action(
-                owner,
-                "response.redirect must be an absolute http or https URL",
-            ));
-        }
+    if raw
+        .redirect
+        .as_deref()
+        .is_some_and(|r| checked_redirect(r).is_none())
+    {
+        return Err(invalid_action(
+            owner,
+            "response.redirect must be an absolute http or https URL",
+        ));
     }
     if raw.json.as_ref().is_some_and(|j| !j.is_object()) {
         return Err(invalid_action(owner, "response.json must be a JSON object"));

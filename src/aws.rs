@@ -91,9 +91,9 @@ fn is_retryable_code(code: Option<&str>) -> bool {
 /// metadata.
 trait TaskTokenError: ProvideErrorMetadata + std::error::Error {
     fn closed(&self) -> Option<&'static str>;
-    /// The message of an `InvalidOutput` error.
-    fn invalid_output(&self) -> Option<String> {
-        None
+    /// Whether it is an `InvalidOutput` error.
+    fn invalid_output(&self) -> bool {
+        false
     }
     fn kms_throttled(&self) -> bool {
         false
@@ -122,11 +122,8 @@ macro_rules! task_token_error {
 
 impl TaskTokenError for SendTaskSuccessError {
     task_token_error!();
-    fn invalid_output(&self) -> Option<String> {
-        match self {
-            Self::InvalidOutput(e) => Some(e.message().unwrap_or_default().to_owned()),
-            _ => None,
-        }
+    fn invalid_output(&self) -> bool {
+        self.is_invalid_output()
     }
     fn kms_throttled(&self) -> bool {
         self.is_kms_throttling_exception()
@@ -172,17 +169,16 @@ where
         SdkError::ServiceError(service) => {
             let inner = service.err();
             let code = inner.code();
-            let message = inner.message().unwrap_or_default().to_owned();
             if let Some(closed) = inner.closed() {
                 SfnError::TaskClosed(closed.to_owned())
-            } else if let Some(message) = inner.invalid_output() {
-                SfnError::InvalidOutput(message)
+            } else if inner.invalid_output() {
+                SfnError::InvalidOutput
             } else if inner.kms_throttled() || is_retryable_code(code) {
                 SfnError::Unavailable(code.unwrap_or("throttled").to_owned())
             } else if let Some(refused) = inner.kms_refused() {
-                SfnError::Refused(format!("{refused}: {message}"))
+                SfnError::Refused(refused.to_owned())
             } else if let Some(code) = code {
-                SfnError::Refused(format!("{code}: {message}"))
+                SfnError::Refused(code.to_owned())
             } else {
                 SfnError::Unavailable("an error without a code".to_owned())
             }

@@ -20,6 +20,32 @@ use crate::lambda::DirectErrors;
 use crate::ports::Kms;
 use crate::ports::random_bytes;
 
+/// A secret from the command line or environment: never shown by `Debug`,
+/// wiped on drop.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Redacted(zeroize::Zeroizing<String>);
+
+impl Redacted {
+    /// The secret itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for Redacted {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(zeroize::Zeroizing::new(s.to_owned())))
+    }
+}
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
 /// The keyring file `serve` uses, and creates, when none is named.
 pub const DEFAULT_KEYRING_FILE: &str = "sfn-callbacks-keyring.json";
 
@@ -96,7 +122,7 @@ pub struct KeyArgs {
     pub keyring_file: Option<PathBuf>,
     /// The keyring itself, instead of a file (for Lambda environments).
     #[arg(long, env = "KEYRING", hide_env_values = true)]
-    pub keyring: Option<String>,
+    pub keyring: Option<Redacted>,
     /// KMS key id or ARN (`KEY_ID` is read too, as before).
     #[arg(long, env = "KMS_KEY_ID")]
     pub kms_key_id: Option<String>,
@@ -135,7 +161,7 @@ pub struct ServeArgs {
     pub get_acts: bool,
     /// Comma-separated API keys for CreateUrls (required unless listening on loopback).
     #[arg(long, env = "API_KEYS", hide_env_values = true, value_delimiter = ',')]
-    pub api_keys: Vec<String>,
+    pub api_keys: Vec<Redacted>,
     /// Deadline for one Step Functions call, retries included, in milliseconds.
     #[arg(long, env = "SFN_DEADLINE_MS", default_value_t = 10_000)]
     pub sfn_deadline_ms: u64,
@@ -203,22 +229,29 @@ pub struct InspectArgs {
     pub keys: KeyArgs,
 }
 
-/// Writes a file readable only by its owner.
+/// Writes a file readable only by its owner: a fresh temporary file
+/// (created with mode 0600, never reused) renamed into place.
 pub fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     use std::io::Write as _;
     #[cfg(unix)]
     use std::os::unix::fs::OpenOptionsExt as _;
-    let tmp = path.with_extension("tmp");
+    let suffix = u64::from_ne_bytes(random_bytes());
+    let tmp = path.with_extension(format!("tmp-{suffix:016x}"));
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     options.mode(0o600);
-    let mut file = options
+    let written = options
         .open(&tmp)
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    file.write_all(contents.as_bytes())?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+        .and_then(|mut file| {
+            file.write_all(contents.as_bytes())?;
+            file.sync_all()
+        })
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("cannot write {}", path.display()));
+    }
     Ok(())
 }
 
@@ -248,9 +281,11 @@ pub async fn key_source(
         return Ok(KeySource::envelope(kms, key_id, EnvelopeLimits::default()));
     }
     let text = match (&args.keyring, &args.keyring_file) {
-        (Some(text), _) => text.clone(),
-        (None, Some(path)) => std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the keyring file {}", path.display()))?,
+        (Some(text), _) => zeroize::Zeroizing::new(text.expose().to_owned()),
+        (None, Some(path)) => zeroize::Zeroizing::new(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the keyring file {}", path.display()))?,
+        ),
         (None, None) => {
             let path = Path::new(DEFAULT_KEYRING_FILE);
             if !path.exists() {
@@ -267,8 +302,10 @@ pub async fn key_source(
                 write_private(path, &new_keyring().to_json())?;
                 tracing::info!(file = DEFAULT_KEYRING_FILE, "created a new local keyring");
             }
-            std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the keyring file {}", path.display()))?
+            zeroize::Zeroizing::new(
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read the keyring file {}", path.display()))?,
+            )
         }
     };
     let kms_ref = if args.needs_kms() {
@@ -303,10 +340,11 @@ pub fn call_budget(args: &ServeArgs) -> CallBudget {
 /// Builds handler settings from `serve` options, refusing to expose an
 /// open CreateUrls beyond loopback.
 pub fn settings(args: &ServeArgs, region: &str) -> anyhow::Result<Settings> {
-    let api_keys: Vec<&String> = args
+    let api_keys: Vec<&str> = args
         .api_keys
         .iter()
-        .filter(|k| !k.trim().is_empty())
+        .map(|k| k.expose().trim())
+        .filter(|k| !k.is_empty())
         .collect();
     if api_keys.is_empty() && !args.listen.ip().is_loopback() {
         bail!(
@@ -331,10 +369,14 @@ pub fn settings(args: &ServeArgs, region: &str) -> anyhow::Result<Settings> {
         output_parameters: args.enable_output_parameters,
         post_actions: args.enable_post_actions,
         get_acts: args.get_acts,
-        api_key_digests: api_keys.iter().map(|k| api_key_digest(k.trim())).collect(),
+        api_key_digests: api_keys.iter().map(|k| api_key_digest(k)).collect(),
         max_body_bytes: args.max_body_bytes,
         create_urls_over_http: args.create_urls_over_http,
-        ..Settings::default()
+        // A request must outlive its Step Functions call, retries included,
+        // or a decision could be made and its answer lost.
+        request_timeout: Settings::default()
+            .request_timeout
+            .max(call_budget(args).deadline + Duration::from_secs(5)),
     })
 }
 
@@ -398,6 +440,39 @@ mod tests {
         assert!(s.get_acts && s.enable_post_actions && !s.enable_output_parameters);
         let st = settings(&s, "eu-west-1").expect("ok");
         assert_eq!(st.base_url.as_deref(), Some("http://127.0.0.1:8080"));
+    }
+
+    #[test]
+    fn debug_output_hides_keyrings_and_api_keys() {
+        let s = serve(&[
+            "--api-keys",
+            "topsecretkey",
+            "--keyring",
+            "{\"keys\":\"hidden\"}",
+        ]);
+        let shown = format!("{s:?}");
+        assert!(
+            !shown.contains("topsecretkey") && !shown.contains("hidden"),
+            "{shown}"
+        );
+        assert!(shown.contains("<redacted>"));
+    }
+
+    #[test]
+    fn write_private_makes_owner_only_files_and_replaces_atomically() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("ring.json");
+        write_private(&path, "one").expect("write");
+        write_private(&path, "two").expect("rewrite");
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "two");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let leftovers = std::fs::read_dir(dir.path()).expect("dir").count();
+        assert_eq!(leftovers, 1, "no temporary files are left behind");
     }
 
     #[test]

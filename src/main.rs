@@ -136,7 +136,7 @@ async fn keygen(args: KeygenArgs) -> anyhow::Result<()> {
     let existing = if args.stdout && !args.add && args.retire.is_none() {
         None
     } else {
-        match std::fs::read_to_string(&args.keyring_file) {
+        match std::fs::read_to_string(&args.keyring_file).map(zeroize::Zeroizing::new) {
             Ok(text) => Some(read_keyring(&text, kms.as_deref()).await?),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => {
@@ -167,12 +167,12 @@ async fn keygen(args: KeygenArgs) -> anyhow::Result<()> {
             ring
         }
     };
-    let text = match (&args.kms_key_id, &kms) {
+    let text = zeroize::Zeroizing::new(match (&args.kms_key_id, &kms) {
         (Some(key_id), Some(kms)) => encrypt_keyring(&ring, kms.as_ref(), key_id).await?,
         _ => ring.to_json(),
-    };
+    });
     if args.stdout {
-        print!("{text}");
+        print!("{}", text.as_str());
     } else {
         config::write_private(&args.keyring_file, &text)?;
         eprintln!(

@@ -16,15 +16,16 @@ pub enum SfnError {
     /// (`TaskTimedOut`, `InvalidToken`, `TaskDoesNotExist`).
     #[error("the task is closed ({0})")]
     TaskClosed(String),
-    /// Step Functions refused the output (`InvalidOutput`).
-    #[error("Step Functions refused the output: {0}")]
-    InvalidOutput(String),
+    /// Step Functions refused the output (`InvalidOutput`). AWS's message
+    /// is dropped: it may quote the output, which the caller may not see.
+    #[error("Step Functions refused the output")]
+    InvalidOutput,
     /// Throttling, 5xx, timeouts or connection failures that outlasted the
     /// retries. The link stays valid.
     #[error("Step Functions is unavailable: {0}")]
     Unavailable(String),
     /// Anything else Step Functions refused (permissions, KMS state): a
-    /// deployment problem, not the caller's.
+    /// deployment problem, not the caller's. Holds the error code only.
     #[error("Step Functions refused the call: {0}")]
     Refused(String),
 }

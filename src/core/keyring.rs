@@ -30,9 +30,19 @@ impl fmt::Display for KeyId {
     }
 }
 
-/// 32 secret bytes, wiped from memory on drop and never printed.
-#[derive(Clone, Zeroize, ZeroizeOnDrop, PartialEq, Eq)]
+/// 32 secret bytes, wiped from memory on drop, never printed, compared in
+/// constant time.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct SecretKey([u8; 32]);
+
+impl PartialEq for SecretKey {
+    fn eq(&self, other: &Self) -> bool {
+        use subtle::ConstantTimeEq as _;
+        self.0.ct_eq(&other.0).into()
+    }
+}
+
+impl Eq for SecretKey {}
 
 impl SecretKey {
     /// Wraps raw key bytes.
@@ -50,13 +60,14 @@ impl SecretKey {
         &self.0
     }
 
-    fn derive(&self, label: &[u8]) -> SecretKey {
+    /// A key for one purpose: HMAC-SHA256 of the label under this key.
+    pub(crate) fn derive(&self, label: &[u8]) -> SecretKey {
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0)
             .expect("HMAC takes keys of any length");
         mac.update(label);
-        let mut out = [0u8; 32];
-        out.copy_from_slice(&mac.finalize().into_bytes());
-        SecretKey(out)
+        let mut derived = SecretKey([0; 32]);
+        derived.0.copy_from_slice(&mac.finalize().into_bytes());
+        derived
     }
 }
 
@@ -150,7 +161,7 @@ struct KeyFileEntry {
     id: u16,
     created: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    secret: Option<String>,
+    secret: Option<zeroize::Zeroizing<String>>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     retired: bool,
 }
@@ -264,6 +275,7 @@ impl Keyring {
                     let bytes = URL_SAFE_NO_PAD
                         .decode(secret.as_bytes())
                         .ok()
+                        .map(zeroize::Zeroizing::new)
                         .and_then(|b| SecretKey::from_slice(&b))
                         .ok_or_else(|| {
                             KeyringError::Malformed(format!(
@@ -298,9 +310,9 @@ impl Keyring {
                     id: e.id.0,
                     created: e.created.clone(),
                     secret: match &e.state {
-                        EntryState::Active { master, .. } => {
-                            Some(URL_SAFE_NO_PAD.encode(master.expose()))
-                        }
+                        EntryState::Active { master, .. } => Some(zeroize::Zeroizing::new(
+                            URL_SAFE_NO_PAD.encode(master.expose()),
+                        )),
                         EntryState::Retired => None,
                     },
                     retired: matches!(e.state, EntryState::Retired),

@@ -377,7 +377,7 @@ fn token_from_wire(wire: WireToken) -> Result<TaskToken, OpenError> {
 }
 
 /// Encodes claims as the plaintext that gets sealed.
-pub fn encode_claims(claims: &Claims) -> Vec<u8> {
+pub(crate) fn encode_claims(claims: &Claims) -> Vec<u8> {
     let action = postcard::to_allocvec(&action_to_wire(&claims.action)).expect("postcard encodes");
     let body = if action.len() >= DEFLATE_THRESHOLD {
         let deflated = miniz_oxide::deflate::compress_to_vec(&action, 9);
@@ -402,7 +402,7 @@ pub fn encode_claims(claims: &Claims) -> Vec<u8> {
 }
 
 /// Decodes authenticated plaintext back into claims.
-pub fn decode_claims(plain: &[u8]) -> Result<Claims, OpenError> {
+pub(crate) fn decode_claims(plain: &[u8]) -> Result<Claims, OpenError> {
     let wire: WireClaims = postcard::from_bytes(plain).map_err(|_| OpenError::BadClaims)?;
     let action_bytes = match wire.body {
         WireBody::Plain(bytes) => bytes,
@@ -492,11 +492,21 @@ pub enum KeyRef<'a> {
 
 /// A decoded but not yet authenticated payload. Only [`Untrusted::open`]
 /// turns it into [`Claims`].
-#[derive(Debug)]
 pub struct Untrusted {
     bytes: Vec<u8>,
     kind: u8,
     header_len: usize,
+}
+
+impl std::fmt::Debug for Untrusted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Untrusted(kind {:#04x}, {} bytes)",
+            self.kind,
+            self.bytes.len()
+        )
+    }
 }
 
 impl Untrusted {

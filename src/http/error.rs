@@ -107,10 +107,10 @@ impl From<SfnError> for ApiError {
                 ErrorCode::StepFunctionsError,
                 "this link was already used, or the task has finished or timed out",
             ),
-            SfnError::InvalidOutput(message) => Self::new(
+            SfnError::InvalidOutput => Self::new(
                 StatusCode::BAD_REQUEST,
                 ErrorCode::StepFunctionsError,
-                format!("Step Functions refused the output: {message}"),
+                "Step Functions refused the output (InvalidOutput)",
             ),
             SfnError::Unavailable(_) => Self::unavailable(
                 "Step Functions is unavailable right now; the link is still valid, try again shortly",

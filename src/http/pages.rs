@@ -16,7 +16,8 @@ use crate::core::template::escape_html as escape;
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1b1b1b;background:#fff}h1{font-size:1.5rem}dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-weight:600}button{font-size:1.1rem;padding:.6rem 1.4rem;border-radius:.4rem;border:2px solid #0b57d0;background:#0b57d0;color:#fff;cursor:pointer}button:focus{outline:3px solid #f9ab00;outline-offset:2px}.note{color:#444}";
 
 /// The Content-Security-Policy of our pages: nothing but our own inline
-/// style (by hash), no frames, forms only to ourselves.
+/// style (by hash), no frames. (No `form-action`: browsers apply it to the
+/// redirect that follows a form post, which would block `redirect` specs.)
 static CSP: LazyLock<HeaderValue> = LazyLock::new(|| {
     let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(STYLE.as_bytes()));
     HeaderValue::from_str(&format!(
@@ -37,6 +38,21 @@ pub fn html_response(status: StatusCode, html: String) -> Response {
     let mut response = (status, Html(html)).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_SECURITY_POLICY, CSP.clone());
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    response
+}
+
+/// The Content-Security-Policy of a custom `html` response: its own styles
+/// and images may load, scripts and frames may not.
+const CUSTOM_CSP: HeaderValue = HeaderValue::from_static(
+    "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; base-uri 'none'; frame-ancestors 'none'",
+);
+
+/// A custom `html` response spec's body, with its own policy.
+pub fn custom_html_response(html: String) -> Response {
+    let mut response = (StatusCode::OK, Html(html)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, CUSTOM_CSP);
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     response
 }

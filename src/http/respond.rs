@@ -10,7 +10,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::core::ErrorCode;
@@ -250,7 +250,7 @@ fn accepted(claims: &Claims, decision: &Decision, format: Format) -> Response {
             axum::Json(body).into_response()
         }
         Format::Html => match spec.html {
-            Some(html) => Html(html).into_response(),
+            Some(html) => pages::custom_html_response(html),
             None => pages::html_response(StatusCode::OK, pages::accepted_page(name, kind, &tid)),
         },
         Format::Text => spec

@@ -434,7 +434,7 @@ async fn step_functions_outcomes_map_to_clear_statuses_and_links_survive_outages
             .contains("already used")
     );
 
-    app.sfn.fail_next(SfnError::InvalidOutput("bad".into()));
+    app.sfn.fail_next(SfnError::InvalidOutput);
     app.follow(Method::POST, approve, &[], "")
         .await
         .assert_error(400, "StepFunctionsError");

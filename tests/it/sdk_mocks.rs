@@ -8,7 +8,8 @@ use aws_sdk_sfn::config::retry::RetryConfig;
 use aws_sdk_sfn::operation::send_task_heartbeat::SendTaskHeartbeatError;
 use aws_sdk_sfn::operation::send_task_success::{SendTaskSuccessError, SendTaskSuccessOutput};
 use aws_sdk_sfn::types::error::{
-    InvalidOutput, InvalidToken, KmsAccessDeniedException, TaskDoesNotExist, TaskTimedOut,
+    InvalidOutput, InvalidToken, KmsAccessDeniedException, KmsThrottlingException,
+    TaskDoesNotExist, TaskTimedOut,
 };
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use sfn_callbacks::aws::SdkStepFunctions;
@@ -70,7 +71,8 @@ async fn invalid_output_and_permission_errors_are_not_retried() {
         .send(&success())
         .await
         .expect_err("invalid");
-    assert_eq!(err, SfnError::InvalidOutput("bad json".into()));
+    assert_eq!(err, SfnError::InvalidOutput);
+    assert_eq!(rule.num_calls(), 1, "InvalidOutput must not be retried");
 
     let rule = mock!(Client::send_task_success).then_error(|| {
         SendTaskSuccessError::KmsAccessDeniedException(KmsAccessDeniedException::builder().build())
@@ -80,7 +82,7 @@ async fn invalid_output_and_permission_errors_are_not_retried() {
         .await
         .expect_err("refused");
     assert!(
-        matches!(err, SfnError::Refused(ref m) if m.starts_with("KmsAccessDeniedException")),
+        matches!(err, SfnError::Refused(ref m) if m == "KmsAccessDeniedException"),
         "{err:?}"
     );
     assert_eq!(rule.num_calls(), 1);
@@ -99,6 +101,45 @@ async fn throttling_and_5xx_are_retried_then_succeed() {
         .await
         .expect("third attempt succeeds");
     assert_eq!(rule.num_calls(), 3);
+}
+
+#[tokio::test]
+async fn throttling_errors_are_retried_then_succeed() {
+    let throttled = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#;
+    let rule = mock!(Client::send_task_success)
+        .sequence()
+        .http_status(400, Some(throttled.to_owned()))
+        .output(|| SendTaskSuccessOutput::builder().build())
+        .build();
+    client(&[&rule])
+        .send(&success())
+        .await
+        .expect("the retry succeeds");
+    assert_eq!(rule.num_calls(), 2);
+
+    let always = mock!(Client::send_task_success)
+        .sequence()
+        .http_status(400, Some(throttled.to_owned()))
+        .repeatedly()
+        .build();
+    let err = client(&[&always])
+        .send(&success())
+        .await
+        .expect_err("gives up");
+    assert_eq!(err, SfnError::Unavailable("ThrottlingException".into()));
+    assert_eq!(always.num_calls(), 3);
+}
+
+#[tokio::test]
+async fn kms_throttling_inside_step_functions_is_unavailable_not_refused() {
+    let rule = mock!(Client::send_task_success).then_error(|| {
+        SendTaskSuccessError::KmsThrottlingException(KmsThrottlingException::builder().build())
+    });
+    let err = client(&[&rule])
+        .send(&success())
+        .await
+        .expect_err("throttled");
+    assert!(matches!(err, SfnError::Unavailable(_)), "{err:?}");
 }
 
 #[tokio::test]

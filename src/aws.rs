@@ -21,7 +21,7 @@ use aws_sdk_sfn::operation::send_task_success::SendTaskSuccessError;
 
 use crate::core::callback::SendTask;
 use crate::core::keyring::SecretKey;
-use crate::ports::{Kms, KmsError, SfnError, StepFunctions};
+use crate::ports::{Kms, KmsContext, KmsError, SfnError, StepFunctions};
 
 /// How long one callback may spend on Step Functions, retries included,
 /// and how many attempts it may make.
@@ -253,18 +253,28 @@ where
     R: std::fmt::Debug,
 {
     match err {
-        SdkError::ServiceError(service) => {
-            let code = service.err().code();
-            if is_retryable_code(code) || code == Some("KMSInternalException") || code.is_none() {
-                KmsError::Unavailable(code.unwrap_or("unknown").to_owned())
-            } else {
-                KmsError::Refused(code.unwrap_or_default().to_owned())
+        SdkError::ServiceError(service) => match service.err().code() {
+            Some("InvalidCiphertextException" | "IncorrectKeyException") => {
+                KmsError::InvalidCiphertext
             }
-        }
+            Some(
+                "KMSInternalException" | "DependencyTimeoutException" | "KeyUnavailableException",
+            ) => KmsError::Unavailable(service.err().code().unwrap_or_default().to_owned()),
+            None => KmsError::Unavailable("an error without a code".to_owned()),
+            Some(code) if is_retryable_code(Some(code)) => KmsError::Unavailable(code.to_owned()),
+            Some(code) => KmsError::Refused(code.to_owned()),
+        },
         SdkError::TimeoutError(_) => KmsError::Unavailable("timed out".to_owned()),
         SdkError::DispatchFailure(_) => KmsError::Unavailable("could not connect".to_owned()),
         _ => KmsError::Unavailable("the request failed".to_owned()),
     }
+}
+
+fn context_map(context: KmsContext) -> std::collections::HashMap<String, String> {
+    context
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
 }
 
 /// KMS through `aws_sdk_kms`.
@@ -287,12 +297,18 @@ impl SdkKms {
 
 #[async_trait]
 impl Kms for SdkKms {
-    async fn encrypt(&self, key_id: &str, plaintext: &[u8]) -> Result<Vec<u8>, KmsError> {
+    async fn encrypt(
+        &self,
+        key_id: &str,
+        plaintext: &[u8],
+        context: KmsContext,
+    ) -> Result<Vec<u8>, KmsError> {
         let out = self
             .client
             .encrypt()
             .key_id(key_id)
             .plaintext(Blob::new(plaintext))
+            .set_encryption_context(Some(context_map(context)))
             .send()
             .await
             .map_err(|e| classify_kms(&e))?;
@@ -301,11 +317,18 @@ impl Kms for SdkKms {
             .ok_or_else(|| KmsError::Refused("Encrypt returned no ciphertext".to_owned()))
     }
 
-    async fn decrypt(&self, blob: &[u8]) -> Result<zeroize::Zeroizing<Vec<u8>>, KmsError> {
+    async fn decrypt(
+        &self,
+        key_id: Option<&str>,
+        blob: &[u8],
+        context: KmsContext,
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, KmsError> {
         let out = self
             .client
             .decrypt()
+            .set_key_id(key_id.map(str::to_owned))
             .ciphertext_blob(Blob::new(blob))
+            .set_encryption_context(Some(context_map(context)))
             .send()
             .await
             .map_err(|e| classify_kms(&e))?;
@@ -314,11 +337,16 @@ impl Kms for SdkKms {
             .ok_or_else(|| KmsError::Refused("Decrypt returned no plaintext".to_owned()))
     }
 
-    async fn generate_data_key(&self, key_id: &str) -> Result<(SecretKey, Vec<u8>), KmsError> {
+    async fn generate_data_key(
+        &self,
+        key_id: &str,
+        context: KmsContext,
+    ) -> Result<(SecretKey, Vec<u8>), KmsError> {
         let out = self
             .client
             .generate_data_key()
             .key_id(key_id)
+            .set_encryption_context(Some(context_map(context)))
             .key_spec(aws_sdk_kms::types::DataKeySpec::Aes256)
             .send()
             .await

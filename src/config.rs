@@ -316,7 +316,7 @@ pub async fn key_source(
     if args.key_mode == KeyMode::Kms && kms_ref.is_none() {
         bail!("key mode kms needs KMS");
     }
-    let ring = read_keyring(&text, kms_ref)
+    let ring = read_keyring(&text, kms_ref, args.kms_key_id().as_deref())
         .await
         .context("cannot load the keyring")?;
     if args.key_mode == KeyMode::Kms && !text.trim().starts_with(crate::keys::KMS_KEYRING_PREFIX) {

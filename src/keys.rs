@@ -18,7 +18,16 @@ use tokio::sync::Mutex;
 
 use crate::core::keyring::{KeyId, Keyring, KeyringError, SecretKey};
 use crate::core::payload::{Claims, KeyRef, OpenError, SealWith, Untrusted};
-use crate::ports::{Kms, KmsError};
+use crate::ports::{Kms, KmsContext, KmsError};
+
+/// The encryption context of a KMS-encrypted keyring.
+pub const KEYRING_CONTEXT: KmsContext = &[("purpose", "sfn-callbacks/v1/keyring")];
+/// The encryption context of `kms-envelope` data keys. With the key id
+/// pinned on Decrypt, a blob made by anyone else, or for anything else,
+/// does not open.
+pub const DATA_KEY_CONTEXT: KmsContext = &[("purpose", "sfn-callbacks/v1/data-key")];
+/// A KMS data key is never used as is: the AEAD key is derived from it.
+const ENVELOPE_AEAD_LABEL: &[u8] = b"sfn-callbacks/v1/envelope-aead";
 
 /// The prefix of a KMS-encrypted keyring (`keygen --kms-key-id`).
 pub const KMS_KEYRING_PREFIX: &str = "sfn-callbacks-kms-keyring-v1:";
@@ -77,6 +86,8 @@ pub enum OpenFailure {
     Payload(OpenError),
     /// KMS could not unwrap the data key right now (try again later).
     KmsUnavailable,
+    /// KMS refused for a deployment reason (access, key state).
+    KmsRefused,
 }
 
 /// Caching limits for `kms-envelope`.
@@ -110,12 +121,17 @@ struct CurrentDataKey {
     uses: u64,
 }
 
+/// What KMS said about a wrapped key: its AEAD key, or that it is not a
+/// ciphertext of ours (remembered, so a flood of forged links does not
+/// become a flood of KMS calls for the same blob).
+type Unwrapped = Option<SecretKey>;
+
 struct Envelope {
     kms: Arc<dyn Kms>,
     key_id: String,
     limits: EnvelopeLimits,
     current: Mutex<Option<CurrentDataKey>>,
-    opened: Mutex<HashMap<[u8; 32], (SecretKey, Instant)>>,
+    opened: Mutex<HashMap<[u8; 32], (Unwrapped, Instant)>>,
 }
 
 enum Source {
@@ -152,8 +168,12 @@ pub enum LoadError {
 }
 
 /// Reads keyring text: plain JSON, or our KMS-encrypted form (then `kms`
-/// must be given).
-pub async fn read_keyring(text: &str, kms: Option<&dyn Kms>) -> Result<Keyring, LoadError> {
+/// must be given; `key_id`, when given, pins the KMS key it must be under).
+pub async fn read_keyring(
+    text: &str,
+    kms: Option<&dyn Kms>,
+    key_id: Option<&str>,
+) -> Result<Keyring, LoadError> {
     let text = text.trim();
     match text.strip_prefix(KMS_KEYRING_PREFIX) {
         Some(encoded) => {
@@ -163,7 +183,7 @@ pub async fn read_keyring(text: &str, kms: Option<&dyn Kms>) -> Result<Keyring, 
             let blob = STANDARD
                 .decode(encoded)
                 .map_err(|e| LoadError::Encrypted(format!("not base64: {e}")))?;
-            let plain = kms.decrypt(&blob).await?;
+            let plain = kms.decrypt(key_id, &blob, KEYRING_CONTEXT).await?;
             Ok(Keyring::from_json(&plain)?)
         }
         None => Ok(Keyring::from_json(text.as_bytes())?),
@@ -177,7 +197,9 @@ pub async fn encrypt_keyring(
     key_id: &str,
 ) -> Result<String, KmsError> {
     let plain = zeroize::Zeroizing::new(ring.to_json());
-    let blob = kms.encrypt(key_id, plain.as_bytes()).await?;
+    let blob = kms
+        .encrypt(key_id, plain.as_bytes(), KEYRING_CONTEXT)
+        .await?;
     Ok(format!("{KMS_KEYRING_PREFIX}{}\n", STANDARD.encode(blob)))
 }
 
@@ -252,10 +274,14 @@ impl Envelope {
             c.made.elapsed() < self.limits.max_age && c.uses < self.limits.max_uses
         });
         if !fresh {
-            let (key, wrapped) = self.kms.generate_data_key(&self.key_id).await?;
+            let (data_key, wrapped) = self
+                .kms
+                .generate_data_key(&self.key_id, DATA_KEY_CONTEXT)
+                .await?;
+            let key = data_key.derive(ENVELOPE_AEAD_LABEL);
             let wrapped = Arc::new(wrapped);
             // The key we generate opens our own links without a Decrypt.
-            self.remember(&wrapped, key.clone()).await;
+            self.remember(&wrapped, Some(key.clone())).await;
             *current = Some(CurrentDataKey {
                 key,
                 wrapped,
@@ -268,7 +294,7 @@ impl Envelope {
         Ok(SealingKey::Envelope(Arc::clone(&c.wrapped), c.key.clone()))
     }
 
-    async fn remember(&self, wrapped: &[u8], key: SecretKey) {
+    async fn remember(&self, wrapped: &[u8], unwrapped: Unwrapped) {
         let mut opened = self.opened.lock().await;
         if opened.len() >= self.limits.open_entries {
             let ttl = self.limits.open_ttl;
@@ -277,22 +303,32 @@ impl Envelope {
                 opened.clear();
             }
         }
-        opened.insert(Sha256::digest(wrapped).into(), (key, Instant::now()));
+        opened.insert(Sha256::digest(wrapped).into(), (unwrapped, Instant::now()));
     }
 
     async fn unwrap(&self, wrapped: &[u8]) -> Result<SecretKey, OpenFailure> {
         let digest: [u8; 32] = Sha256::digest(wrapped).into();
-        if let Some((key, at)) = self.opened.lock().await.get(&digest)
+        if let Some((unwrapped, at)) = self.opened.lock().await.get(&digest)
             && at.elapsed() < self.limits.open_ttl
         {
-            return Ok(key.clone());
+            return unwrapped
+                .clone()
+                .ok_or(OpenFailure::Payload(OpenError::Forged));
         }
-        let plain = self.kms.decrypt(wrapped).await.map_err(|e| match e {
-            KmsError::Unavailable(_) => OpenFailure::KmsUnavailable,
-            KmsError::Refused(_) => OpenFailure::Payload(OpenError::Forged),
-        })?;
-        let key = SecretKey::from_slice(&plain).ok_or(OpenFailure::Payload(OpenError::Forged))?;
-        self.remember(wrapped, key.clone()).await;
-        Ok(key)
+        let unwrapped = match self
+            .kms
+            .decrypt(Some(&self.key_id), wrapped, DATA_KEY_CONTEXT)
+            .await
+        {
+            Ok(plain) => SecretKey::from_slice(&plain).map(|k| k.derive(ENVELOPE_AEAD_LABEL)),
+            Err(KmsError::InvalidCiphertext) => None,
+            Err(KmsError::Unavailable(_)) => return Err(OpenFailure::KmsUnavailable),
+            Err(KmsError::Refused(code)) => {
+                tracing::warn!(code, "KMS refused to unwrap a data key");
+                return Err(OpenFailure::KmsRefused);
+            }
+        };
+        self.remember(wrapped, unwrapped.clone()).await;
+        unwrapped.ok_or(OpenFailure::Payload(OpenError::Forged))
     }
 }

@@ -137,7 +137,9 @@ async fn keygen(args: KeygenArgs) -> anyhow::Result<()> {
         None
     } else {
         match std::fs::read_to_string(&args.keyring_file).map(zeroize::Zeroizing::new) {
-            Ok(text) => Some(read_keyring(&text, kms.as_deref()).await?),
+            Ok(text) => {
+                Some(read_keyring(&text, kms.as_deref(), args.kms_key_id.as_deref()).await?)
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => {
                 return Err(e)
@@ -245,6 +247,7 @@ async fn inspect(args: InspectArgs) -> anyhow::Result<()> {
         Ok(c) => c,
         Err(OpenFailure::Payload(e)) => bail!("{} ({e:?})", e.rejection().message),
         Err(OpenFailure::KmsUnavailable) => bail!("KMS is unavailable"),
+        Err(OpenFailure::KmsRefused) => bail!("KMS refused to unwrap the link's key"),
     };
     let now_ms = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
     let token = if args.show_token {

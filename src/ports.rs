@@ -43,21 +43,45 @@ pub enum KmsError {
     /// Throttling, 5xx, timeouts or connection failures.
     #[error("KMS is unavailable: {0}")]
     Unavailable(String),
-    /// KMS refused (wrong key, bad ciphertext, access denied).
+    /// The ciphertext is not one this key made with this context: forged,
+    /// altered, or made for another key or purpose.
+    #[error("KMS did not accept the ciphertext")]
+    InvalidCiphertext,
+    /// KMS refused for a deployment reason (access denied, key disabled or
+    /// missing). Holds the error code.
     #[error("KMS refused the request: {0}")]
     Refused(String),
 }
+
+/// An encryption context: KMS binds every ciphertext to it, so a blob made
+/// for one purpose never decrypts for another.
+pub type KmsContext = &'static [(&'static str, &'static str)];
 
 /// The KMS operations the key sources use.
 #[async_trait]
 pub trait Kms: Send + Sync {
     /// Encrypts a small secret (a keyring) under a KMS key.
-    async fn encrypt(&self, key_id: &str, plaintext: &[u8]) -> Result<Vec<u8>, KmsError>;
+    async fn encrypt(
+        &self,
+        key_id: &str,
+        plaintext: &[u8],
+        context: KmsContext,
+    ) -> Result<Vec<u8>, KmsError>;
     /// Decrypts a ciphertext blob made by [`Kms::encrypt`] or
-    /// [`Kms::generate_data_key`].
-    async fn decrypt(&self, blob: &[u8]) -> Result<zeroize::Zeroizing<Vec<u8>>, KmsError>;
+    /// [`Kms::generate_data_key`] with the same context, under `key_id` when
+    /// given (so a blob made under any other key is refused).
+    async fn decrypt(
+        &self,
+        key_id: Option<&str>,
+        blob: &[u8],
+        context: KmsContext,
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, KmsError>;
     /// A fresh 256-bit data key and its wrapped form.
-    async fn generate_data_key(&self, key_id: &str) -> Result<(SecretKey, Vec<u8>), KmsError>;
+    async fn generate_data_key(
+        &self,
+        key_id: &str,
+        context: KmsContext,
+    ) -> Result<(SecretKey, Vec<u8>), KmsError>;
 }
 
 /// Fresh random bytes from the thread's CSPRNG (ChaCha, seeded and

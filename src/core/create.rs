@@ -13,7 +13,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::action::{Action, RawAction, parse_action, redirect_origin};
 use super::error::{ErrorCode, Rejection};
-use super::payload::{Claims, TransactionId};
+use super::payload::{Claims, MAX_DATA_CHARS, TransactionId};
 use super::token::TaskToken;
 
 /// What the deployment allows.
@@ -154,10 +154,6 @@ pub fn normalise_base_url(raw: &str) -> Option<String> {
         && url.fragment().is_none();
     ok.then(|| url.as_str().trim_end_matches('/').to_owned())
 }
-
-/// The longest `data` value a link may carry. API Gateway refuses request
-/// lines over 10,240 bytes, and mail clients break long links well before.
-pub const MAX_LINK_DATA_CHARS: usize = 8_000;
 
 /// Parses an RFC 3339 expiration that must carry an offset (`Z` or
 /// `+hh:mm`) and lie after `now`.
@@ -323,11 +319,11 @@ pub fn make_urls(
     let mut urls = Map::with_capacity(request.actions.len());
     for claims in claims_for(request, transaction_id, now) {
         let data = seal(&claims);
-        if data.len() > MAX_LINK_DATA_CHARS {
+        if data.len() > MAX_DATA_CHARS {
             return Err(Rejection::new(
                 ErrorCode::InvalidAction,
                 format!(
-                    "action {:?}: its link would carry {} characters of data, over the limit of {MAX_LINK_DATA_CHARS}; make its output or outcomes smaller",
+                    "action {:?}: its link would carry {} characters of data, over the limit of {MAX_DATA_CHARS}; make its output or outcomes smaller",
                     claims.action.name.as_str(),
                     data.len()
                 ),
@@ -523,7 +519,7 @@ mod tests {
     fn links_too_long_to_work_are_refused_at_creation() {
         let request = parse(minimal()).expect("valid");
         let err = make_urls(&request, TransactionId([0; 16]), NOW, "http://x", |_| {
-            "D".repeat(MAX_LINK_DATA_CHARS + 1)
+            "D".repeat(MAX_DATA_CHARS + 1)
         })
         .expect_err("too long");
         assert_eq!(err.code, ErrorCode::InvalidAction);

@@ -49,8 +49,14 @@ const KIND_ENVELOPE: u8 = 0x13;
 pub const NONCE_LEN: usize = 24;
 const AEAD_TAG_LEN: usize = 16;
 const MAC_TAG_LEN: usize = 32;
-/// Longest `data` value we try to decode, in characters.
-pub const MAX_DATA_CHARS: usize = 64 * 1024;
+/// Longest KMS-wrapped data key we accept (real ones are under 300 bytes),
+/// so a forged header cannot make us hand KMS a large blob.
+pub const MAX_WRAPPED_KEY_LEN: usize = 1024;
+/// The longest `data` value a link may carry, in characters: CreateUrls
+/// refuses to make longer links and callbacks refuse to decode them. API
+/// Gateway refuses request lines over 10,240 bytes, and mail clients break
+/// long links well before.
+pub const MAX_DATA_CHARS: usize = 8_000;
 /// Action bodies shorter than this are never worth deflating.
 const DEFLATE_THRESHOLD: usize = 96;
 /// Inflated action bodies may not exceed this (they were sealed by us, but a
@@ -531,7 +537,7 @@ impl Untrusted {
             KIND_ENVELOPE => {
                 let len = bytes.get(1..3).ok_or(OpenError::Malformed)?;
                 let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
-                if len == 0 {
+                if len == 0 || len > MAX_WRAPPED_KEY_LEN {
                     return Err(OpenError::Malformed);
                 }
                 (3 + len, NONCE_LEN + AEAD_TAG_LEN)
@@ -781,6 +787,16 @@ mod tests {
             OpenError::Forged.rejection(),
             OpenError::UnknownKey.rejection(),
             "failed checks must read the same"
+        );
+    }
+
+    #[test]
+    fn oversized_wrapped_keys_are_refused_before_any_kms_call() {
+        let mut raw = vec![KIND_ENVELOPE, 0x04, 0x01];
+        raw.extend(vec![0; 1025 + NONCE_LEN + AEAD_TAG_LEN]);
+        assert_eq!(
+            Untrusted::parse(&URL_SAFE_NO_PAD.encode(&raw)).map(|_| ()),
+            Err(OpenError::Malformed)
         );
     }
 

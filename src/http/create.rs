@@ -50,7 +50,7 @@ pub async fn mint(
     };
     let key = state.keys.sealing_key().await.map_err(|e| {
         tracing::warn!(error = %e, "no sealing key");
-        ApiError::unavailable("the key service is unavailable; try again shortly")
+        ApiError::from(e)
     })?;
     let transaction_id = TransactionId(random_bytes());
     let output = make_urls(request, transaction_id, now, &base, |claims| {

@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::core::error::{ErrorCode, Rejection};
 use crate::http::negotiate::Format;
 use crate::http::pages;
-use crate::ports::SfnError;
+use crate::ports::{KmsError, SfnError};
 
 /// An error answer: status, the old contract's `{error, message}`, and the
 /// headers some statuses need.
@@ -120,6 +120,28 @@ impl From<SfnError> for ApiError {
                 ErrorCode::ServiceError,
                 "Step Functions refused the call; the operator has to check this deployment's permissions",
             ),
+        }
+    }
+}
+
+impl ApiError {
+    /// 502: KMS refused for a reason the operator has to fix.
+    pub fn kms_refused() -> Self {
+        Self::new(
+            StatusCode::BAD_GATEWAY,
+            ErrorCode::ServiceError,
+            "the key service (KMS) refused the request; the operator has to check the KMS key and this deployment's permissions to it",
+        )
+    }
+}
+
+impl From<KmsError> for ApiError {
+    fn from(e: KmsError) -> Self {
+        match e {
+            KmsError::Unavailable(_) => {
+                Self::unavailable("the key service (KMS) is unavailable; try again shortly")
+            }
+            KmsError::InvalidCiphertext | KmsError::Refused(_) => Self::kms_refused(),
         }
     }
 }

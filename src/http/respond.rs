@@ -106,6 +106,7 @@ async fn handle(
             OpenFailure::KmsUnavailable => ApiError::unavailable(
                 "the key service is unavailable; the link is still valid, try again shortly",
             ),
+            OpenFailure::KmsRefused => ApiError::kms_refused(),
         })?;
     let kind = claims.action.kind();
     log.transaction_id = Some(claims.transaction_id.to_hex());

@@ -620,6 +620,127 @@ async fn create_urls_can_be_left_to_direct_invokes() {
     );
 }
 
+fn envelope_app(kms: std::sync::Arc<super::support::FakeKms>) -> App {
+    let keys = sfn_callbacks::keys::KeySource::envelope(
+        kms,
+        super::support::FAKE_KMS_KEY.into(),
+        sfn_callbacks::keys::EnvelopeLimits::default(),
+    );
+    App::with_keys(keys, |_| {})
+}
+
+#[tokio::test]
+async fn envelope_links_open_and_forged_envelopes_do_not() {
+    use std::sync::atomic::Ordering;
+    let kms = std::sync::Arc::new(super::support::FakeKms::default());
+    let app = envelope_app(kms.clone());
+    let urls = app.urls(&approve_reject()).await;
+    let approve = urls["approve"].as_str().expect("url");
+    assert_eq!(
+        kms.generate_calls.load(Ordering::SeqCst),
+        1,
+        "one data key for the batch"
+    );
+    let reply = app.follow(Method::POST, approve, &[], "").await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(
+        kms.decrypt_calls.load(Ordering::SeqCst),
+        0,
+        "our own data key is cached"
+    );
+
+    // Another deployment's instance (same KMS key) must ask KMS once, then cache.
+    let other = envelope_app(kms.clone());
+    for _ in 0..3 {
+        let reply = other
+            .follow(Method::POST, urls["ping"].as_str().expect("url"), &[], "")
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.text);
+    }
+    assert_eq!(kms.decrypt_calls.load(Ordering::SeqCst), 1);
+
+    // An envelope whose wrapped key was swapped for one the attacker made
+    // (same key, no context) does not open, and the refusal is remembered.
+    let data = data_of(approve);
+    let mut raw = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &data)
+        .expect("b64");
+    raw[3] ^= 0xFF;
+    let forged = with_data(
+        approve,
+        &base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &raw),
+    );
+    for _ in 0..2 {
+        other
+            .follow(Method::POST, &forged, &[], "")
+            .await
+            .assert_error(400, "InvalidPayload");
+    }
+    assert_eq!(
+        kms.decrypt_calls.load(Ordering::SeqCst),
+        2,
+        "a refused blob is asked about once"
+    );
+    assert_eq!(app.sfn.calls().len(), 1);
+}
+
+#[tokio::test]
+async fn kms_outages_and_refusals_are_503_and_502() {
+    let kms = std::sync::Arc::new(super::support::FakeKms::default());
+    let maker = envelope_app(kms.clone());
+    let urls = maker.urls(&approve_reject()).await;
+    let fresh = envelope_app(kms.clone());
+
+    *kms.failing.lock().expect("lock") = Some(sfn_callbacks::ports::KmsError::Unavailable(
+        "throttled".into(),
+    ));
+    let reply = fresh
+        .follow(
+            Method::POST,
+            urls["approve"].as_str().expect("url"),
+            &[],
+            "",
+        )
+        .await;
+    reply.assert_error(503, "ServiceError");
+    assert_eq!(reply.header("retry-after"), Some("5"));
+    envelope_app(kms.clone())
+        .create(&approve_reject())
+        .await
+        .assert_error(503, "ServiceError");
+
+    *kms.failing.lock().expect("lock") = Some(sfn_callbacks::ports::KmsError::Refused(
+        "DisabledException".into(),
+    ));
+    fresh
+        .follow(
+            Method::POST,
+            urls["approve"].as_str().expect("url"),
+            &[],
+            "",
+        )
+        .await
+        .assert_error(502, "ServiceError");
+    envelope_app(kms.clone())
+        .create(&approve_reject())
+        .await
+        .assert_error(502, "ServiceError");
+
+    *kms.failing.lock().expect("lock") = None;
+    let reply = fresh
+        .follow(
+            Method::POST,
+            urls["approve"].as_str().expect("url"),
+            &[],
+            "",
+        )
+        .await;
+    assert_eq!(
+        reply.status, 200,
+        "the link works once KMS is back: {}",
+        reply.text
+    );
+}
+
 #[tokio::test]
 async fn unknown_paths_get_json_404() {
     let app = App::new(|_| {});

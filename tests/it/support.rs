@@ -202,53 +202,94 @@ pub fn with_data(url: &str, data: &str) -> String {
     format!("{}{data}", &url[..cut])
 }
 
-/// A KMS stand-in whose blobs are as long as real AWS KMS blobs for a
-/// 32-byte key (184 bytes), and that counts its calls.
+/// A KMS stand-in with one key, `FAKE_KMS_KEY`. Its blobs are as long as
+/// real KMS blobs for a 32-byte key (184 bytes) and are bound to the key and
+/// the encryption context, as real ones are. It counts its calls.
 #[derive(Default)]
 pub struct FakeKms {
     pub generate_calls: std::sync::atomic::AtomicUsize,
     pub decrypt_calls: std::sync::atomic::AtomicUsize,
+    /// Returned by every call while set.
+    pub failing: Mutex<Option<sfn_callbacks::ports::KmsError>>,
 }
 
+impl FakeKms {
+    fn check(&self) -> Result<(), sfn_callbacks::ports::KmsError> {
+        self.failing
+            .lock()
+            .expect("lock")
+            .clone()
+            .map_or(Ok(()), Err)
+    }
+}
+
+/// The one key the fake KMS has.
+pub const FAKE_KMS_KEY: &str = "alias/callbacks";
 /// The length of a real KMS ciphertext blob for a 256-bit data key.
 pub const AWS_DATA_KEY_BLOB_LEN: usize = 184;
+const FAKE_PADDING: usize = 120;
+
+fn fake_tag(key_id: &str, context: sfn_callbacks::ports::KmsContext, plaintext: &[u8]) -> [u8; 32] {
+    use sha2::Digest as _;
+    let mut hash = sha2::Sha256::new();
+    hash.update(key_id.as_bytes());
+    for (k, v) in context {
+        hash.update(k.as_bytes());
+        hash.update(v.as_bytes());
+    }
+    hash.update(plaintext);
+    hash.finalize().into()
+}
 
 #[async_trait]
 impl sfn_callbacks::ports::Kms for FakeKms {
     async fn encrypt(
         &self,
-        _key_id: &str,
+        key_id: &str,
         plaintext: &[u8],
+        context: sfn_callbacks::ports::KmsContext,
     ) -> Result<Vec<u8>, sfn_callbacks::ports::KmsError> {
-        let mut blob = vec![0xEE; 152];
+        if key_id != FAKE_KMS_KEY {
+            return Err(sfn_callbacks::ports::KmsError::Refused(
+                "NotFoundException".into(),
+            ));
+        }
+        let mut blob = fake_tag(key_id, context, plaintext).to_vec();
+        blob.extend_from_slice(&[0xEE; FAKE_PADDING]);
         blob.extend_from_slice(plaintext);
         Ok(blob)
     }
 
     async fn decrypt(
         &self,
+        key_id: Option<&str>,
         blob: &[u8],
+        context: sfn_callbacks::ports::KmsContext,
     ) -> Result<zeroize::Zeroizing<Vec<u8>>, sfn_callbacks::ports::KmsError> {
         use std::sync::atomic::Ordering;
         self.decrypt_calls.fetch_add(1, Ordering::SeqCst);
-        match blob.split_at_checked(152) {
-            Some((head, rest)) if head.iter().all(|b| *b == 0xEE) => {
-                Ok(zeroize::Zeroizing::new(rest.to_vec()))
-            }
-            _ => Err(sfn_callbacks::ports::KmsError::Refused(
-                "InvalidCiphertextException".into(),
-            )),
+        self.check()?;
+        let key_id = key_id.unwrap_or(FAKE_KMS_KEY);
+        let (tag, rest) = blob
+            .split_at_checked(32 + FAKE_PADDING)
+            .map(|(head, rest)| (&head[..32], rest))
+            .ok_or(sfn_callbacks::ports::KmsError::InvalidCiphertext)?;
+        if key_id != FAKE_KMS_KEY || tag != fake_tag(key_id, context, rest) {
+            return Err(sfn_callbacks::ports::KmsError::InvalidCiphertext);
         }
+        Ok(zeroize::Zeroizing::new(rest.to_vec()))
     }
 
     async fn generate_data_key(
         &self,
         key_id: &str,
+        context: sfn_callbacks::ports::KmsContext,
     ) -> Result<(SecretKey, Vec<u8>), sfn_callbacks::ports::KmsError> {
         use std::sync::atomic::Ordering;
         self.generate_calls.fetch_add(1, Ordering::SeqCst);
+        self.check()?;
         let key = sfn_callbacks::ports::random_bytes::<32>();
-        let blob = self.encrypt(key_id, &key).await?;
+        let blob = self.encrypt(key_id, &key, context).await?;
         assert_eq!(blob.len(), AWS_DATA_KEY_BLOB_LEN);
         Ok((SecretKey::from_bytes(key), blob))
     }

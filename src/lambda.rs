@@ -12,6 +12,7 @@
 
 use axum::body::Body as AxumBody;
 use axum::http::{HeaderMap, Request, StatusCode, Uri};
+use axum::response::IntoResponse as _;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use http_body_util::BodyExt as _;
@@ -21,7 +22,6 @@ use lambda_http::request::RequestContext;
 use serde_json::{Map, Value, json};
 use tower::ServiceExt as _;
 
-use crate::core::ErrorCode;
 use crate::core::create::{CreatePolicy, CreateRequest};
 use crate::http::create::mint;
 use crate::http::error::ApiError;
@@ -118,16 +118,6 @@ fn strip_stage(uri: &Uri, stage: &str) -> Option<Uri> {
     path_and_query.parse().ok()
 }
 
-fn error_response(envelope: Envelope, status: StatusCode, code: ErrorCode, message: &str) -> Value {
-    let body = json!({"error": code.as_str(), "message": message}).to_string();
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        axum::http::header::CONTENT_TYPE,
-        "application/json".parse().expect("static"),
-    );
-    envelope_response(envelope, status, &headers, body.into_bytes())
-}
-
 fn is_text(headers: &HeaderMap) -> bool {
     headers
         .get(axum::http::header::CONTENT_TYPE)
@@ -209,12 +199,10 @@ async fn handle_http(
             Some(_) => false,
         };
         if !valid {
-            return Ok(error_response(
-                envelope,
-                StatusCode::BAD_REQUEST,
-                ErrorCode::InvalidRequest,
+            let refused = ApiError::bad_request(
                 "the request body is flagged as base64 (isBase64Encoded) but is not valid base64",
-            ));
+            );
+            return to_envelope(envelope, refused.into_response()).await;
         }
     }
     let request = match lambda_http::request::from_str(&event.to_string()) {
@@ -240,6 +228,14 @@ async fn handle_http(
         .oneshot(request)
         .await
         .map_err(|e| invalid_event(format!("internal: {e}")))?;
+    to_envelope(envelope, response).await
+}
+
+/// Renders an axum response in the envelope the event came in.
+async fn to_envelope(
+    envelope: Envelope,
+    response: axum::response::Response,
+) -> Result<Value, Diagnostic> {
     let (parts, body) = response.into_parts();
     let bytes = body
         .collect()

@@ -46,6 +46,11 @@ impl ApiError {
         }
     }
 
+    /// 400 for a request this service cannot read at all.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest, message)
+    }
+
     /// 405 with `Allow`.
     pub fn method_not_allowed(allow: &'static str) -> Self {
         let mut e = Self::new(

@@ -13,8 +13,28 @@ pub enum Format {
     Text,
 }
 
+/// The `q` of one media range's parameters: 1 when absent, 0 when not a
+/// number in [0, 1] (so a malformed range never wins).
+fn quality<'a>(params: impl Iterator<Item = &'a str>) -> f32 {
+    for param in params {
+        let Some((name, value)) = param.split_once('=') else {
+            continue;
+        };
+        if name.trim().eq_ignore_ascii_case("q") {
+            return value
+                .trim()
+                .parse::<f32>()
+                .ok()
+                .filter(|q| (0.0..=1.0).contains(q))
+                .unwrap_or(0.0);
+        }
+    }
+    1.0
+}
+
 /// Picks the format the client prefers: the highest-`q` media range we
-/// support, the first listed among equals; JSON when nothing matches.
+/// support, the first listed among equals. `text/*` means a page,
+/// `application/*` and `*/*` mean JSON. JSON when nothing matches.
 pub fn negotiate(headers: &HeaderMap) -> Format {
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
         return Format::Json;
@@ -23,16 +43,13 @@ pub fn negotiate(headers: &HeaderMap) -> Format {
     for range in accept.split(',') {
         let mut parts = range.split(';');
         let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
-        let q = parts
-            .filter_map(|p| p.trim().strip_prefix("q="))
-            .find_map(|q| q.trim().parse::<f32>().ok())
-            .unwrap_or(1.0);
         let format = match media.as_str() {
-            "application/json" => Format::Json,
-            "text/html" | "application/xhtml+xml" => Format::Html,
+            "application/json" | "application/*" | "*/*" => Format::Json,
+            "text/html" | "application/xhtml+xml" | "text/*" => Format::Html,
             "text/plain" => Format::Text,
             _ => continue,
         };
+        let q = quality(parts);
         if q > 0.0 && best.is_none_or(|(b, _)| q > b) {
             best = Some((q, format));
         }
@@ -65,5 +82,10 @@ mod tests {
         check(Some("text/html;q=0.5, text/plain"), Format::Text);
         check(Some("text/html;q=0, application/xml"), Format::Json);
         check(Some("TEXT/HTML"), Format::Html);
+        check(Some("text/*"), Format::Html);
+        check(Some("text/plain;Q=0.2, text/html;q=0.1"), Format::Text);
+        check(Some("text/plain;q=5, application/json;q=0.5"), Format::Json);
+        check(Some("text/plain;q=nan, text/html;q=inf"), Format::Json);
+        check(Some("*/*;q=0.1, text/plain;q=0.2"), Format::Text);
     }
 }

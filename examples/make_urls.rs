@@ -25,40 +25,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base = "https://abc123defg.execute-api.us-east-1.amazonaws.com/prod";
     let (id, keys) = keyring.newest();
 
-    let encrypted = make_urls(
-        &request,
-        TransactionId(random_bytes()),
-        now,
-        base,
-        |claims| {
-            seal(
-                claims,
-                SealWith::Aead {
-                    id,
-                    key: &keys.aead,
-                },
-                &random_bytes(),
-            )
-        },
-    )?;
-    println!("{}", serde_json::to_string_pretty(&encrypted)?);
-
-    let signed = make_urls(
-        &request,
-        TransactionId(random_bytes()),
-        now,
-        base,
-        |claims| {
-            seal(
-                claims,
-                SealWith::Mac { id, key: &keys.mac },
-                &random_bytes(),
-            )
-        },
-    )?;
-    for (mode, out) in [("local/kms (encrypted)", &encrypted), ("signed", &signed)] {
-        let approve = out.urls["approve"].as_str().unwrap_or_default();
-        println!("{mode}: approve link is {} characters", approve.len());
+    let modes = [
+        (
+            "encrypted (local, kms)",
+            SealWith::Aead {
+                id,
+                key: &keys.aead,
+            },
+        ),
+        ("signed", SealWith::Mac { id, key: &keys.mac }),
+    ];
+    for (mode, with) in modes {
+        let output = make_urls(
+            &request,
+            TransactionId(random_bytes()),
+            now,
+            base,
+            |claims| seal(claims, with, &random_bytes()),
+        )?;
+        println!("{mode}:\n{}", serde_json::to_string_pretty(&output)?);
+        let approve = output.urls["approve"].as_str().unwrap_or_default();
+        println!("{mode}: the approve link is {} characters\n", approve.len());
     }
     Ok(())
 }

@@ -120,39 +120,36 @@ macro_rules! task_token_error {
     };
 }
 
+/// The KMS errors SendTaskSuccess and SendTaskFailure share (Step Functions
+/// decrypts the task's payload with the state machine's KMS key).
+macro_rules! kms_errors {
+    () => {
+        fn kms_throttled(&self) -> bool {
+            self.is_kms_throttling_exception()
+        }
+        fn kms_refused(&self) -> Option<&'static str> {
+            if self.is_kms_access_denied_exception() {
+                Some("KmsAccessDeniedException")
+            } else if self.is_kms_invalid_state_exception() {
+                Some("KmsInvalidStateException")
+            } else {
+                None
+            }
+        }
+    };
+}
+
 impl TaskTokenError for SendTaskSuccessError {
     task_token_error!();
     fn invalid_output(&self) -> bool {
         self.is_invalid_output()
     }
-    fn kms_throttled(&self) -> bool {
-        self.is_kms_throttling_exception()
-    }
-    fn kms_refused(&self) -> Option<&'static str> {
-        if self.is_kms_access_denied_exception() {
-            Some("KmsAccessDeniedException")
-        } else if self.is_kms_invalid_state_exception() {
-            Some("KmsInvalidStateException")
-        } else {
-            None
-        }
-    }
+    kms_errors!();
 }
 
 impl TaskTokenError for SendTaskFailureError {
     task_token_error!();
-    fn kms_throttled(&self) -> bool {
-        self.is_kms_throttling_exception()
-    }
-    fn kms_refused(&self) -> Option<&'static str> {
-        if self.is_kms_access_denied_exception() {
-            Some("KmsAccessDeniedException")
-        } else if self.is_kms_invalid_state_exception() {
-            Some("KmsInvalidStateException")
-        } else {
-            None
-        }
-    }
+    kms_errors!();
 }
 
 impl TaskTokenError for SendTaskHeartbeatError {

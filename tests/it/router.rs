@@ -167,30 +167,26 @@ async fn create_urls_needs_an_api_key_when_keys_are_configured() {
     app.create(&approve_reject())
         .await
         .assert_error(401, "Unauthorized");
-    let wrong = app
-        .request(
-            Method::POST,
-            "/urls",
-            &[
-                ("content-type", "application/json"),
-                ("authorization", "Bearer s3cre"),
-            ],
-            approve_reject().to_string(),
-        )
-        .await;
+    let with_key = |key: &'static str| {
+        let header = format!("Bearer {key}");
+        let app = &app;
+        async move {
+            app.request(
+                Method::POST,
+                "/urls",
+                &[
+                    ("content-type", "application/json"),
+                    ("authorization", &header),
+                ],
+                approve_reject().to_string(),
+            )
+            .await
+        }
+    };
+    let wrong = with_key("s3cre").await;
     wrong.assert_error(401, "Unauthorized");
     assert_eq!(wrong.header("www-authenticate"), Some("Bearer"));
-    let right = app
-        .request(
-            Method::POST,
-            "/urls",
-            &[
-                ("content-type", "application/json"),
-                ("authorization", "Bearer s3cret"),
-            ],
-            approve_reject().to_string(),
-        )
-        .await;
+    let right = with_key("s3cret").await;
     assert_eq!(right.status, 200, "{}", right.text);
 }
 

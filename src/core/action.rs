@@ -194,6 +194,39 @@ pub struct Action {
     pub effect: ActionEffect,
     /// How a successful callback answers.
     pub response: Option<ResponseSpec>,
+    /// How the person at the other end sees it.
+    pub page: PageOptions,
+}
+
+/// The longest `label`, in characters.
+pub const MAX_LABEL_CHARS: usize = 200;
+/// The longest `description`, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 2_000;
+/// The longest comment an action may allow, in characters.
+pub const MAX_COMMENT_CHARS: u16 = 4_000;
+/// The comment length an action allows when it does not say.
+pub const DEFAULT_COMMENT_CHARS: u16 = 1_000;
+
+/// What the confirmation page shows and asks, and whether one click acts.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PageOptions {
+    /// A human label for the button and headings ("Approve the release").
+    pub label: Option<String>,
+    /// What is being decided, shown above the button.
+    pub description: Option<String>,
+    /// Whether the person may (or must) add a comment.
+    pub comment: Option<CommentRule>,
+    /// Act on GET for this action (channels where no scanner clicks).
+    pub one_click: bool,
+}
+
+/// An action's comment box.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommentRule {
+    /// The most characters accepted.
+    pub max_chars: u16,
+    /// Whether an empty comment is refused.
+    pub required: bool,
 }
 
 impl Action {
@@ -235,6 +268,24 @@ pub(crate) struct RawAction {
     cause: Option<String>,
     outcomes: Option<Vec<RawOutcome>>,
     response: Option<RawResponse>,
+    label: Option<String>,
+    description: Option<String>,
+    comment: Option<RawComment>,
+    one_click: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub(crate) enum RawComment {
+    Allowed(bool),
+    Rule(RawCommentRule),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawCommentRule {
+    max_length: Option<u16>,
+    required: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -411,10 +462,120 @@ pub(crate) fn parse_action(
         }
     }
     let response = raw.response.map(|r| parse_response(r, owner)).transpose()?;
+    let page = parse_page(
+        owner,
+        kind,
+        &effect,
+        raw.label,
+        raw.description,
+        raw.comment,
+        raw.one_click,
+    )?;
     Ok(Action {
         name,
         effect,
         response,
+        page,
+    })
+}
+
+fn check_text(
+    owner: &str,
+    field: &str,
+    text: &str,
+    max: usize,
+    newlines: bool,
+) -> Result<(), Rejection> {
+    if text.chars().count() > max {
+        return Err(invalid_action(
+            owner,
+            format!("{field} is longer than {max} characters"),
+        ));
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && !(newlines && (c == '\n' || c == '\t')))
+    {
+        return Err(invalid_action(
+            owner,
+            format!("{field} contains control characters"),
+        ));
+    }
+    Ok(())
+}
+
+fn parse_page(
+    owner: &str,
+    kind: ActionKind,
+    effect: &ActionEffect,
+    label: Option<String>,
+    description: Option<String>,
+    comment: Option<RawComment>,
+    one_click: Option<bool>,
+) -> Result<PageOptions, Rejection> {
+    if let Some(label) = &label {
+        check_text(owner, "label", label, MAX_LABEL_CHARS, false)?;
+    }
+    if let Some(description) = &description {
+        check_text(
+            owner,
+            "description",
+            description,
+            MAX_DESCRIPTION_CHARS,
+            true,
+        )?;
+    }
+    let comment = match comment {
+        None | Some(RawComment::Allowed(false)) => None,
+        Some(RawComment::Allowed(true)) => Some(CommentRule {
+            max_chars: DEFAULT_COMMENT_CHARS,
+            required: false,
+        }),
+        Some(RawComment::Rule(rule)) => Some(CommentRule {
+            max_chars: rule.max_length.unwrap_or(DEFAULT_COMMENT_CHARS),
+            required: rule.required.unwrap_or(false),
+        }),
+    };
+    if let Some(rule) = comment {
+        if !matches!(kind, ActionKind::Success | ActionKind::Failure) {
+            return Err(invalid_action(
+                owner,
+                "only success and failure actions take a comment",
+            ));
+        }
+        if rule.max_chars == 0 || rule.max_chars > MAX_COMMENT_CHARS {
+            return Err(invalid_action(
+                owner,
+                format!("comment.max_length must be 1 to {MAX_COMMENT_CHARS}"),
+            ));
+        }
+        if let ActionEffect::Success { output } = effect {
+            let fits = output
+                .as_object()
+                .is_some_and(|o| !o.contains_key("comment"));
+            if !fits {
+                return Err(invalid_action(
+                    owner,
+                    "a success action that takes a comment needs an object output without a \"comment\" field (the comment is added there)",
+                ));
+            }
+        }
+    }
+    let one_click = one_click.unwrap_or(false);
+    if one_click && kind == ActionKind::Post {
+        return Err(invalid_action(owner, "a post action cannot be one_click"));
+    }
+    if one_click && comment.is_some_and(|c| c.required) {
+        return Err(invalid_action(
+            owner,
+            "a one_click action cannot require a comment",
+        ));
+    }
+    Ok(PageOptions {
+        label,
+        description,
+        comment,
+        one_click,
     })
 }
 

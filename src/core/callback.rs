@@ -9,8 +9,9 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::action::{
-    ActionEffect, ActionKind, ActionName, FieldSource, MAX_CAUSE_CHARS, MAX_ERROR_CHARS,
-    MAX_OUTPUT_BYTES, OutcomeEffect, OutcomeOutput, ResponseSpec, checked_redirect, compile_path,
+    ActionEffect, ActionKind, ActionName, CommentRule, FieldSource, MAX_CAUSE_CHARS,
+    MAX_ERROR_CHARS, MAX_OUTPUT_BYTES, OutcomeEffect, OutcomeOutput, ResponseSpec,
+    checked_redirect, compile_path,
 };
 use super::error::{ErrorCode, Rejection};
 use super::payload::Claims;
@@ -221,6 +222,43 @@ fn field_value(source: &FieldSource, body: &Value) -> Result<Option<String>, Rej
     })
 }
 
+fn invalid_comment(message: impl Into<String>) -> Rejection {
+    Rejection::new(ErrorCode::InvalidComment, message)
+}
+
+/// Checks the person's comment against the action's rule: line endings
+/// made `\n`, surrounding white space trimmed, empty meaning none.
+fn checked_comment(
+    rule: Option<CommentRule>,
+    comment: Option<&str>,
+) -> Result<Option<String>, Rejection> {
+    let text = comment
+        .map(|c| c.replace("\r\n", "\n").trim().to_owned())
+        .filter(|c| !c.is_empty());
+    match (rule, text) {
+        (None, None) => Ok(None),
+        (None, Some(_)) => Err(invalid_comment("this action takes no comment")),
+        (Some(rule), None) if rule.required => Err(invalid_comment("this action needs a comment")),
+        (Some(_), None) => Ok(None),
+        (Some(rule), Some(text)) => {
+            let chars = text.chars().count();
+            if chars > usize::from(rule.max_chars) {
+                return Err(invalid_comment(format!(
+                    "the comment is {chars} characters; this action takes at most {}",
+                    rule.max_chars
+                )));
+            }
+            if text
+                .chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\t')
+            {
+                return Err(invalid_comment("the comment contains control characters"));
+            }
+            Ok(Some(text))
+        }
+    }
+}
+
 /// Builds the Step Functions call for an opened, verified link.
 ///
 /// `params` are the query parameters except `data`; `body` is the parsed
@@ -229,10 +267,12 @@ pub fn decide(
     claims: &Claims,
     params: &Params,
     body: Option<&Value>,
+    comment: Option<&str>,
     policy: CallbackPolicy,
 ) -> Result<Decision, Rejection> {
     let token = &claims.token;
     let action = &claims.action;
+    let comment = checked_comment(action.page.comment, comment)?;
     if let ActionEffect::Post { outcomes } = &action.effect {
         if !policy.post_actions {
             return Err(Rejection::new(
@@ -309,11 +349,24 @@ pub fn decide(
         }
     };
     let command = match &action.effect {
-        ActionEffect::Success { output } if expanding => {
-            success(token, &expand_value(output, params)?)?
+        ActionEffect::Success { output } => {
+            let mut output = if expanding {
+                expand_value(output, params)?
+            } else {
+                output.clone()
+            };
+            if let (Some(comment), Value::Object(fields)) = (comment, &mut output) {
+                fields.insert("comment".to_owned(), Value::String(comment));
+            }
+            success(token, &output)?
         }
-        ActionEffect::Success { output } => success(token, output)?,
-        ActionEffect::Failure { error, cause } => failure(token, text(error)?, text(cause)?)?,
+        ActionEffect::Failure { error, cause } => {
+            let cause = match (text(cause)?, comment) {
+                (Some(cause), Some(comment)) => Some(format!("{cause}\n\n{comment}")),
+                (cause, comment) => cause.or(comment),
+            };
+            failure(token, text(error)?, cause)?
+        }
         ActionEffect::Heartbeat | ActionEffect::Post { .. } => SendTask::Heartbeat {
             token: token.clone(),
         },
@@ -358,6 +411,7 @@ mod tests {
                 name: ActionName::parse("go").expect("name"),
                 effect,
                 response: None,
+                page: crate::core::action::PageOptions::default(),
             },
         }
     }
@@ -404,7 +458,7 @@ mod tests {
     }
 
     fn decide_post(body: Value) -> Result<Decision, Rejection> {
-        decide(&post_claims(), &Params::new(), Some(&body), POLICY)
+        decide(&post_claims(), &Params::new(), Some(&body), None, POLICY)
     }
 
     #[test]
@@ -446,7 +500,7 @@ mod tests {
             ..ResponseSpec::default()
         });
         let p = params(&[("who", "bob"), ("action", "go")]);
-        let d = decide(&c, &p, None, POLICY).expect("decides");
+        let d = decide(&c, &p, None, None, POLICY).expect("decides");
         assert_eq!(
             d.command,
             SendTask::Success {
@@ -459,14 +513,14 @@ mod tests {
             Some("https://example.com/done?u=bob")
         );
 
-        let err = decide(&c, &Params::new(), None, POLICY).expect_err("missing");
+        let err = decide(&c, &Params::new(), None, None, POLICY).expect_err("missing");
         assert_eq!(err.code, ErrorCode::OutputFormatting);
         let off = CallbackPolicy {
             output_parameters: false,
             post_actions: true,
         };
         assert_eq!(
-            decide(&c, &p, None, off).expect_err("disabled").code,
+            decide(&c, &p, None, None, off).expect_err("disabled").code,
             ErrorCode::ParametersDisabled
         );
 
@@ -475,7 +529,7 @@ mod tests {
             cause: Some("$$ by $who".into()),
         });
         f.output_parameters = true;
-        let d = decide(&f, &p, None, POLICY).expect("decides");
+        let d = decide(&f, &p, None, None, POLICY).expect("decides");
         assert_eq!(
             d.command,
             SendTask::Failure {
@@ -499,7 +553,7 @@ mod tests {
             ("who", "<script>alert(1)</script>"),
             ("page", "x/../../@evil.example?a=b#c"),
         ]);
-        let spec = decide(&c, &p, None, POLICY)
+        let spec = decide(&c, &p, None, None, POLICY)
             .expect("decides")
             .response
             .expect("spec");
@@ -527,7 +581,7 @@ mod tests {
             redirect: Some("https://example.com/ä ö".into()),
             ..ResponseSpec::default()
         });
-        let spec = decide(&c, &Params::new(), None, POLICY)
+        let spec = decide(&c, &Params::new(), None, None, POLICY)
             .expect("decides")
             .response
             .expect("spec");
@@ -542,7 +596,7 @@ mod tests {
         let c = claims(ActionEffect::Success {
             output: json!("$who costs $$"),
         });
-        let d = decide(&c, &Params::new(), None, POLICY).expect("decides");
+        let d = decide(&c, &Params::new(), None, None, POLICY).expect("decides");
         assert!(
             matches!(d.command, SendTask::Success { ref output, .. } if output == r#""$who costs $$""#)
         );
@@ -588,7 +642,7 @@ mod tests {
     fn post_actions_need_a_body_and_the_deployment() {
         let c = post_claims();
         assert_eq!(
-            decide(&c, &Params::new(), None, POLICY)
+            decide(&c, &Params::new(), None, None, POLICY)
                 .expect_err("no body")
                 .code,
             ErrorCode::InvalidPostActionBody
@@ -598,7 +652,7 @@ mod tests {
             post_actions: false,
         };
         assert_eq!(
-            decide(&c, &Params::new(), Some(&json!({})), off)
+            decide(&c, &Params::new(), Some(&json!({})), None, off)
                 .expect_err("off")
                 .code,
             ErrorCode::PostActionsDisabled
@@ -615,7 +669,7 @@ mod tests {
             )],
         });
         let big = json!("x".repeat(MAX_OUTPUT_BYTES));
-        let err = decide(&c, &Params::new(), Some(&big), POLICY).expect_err("too big");
+        let err = decide(&c, &Params::new(), Some(&big), None, POLICY).expect_err("too big");
         assert_eq!(err.code, ErrorCode::InvalidOutput);
         let mut f = claims(ActionEffect::Failure {
             error: Some("$e".into()),
@@ -623,7 +677,7 @@ mod tests {
         });
         f.output_parameters = true;
         let long = "e".repeat(300);
-        let err = decide(&f, &params(&[("e", &long)]), None, POLICY).expect_err("long error");
+        let err = decide(&f, &params(&[("e", &long)]), None, None, POLICY).expect_err("long error");
         assert_eq!(err.code, ErrorCode::InvalidOutput);
     }
 }

@@ -41,6 +41,8 @@ pub enum ErrorCode {
     OutputFormatting,
     /// Output parameters were used but the deployment disabled them.
     ParametersDisabled,
+    /// A comment the action does not take, or that breaks its rule.
+    InvalidComment,
     /// An output, error or cause over the Step Functions limits.
     InvalidOutput,
     /// Step Functions refused the call (task closed, bad output).
@@ -73,6 +75,7 @@ impl ErrorCode {
             Self::ActionMismatched => "ActionMismatched",
             Self::OutputFormatting => "OutputFormatting",
             Self::ParametersDisabled => "ParametersDisabled",
+            Self::InvalidComment => "InvalidComment",
             Self::InvalidOutput => "InvalidOutput",
             Self::StepFunctionsError => "StepFunctionsError",
             Self::InvalidRequest => "InvalidRequest",

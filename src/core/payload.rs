@@ -31,8 +31,8 @@ use serde_json::Value;
 use sha2::Sha256;
 
 use super::action::{
-    Action, ActionEffect, ActionName, FieldSource, Outcome, OutcomeEffect, OutcomeOutput,
-    ResponseSpec,
+    Action, ActionEffect, ActionName, CommentRule, FieldSource, Outcome, OutcomeEffect,
+    OutcomeOutput, PageOptions, ResponseSpec,
 };
 use super::error::{ErrorCode, Rejection};
 use super::keyring::{KeyId, KeyLookup, Keyring, SecretKey};
@@ -202,6 +202,11 @@ struct WireClaims {
 struct WireAction {
     effect: WireEffect,
     response: Option<WireResponse>,
+    label: Option<String>,
+    description: Option<String>,
+    /// Most characters, and whether required.
+    comment: Option<(u16, bool)>,
+    one_click: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -297,6 +302,10 @@ fn action_to_wire(action: &Action) -> WireAction {
     WireAction {
         effect,
         response: action.response.as_ref().map(response_to_wire),
+        label: action.page.label.clone(),
+        description: action.page.description.clone(),
+        comment: action.page.comment.map(|c| (c.max_chars, c.required)),
+        one_click: action.page.one_click,
     }
 }
 
@@ -363,6 +372,15 @@ fn action_from_wire(name: &str, wire: WireAction) -> Result<Action, OpenError> {
         name: name_from_wire(name)?,
         effect,
         response: wire.response.map(response_from_wire).transpose()?,
+        page: PageOptions {
+            label: wire.label,
+            description: wire.description,
+            comment: wire.comment.map(|(max_chars, required)| CommentRule {
+                max_chars,
+                required,
+            }),
+            one_click: wire.one_click,
+        },
     })
 }
 
@@ -627,6 +645,7 @@ mod tests {
                 name: ActionName::parse("approve").expect("name"),
                 effect: ActionEffect::Success { output },
                 response: None,
+                page: crate::core::action::PageOptions::default(),
             },
         }
     }

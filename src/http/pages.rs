@@ -11,9 +11,12 @@ use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
 use crate::core::ErrorCode;
+use crate::core::action::CommentRule;
 use crate::core::template::escape_html as escape;
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1b1b1b;background:#fff}h1{font-size:1.5rem}dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-weight:600}button{font-size:1.1rem;padding:.6rem 1.4rem;border-radius:.4rem;border:2px solid #0b57d0;background:#0b57d0;color:#fff;cursor:pointer}button:focus{outline:3px solid #f9ab00;outline-offset:2px}.note{color:#444}";
+/// One small stylesheet for every page: readable on a phone, high contrast,
+/// a visible focus ring, nothing loaded from elsewhere.
+const STYLE: &str = "*{box-sizing:border-box}body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:38rem;margin:0 auto;padding:1.5rem 1rem;line-height:1.5;color:#1b1b1b;background:#fff;font-size:1.0625rem}h1{font-size:1.5rem;line-height:1.25;margin:.5rem 0 1rem}.status{display:inline-block;font-size:.875rem;font-weight:600;padding:.15rem .6rem;border-radius:1rem;background:#e8eaed;color:#1b1b1b}.ok{background:#d7f5dd;color:#0c5132}.warn{background:#fff1c2;color:#5c4100}.bad{background:#fde2e1;color:#8a1c15}.desc{white-space:pre-wrap;border-left:4px solid #0b57d0;padding:.25rem 0 .25rem .75rem;margin:1rem 0}dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:1rem 0}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}label{display:block;font-weight:600;margin:1rem 0 .25rem}textarea{width:100%;font:inherit;padding:.5rem;border:2px solid #5f6368;border-radius:.4rem}button{font:inherit;font-weight:600;margin-top:1rem;padding:.7rem 1.5rem;min-height:44px;border-radius:.4rem;border:2px solid #0b57d0;background:#0b57d0;color:#fff;cursor:pointer}button:focus-visible,textarea:focus-visible{outline:3px solid #f9ab00;outline-offset:2px}.note{color:#4a4a4a;font-size:.9rem}";
 
 /// The Content-Security-Policy of our pages: nothing but our own inline
 /// style (by hash), no frames. (No `form-action`: browsers apply it to the
@@ -26,10 +29,26 @@ static CSP: LazyLock<HeaderValue> = LazyLock::new(|| {
     .expect("an ASCII header value")
 });
 
-fn page(title: &str, body: &str) -> String {
+/// How a page's badge looks.
+#[derive(Debug, Clone, Copy)]
+enum Tone {
+    Neutral,
+    Good,
+    Warning,
+    Bad,
+}
+
+fn page(tone: Tone, badge: &str, title: &str, body: &str) -> String {
+    let class = match tone {
+        Tone::Neutral => "status",
+        Tone::Good => "status ok",
+        Tone::Warning => "status warn",
+        Tone::Bad => "status bad",
+    };
     format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><meta name=\"referrer\" content=\"no-referrer\"><title>{title}</title><style>{STYLE}</style></head><body><main>{body}</main></body></html>",
-        title = escape(title)
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><meta name=\"referrer\" content=\"no-referrer\"><meta name=\"robots\" content=\"noindex\"><title>{title}</title><style>{STYLE}</style></head><body><main><p class=\"{class}\">{badge}</p><h1>{title}</h1>{body}</main></body></html>",
+        title = escape(title),
+        badge = escape(badge),
     )
 }
 
@@ -64,26 +83,53 @@ pub struct Pending<'a> {
     pub name: &'a str,
     /// Action type.
     pub kind: &'a str,
+    /// The creator's label for it.
+    pub label: Option<&'a str>,
+    /// The creator's description of what is decided.
+    pub description: Option<&'a str>,
     /// RFC 3339 expiry, if any.
     pub expires: Option<String>,
+    /// The comment box, if the action takes a comment.
+    pub comment: Option<CommentRule>,
 }
 
-/// The page a GET shows: nothing has happened yet; one button POSTs.
-pub fn confirm_page(pending: &Pending<'_>) -> String {
-    let expires = pending.expires.as_deref().map_or_else(String::new, |e| {
+fn expiry_row(expires: Option<&str>) -> String {
+    expires.map_or_else(String::new, |e| {
         format!("<dt>Link expires</dt><dd>{}</dd>", escape(e))
-    });
-    let verb = match pending.kind {
-        "heartbeat" => "Send heartbeat",
-        _ => "Confirm",
+    })
+}
+
+/// The page a GET shows: nothing has happened yet; one button POSTs. The
+/// form has no script and no `action` attribute, so it posts back to this
+/// very URL, and only a person pressing the button sends it.
+pub fn confirm_page(pending: &Pending<'_>) -> String {
+    let shown = pending.label.unwrap_or(pending.name);
+    let button = match (pending.label, pending.kind) {
+        (Some(label), _) => escape(label),
+        (None, "heartbeat") => "Send a heartbeat".to_owned(),
+        (None, _) => format!("Confirm: {}", escape(pending.name)),
     };
-    // No `action` attribute: the form posts back to this very URL.
+    let description = pending.description.map_or_else(String::new, |d| {
+        format!("<div class=\"desc\">{}</div>", escape(d))
+    });
+    let comment = pending.comment.map_or_else(String::new, |rule| {
+        format!(
+            "<label for=\"comment\">Comment{} <span class=\"note\">(up to {} characters)</span></label><textarea id=\"comment\" name=\"comment\" rows=\"4\" maxlength=\"{max}\"{required}></textarea>",
+            if rule.required { "" } else { " (optional)" },
+            rule.max_chars,
+            max = rule.max_chars,
+            required = if rule.required { " required" } else { "" },
+        )
+    });
     page(
-        "Confirm your response",
+        Tone::Neutral,
+        "Not sent yet",
+        &format!("Confirm: {shown}"),
         &format!(
-            "<h1>Confirm your response</h1><p>Nothing has been sent yet. Press the button to send <strong>{name}</strong>.</p><dl><dt>Action</dt><dd>{name}</dd><dt>Type</dt><dd>{kind}</dd>{expires}</dl><form method=\"post\"><button type=\"submit\">{verb}: {name}</button></form>",
+            "<p>Nothing has been sent yet. Check the details, then press the button.</p>{description}<dl><dt>Action</dt><dd>{name}</dd><dt>Type</dt><dd>{kind}</dd>{expires}</dl><form method=\"post\">{comment}<button type=\"submit\">{button}</button></form>",
             name = escape(pending.name),
             kind = escape(pending.kind),
+            expires = expiry_row(pending.expires.as_deref()),
         ),
     )
 }
@@ -91,20 +137,25 @@ pub fn confirm_page(pending: &Pending<'_>) -> String {
 /// The page for a POST-action URL opened in a browser.
 pub fn post_only_page(name: &str) -> String {
     page(
+        Tone::Neutral,
+        "For systems",
         "This link is for systems",
         &format!(
-            "<h1>This link is for systems</h1><p>The action <strong>{}</strong> is answered by a program that sends a POST with a JSON body to this URL. Opening it in a browser does nothing.</p>",
+            "<p>The action <strong>{}</strong> is answered by a program that sends a POST with a JSON body to this URL. Opening it in a browser does nothing.</p>",
             escape(name)
         ),
     )
 }
 
 /// The default page after a successful callback.
-pub fn accepted_page(name: &str, kind: &str, transaction_id: &str) -> String {
+pub fn accepted_page(name: &str, label: Option<&str>, kind: &str, transaction_id: &str) -> String {
     page(
-        "Response accepted",
+        Tone::Good,
+        "Done",
+        "Response accepted!",
         &format!(
-            "<h1>Response accepted!</h1><p>Your response <strong>{}</strong> ({}) was sent.</p><p class=\"note\">Transaction {}</p>",
+            "<p>Your response <strong>{}</strong> was recorded. You can close this page.</p><dl><dt>Action</dt><dd>{}</dd><dt>Type</dt><dd>{}</dd></dl><p class=\"note\">Transaction {}</p>",
+            escape(label.unwrap_or(name)),
             escape(name),
             escape(kind),
             escape(transaction_id)
@@ -112,20 +163,63 @@ pub fn accepted_page(name: &str, kind: &str, transaction_id: &str) -> String {
     )
 }
 
-/// The page for any error.
+/// The page for any error: a title that says what happened in plain words,
+/// the message, and the error name for whoever has to look into it.
 pub fn error_page(status: StatusCode, code: ErrorCode, message: &str) -> String {
-    let title = match status {
-        StatusCode::GONE => "This link can no longer be used",
-        StatusCode::SERVICE_UNAVAILABLE => "Please try again in a moment",
-        _ => "Response rejected",
+    let (tone, badge, title, advice) = match (status, code) {
+        (StatusCode::GONE, ErrorCode::StepFunctionsError) => (
+            Tone::Warning,
+            "Already answered",
+            "This request was already answered",
+            "Someone already responded, or the task finished or timed out. Nothing was changed.",
+        ),
+        (_, ErrorCode::ExpiredPayload) => (
+            Tone::Warning,
+            "Expired",
+            "This link has expired",
+            "Ask whoever sent it for a new one. Nothing was changed.",
+        ),
+        (
+            _,
+            ErrorCode::InvalidPayload
+            | ErrorCode::ActionMismatched
+            | ErrorCode::EncryptionRequired
+            | ErrorCode::DecryptionUnsupported,
+        ) => (
+            Tone::Bad,
+            "Invalid link",
+            "This link is not valid",
+            "It may have been cut short or changed on the way. Open the original message and use the whole link. Nothing was changed.",
+        ),
+        (StatusCode::SERVICE_UNAVAILABLE, _) => (
+            Tone::Warning,
+            "Busy",
+            "Please try again in a moment",
+            "The service could not reach AWS just now. Your link still works: go back and press the button again.",
+        ),
+        (_, ErrorCode::InvalidComment) => (
+            Tone::Bad,
+            "Not sent",
+            "Please check your comment",
+            "Go back, change the comment and send it again. Nothing was changed.",
+        ),
+        _ => (
+            Tone::Bad,
+            "Not sent",
+            "Response rejected",
+            "Nothing was changed.",
+        ),
     };
     page(
+        tone,
+        badge,
         title,
         &format!(
-            "<h1>{}</h1><p>{}</p><p class=\"note\">{}</p>",
-            escape(title),
+            "<p>{}</p><p>{}</p><p class=\"note\">{} ({})</p>",
+            escape(advice),
             escape(message),
-            code.as_str()
+            code.as_str(),
+            status.as_u16()
         ),
     )
 }
@@ -134,27 +228,82 @@ pub fn error_page(status: StatusCode, code: ErrorCode, message: &str) -> String 
 mod tests {
     use super::*;
 
-    #[test]
-    fn markup_in_values_renders_as_text() {
-        let html = confirm_page(&Pending {
-            name: "<script>x</script>",
-            kind: "\"success\"",
-            expires: Some("<b>".into()),
-        });
-        assert!(!html.contains("<script>x"), "{html}");
-        assert!(html.contains("&lt;script&gt;x&lt;/script&gt;"));
-        assert!(html.contains("&quot;success&quot;"));
-        assert!(html.contains("&lt;b&gt;"));
+    fn pending<'a>(
+        name: &'a str,
+        label: Option<&'a str>,
+        description: Option<&'a str>,
+    ) -> Pending<'a> {
+        Pending {
+            name,
+            kind: "success",
+            label,
+            description,
+            expires: Some("<b>2030</b>".into()),
+            comment: Some(CommentRule {
+                max_chars: 300,
+                required: true,
+            }),
+        }
     }
 
     #[test]
-    fn the_confirmation_page_has_a_post_form_and_no_script() {
-        let html = confirm_page(&Pending {
-            name: "approve",
-            kind: "success",
-            expires: None,
-        });
+    fn markup_in_values_renders_as_text() {
+        let html = confirm_page(&pending(
+            "<script>x</script>",
+            Some("<img src=x onerror=alert(1)>"),
+            Some("\"quoted\" & <i>tags</i>"),
+        ));
+        assert!(
+            !html.contains("<script>x") && !html.contains("<img") && !html.contains("<i>"),
+            "{html}"
+        );
+        assert!(html.contains("&lt;script&gt;x&lt;/script&gt;"));
+        assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+        assert!(html.contains("&quot;quoted&quot; &amp; &lt;i&gt;tags&lt;/i&gt;"));
+        assert!(html.contains("&lt;b&gt;2030&lt;/b&gt;"));
+        let accepted = accepted_page("go", Some("<b>Go</b>"), "success", "t");
+        assert!(accepted.contains("&lt;b&gt;Go&lt;/b&gt;") && !accepted.contains("<b>Go"));
+        let error = error_page(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidComment,
+            "<em>x</em>",
+        );
+        assert!(error.contains("&lt;em&gt;x&lt;/em&gt;") && !error.contains("<em>"));
+    }
+
+    #[test]
+    fn the_confirmation_page_has_a_post_form_a_labelled_box_and_no_script() {
+        let html = confirm_page(&pending("approve", Some("Approve release 1.2"), None));
         assert!(html.contains("<form method=\"post\">"));
+        assert!(html.contains("<label for=\"comment\">") && html.contains("id=\"comment\""));
+        assert!(html.contains("maxlength=\"300\" required"));
+        assert!(html.contains(">Approve release 1.2</button>"));
         assert!(!html.to_lowercase().contains("<script"));
+    }
+
+    #[test]
+    fn error_pages_say_what_happened() {
+        let cases = [
+            (
+                StatusCode::GONE,
+                ErrorCode::StepFunctionsError,
+                "already answered",
+            ),
+            (StatusCode::GONE, ErrorCode::ExpiredPayload, "has expired"),
+            (
+                StatusCode::BAD_REQUEST,
+                ErrorCode::InvalidPayload,
+                "not valid",
+            ),
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::ServiceError,
+                "try again",
+            ),
+        ];
+        for (status, code, needle) in cases {
+            let html = error_page(status, code, "m");
+            assert!(html.contains(needle), "{code}: {html}");
+        }
     }
 }

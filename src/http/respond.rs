@@ -125,23 +125,10 @@ async fn handle(
         output_parameters: state.settings.output_parameters,
         post_actions: state.settings.post_actions,
     };
-    let acts = *method == Method::POST || (*method == Method::GET && state.settings.get_acts);
     if kind == ActionKind::Post {
         if *method != Method::POST {
-            let mut error = ApiError::method_not_allowed("POST");
-            error.message = "this link is answered by a POST with a JSON body".to_owned();
-            return Err(if format == Format::Html {
-                let mut r = pages::html_response(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    pages::post_only_page(claims.action.name.as_str()),
-                );
-                r.headers_mut()
-                    .insert(header::ALLOW, HeaderValue::from_static("POST"));
-                log.result = Some("pending");
-                return Ok(r);
-            } else {
-                error
-            });
+            log.result = Some("pending");
+            return Ok(post_only(&claims, format));
         }
         if !is_json(headers) {
             return Err(ApiError::new(
@@ -150,23 +137,87 @@ async fn handle(
                 "this link takes Content-Type: application/json",
             ));
         }
-        let body = body_or_error(body)?;
-        let value: Value = serde_json::from_slice(&body).map_err(|e| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::InvalidJson,
-                format!("the request body is not valid JSON: {e}"),
-            )
-        })?;
-        let decision = decide(&claims, &query.params, Some(&value), policy)?;
+        let value = json_body(&body_or_error(body)?)?;
+        let decision = decide(&claims, &query.params, Some(&value), None, policy)?;
         return act(state, &claims, decision, format, log).await;
     }
+    let one_click = state.settings.get_acts || claims.action.page.one_click;
+    let acts = *method == Method::POST || (*method == Method::GET && one_click);
     if !acts {
         log.result = Some("pending");
         return Ok(pending(&claims, format));
     }
-    let decision = decide(&claims, &query.params, None, policy)?;
+    let comment = if *method == Method::POST {
+        comment_from_body(headers, &body_or_error(body)?)?
+    } else {
+        None
+    };
+    let decision = decide(&claims, &query.params, None, comment.as_deref(), policy)?;
     act(state, &claims, decision, format, log).await
+}
+
+fn json_body(body: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidJson,
+            format!("the request body is not valid JSON: {e}"),
+        )
+    })
+}
+
+/// The person's comment: the `comment` field of the confirmation page's
+/// form, or of a JSON object a program posts. Other bodies carry none.
+fn comment_from_body(headers: &HeaderMap, body: &[u8]) -> Result<Option<String>, ApiError> {
+    if is_form(headers) {
+        return Ok(url::form_urlencoded::parse(body)
+            .filter(|(k, _)| k == "comment")
+            .map(|(_, v)| v.into_owned())
+            .last());
+    }
+    if is_json(headers) && !body.is_empty() {
+        return match json_body(body)?.get("comment") {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(text)) => Ok(Some(text.clone())),
+            Some(_) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::InvalidComment,
+                "comment must be a string",
+            )),
+        };
+    }
+    Ok(None)
+}
+
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| {
+            essence
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
+
+/// What a GET or HEAD of a POST-action link answers: 405, and for a
+/// browser a page saying a system must POST JSON here.
+fn post_only(claims: &Claims, format: Format) -> Response {
+    let mut response = if format == Format::Html {
+        pages::html_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            pages::post_only_page(claims.action.name.as_str()),
+        )
+    } else {
+        let mut error = ApiError::method_not_allowed("POST");
+        error.message = "this link is answered by a POST with a JSON body".to_owned();
+        return error.with_format(format).into_response();
+    };
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    response
 }
 
 /// What a GET shows: the action that a POST would perform.
@@ -180,7 +231,10 @@ fn pending(claims: &Claims, format: Format) -> Response {
             pages::confirm_page(&Pending {
                 name,
                 kind,
+                label: claims.action.page.label.as_deref(),
+                description: claims.action.page.description.as_deref(),
                 expires,
+                comment: claims.action.page.comment,
             }),
         ),
         Format::Json => {
@@ -252,7 +306,10 @@ fn accepted(claims: &Claims, decision: &Decision, format: Format) -> Response {
         }
         Format::Html => match spec.html {
             Some(html) => pages::custom_html_response(html),
-            None => pages::html_response(StatusCode::OK, pages::accepted_page(name, kind, &tid)),
+            None => pages::html_response(
+                StatusCode::OK,
+                pages::accepted_page(name, claims.action.page.label.as_deref(), kind, &tid),
+            ),
         },
         Format::Text => spec
             .text

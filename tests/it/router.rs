@@ -490,7 +490,7 @@ async fn response_specs_and_accept_negotiation() {
         .await;
     assert_eq!(error_page.status, 400);
     assert!(
-        error_page.text.contains("Response rejected"),
+        error_page.text.contains("This link is not valid"),
         "{}",
         error_page.text
     );
@@ -735,6 +735,188 @@ async fn kms_outages_and_refusals_are_503_and_502() {
         "the link works once KMS is back: {}",
         reply.text
     );
+}
+
+fn with_comments() -> Value {
+    request(json!([
+        {"name": "approve", "type": "success", "output": {"approved": true},
+         "label": "Approve release 1.2", "description": "Ships to production tonight.",
+         "comment": {"max_length": 20}},
+        {"name": "reject", "type": "failure", "error": "Rejected", "cause": "said no",
+         "comment": {"max_length": 50, "required": true}},
+        {"name": "quiet", "type": "success", "output": {"approved": true}}
+    ]))
+}
+
+const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");
+
+#[tokio::test]
+async fn comments_reach_step_functions_in_the_documented_places() {
+    let app = App::new(|_| {});
+    let urls = app.urls(&with_comments()).await;
+    let approve = urls["approve"].as_str().expect("url");
+    let page = app
+        .follow(Method::GET, approve, &[("accept", "text/html")], "")
+        .await;
+    assert!(
+        page.text.contains("Approve release 1.2") && page.text.contains("Ships to production"),
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text
+            .contains("<textarea id=\"comment\" name=\"comment\" rows=\"4\" maxlength=\"20\">"),
+        "{}",
+        page.text
+    );
+
+    let ok = app
+        .follow(
+            Method::POST,
+            approve,
+            &[FORM],
+            "comment=Looks+good%21%0D%0A",
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    let reject = urls["reject"].as_str().expect("url");
+    let ok = app
+        .follow(
+            Method::POST,
+            reject,
+            &[("content-type", "application/json")],
+            r#"{"comment":"<b>not yet</b>"}"#,
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    let calls = app.sfn.calls();
+    assert!(
+        matches!(&calls[0], SendTask::Success { output, .. } if output == r#"{"approved":true,"comment":"Looks good!"}"#),
+        "{calls:?}"
+    );
+    assert!(
+        matches!(&calls[1], SendTask::Failure { cause, .. } if cause.as_deref() == Some("said no\n\n<b>not yet</b>"))
+    );
+}
+
+#[tokio::test]
+async fn comments_are_checked_on_the_server() {
+    let app = App::new(|_| {});
+    let urls = app.urls(&with_comments()).await;
+    let cases = [
+        (
+            "approve",
+            "comment=".to_owned() + &"x".repeat(21),
+            "at most 20",
+        ),
+        ("reject", "comment=+++".to_owned(), "needs a comment"),
+        ("reject", String::new(), "needs a comment"),
+        ("quiet", "comment=hi".to_owned(), "takes no comment"),
+        ("approve", "comment=a%00b".to_owned(), "control characters"),
+    ];
+    for (action, body, needle) in cases {
+        let reply = app
+            .follow(
+                Method::POST,
+                urls[action].as_str().expect("url"),
+                &[FORM],
+                body.clone(),
+            )
+            .await;
+        reply.assert_error(400, "InvalidComment");
+        assert!(
+            reply.json()["message"]
+                .as_str()
+                .expect("m")
+                .contains(needle),
+            "{action} {body}: {}",
+            reply.text
+        );
+    }
+    let page = app
+        .follow(
+            Method::POST,
+            urls["reject"].as_str().expect("url"),
+            &[FORM, ("accept", "text/html")],
+            "",
+        )
+        .await;
+    assert_eq!(page.status, 400);
+    assert!(
+        page.text.contains("Please check your comment"),
+        "{}",
+        page.text
+    );
+    assert!(app.sfn.calls().is_empty());
+}
+
+#[tokio::test]
+async fn page_fields_are_checked_at_creation() {
+    let app = App::new(|_| {});
+    let cases = [
+        (
+            json!({"name": "a", "type": "heartbeat", "comment": true}),
+            "only success and failure",
+        ),
+        (
+            json!({"name": "a", "type": "success", "output": 1, "comment": true}),
+            "object output",
+        ),
+        (
+            json!({"name": "a", "type": "success", "output": {"comment": 1}, "comment": true}),
+            "object output",
+        ),
+        (
+            json!({"name": "a", "type": "failure", "comment": {"max_length": 0}}),
+            "max_length",
+        ),
+        (
+            json!({"name": "a", "type": "failure", "label": "x".repeat(201)}),
+            "label is longer",
+        ),
+        (
+            json!({"name": "a", "type": "failure", "label": "a\u{7}b"}),
+            "control characters",
+        ),
+        (
+            json!({"name": "a", "type": "failure", "one_click": true, "comment": {"required": true}}),
+            "one_click",
+        ),
+    ];
+    for (action, needle) in cases {
+        let reply = app.create(&request(json!([action.clone()]))).await;
+        reply.assert_error(400, "InvalidAction");
+        assert!(
+            reply.json()["message"]
+                .as_str()
+                .expect("m")
+                .contains(needle),
+            "{action}: {}",
+            reply.text
+        );
+    }
+}
+
+#[tokio::test]
+async fn one_click_acts_on_get_for_that_action_only() {
+    let app = App::new(|_| {});
+    let urls = app
+        .urls(&request(json!([
+            {"name": "ack", "type": "heartbeat", "one_click": true},
+            {"name": "approve", "type": "success", "output": {}}
+        ])))
+        .await;
+    let ack = urls["ack"].as_str().expect("url");
+    assert_eq!(app.follow(Method::HEAD, ack, &[], "").await.status, 200);
+    assert!(app.sfn.calls().is_empty(), "HEAD never acts");
+    let reply = app.follow(Method::GET, ack, &[], "").await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(app.sfn.calls().len(), 1);
+    let reply = app
+        .follow(Method::GET, urls["approve"].as_str().expect("url"), &[], "")
+        .await;
+    assert_eq!(reply.json()["status"], "pending");
+    assert_eq!(app.sfn.calls().len(), 1);
 }
 
 #[tokio::test]

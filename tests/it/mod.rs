@@ -3,6 +3,7 @@
 mod cli;
 mod e2e_moto;
 mod lambda;
+mod moto;
 mod router;
 mod sdk_mocks;
 mod size;

@@ -1,0 +1,377 @@
+//! The moto_server harness: a real Step Functions emulator, a state machine
+//! whose Task waits on an SQS message (so tests get real task tokens), and
+//! the `sfn-callbacks` binary as a process.
+//!
+//! moto_server comes from the venv the test command makes (`.venv`), or
+//! from `MOTO_SERVER`. Without it a test says so and passes, unless
+//! `SFN_CALLBACKS_REQUIRE_MOTO=1` (set by the test command), when it fails.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_sdk_sfn::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_sfn::types::ExecutionStatus;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+pub const REGION: &str = "us-east-1";
+
+/// A child process killed when dropped.
+pub struct Proc {
+    pub child: Child,
+    pub name: &'static str,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        eprintln!("stopped {}", self.name);
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+pub fn moto_binary() -> Option<PathBuf> {
+    if let Ok(path) = std::env::var("MOTO_SERVER") {
+        return Some(PathBuf::from(path));
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server");
+    venv.exists().then_some(venv)
+}
+
+pub async fn wait_until_up(url: &str, what: &str, child: &mut Child) {
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if http.get(url).send().await.is_ok() {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited early: {status}");
+        }
+        assert!(Instant::now() < deadline, "{what} did not start in 30 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+pub struct Aws {
+    pub endpoint: String,
+    pub sfn: aws_sdk_sfn::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub kms: aws_sdk_kms::Client,
+    pub queue_url: String,
+    pub state_machine: String,
+    pub kms_key: String,
+    pub tokens: HashMap<String, String>,
+}
+
+impl Aws {
+    pub async fn new(endpoint: String) -> Self {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(&endpoint)
+            .region(Region::new(REGION))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+            .load()
+            .await;
+        let sfn = aws_sdk_sfn::Client::new(&config);
+        let sqs = aws_sdk_sqs::Client::new(&config);
+        let kms = aws_sdk_kms::Client::new(&config);
+        let queue_url = sqs
+            .create_queue()
+            .queue_name("tokens")
+            .send()
+            .await
+            .expect("queue")
+            .queue_url
+            .expect("queue url");
+        let definition = json!({
+            "StartAt": "Wait",
+            "States": {"Wait": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "HeartbeatSeconds": 600,
+                "Parameters": {"QueueUrl": queue_url, "MessageBody": {"token.$": "$$.Task.Token", "case.$": "$.case"}},
+                "End": true
+            }}
+        });
+        let state_machine = sfn
+            .create_state_machine()
+            .name("approval")
+            .role_arn("arn:aws:iam::123456789012:role/sfn")
+            .definition(definition.to_string())
+            .send()
+            .await
+            .expect("state machine")
+            .state_machine_arn;
+        let kms_key = kms
+            .create_key()
+            .send()
+            .await
+            .expect("kms key")
+            .key_metadata
+            .expect("metadata")
+            .key_id;
+        Self {
+            endpoint,
+            sfn,
+            sqs,
+            kms,
+            queue_url,
+            state_machine,
+            kms_key,
+            tokens: HashMap::new(),
+        }
+    }
+
+    /// Starts an execution for `case` and returns its ARN and real token.
+    pub async fn start(&mut self, case: &str) -> (String, String) {
+        let arn = self
+            .sfn
+            .start_execution()
+            .state_machine_arn(&self.state_machine)
+            .name(case)
+            .input(json!({"case": case}).to_string())
+            .send()
+            .await
+            .expect("start")
+            .execution_arn;
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !self.tokens.contains_key(case) {
+            assert!(Instant::now() < deadline, "no token for {case}");
+            let received = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(1)
+                .send()
+                .await
+                .expect("receive");
+            for message in received.messages.unwrap_or_default() {
+                let body: Value =
+                    serde_json::from_str(message.body.as_deref().unwrap_or("{}")).expect("json");
+                self.tokens.insert(
+                    body["case"].as_str().expect("case").to_owned(),
+                    body["token"].as_str().expect("token").to_owned(),
+                );
+                if let Some(handle) = message.receipt_handle {
+                    let _ = self
+                        .sqs
+                        .delete_message()
+                        .queue_url(&self.queue_url)
+                        .receipt_handle(handle)
+                        .send()
+                        .await;
+                }
+            }
+        }
+        (arn, self.tokens[case].clone())
+    }
+
+    pub async fn execution(
+        &self,
+        arn: &str,
+    ) -> aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput {
+        self.sfn
+            .describe_execution()
+            .execution_arn(arn)
+            .send()
+            .await
+            .expect("describe")
+    }
+
+    /// Waits for the execution to leave RUNNING.
+    pub async fn finished(
+        &self,
+        arn: &str,
+    ) -> aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let out = self.execution(arn).await;
+            if out.status != ExecutionStatus::Running {
+                return out;
+            }
+            assert!(Instant::now() < deadline, "{arn} still RUNNING");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    pub async fn assert_running(&self, arn: &str, why: &str) {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert_eq!(
+            self.execution(arn).await.status,
+            ExecutionStatus::Running,
+            "{why}"
+        );
+    }
+}
+
+pub struct Server {
+    pub base: String,
+    pub log: PathBuf,
+    pub _proc: Proc,
+}
+
+pub async fn serve(aws: &Aws, dir: &Path, name: &'static str, envs: &[(&str, &str)]) -> Server {
+    let port = free_port();
+    let log = dir.join(format!("{name}.log"));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sfn-callbacks"));
+    command
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_ENDPOINT_URL", &aws.endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", REGION)
+        .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        .env("ENABLE_POST_ACTIONS", "true")
+        .env("ENABLE_OUTPUT_PARAMETERS", "true")
+        .env("RUST_LOG", "info")
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log file"));
+    for (k, v) in envs {
+        command.env(k, v);
+    }
+    let mut child = command.spawn().expect("spawn sfn-callbacks");
+    let base = format!("http://127.0.0.1:{port}");
+    wait_until_up(&format!("{base}/health"), name, &mut child).await;
+    Server {
+        base,
+        log,
+        _proc: Proc { child, name },
+    }
+}
+
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+pub async fn create(server: &Server, body: &Value) -> Value {
+    let reply = http()
+        .post(format!("{}/urls", server.base))
+        .json(body)
+        .send()
+        .await
+        .expect("create");
+    let status = reply.status();
+    let text = reply.text().await.expect("text");
+    assert_eq!(status, StatusCode::OK, "{text}");
+    serde_json::from_str(&text).expect("json")
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|_| panic!("not JSON: {}", self.text))
+    }
+}
+
+pub async fn call(
+    method: reqwest::Method,
+    url: &str,
+    accept: Option<&str>,
+    json_body: Option<&Value>,
+) -> Reply {
+    let mut request = http().request(method, url);
+    if let Some(a) = accept {
+        request = request.header("accept", a);
+    }
+    if let Some(b) = json_body {
+        request = request.json(b);
+    }
+    let reply = request.send().await.expect("callback");
+    Reply {
+        status: reply.status(),
+        headers: reply.headers().clone(),
+        text: reply.text().await.expect("text"),
+    }
+}
+
+pub fn url_of(created: &Value, action: &str) -> String {
+    created["urls"][action].as_str().expect("url").to_owned()
+}
+
+pub fn output_of(
+    out: &aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput,
+) -> Value {
+    let text = out.output.as_deref().expect("output");
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("output {text:?} is not JSON: {e}"))
+}
+
+pub fn approval(token: &str) -> Value {
+    json!({
+        "token": token,
+        "actions": [
+            {"name": "approve", "type": "success", "output": {"approved": true, "by": "alice@example.com"}},
+            {"name": "reject", "type": "failure", "error": "Rejected", "cause": "not this time"},
+            {"name": "ping", "type": "heartbeat"}
+        ]
+    })
+}
+
+/// A running moto_server, stopped when dropped, with the AWS resources the
+/// tests use. `None` (after saying so) when moto_server is not installed and
+/// the test command did not require it.
+pub struct Moto {
+    pub aws: Aws,
+    pub dir: tempfile::TempDir,
+    _proc: Proc,
+}
+
+impl Moto {
+    pub async fn start() -> Option<Self> {
+        let Some(moto) = moto_binary() else {
+            assert!(
+                std::env::var("SFN_CALLBACKS_REQUIRE_MOTO").is_err(),
+                "moto_server is required: run the README's test command, which installs it"
+            );
+            eprintln!("SKIPPED: moto_server not found (the README's test command installs it)");
+            return None;
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = free_port();
+        let mut child = Command::new(&moto)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("moto.log")).expect("log"))
+            .spawn()
+            .expect("spawn moto_server");
+        let endpoint = format!("http://127.0.0.1:{port}");
+        wait_until_up(&format!("{endpoint}/moto-api/"), "moto_server", &mut child).await;
+        let proc = Proc {
+            child,
+            name: "moto_server",
+        };
+        let configured = http()
+            .post(format!("{endpoint}/moto-api/config"))
+            .json(&json!({"stepfunctions": {"execute_state_machine": true}}))
+            .send()
+            .await
+            .expect("moto config");
+        assert!(configured.status().is_success());
+        Some(Self {
+            aws: Aws::new(endpoint).await,
+            dir,
+            _proc: proc,
+        })
+    }
+}

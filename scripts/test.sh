@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite. It installs what the tests need into the checkout
-# (a Python venv with moto[server], cfn-lint and schemathesis), so it runs on
-# a fresh machine.
+# (a Python venv with moto[server], cfn-lint and schemathesis; Debian's
+# Chromium; playwright-core from npm), so it runs on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +26,17 @@ if [ ! -f .venv/.tools ] || [ "$(cat .venv/.tools)" != "$tools" ]; then
   echo "$tools" > .venv/.tools
 fi
 
+# The browser tests: Debian's Chromium and playwright-core (no browser download).
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "== installing chromium"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
+if [ ! -d tests/browser/node_modules/playwright-core ]; then
+  echo "== installing playwright-core"
+  npm ci --prefix tests/browser --no-audit --no-fund --silent
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --check
 echo "== cargo clippy"
@@ -33,7 +44,8 @@ cargo clippy --locked --all-targets -- -D warnings
 echo "== cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
 echo "== cargo test"
-SFN_CALLBACKS_REQUIRE_MOTO=1 MOTO_SERVER="$PWD/.venv/bin/moto_server" cargo test --locked
+SFN_CALLBACKS_REQUIRE_MOTO=1 SFN_CALLBACKS_REQUIRE_BROWSER=1 MOTO_SERVER="$PWD/.venv/bin/moto_server" \
+  cargo test --locked
 echo "== cfn-lint infra/"
 .venv/bin/cfn-lint infra/*.yaml
 echo "== schemathesis against serve"

@@ -73,6 +73,8 @@ pub struct Decision {
     pub response: Option<ResponseSpec>,
     /// The POST outcome that matched, if any.
     pub outcome: Option<ActionName>,
+    /// The person's comment as sent, if any.
+    pub comment: Option<String>,
 }
 
 /// Formats Unix milliseconds as RFC 3339 (UTC).
@@ -320,6 +322,7 @@ pub fn decide(
                     outcome.response.clone().or_else(|| action.response.clone()),
                 )?,
                 outcome: Some(outcome.name.clone()),
+                comment: None,
             });
         }
         return Err(Rejection::new(
@@ -355,15 +358,15 @@ pub fn decide(
             } else {
                 output.clone()
             };
-            if let (Some(comment), Value::Object(fields)) = (comment, &mut output) {
-                fields.insert("comment".to_owned(), Value::String(comment));
+            if let (Some(comment), Value::Object(fields)) = (&comment, &mut output) {
+                fields.insert("comment".to_owned(), Value::String(comment.clone()));
             }
             success(token, &output)?
         }
         ActionEffect::Failure { error, cause } => {
-            let cause = match (text(cause)?, comment) {
+            let cause = match (text(cause)?, &comment) {
                 (Some(cause), Some(comment)) => Some(format!("{cause}\n\n{comment}")),
-                (cause, comment) => cause.or(comment),
+                (cause, comment) => cause.or_else(|| comment.clone()),
             };
             failure(token, text(error)?, cause)?
         }
@@ -379,6 +382,7 @@ pub fn decide(
         command,
         response: finish_response(response)?,
         outcome: None,
+        comment,
     })
 }
 

@@ -148,13 +148,25 @@ pub fn post_only_page(name: &str) -> String {
 }
 
 /// The default page after a successful callback.
-pub fn accepted_page(name: &str, label: Option<&str>, kind: &str, transaction_id: &str) -> String {
+pub fn accepted_page(
+    name: &str,
+    label: Option<&str>,
+    kind: &str,
+    comment: Option<&str>,
+    transaction_id: &str,
+) -> String {
+    let comment = comment.map_or_else(String::new, |c| {
+        format!(
+            "<p>Your comment:</p><div class=\"desc\">{}</div>",
+            escape(c)
+        )
+    });
     page(
         Tone::Good,
         "Done",
         "Response accepted!",
         &format!(
-            "<p>Your response <strong>{}</strong> was recorded. You can close this page.</p><dl><dt>Action</dt><dd>{}</dd><dt>Type</dt><dd>{}</dd></dl><p class=\"note\">Transaction {}</p>",
+            "<p>Your response <strong>{}</strong> was recorded. You can close this page.</p>{comment}<dl><dt>Action</dt><dd>{}</dd><dt>Type</dt><dd>{}</dd></dl><p class=\"note\">Transaction {}</p>",
             escape(label.unwrap_or(name)),
             escape(name),
             escape(kind),
@@ -215,7 +227,7 @@ pub fn error_page(status: StatusCode, code: ErrorCode, message: &str) -> String 
         badge,
         title,
         &format!(
-            "<p>{}</p><p>{}</p><p class=\"note\">{} ({})</p>",
+            "<p>{}</p><p class=\"note\">Details: {} ({}, {})</p>",
             escape(advice),
             escape(message),
             code.as_str(),
@@ -261,8 +273,9 @@ mod tests {
         assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
         assert!(html.contains("&quot;quoted&quot; &amp; &lt;i&gt;tags&lt;/i&gt;"));
         assert!(html.contains("&lt;b&gt;2030&lt;/b&gt;"));
-        let accepted = accepted_page("go", Some("<b>Go</b>"), "success", "t");
+        let accepted = accepted_page("go", Some("<b>Go</b>"), "success", Some("<i>ok</i>"), "t");
         assert!(accepted.contains("&lt;b&gt;Go&lt;/b&gt;") && !accepted.contains("<b>Go"));
+        assert!(accepted.contains("&lt;i&gt;ok&lt;/i&gt;") && !accepted.contains("<i>"));
         let error = error_page(
             StatusCode::BAD_REQUEST,
             ErrorCode::InvalidComment,

@@ -308,7 +308,13 @@ fn accepted(claims: &Claims, decision: &Decision, format: Format) -> Response {
             Some(html) => pages::custom_html_response(html),
             None => pages::html_response(
                 StatusCode::OK,
-                pages::accepted_page(name, claims.action.page.label.as_deref(), kind, &tid),
+                pages::accepted_page(
+                    name,
+                    claims.action.page.label.as_deref(),
+                    kind,
+                    decision.comment.as_deref(),
+                    &tid,
+                ),
             ),
         },
         Format::Text => spec

@@ -102,7 +102,11 @@ fn start_server(sfn_port: u16) -> (Server, Duration) {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn");
-    let base = format!("http://127.0.0.1:{port}");
+    // Killed and reaped on drop, whatever happens below.
+    let server = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
     let deadline = started + Duration::from_secs(10);
     loop {
         if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
@@ -111,8 +115,7 @@ fn start_server(sfn_port: u16) -> (Server, Duration) {
                 stream.write_all(b"GET /health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
             let mut answer = [0u8; 12];
             if stream.read_exact(&mut answer).is_ok() && answer.starts_with(b"HTTP/1.1 200") {
-                let elapsed = started.elapsed();
-                return (Server { child, base }, elapsed);
+                return (server, started.elapsed());
             }
         }
         assert!(Instant::now() < deadline, "serve did not start");

@@ -44,9 +44,28 @@ cargo clippy --locked --all-targets -- -D warnings
 echo "== cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
 echo "== cargo test"
+mkdir -p target
 SFN_CALLBACKS_REQUIRE_MOTO=1 SFN_CALLBACKS_REQUIRE_BROWSER=1 MOTO_SERVER="$PWD/.venv/bin/moto_server" \
-  cargo test --locked
+  cargo test --locked 2>&1 | tee target/test.log
 echo "== cfn-lint infra/"
 .venv/bin/cfn-lint infra/*.yaml
 echo "== schemathesis against serve"
 ./scripts/schemathesis.sh target/debug/sfn-callbacks 45
+echo "== fuzzing: payload opening, CreateUrls parsing, callback decisions (60 s each)"
+if ! command -v cargo-fuzz >/dev/null 2>&1; then
+  cargo install cargo-fuzz --locked --quiet
+fi
+for target in open_payload create_request callback_request; do
+  log="target/fuzz-$target.log"
+  # cargo fuzz needs nightly flags; RUSTC_BOOTSTRAP lets the stable toolchain take them.
+  if ! (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run -O "$target" -- -max_total_time=60 -rss_limit_mb=4096) >"$log" 2>&1; then
+    tail -n 60 "$log"
+    echo "fuzzing $target found a problem (the input is under fuzz/artifacts/$target/)"
+    exit 1
+  fi
+  echo "$target: $(grep -E '^Done' "$log")"
+done
+
+# One closing line for the whole run: the tests cargo ran (every later step
+# above would have stopped the script had it failed).
+awk '/^test result:/ { passed += $4; failed += $6 } END { printf "summary: %d passed, %d failed\n", passed, failed }' target/test.log

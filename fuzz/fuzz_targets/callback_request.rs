@@ -1,0 +1,65 @@
+//! A valid link with random query parameters and a random body: the
+//! callback decision never panics, and any call it builds carries the token
+//! that was sealed.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use sfn_callbacks::core::callback::{CallbackPolicy, SendTask, decide, verify};
+use sfn_callbacks::core::create::{CreatePolicy, CreateRequest, claims_for};
+use sfn_callbacks::core::payload::TransactionId;
+use sfn_callbacks::core::template::Params;
+
+const REQUEST: &str = r#"{"token": "QUJD", "enable_output_parameters": true, "actions": [
+  {"name": "approve", "type": "success", "output": {"by": "$who", "n": ["${n}", "$$"]},
+   "comment": {"max_length": 50}, "response": {"redirect": "https://example.com/x/$page", "html": "<p>$who</p>"}},
+  {"name": "reject", "type": "failure", "error": "E_$who", "cause": "$why", "comment": true},
+  {"name": "hook", "type": "post", "outcomes": [
+    {"name": "done", "type": "success", "output_path": "$.a[*].b", "schema": {"type": "object", "required": ["a"]}},
+    {"name": "failed", "type": "failure", "error_path": "$..code", "cause_path": "$.why", "schema": {"type": "object"}},
+    {"name": "beat", "type": "heartbeat", "schema": {"type": "array"}}]}
+]}"#;
+
+fuzz_target!(|data: &[u8]| {
+    let now = time::OffsetDateTime::from_unix_timestamp(1_900_000_000).expect("time");
+    let policy = CreatePolicy {
+        output_parameters: true,
+        post_actions: true,
+    };
+    let request = CreateRequest::parse(REQUEST.as_bytes(), policy, now).expect("valid");
+    let text = String::from_utf8_lossy(data);
+    let mut parts = text.splitn(2, '\n');
+    let query = parts.next().unwrap_or_default();
+    let body_text = parts.next().unwrap_or_default();
+    let mut params = Params::new();
+    for pair in query.split('&') {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        params.insert(k.to_owned(), v.to_owned());
+    }
+    let body = serde_json::from_str(body_text).ok();
+    for claims in claims_for(&request, TransactionId([0; 16]), now) {
+        let _ = verify(
+            &claims,
+            params.get("action").map(String::as_str),
+            params.get("type").map(String::as_str),
+            now,
+        );
+        let decided = decide(
+            &claims,
+            &params,
+            body.as_ref(),
+            params.get("comment").map(String::as_str),
+            CallbackPolicy {
+                output_parameters: true,
+                post_actions: true,
+            },
+        );
+        if let Ok(decision) = decided {
+            let token = match &decision.command {
+                SendTask::Success { token, .. }
+                | SendTask::Failure { token, .. }
+                | SendTask::Heartbeat { token } => token,
+            };
+            assert_eq!(token.expose(), "QUJD");
+        }
+    }
+});

@@ -1,0 +1,16 @@
+//! Any CreateUrls body is parsed or refused with a named error, never a panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use sfn_callbacks::core::create::{CreatePolicy, CreateRequest};
+
+fuzz_target!(|data: &[u8]| {
+    let now = time::OffsetDateTime::from_unix_timestamp(1_900_000_000).expect("time");
+    let policy = CreatePolicy {
+        output_parameters: true,
+        post_actions: true,
+    };
+    if let Err(rejection) = CreateRequest::parse(data, policy, now) {
+        assert!(!rejection.message.is_empty());
+    }
+});

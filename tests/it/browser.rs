@@ -13,7 +13,7 @@ use std::time::Duration;
 use aws_sdk_sfn::types::ExecutionStatus;
 use serde_json::{Value, json};
 
-use super::moto::{Moto, Server, create, output_of, serve, url_of};
+use super::moto::{Moto, Server, create, expiring_in, output_of, serve, tampered, url_of};
 
 fn chromium() -> PathBuf {
     std::env::var_os("CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from)
@@ -177,18 +177,11 @@ async fn a_person_approves_in_a_browser_and_scanners_change_nothing() {
     // An expired link and an altered link get their own pages.
     let (arn, token) = moto.aws.start("browser-expired").await;
     let mut body = approval(&token);
-    let expires = time::OffsetDateTime::now_utc() + time::Duration::milliseconds(1500);
-    body["expiration"] = json!(
-        expires
-            .format(&time::format_description::well_known::Rfc3339)
-            .expect("fmt")
-    );
+    body["expiration"] = json!(expiring_in(3000));
     let created = create(&server, &body).await;
-    tokio::time::sleep(Duration::from_millis(1700)).await;
+    tokio::time::sleep(Duration::from_millis(3300)).await;
     let approve = url_of(&created, "approve");
-    let cut = approve.find("data=").expect("data") + 5 + 30;
-    let flipped = if &approve[cut..=cut] == "A" { "B" } else { "A" };
-    let altered = format!("{}{flipped}{}", &approve[..cut], &approve[cut + 1..]);
+    let altered = tampered(&approve);
     let seen = drive(&[
         json!({"do": "visit", "url": approve, "shot": "04-expired"}),
         json!({"do": "visit", "url": altered, "shot": "05-invalid"}),

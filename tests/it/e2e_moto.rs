@@ -7,7 +7,9 @@ use std::time::Duration;
 use aws_sdk_sfn::types::ExecutionStatus;
 use serde_json::json;
 
-use super::moto::{Moto, REGION, approval, call, create, output_of, serve, url_of};
+use super::moto::{
+    Moto, REGION, approval, call, create, expiring_in, output_of, serve, tampered, url_of,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn end_to_end_against_moto() {
@@ -119,9 +121,7 @@ async fn end_to_end_against_moto() {
 
     // A tampered link and a renamed link are refused; the task still waits.
     let approve = url_of(&created, "approve");
-    let cut = approve.find("data=").expect("data") + 5 + 40;
-    let flipped = if &approve[cut..=cut] == "A" { "B" } else { "A" };
-    let tampered = format!("{}{flipped}{}", &approve[..cut], &approve[cut + 1..]);
+    let tampered = tampered(&approve);
     let bad = call(reqwest::Method::POST, &tampered, None, None).await;
     assert_eq!(bad.status, 400, "{}", bad.text);
     assert_eq!(bad.json()["error"], "InvalidPayload");
@@ -145,14 +145,9 @@ async fn end_to_end_against_moto() {
     let (arn, token) = aws.start("expired").await;
     secrets.push(token.clone());
     let mut body = approval(&token);
-    let expires = time::OffsetDateTime::now_utc() + time::Duration::milliseconds(1500);
-    body["expiration"] = json!(
-        expires
-            .format(&time::format_description::well_known::Rfc3339)
-            .expect("fmt")
-    );
+    body["expiration"] = json!(expiring_in(3000));
     let created = create(&server, &body).await;
-    tokio::time::sleep(Duration::from_millis(1700)).await;
+    tokio::time::sleep(Duration::from_millis(3300)).await;
     let late = call(
         reqwest::Method::POST,
         &url_of(&created, "approve"),

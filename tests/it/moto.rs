@@ -328,6 +328,22 @@ pub fn approval(token: &str) -> Value {
     })
 }
 
+/// An RFC 3339 expiration `ms` milliseconds from now, for links that must
+/// expire during a test. Long enough that a busy machine still makes the
+/// link before it expires.
+pub fn expiring_in(ms: i64) -> String {
+    (time::OffsetDateTime::now_utc() + time::Duration::milliseconds(ms))
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("formats")
+}
+
+/// The link with one character of its sealed payload changed.
+pub fn tampered(url: &str) -> String {
+    let cut = url.find("data=").expect("data") + 5 + 30;
+    let flipped = if &url[cut..=cut] == "A" { "B" } else { "A" };
+    format!("{}{flipped}{}", &url[..cut], &url[cut + 1..])
+}
+
 /// A running moto_server, stopped when dropped, with the AWS resources the
 /// tests use. `None` (after saying so) when moto_server is not installed and
 /// the test command did not require it.

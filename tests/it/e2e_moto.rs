@@ -52,7 +52,12 @@ async fn end_to_end_against_moto() {
         assert_eq!(mode, 0o600);
     }
     let keyring_path = keyring.to_str().expect("utf-8 path").to_owned();
-    let kms_env = [("KEY_MODE", "kms"), ("KEYRING_FILE", keyring_path.as_str())];
+    // Debug logging on, so the secrets scan at the end covers everything logged.
+    let kms_env = [
+        ("KEY_MODE", "kms"),
+        ("KEYRING_FILE", keyring_path.as_str()),
+        ("RUST_LOG", "debug"),
+    ];
     let server = serve(&aws, dir.path(), "serve-kms", &kms_env).await;
     let mut secrets: Vec<String> = Vec::new();
 
@@ -317,8 +322,19 @@ async fn end_to_end_against_moto() {
 
     // No task token, payload or URL in any log line.
     let _ = aws.kms.list_keys().send().await;
-    for log in [&server.log, &second.log, &envelope.log] {
+    for (log, debug) in [
+        (&server.log, true),
+        (&second.log, true),
+        (&envelope.log, false),
+    ] {
         let text = std::fs::read_to_string(log).expect("log");
+        if debug {
+            assert!(
+                text.contains(r#""level":"DEBUG""#),
+                "{} has no debug lines to scan",
+                log.display()
+            );
+        }
         assert!(
             text.contains(r#""path":"/respond""#),
             "{} logged no callback",

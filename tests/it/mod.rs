@@ -3,6 +3,7 @@
 mod browser;
 mod cli;
 mod e2e_moto;
+mod faults;
 mod lambda;
 mod moto;
 mod router;

@@ -214,11 +214,16 @@ pub fn body_or_error(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiEr
 /// Whether the `Content-Type` is JSON (`application/json`, parameters
 /// such as `; charset=utf-8` allowed).
 pub fn is_json(headers: &HeaderMap) -> bool {
+    has_media_type(headers, "application/json")
+}
+
+/// Whether the `Content-Type` is `essence`, parameters allowed.
+pub fn has_media_type(headers: &HeaderMap, essence: &str) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+        .is_some_and(|given| given.trim().eq_ignore_ascii_case(essence))
 }
 
 async fn not_found() -> ApiError {

@@ -21,7 +21,7 @@ use crate::core::template::Params;
 use crate::http::error::ApiError;
 use crate::http::negotiate::{Format, negotiate};
 use crate::http::pages::{self, Pending};
-use crate::http::{AppState, LogFields, body_or_error, is_json};
+use crate::http::{AppState, LogFields, body_or_error, has_media_type, is_json};
 use crate::keys::OpenFailure;
 
 /// The query split into the sealed payload and the other parameters.
@@ -190,15 +190,7 @@ fn comment_from_body(headers: &HeaderMap, body: &[u8]) -> Result<Option<String>,
 }
 
 fn is_form(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|essence| {
-            essence
-                .trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        })
+    has_media_type(headers, "application/x-www-form-urlencoded")
 }
 
 /// What a GET or HEAD of a POST-action link answers: 405, and for a

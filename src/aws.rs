@@ -3,6 +3,13 @@
 //! This is the only module that names `aws_sdk_*`. Retries (standard mode:
 //! exponential backoff with jitter, throttling and 5xx retried) and the
 //! per-call deadline are SDK configuration, set in [`load_sdk_config`].
+//!
+//! Step Functions calls are never sent twice for one click: a SendTask*
+//! call is retried only when Step Functions answered that it did not apply
+//! it (throttling, 5xx) or the connection was refused before anything was
+//! sent. A call that may have reached it (no answer in time, a connection
+//! reset, an unreadable answer) is not retried; the caller hears that the
+//! outcome is unconfirmed (see [`SendTaskRetries`]).
 
 use std::time::Duration;
 
@@ -14,6 +21,8 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_kms::primitives::Blob;
+use aws_sdk_sfn::config::interceptors::InterceptorContext;
+use aws_sdk_sfn::config::retry::{ClassifyRetry, RetryAction};
 use aws_sdk_sfn::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sfn::operation::send_task_failure::SendTaskFailureError;
 use aws_sdk_sfn::operation::send_task_heartbeat::SendTaskHeartbeatError;
@@ -23,13 +32,15 @@ use crate::core::callback::SendTask;
 use crate::core::keyring::SecretKey;
 use crate::ports::{Kms, KmsContext, KmsError, SfnError, StepFunctions};
 
-/// How long one callback may spend on Step Functions, retries included,
-/// and how many attempts it may make.
+/// How long one AWS call may take, retries included, and how many
+/// attempts it may make.
 #[derive(Debug, Clone, Copy)]
 pub struct CallBudget {
     /// The whole operation, retries included.
     pub deadline: Duration,
-    /// One attempt.
+    /// One attempt of an idempotent call (KMS). Step Functions calls have
+    /// no attempt timeout: a slow answer is waited for until the deadline
+    /// rather than sent again.
     pub attempt_timeout: Duration,
     /// Attempts in all.
     pub max_attempts: u32,
@@ -62,7 +73,7 @@ pub async fn load_sdk_config(budget: CallBudget) -> SdkConfig {
             TimeoutConfig::builder()
                 .operation_timeout(budget.deadline)
                 .operation_attempt_timeout(budget.attempt_timeout)
-                .connect_timeout(Duration::from_secs(2))
+                .connect_timeout(CONNECT_TIMEOUT)
                 .build(),
         )
         .load()
@@ -180,9 +191,14 @@ where
                 SfnError::Unavailable("an error without a code".to_owned())
             }
         }
-        SdkError::TimeoutError(_) => SfnError::Unavailable("timed out".to_owned()),
-        SdkError::DispatchFailure(_) => SfnError::Unavailable("could not connect".to_owned()),
-        SdkError::ResponseError(_) => SfnError::Unavailable("unreadable response".to_owned()),
+        SdkError::TimeoutError(_) => SfnError::Unconfirmed("no answer in time".to_owned()),
+        SdkError::DispatchFailure(failure) => match failure.as_connector_error() {
+            Some(connector) if connection_refused(connector) => {
+                SfnError::Unavailable("connection refused".to_owned())
+            }
+            _ => SfnError::Unconfirmed("the connection failed".to_owned()),
+        },
+        SdkError::ResponseError(_) => SfnError::Unconfirmed("unreadable answer".to_owned()),
         _ => SfnError::Unavailable("the request could not be made".to_owned()),
     }
 }
@@ -199,10 +215,67 @@ impl SdkStepFunctions {
         Self { client }
     }
 
-    /// A client from shared SDK configuration.
+    /// A client from shared SDK configuration: the same deadline, no
+    /// attempt timeout, and [`SendTaskRetries`].
     pub fn from_config(config: &SdkConfig) -> Self {
-        Self::new(aws_sdk_sfn::Client::new(config))
+        // The deadline and connect timeout come from `config`.
+        let timeouts = TimeoutConfig::builder()
+            .disable_operation_attempt_timeout()
+            .build();
+        let sfn = aws_sdk_sfn::config::Builder::from(config)
+            .timeout_config(timeouts)
+            .retry_classifier(SendTaskRetries)
+            .build();
+        Self::new(aws_sdk_sfn::Client::from_conf(sfn))
     }
+}
+
+/// The connect timeout of every AWS client.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The retry rule for SendTask* calls, which must not be sent twice: it
+/// forbids a retry whenever the request may have reached Step Functions
+/// without an answer coming back (a forbidden retry overrides every other
+/// classifier, whatever their order).
+/// Throttling and 5xx answers stay retryable (Step Functions said it did
+/// not apply the call), and so does a refused connection (nothing was
+/// sent).
+#[derive(Debug, Clone, Copy)]
+pub struct SendTaskRetries;
+
+impl ClassifyRetry for SendTaskRetries {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        match ctx.output_or_error() {
+            Some(Err(err)) if err.is_timeout_error() || err.is_response_error() => {
+                RetryAction::RetryForbidden
+            }
+            Some(Err(err)) => match err.as_connector_error() {
+                Some(connector) if !connection_refused(connector) => RetryAction::RetryForbidden,
+                _ => RetryAction::NoActionIndicated,
+            },
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "SendTask: no retry once sent"
+    }
+}
+
+/// Whether the error chain holds a refused connection: the request was
+/// never sent.
+fn connection_refused(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(err);
+    while let Some(err) = next {
+        if err
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+        {
+            return true;
+        }
+        next = err.source();
+    }
+    false
 }
 
 #[async_trait]

@@ -332,7 +332,7 @@ pub fn call_budget(args: &ServeArgs) -> CallBudget {
     let deadline = Duration::from_millis(args.sfn_deadline_ms.max(100));
     CallBudget {
         deadline,
-        attempt_timeout: deadline.min(Duration::from_secs(3)),
+        attempt_timeout: deadline.min(CallBudget::default().attempt_timeout),
         ..CallBudget::default()
     }
 }

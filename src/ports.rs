@@ -20,10 +20,16 @@ pub enum SfnError {
     /// is dropped: it may quote the output, which the caller may not see.
     #[error("Step Functions refused the output")]
     InvalidOutput,
-    /// Throttling, 5xx, timeouts or connection failures that outlasted the
-    /// retries. The link stays valid.
+    /// Throttling, 5xx or refused connections that outlasted the retries:
+    /// the call was not applied, and the link stays valid.
     #[error("Step Functions is unavailable: {0}")]
     Unavailable(String),
+    /// The call may have reached Step Functions, but no answer came back
+    /// (no answer before the deadline, a reset connection). It is not sent
+    /// again; the link stays valid, and using it again tells whether the
+    /// first call was applied.
+    #[error("Step Functions did not confirm the call: {0}")]
+    Unconfirmed(String),
     /// Anything else Step Functions refused (permissions, KMS state): a
     /// deployment problem, not the caller's. Holds the error code only.
     #[error("Step Functions refused the call: {0}")]

@@ -120,6 +120,9 @@ impl From<SfnError> for ApiError {
             SfnError::Unavailable(_) => Self::unavailable(
                 "Step Functions is unavailable right now; the link is still valid, try again shortly",
             ),
+            SfnError::Unconfirmed(_) => Self::unavailable(
+                "Step Functions did not confirm the answer in time, so it may or may not have been recorded; the link is still valid: use it again shortly, and if it then says it was already used, the answer was recorded",
+            ),
             SfnError::Refused(_) => Self::new(
                 StatusCode::BAD_GATEWAY,
                 ErrorCode::ServiceError,

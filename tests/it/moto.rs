@@ -222,6 +222,16 @@ pub struct Server {
 }
 
 pub async fn serve(aws: &Aws, dir: &Path, name: &'static str, envs: &[(&str, &str)]) -> Server {
+    serve_at(&aws.endpoint, dir, name, envs).await
+}
+
+/// `serve` with its AWS calls going to `endpoint`, its log in `dir`.
+pub async fn serve_at(
+    endpoint: &str,
+    dir: &Path,
+    name: &'static str,
+    envs: &[(&str, &str)],
+) -> Server {
     let port = free_port();
     let log = dir.join(format!("{name}.log"));
     let mut command = Command::new(env!("CARGO_BIN_EXE_sfn-callbacks"));
@@ -229,7 +239,7 @@ pub async fn serve(aws: &Aws, dir: &Path, name: &'static str, envs: &[(&str, &st
         .arg("serve")
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_ENDPOINT_URL", &aws.endpoint)
+        .env("AWS_ENDPOINT_URL", endpoint)
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_REGION", REGION)

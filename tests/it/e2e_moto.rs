@@ -1,14 +1,14 @@
 //! End to end: the `sfn-callbacks` binary against moto_server, with real
 //! task tokens, through every row of the contract that crosses AWS.
 
-use std::process::Command;
 use std::time::Duration;
 
 use aws_sdk_sfn::types::ExecutionStatus;
 use serde_json::json;
 
 use super::moto::{
-    Moto, REGION, approval, call, create, expiring_in, output_of, serve, tampered, url_of,
+    Moto, approval, assert_private, call, create, expiring_in, keygen, output_of, serve, succeeded,
+    tampered, url_of,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -21,36 +21,13 @@ async fn end_to_end_against_moto() {
 
     // The keyring, encrypted under a moto KMS key by the real keygen.
     let keyring = dir.path().join("keyring.kms");
-    let keygen = Command::new(env!("CARGO_BIN_EXE_sfn-callbacks"))
-        .args(["keygen", "--keyring-file"])
-        .arg(&keyring)
-        .args(["--kms-key-id", &aws.kms_key])
-        .env("AWS_ENDPOINT_URL", &aws.endpoint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", REGION)
-        .output()
-        .expect("keygen");
-    assert!(
-        keygen.status.success(),
-        "{}",
-        String::from_utf8_lossy(&keygen.stderr)
-    );
+    succeeded(&keygen(&aws, &keyring, &["--kms-key-id", &aws.kms_key]));
     let text = std::fs::read_to_string(&keyring).expect("keyring");
     assert!(
         text.starts_with("sfn-callbacks-kms-keyring-v1:"),
         "the keyring must be stored encrypted"
     );
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let mode = std::fs::metadata(&keyring)
-            .expect("meta")
-            .permissions()
-            .mode()
-            & 0o777;
-        assert_eq!(mode, 0o600);
-    }
+    assert_private(&keyring);
     let keyring_path = keyring.to_str().expect("utf-8 path").to_owned();
     // Debug logging on, so the secrets scan at the end covers everything logged.
     let kms_env = [
@@ -141,7 +118,7 @@ async fn end_to_end_against_moto() {
 
     // A URL made by one server process opens on another with the same keys.
     let second = serve(&aws, dir.path(), "serve-kms-2", &kms_env).await;
-    let moved = approve.replace(&server.base, &second.base);
+    let moved = second.link(&approve);
     let done = call(reqwest::Method::POST, &moved, None, None).await;
     assert_eq!(done.status, 200, "{}", done.text);
     assert_eq!(aws.finished(&arn).await.status, ExecutionStatus::Succeeded);
@@ -316,7 +293,7 @@ async fn end_to_end_against_moto() {
     assert_eq!(done.status, 200, "{}", done.text);
     assert_eq!(aws.finished(&arn).await.status, ExecutionStatus::Succeeded);
     // An envelope link does not open on a keyring deployment.
-    let foreign = url_of(&created, "reject").replace(&envelope.base, &server.base);
+    let foreign = server.link(&url_of(&created, "reject"));
     let refused = call(reqwest::Method::POST, &foreign, None, None).await;
     assert_eq!(refused.json()["error"], "DecryptionUnsupported");
 

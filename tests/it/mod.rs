@@ -6,6 +6,7 @@ mod e2e_moto;
 mod faults;
 mod lambda;
 mod moto;
+mod rotation;
 mod router;
 mod sdk_mocks;
 mod size;

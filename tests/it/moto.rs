@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use aws_sdk_sfn::config::{BehaviorVersion, Credentials, Region};
@@ -215,10 +215,53 @@ impl Aws {
     }
 }
 
+/// Runs `sfn-callbacks keygen --keyring-file <keyring> <args>` with moto's
+/// endpoint and test credentials, so `--kms-key-id` reaches moto's KMS.
+pub fn keygen(aws: &Aws, keyring: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sfn-callbacks"))
+        .args(["keygen", "--keyring-file"])
+        .arg(keyring)
+        .args(args)
+        .env_remove("KEYRING_FILE")
+        .env_remove("KMS_KEY_ID")
+        .env("AWS_ENDPOINT_URL", &aws.endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", REGION)
+        .output()
+        .expect("keygen")
+}
+
+/// Asserts that a command succeeded, and returns what it wrote to stderr.
+pub fn succeeded(output: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{stderr}");
+    stderr
+}
+
+/// Asserts that only the owner can read or write the file.
+pub fn assert_private(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(path).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", path.display());
+    }
+}
+
 pub struct Server {
     pub base: String,
     pub log: PathBuf,
     pub _proc: Proc,
+}
+
+impl Server {
+    /// The same callback link on this server (links do not depend on the
+    /// server that made them, only on its keys).
+    pub fn link(&self, url: &str) -> String {
+        let path = url.find("/respond").expect("a callback URL");
+        format!("{}{}", self.base, &url[path..])
+    }
 }
 
 pub async fn serve(aws: &Aws, dir: &Path, name: &'static str, envs: &[(&str, &str)]) -> Server {

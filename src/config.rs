@@ -5,15 +5,19 @@
 //! (`ENABLE_OUTPUT_PARAMETERS`, `ENABLE_POST_ACTIONS`, `KEY_ID`) still work.
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
+use axum::http::HeaderName;
 use clap::{Args, Parser, Subcommand};
 
 use crate::aws::{CallBudget, SdkKms};
 use crate::core::keyring::{Keyring, SecretKey};
+use crate::http::limits::RespondLimit;
+use crate::http::server::ConnLimits;
 use crate::http::{Settings, api_key_digest};
 use crate::keys::{EnvelopeLimits, KeyMode, KeySource, read_keyring};
 use crate::lambda::DirectErrors;
@@ -103,6 +107,19 @@ pub enum Command {
     Inspect(InspectArgs),
 }
 
+/// Requests a minute, `600/min` or `off` (0).
+fn parse_rate(raw: &str) -> Result<u32, String> {
+    let raw = raw.trim().to_ascii_lowercase();
+    if raw == "off" {
+        return Ok(0);
+    }
+    let count = raw.strip_suffix("/min").unwrap_or(&raw);
+    count
+        .trim()
+        .parse::<u32>()
+        .map_err(|_| format!("{raw:?} is not a number of requests a minute, or off"))
+}
+
 fn parse_bool(raw: &str) -> Result<bool, String> {
     match raw.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Ok(true),
@@ -168,6 +185,27 @@ pub struct ServeArgs {
     /// Largest request body in bytes.
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 300 * 1024)]
     pub max_body_bytes: usize,
+    /// Longest URL (path and query) in bytes.
+    #[arg(long, env = "MAX_URI_BYTES", default_value_t = 16 * 1024)]
+    pub max_uri_bytes: usize,
+    /// Largest header section in bytes.
+    #[arg(long, env = "MAX_HEADER_BYTES", default_value_t = 16 * 1024)]
+    pub max_header_bytes: usize,
+    /// Longest a request may take, body reading and the Step Functions call
+    /// included, in milliseconds (more than SFN_DEADLINE_MS).
+    #[arg(long, env = "REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
+    pub request_timeout_ms: u64,
+    /// Longest wait for a request's head after connecting, in milliseconds
+    /// (`serve` only).
+    #[arg(long, env = "HEADER_READ_TIMEOUT_MS", default_value_t = 10_000)]
+    pub header_read_timeout_ms: u64,
+    /// Requests a minute each client may make to /respond (`off` or 0: no limit).
+    #[arg(long, env = "RESPOND_RATE_LIMIT", default_value = "600", value_parser = parse_rate)]
+    pub respond_rate_limit: u32,
+    /// A header whose last address is the client, set by a trusted proxy
+    /// in front (for example x-forwarded-for behind a load balancer).
+    #[arg(long, env = "CLIENT_IP_HEADER")]
+    pub client_ip_header: Option<HeaderName>,
     /// Serve CreateUrls on `POST /urls` (off for a public Function URL).
     #[arg(long, env = "CREATE_URLS_OVER_HTTP", num_args = 0..=1, default_value = "true", default_missing_value = "true", value_parser = parse_bool)]
     pub create_urls_over_http: bool,
@@ -359,6 +397,17 @@ pub fn settings(args: &ServeArgs, region: &str) -> anyhow::Result<Settings> {
             bail!("BASE_URL must be an absolute http or https URL");
         }
     }
+    // A request must outlive its Step Functions call, retries included,
+    // or a decision could be made and its answer lost.
+    let request_timeout = Duration::from_millis(args.request_timeout_ms);
+    let deadline = call_budget(args).deadline;
+    if request_timeout < deadline + Duration::from_secs(1) {
+        bail!(
+            "REQUEST_TIMEOUT_MS ({} ms) must be at least a second longer than SFN_DEADLINE_MS ({} ms)",
+            request_timeout.as_millis(),
+            deadline.as_millis()
+        );
+    }
     Ok(Settings {
         base_url: Some(
             args.base_url
@@ -372,11 +421,11 @@ pub fn settings(args: &ServeArgs, region: &str) -> anyhow::Result<Settings> {
         api_key_digests: api_keys.iter().map(|k| api_key_digest(k)).collect(),
         max_body_bytes: args.max_body_bytes,
         create_urls_over_http: args.create_urls_over_http,
-        // A request must outlive its Step Functions call, retries included,
-        // or a decision could be made and its answer lost.
-        request_timeout: Settings::default()
-            .request_timeout
-            .max(call_budget(args).deadline + Duration::from_secs(5)),
+        request_timeout,
+        max_uri_bytes: args.max_uri_bytes,
+        max_header_bytes: args.max_header_bytes,
+        respond_limit: NonZeroU32::new(args.respond_rate_limit).map(RespondLimit::per_minute),
+        client_ip_header: args.client_ip_header.clone(),
     })
 }
 
@@ -393,6 +442,16 @@ pub fn lambda_settings(args: &ServeArgs, region: &str) -> anyhow::Result<Setting
     )?;
     settings.base_url.clone_from(&args.base_url);
     Ok(settings)
+}
+
+/// The connection limits of `serve`.
+pub fn conn_limits(args: &ServeArgs) -> ConnLimits {
+    ConnLimits {
+        header_read_timeout: Duration::from_millis(args.header_read_timeout_ms.max(1)),
+        // Room for the router's own header limit to answer first.
+        max_head_bytes: (args.max_header_bytes + args.max_uri_bytes).saturating_mul(2),
+        ..ConnLimits::default()
+    }
 }
 
 /// KMS, when the key mode needs it.

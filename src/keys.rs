@@ -178,7 +178,7 @@ pub async fn read_keyring(
     match text.strip_prefix(KMS_KEYRING_PREFIX) {
         Some(encoded) => {
             let kms = kms.ok_or_else(|| {
-                LoadError::Encrypted("the keyring is KMS-encrypted; use key mode kms".to_owned())
+                LoadError::Encrypted("the keyring is KMS-encrypted: it needs its KMS key (key mode kms and KMS_KEY_ID; for keygen, --kms-key-id)".to_owned())
             })?;
             let blob = STANDARD
                 .decode(encoded)

@@ -25,6 +25,7 @@ use tower::ServiceExt as _;
 use crate::core::create::{CreatePolicy, CreateRequest};
 use crate::http::create::mint;
 use crate::http::error::ApiError;
+use crate::http::limits::ClientIp;
 use crate::http::{AppState, PublicBase, router};
 
 /// Which HTTP envelope an event came in, and so which one answers it.
@@ -102,6 +103,16 @@ fn public_base(context: Option<&RequestContext>) -> Option<(String, Option<Strin
         None => format!("https://{domain}"),
     };
     Some((base, stage))
+}
+
+/// The caller's address as API Gateway or the Function URL saw it.
+fn source_ip(context: Option<&RequestContext>) -> Option<std::net::IpAddr> {
+    let ip = match context? {
+        RequestContext::ApiGatewayV1(c) => c.identity.source_ip.as_deref()?,
+        RequestContext::ApiGatewayV2(c) => c.http.source_ip.as_deref()?,
+        _ => return None,
+    };
+    ip.parse().ok()
 }
 
 fn strip_stage(uri: &Uri, stage: &str) -> Option<Uri> {
@@ -214,7 +225,11 @@ async fn handle_http(
         }
     };
     let base = public_base(request.request_context_ref());
+    let client = source_ip(request.request_context_ref());
     let (mut parts, body) = request.into_parts();
+    if let Some(ip) = client {
+        parts.extensions.insert(ClientIp(ip));
+    }
     if let Some((_, Some(stage))) = &base
         && let Some(uri) = strip_stage(&parts.uri, stage)
     {

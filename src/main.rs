@@ -95,9 +95,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         output_parameters = state.settings.output_parameters,
         "serving"
     );
-    axum::serve(listener, http::router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    http::server::run(
+        listener,
+        http::router(state),
+        config::conn_limits(&args),
+        shutdown_signal(),
+    )
+    .await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -52,6 +52,8 @@ pub enum ErrorCode {
     InvalidRequest,
     /// Missing or wrong API key on CreateUrls.
     Unauthorized,
+    /// The client made more requests than the deployment's rate limit.
+    TooManyRequests,
     /// A dependency (Step Functions, KMS) is unavailable; try again.
     ServiceError,
 }
@@ -80,6 +82,7 @@ impl ErrorCode {
             Self::StepFunctionsError => "StepFunctionsError",
             Self::InvalidRequest => "InvalidRequest",
             Self::Unauthorized => "Unauthorized",
+            Self::TooManyRequests => "TooManyRequests",
             Self::ServiceError => "ServiceError",
         }
     }

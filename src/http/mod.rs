@@ -6,9 +6,11 @@
 
 pub mod create;
 pub mod error;
+pub mod limits;
 pub mod negotiate;
 pub mod pages;
 pub mod respond;
+pub mod server;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -53,6 +55,16 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Longest a request may take, body reading included.
     pub request_timeout: Duration,
+    /// Longest URL (path and query), in bytes.
+    pub max_uri_bytes: usize,
+    /// Largest header section, in bytes.
+    pub max_header_bytes: usize,
+    /// The per-client rate limit on `/respond`, if any.
+    pub respond_limit: Option<limits::RespondLimit>,
+    /// A header whose last address is the client (set by a trusted proxy),
+    /// for the rate limit; unset, the connection's peer or the Lambda
+    /// event's source IP counts.
+    pub client_ip_header: Option<HeaderName>,
 }
 
 impl Default for Settings {
@@ -67,6 +79,10 @@ impl Default for Settings {
             create_urls_over_http: true,
             max_body_bytes: 300 * 1024,
             request_timeout: Duration::from_secs(30),
+            max_uri_bytes: 16 * 1024,
+            max_header_bytes: 16 * 1024,
+            respond_limit: None,
+            client_ip_header: None,
         }
     }
 }
@@ -250,11 +266,19 @@ pub fn router(state: AppState) -> Router {
             "/respond",
             get(respond::respond)
                 .post(respond::respond)
-                .fallback(|| async { ApiError::method_not_allowed("GET, HEAD, POST") }),
+                .fallback(|| async { ApiError::method_not_allowed("GET, HEAD, POST") })
+                .layer(middleware::from_fn_with_state(
+                    Arc::clone(&settings),
+                    limits::respond_rate_limit,
+                )),
         )
         .route("/health", get(health))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&settings),
+            limits::request_limits,
+        ))
         .layer(middleware::from_fn_with_state(settings, observe))
         .with_state(state)
 }

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::core::ErrorCode;
 use crate::core::action::ActionKind;
 use crate::core::callback::{CallbackPolicy, Decision, decide, format_millis, verify};
-use crate::core::payload::Claims;
+use crate::core::payload::{Claims, OpenError};
 use crate::core::template::Params;
 use crate::http::error::ApiError;
 use crate::http::negotiate::{Format, negotiate};
@@ -101,7 +101,12 @@ async fn handle(
         .map_err(|failure| match failure {
             OpenFailure::Payload(reason) => {
                 log.open_error = Some(format!("{reason:?}"));
-                ApiError::from(reason.rejection())
+                let mut error = ApiError::from(reason.rejection());
+                if reason == OpenError::RetiredKey {
+                    // It was a good link; it is gone, like an expired one.
+                    error.status = StatusCode::GONE;
+                }
+                error
             }
             OpenFailure::KmsUnavailable => ApiError::unavailable(
                 "the key service is unavailable; the link is still valid, try again shortly",

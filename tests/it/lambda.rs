@@ -2,6 +2,7 @@
 //! binary in Lambda mode against a fake Runtime API.
 
 use std::collections::VecDeque;
+use std::num::NonZeroU32;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -11,6 +12,7 @@ use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 use sfn_callbacks::core::callback::SendTask;
+use sfn_callbacks::http::limits::RespondLimit;
 use sfn_callbacks::lambda::{DirectErrors, handle};
 use tokio::sync::mpsc;
 
@@ -316,4 +318,38 @@ async fn the_binary_answers_a_fake_lambda_runtime() {
     let (kind, error) = &answers["bad-1"];
     assert_eq!(*kind, "error");
     assert_eq!(error["errorType"], "InvalidJSON", "{error}");
+}
+
+#[tokio::test]
+async fn the_respond_rate_limit_counts_the_events_source_ip() {
+    let app = App::new(|s| {
+        s.base_url = None;
+        s.respond_limit = Some(RespondLimit::per_minute(NonZeroU32::new(2).expect("2")));
+    });
+    let created = invoke(&app, fixture("apigw_rest_post_urls.json")).await;
+    let approve = body_json(&created)["urls"]["approve"]
+        .as_str()
+        .expect("url")
+        .to_owned();
+    let data = data_of(&approve);
+    let from = |ip: &str| {
+        let mut get = fixture("apigw_rest_get_respond.json");
+        get["queryStringParameters"]["data"] = json!(data);
+        get["multiValueQueryStringParameters"]["data"] = json!([data]);
+        get["requestContext"]["identity"]["sourceIp"] = json!(ip);
+        get
+    };
+    for _ in 0..2 {
+        let response = invoke(&app, from("198.51.100.7")).await;
+        assert_eq!(response["statusCode"], 200, "{response}");
+    }
+    let refused = invoke(&app, from("198.51.100.7")).await;
+    assert_eq!(refused["statusCode"], 429, "{refused}");
+    assert_eq!(body_json(&refused)["error"], "TooManyRequests");
+    assert!(
+        refused["multiValueHeaders"]["retry-after"][0].is_string(),
+        "{refused}"
+    );
+    let other = invoke(&app, from("198.51.100.99")).await;
+    assert_eq!(other["statusCode"], 200, "another client: {other}");
 }

@@ -5,6 +5,7 @@ mod cli;
 mod e2e_moto;
 mod faults;
 mod lambda;
+mod limits;
 mod moto;
 mod rotation;
 mod router;

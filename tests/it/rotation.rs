@@ -210,10 +210,10 @@ async fn rotation_with_a_kms_wrapped_keyring() {
     drop(server);
     let server = serve(&aws, dir, "serve-retired", &kms_env).await;
 
-    // Link C, sealed with the retired key, is refused as no longer valid;
-    // its execution is untouched.
+    // Link C, sealed with the retired key, is gone: no longer valid; its
+    // execution is untouched.
     let refused = call(Method::POST, &server.link(&c), None, None).await;
-    assert_eq!(refused.status, 400, "{}", refused.text);
+    assert_eq!(refused.status, 410, "{}", refused.text);
     let body = refused.json();
     assert_eq!(body["error"], "InvalidPayload", "{body}");
     let message = body["message"].as_str().expect("message");

@@ -14,9 +14,11 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 (
   cd "$work"
   # A closed local port as the AWS endpoint: nothing leaves the machine.
+  # No rate limit: past it, every /respond answer would be the same 429.
   env AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 \
     AWS_ENDPOINT_URL=http://127.0.0.1:9 RUST_LOG=warn \
     "$bin" serve --listen "127.0.0.1:$port" --enable-post-actions --enable-output-parameters \
+    --respond-rate-limit off \
     >"$work/serve.log" 2>&1 &
   echo $! >"$work/pid"
 )

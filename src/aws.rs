@@ -9,7 +9,7 @@
 //! it (throttling, 5xx) or the connection was refused before anything was
 //! sent. A call that may have reached it (no answer in time, a connection
 //! reset, an unreadable answer) is not retried; the caller hears that the
-//! outcome is unconfirmed (see [`SendTaskRetries`]).
+//! outcome is unconfirmed (see [`RetryUnsentOnly`]).
 
 use std::time::Duration;
 
@@ -30,7 +30,8 @@ use aws_sdk_sfn::operation::send_task_success::SendTaskSuccessError;
 
 use crate::core::callback::SendTask;
 use crate::core::keyring::SecretKey;
-use crate::ports::{Kms, KmsContext, KmsError, SfnError, StepFunctions};
+use crate::core::notify::{Email, Notification, SnsMessage};
+use crate::ports::{Kms, KmsContext, KmsError, Notifier, NotifyError, SfnError, StepFunctions};
 
 /// How long one AWS call may take, retries included, and how many
 /// attempts it may make.
@@ -216,7 +217,7 @@ impl SdkStepFunctions {
     }
 
     /// A client from shared SDK configuration: the same deadline, no
-    /// attempt timeout, and [`SendTaskRetries`].
+    /// attempt timeout, and [`RetryUnsentOnly`].
     pub fn from_config(config: &SdkConfig) -> Self {
         // The deadline and connect timeout come from `config`.
         let timeouts = TimeoutConfig::builder()
@@ -224,16 +225,126 @@ impl SdkStepFunctions {
             .build();
         let sfn = aws_sdk_sfn::config::Builder::from(config)
             .timeout_config(timeouts)
-            .retry_classifier(SendTaskRetries)
+            .retry_classifier(RetryUnsentOnly)
             .build();
         Self::new(aws_sdk_sfn::Client::from_conf(sfn))
+    }
+}
+
+/// Email through SES (v2) and messages through SNS.
+#[derive(Debug, Clone)]
+pub struct SdkNotifier {
+    ses: aws_sdk_sesv2::Client,
+    sns: aws_sdk_sns::Client,
+}
+
+impl SdkNotifier {
+    /// Clients from shared SDK configuration. Like SendTask calls, a send
+    /// is never repeated once it may have gone out (a duplicate mail).
+    pub fn from_config(config: &SdkConfig) -> Self {
+        let ses = aws_sdk_sesv2::config::Builder::from(config)
+            .retry_classifier(RetryUnsentOnly)
+            .build();
+        let sns = aws_sdk_sns::config::Builder::from(config)
+            .retry_classifier(RetryUnsentOnly)
+            .build();
+        Self {
+            ses: aws_sdk_sesv2::Client::from_conf(ses),
+            sns: aws_sdk_sns::Client::from_conf(sns),
+        }
+    }
+
+    async fn email(&self, email: &Email) -> Result<String, NotifyError> {
+        use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
+        let content = |data: &str| {
+            Content::builder()
+                .data(data)
+                .charset("UTF-8")
+                .build()
+                .map_err(|_| NotifyError::Refused {
+                    service: "SES",
+                    code: "the message could not be built".to_owned(),
+                })
+        };
+        let message = Message::builder()
+            .subject(content(&email.subject)?)
+            .body(
+                Body::builder()
+                    .text(content(&email.text)?)
+                    .html(content(&email.html)?)
+                    .build(),
+            )
+            .build();
+        let destination = Destination::builder()
+            .set_to_addresses(Some(email.to.clone()))
+            .set_cc_addresses((!email.cc.is_empty()).then(|| email.cc.clone()))
+            .set_bcc_addresses((!email.bcc.is_empty()).then(|| email.bcc.clone()))
+            .build();
+        let sent = self
+            .ses
+            .send_email()
+            .from_email_address(&email.from)
+            .destination(destination)
+            .content(EmailContent::builder().simple(message).build())
+            .send()
+            .await
+            .map_err(|e| classify_notify("SES", &e))?;
+        Ok(sent.message_id.unwrap_or_default())
+    }
+
+    async fn publish(&self, message: &SnsMessage) -> Result<String, NotifyError> {
+        let sent = self
+            .sns
+            .publish()
+            .topic_arn(&message.topic_arn)
+            .set_subject(message.subject.clone())
+            .message(&message.message)
+            .send()
+            .await
+            .map_err(|e| classify_notify("SNS", &e))?;
+        Ok(sent.message_id.unwrap_or_default())
+    }
+}
+
+#[async_trait]
+impl Notifier for SdkNotifier {
+    async fn send(&self, notification: &Notification) -> Result<String, NotifyError> {
+        match notification {
+            Notification::Email(email) => self.email(email).await,
+            Notification::Sns(message) => self.publish(message).await,
+        }
+    }
+}
+
+fn classify_notify<E, R>(service: &'static str, err: &SdkError<E, R>) -> NotifyError
+where
+    E: ProvideErrorMetadata + std::error::Error,
+    R: std::fmt::Debug,
+{
+    let unavailable = |reason: &str| NotifyError::Unavailable {
+        service,
+        reason: reason.to_owned(),
+    };
+    match err {
+        SdkError::ServiceError(inner) => match inner.err().code() {
+            Some(code) if is_retryable_code(Some(code)) => unavailable(code),
+            Some(code) => NotifyError::Refused {
+                service,
+                code: code.to_owned(),
+            },
+            None => unavailable("an error without a code"),
+        },
+        SdkError::TimeoutError(_) => unavailable("no answer in time"),
+        SdkError::DispatchFailure(_) => unavailable("the connection failed"),
+        _ => unavailable("the request failed"),
     }
 }
 
 /// The connect timeout of every AWS client.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// The retry rule for SendTask* calls, which must not be sent twice: it
+/// The retry rule for calls that must not be sent twice (SendTask*, and
+/// notifications): it
 /// forbids a retry whenever the request may have reached Step Functions
 /// without an answer coming back (a forbidden retry overrides every other
 /// classifier, whatever their order).
@@ -241,9 +352,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// not apply the call), and so does a refused connection (nothing was
 /// sent).
 #[derive(Debug, Clone, Copy)]
-pub struct SendTaskRetries;
+pub struct RetryUnsentOnly;
 
-impl ClassifyRetry for SendTaskRetries {
+impl ClassifyRetry for RetryUnsentOnly {
     fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
         match ctx.output_or_error() {
             Some(Err(err)) if err.is_timeout_error() || err.is_response_error() => {
@@ -258,7 +369,7 @@ impl ClassifyRetry for SendTaskRetries {
     }
 
     fn name(&self) -> &'static str {
-        "SendTask: no retry once sent"
+        "no retry once sent"
     }
 }
 

@@ -16,6 +16,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::aws::{CallBudget, SdkKms};
 use crate::core::keyring::{Keyring, SecretKey};
+use crate::core::notify::NotifyPolicy;
 use crate::http::limits::RespondLimit;
 use crate::http::server::ConnLimits;
 use crate::http::{Settings, api_key_digest};
@@ -202,6 +203,16 @@ pub struct ServeArgs {
     /// Requests a minute each client may make to /respond (`off` or 0: no limit).
     #[arg(long, env = "RESPOND_RATE_LIMIT", default_value = "600", value_parser = parse_rate)]
     pub respond_rate_limit: u32,
+    /// Senders CreateUrls may mail as: addresses, or `@domain` for any
+    /// address there (the first address is the default sender).
+    #[arg(long, env = "NOTIFY_EMAIL_FROM", value_delimiter = ',')]
+    pub notify_email_from: Vec<String>,
+    /// Recipient domains CreateUrls may mail (`*`: any).
+    #[arg(long, env = "NOTIFY_EMAIL_TO_DOMAINS", value_delimiter = ',')]
+    pub notify_email_to_domains: Vec<String>,
+    /// SNS topic ARNs CreateUrls may publish to (`*`: any).
+    #[arg(long, env = "NOTIFY_SNS_TOPICS", value_delimiter = ',')]
+    pub notify_sns_topics: Vec<String>,
     /// A header whose last address is the client, set by a trusted proxy
     /// in front (for example x-forwarded-for behind a load balancer).
     #[arg(long, env = "CLIENT_IP_HEADER")]
@@ -426,7 +437,20 @@ pub fn settings(args: &ServeArgs, region: &str) -> anyhow::Result<Settings> {
         max_header_bytes: args.max_header_bytes,
         respond_limit: NonZeroU32::new(args.respond_rate_limit).map(RespondLimit::per_minute),
         client_ip_header: args.client_ip_header.clone(),
+        notify: NotifyPolicy {
+            email_from: cleaned(&args.notify_email_from),
+            email_to_domains: cleaned(&args.notify_email_to_domains),
+            sns_topics: cleaned(&args.notify_sns_topics),
+        },
     })
+}
+
+/// A list setting without blanks or surrounding spaces.
+fn cleaned(list: &[String]) -> Vec<String> {
+    list.iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// Handler settings inside Lambda: CreateUrls is protected by IAM (API

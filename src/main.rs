@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use clap::Parser as _;
 use serde_json::json;
-use sfn_callbacks::aws::{CallBudget, SdkStepFunctions, load_sdk_config};
+use sfn_callbacks::aws::{CallBudget, SdkNotifier, SdkStepFunctions, load_sdk_config};
 use sfn_callbacks::config::{
     self, Cli, Command, CreateArgs, InspectArgs, KeygenArgs, ServeArgs, key_source, kms_for,
 };
@@ -78,6 +78,7 @@ async fn app_state(
         keys: Arc::new(keys),
         sfn: Arc::new(SdkStepFunctions::from_config(&sdk)),
         clock: Arc::new(SystemClock),
+        notifier: Arc::new(SdkNotifier::from_config(&sdk)),
     };
     Ok((state, region))
 }
@@ -220,6 +221,9 @@ async fn create(args: CreateArgs) -> anyhow::Result<()> {
     };
     let request =
         CreateRequest::parse(body.as_bytes(), policy, now).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if request.notify.is_some() {
+        bail!("notify is sent by the service (serve or Lambda), not by `create`; remove it");
+    }
     let key = keys.sealing_key().await?;
     let base = request
         .base_url

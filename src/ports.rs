@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 
 use crate::core::callback::SendTask;
 use crate::core::keyring::SecretKey;
+use crate::core::notify::Notification;
 
 /// How a Step Functions call can fail, in the words the HTTP layer needs.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -41,6 +42,35 @@ pub enum SfnError {
 pub trait StepFunctions: Send + Sync {
     /// Makes one SendTaskSuccess, SendTaskFailure or SendTaskHeartbeat call.
     async fn send(&self, command: &SendTask) -> Result<(), SfnError>;
+}
+
+/// How sending a notification can fail.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotifyError {
+    /// Throttling, 5xx, timeouts or connection failures.
+    #[error("{service} is unavailable: {reason}")]
+    Unavailable {
+        /// `SES` or `SNS`.
+        service: &'static str,
+        /// What happened, without AWS's message.
+        reason: String,
+    },
+    /// The service refused the message (an unverified sender, a missing
+    /// permission, a topic that does not exist). Holds the error code.
+    #[error("{service} refused the message ({code})")]
+    Refused {
+        /// `SES` or `SNS`.
+        service: &'static str,
+        /// The AWS error code.
+        code: String,
+    },
+}
+
+/// Sends the notification CreateUrls was asked for.
+#[async_trait]
+pub trait Notifier: Send + Sync {
+    /// Sends one email or SNS message; its message id.
+    async fn send(&self, notification: &Notification) -> Result<String, NotifyError>;
 }
 
 /// How a KMS call can fail.

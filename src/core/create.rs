@@ -13,6 +13,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::action::{Action, RawAction, parse_action, redirect_origin};
 use super::error::{ErrorCode, Rejection};
+use super::notify::{Notified, NotifySpec};
 use super::payload::{Claims, MAX_DATA_CHARS, TransactionId};
 use super::token::TaskToken;
 
@@ -66,6 +67,7 @@ struct RawCreateUrls {
     expiration: Option<String>,
     enable_output_parameters: Option<bool>,
     base_url: Option<RawBaseUrl>,
+    notify: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -96,6 +98,8 @@ pub struct CreateRequest {
     pub output_parameters: bool,
     /// Another deployment to point at.
     pub base_url: Option<BaseUrl>,
+    /// A notification to send with the links.
+    pub notify: Option<NotifySpec>,
 }
 
 fn invalid_json(message: impl Into<String>) -> Rejection {
@@ -250,12 +254,14 @@ impl CreateRequest {
             }
         }
         let base_url = raw.base_url.map(parse_base_url).transpose()?;
+        let notify = raw.notify.map(NotifySpec::parse).transpose()?;
         Ok(Self {
             token,
             actions,
             expiration,
             output_parameters,
             base_url,
+            notify,
         })
     }
 }
@@ -270,6 +276,9 @@ pub struct CreateUrlsOutput {
     /// The expiration, when one was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expiration: Option<String>,
+    /// The notification sent with the links, when one was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notified: Option<Notified>,
 }
 
 /// The callback URL of one action.
@@ -338,6 +347,7 @@ pub fn make_urls(
         transaction_id: transaction_id.to_hex(),
         urls,
         expiration: request.expiration.as_ref().map(|e| e.text.clone()),
+        notified: None,
     })
 }
 

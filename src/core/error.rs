@@ -54,6 +54,13 @@ pub enum ErrorCode {
     Unauthorized,
     /// The client made more requests than the deployment's rate limit.
     TooManyRequests,
+    /// A CreateUrls `notify` that is malformed or whose templates fail.
+    InvalidNotify,
+    /// A `notify` sender, recipient domain or topic the deployment does not
+    /// allow, or a channel it has not enabled.
+    NotifyNotAllowed,
+    /// SES or SNS refused the notification; no links were returned.
+    NotifyFailed,
     /// A dependency (Step Functions, KMS) is unavailable; try again.
     ServiceError,
 }
@@ -83,6 +90,9 @@ impl ErrorCode {
             Self::InvalidRequest => "InvalidRequest",
             Self::Unauthorized => "Unauthorized",
             Self::TooManyRequests => "TooManyRequests",
+            Self::InvalidNotify => "InvalidNotify",
+            Self::NotifyNotAllowed => "NotifyNotAllowed",
+            Self::NotifyFailed => "NotifyFailed",
             Self::ServiceError => "ServiceError",
         }
     }

@@ -8,6 +8,7 @@ pub mod callback;
 pub mod create;
 pub mod error;
 pub mod keyring;
+pub mod notify;
 pub mod payload;
 pub mod template;
 pub mod token;

@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 
 use crate::core::ErrorCode;
 use crate::core::create::{CreatePolicy, CreateRequest, CreateUrlsOutput, make_urls};
+use crate::core::notify::Notified;
 use crate::core::payload::{TransactionId, seal};
 use crate::http::error::ApiError;
 use crate::http::{AppState, LogFields, PublicBase, body_or_error, is_json};
@@ -48,14 +49,29 @@ pub async fn mint(
                 )
             })?,
     };
+    if let Some(notify) = &request.notify {
+        notify.check(&state.settings.notify)?;
+    }
     let key = state.keys.sealing_key().await.map_err(|e| {
         tracing::warn!(error = %e, "no sealing key");
         ApiError::from(e)
     })?;
     let transaction_id = TransactionId(random_bytes());
-    let output = make_urls(request, transaction_id, now, &base, |claims| {
+    let mut output = make_urls(request, transaction_id, now, &base, |claims| {
         seal(claims, key.as_seal_with(), &random_bytes())
     })?;
+    if let Some(notify) = &request.notify {
+        // Rendered before anything is sent; a failed send returns no links.
+        let notification = notify.render(&state.settings.notify, &request.actions, &output)?;
+        let message_id = state.notifier.send(&notification).await.map_err(|e| {
+            tracing::warn!(error = %e, transaction_id = %output.transaction_id, "notification not sent");
+            ApiError::from(e)
+        })?;
+        output.notified = Some(Notified {
+            channel: notification.channel().to_owned(),
+            message_id,
+        });
+    }
     Ok(output)
 }
 

@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::core::error::{ErrorCode, Rejection};
 use crate::http::negotiate::Format;
 use crate::http::pages;
-use crate::ports::{KmsError, SfnError};
+use crate::ports::{KmsError, NotifyError, SfnError};
 
 /// An error answer: status, the old contract's `{error, message}`, and the
 /// headers some statuses need.
@@ -94,6 +94,9 @@ fn status_for(code: ErrorCode) -> StatusCode {
         ErrorCode::ExpiredPayload => StatusCode::GONE,
         ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
         ErrorCode::ServiceError => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::NotifyNotAllowed => StatusCode::FORBIDDEN,
+        ErrorCode::NotifyFailed => StatusCode::BAD_GATEWAY,
+        ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
         _ => StatusCode::BAD_REQUEST,
     }
 }
@@ -140,6 +143,23 @@ impl ApiError {
             ErrorCode::ServiceError,
             "the key service (KMS) refused the request; the operator has to check the KMS key and this deployment's permissions to it",
         )
+    }
+}
+
+impl From<NotifyError> for ApiError {
+    fn from(e: NotifyError) -> Self {
+        match e {
+            NotifyError::Unavailable { service, .. } => Self::unavailable(format!(
+                "{service} is unavailable, so the notification was not sent and no links were made; try again shortly"
+            )),
+            NotifyError::Refused { service, code } => Self::new(
+                StatusCode::BAD_GATEWAY,
+                ErrorCode::NotifyFailed,
+                format!(
+                    "{service} refused the notification ({code}), so no links were made; check that the sender is verified, the topic exists, and this deployment may use them"
+                ),
+            ),
+        }
     }
 }
 

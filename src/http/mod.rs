@@ -28,8 +28,9 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::core::ErrorCode;
+use crate::core::notify::NotifyPolicy;
 use crate::keys::KeySource;
-use crate::ports::{Clock, StepFunctions, random_bytes};
+use crate::ports::{Clock, Notifier, StepFunctions, random_bytes};
 use error::{ApiError, LoggedError};
 
 /// Deployment settings the handlers need.
@@ -65,6 +66,8 @@ pub struct Settings {
     /// for the rate limit; unset, the connection's peer or the Lambda
     /// event's source IP counts.
     pub client_ip_header: Option<HeaderName>,
+    /// Who CreateUrls may notify.
+    pub notify: NotifyPolicy,
 }
 
 impl Default for Settings {
@@ -83,6 +86,7 @@ impl Default for Settings {
             max_header_bytes: 16 * 1024,
             respond_limit: None,
             client_ip_header: None,
+            notify: NotifyPolicy::default(),
         }
     }
 }
@@ -114,6 +118,8 @@ pub struct AppState {
     pub sfn: Arc<dyn StepFunctions>,
     /// The clock.
     pub clock: Arc<dyn Clock>,
+    /// Email and SNS, for CreateUrls' `notify`.
+    pub notifier: Arc<dyn Notifier>,
 }
 
 impl std::fmt::Debug for AppState {

@@ -7,6 +7,7 @@ mod faults;
 mod lambda;
 mod limits;
 mod moto;
+mod notify;
 mod rotation;
 mod router;
 mod sdk_mocks;

@@ -65,6 +65,7 @@ pub async fn wait_until_up(url: &str, what: &str, child: &mut Child) {
 
 pub struct Aws {
     pub endpoint: String,
+    pub config: aws_config::SdkConfig,
     pub sfn: aws_sdk_sfn::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub kms: aws_sdk_kms::Client,
@@ -122,6 +123,7 @@ impl Aws {
             .key_id;
         Self {
             endpoint,
+            config,
             sfn,
             sqs,
             kms,

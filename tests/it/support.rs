@@ -9,9 +9,10 @@ use http_body_util::BodyExt as _;
 use serde_json::Value;
 use sfn_callbacks::core::callback::SendTask;
 use sfn_callbacks::core::keyring::{Keyring, SecretKey};
+use sfn_callbacks::core::notify::Notification;
 use sfn_callbacks::http::{AppState, Settings, router};
 use sfn_callbacks::keys::{KeyMode, KeySource};
-use sfn_callbacks::ports::{Clock, SfnError, StepFunctions};
+use sfn_callbacks::ports::{Clock, Notifier, NotifyError, SfnError, StepFunctions};
 use time::OffsetDateTime;
 use tower::ServiceExt as _;
 
@@ -43,6 +44,35 @@ impl StepFunctions for FakeSfn {
     }
 }
 
+/// A notifier that records what it was asked to send, or fails.
+#[derive(Default)]
+pub struct FakeNotifier {
+    pub sent: Mutex<Vec<Notification>>,
+    pub next_error: Mutex<Option<NotifyError>>,
+}
+
+impl FakeNotifier {
+    pub fn sent(&self) -> Vec<Notification> {
+        self.sent.lock().expect("lock").clone()
+    }
+
+    pub fn fail_next(&self, error: NotifyError) {
+        *self.next_error.lock().expect("lock") = Some(error);
+    }
+}
+
+#[async_trait]
+impl Notifier for FakeNotifier {
+    async fn send(&self, notification: &Notification) -> Result<String, NotifyError> {
+        if let Some(e) = self.next_error.lock().expect("lock").take() {
+            return Err(e);
+        }
+        let mut sent = self.sent.lock().expect("lock");
+        sent.push(notification.clone());
+        Ok(format!("message-{}", sent.len()))
+    }
+}
+
 /// A clock the test moves.
 pub struct FakeClock(pub Mutex<OffsetDateTime>);
 
@@ -71,6 +101,7 @@ pub fn keyring() -> Keyring {
 pub struct App {
     pub sfn: Arc<FakeSfn>,
     pub clock: Arc<FakeClock>,
+    pub notifier: Arc<FakeNotifier>,
     pub state: AppState,
 }
 
@@ -115,13 +146,20 @@ impl App {
         tweak(&mut settings);
         let sfn = Arc::new(FakeSfn::default());
         let clock = Arc::new(FakeClock(Mutex::new(START)));
+        let notifier = Arc::new(FakeNotifier::default());
         let state = AppState {
             settings: Arc::new(settings),
             keys: Arc::new(keys),
             sfn: sfn.clone(),
             clock: clock.clone(),
+            notifier: notifier.clone(),
         };
-        Self { sfn, clock, state }
+        Self {
+            sfn,
+            clock,
+            notifier,
+            state,
+        }
     }
 
     pub async fn request(

@@ -3,6 +3,7 @@
 mod browser;
 mod cli;
 mod e2e_moto;
+mod examples;
 mod faults;
 mod lambda;
 mod limits;

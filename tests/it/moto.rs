@@ -434,7 +434,12 @@ impl Moto {
         };
         let configured = http()
             .post(format!("{endpoint}/moto-api/config"))
-            .json(&json!({"stepfunctions": {"execute_state_machine": true}}))
+            .json(&json!({
+                "stepfunctions": {"execute_state_machine": true},
+                // Lambda tasks "invoke" without running anything (no Docker
+                // here); the examples harness plays the function.
+                "lambda": {"use_docker": false}
+            }))
             .send()
             .await
             .expect("moto config");

@@ -1,0 +1,259 @@
+//! The runnable examples in `examples/`: each folder's state machine runs on
+//! moto_server, the mail or message it sends is read back from moto, the
+//! link in it is followed, and the execution's result is checked.
+//!
+//! moto cannot run Lambda functions here (it would need Docker): with
+//! `lambda.use_docker` off, a `lambda:invoke.waitForTaskToken` Task
+//! "invokes" without running anything and waits for its token. [`Lab`]
+//! plays the CreateUrls function: it reads each such Task's payload from
+//! the execution history and gives it to the service, as the invoke of the
+//! deployed state machine would. A CreateUrls error fails the Task with
+//! the error's name, as a function error does.
+
+mod human_approval;
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
+use serde_json::Value;
+
+use super::moto::{Moto, Server, http, serve};
+
+/// The ARN the examples' definitions invoke, `${CreateUrlsFunctionArn}`.
+pub const FUNCTION_ARN: &str =
+    "arn:aws:lambda:us-east-1:123456789012:function:sfn-callbacks-create";
+
+/// moto, the service, and SES set up to send as `@example.com`.
+pub struct Lab {
+    pub moto: Moto,
+    pub server: Server,
+    pub ses: aws_sdk_sesv2::Client,
+    pub sns: aws_sdk_sns::Client,
+    delivered: Mutex<HashSet<(String, i64)>>,
+}
+
+impl Lab {
+    /// Starts moto and `serve` with `envs` added to a deployment that may
+    /// mail from `@example.com` to `corp.example`.
+    pub async fn start(envs: &[(&str, &str)]) -> Option<Self> {
+        let moto = Moto::start().await?;
+        let ses = aws_sdk_sesv2::Client::new(&moto.aws.config);
+        ses.create_email_identity()
+            .email_identity("example.com")
+            .send()
+            .await
+            .expect("SES identity");
+        let sns = aws_sdk_sns::Client::new(&moto.aws.config);
+        let mut all = vec![
+            ("NOTIFY_EMAIL_FROM", "approvals@example.com,@example.com"),
+            ("NOTIFY_EMAIL_TO_DOMAINS", "corp.example"),
+        ];
+        all.extend_from_slice(envs);
+        let server = serve(&moto.aws, moto.dir.path(), "serve", &all).await;
+        Some(Self {
+            moto,
+            server,
+            ses,
+            sns,
+            delivered: Mutex::new(HashSet::new()),
+        })
+    }
+
+    /// Creates the state machine of `examples/<example>/state-machine.asl.json`,
+    /// with `${CreateUrlsFunctionArn}` and `substitutions` filled in.
+    pub async fn state_machine(&self, example: &str, substitutions: &[(&str, &str)]) -> String {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples")
+            .join(example)
+            .join("state-machine.asl.json");
+        let mut definition = std::fs::read_to_string(&path).expect("definition");
+        for (name, value) in [("CreateUrlsFunctionArn", FUNCTION_ARN)]
+            .iter()
+            .chain(substitutions)
+        {
+            definition = definition.replace(&format!("${{{name}}}"), value);
+        }
+        assert!(
+            !definition.contains("${"),
+            "{example}: a substitution is missing"
+        );
+        serde_json::from_str::<Value>(&definition).expect("the definition is JSON");
+        self.moto
+            .aws
+            .sfn
+            .create_state_machine()
+            .name(example)
+            .role_arn("arn:aws:iam::123456789012:role/example")
+            .definition(definition)
+            .send()
+            .await
+            .expect("state machine")
+            .state_machine_arn
+    }
+
+    /// Starts an execution named `name`.
+    pub async fn run(&self, state_machine: &str, name: &str, input: &Value) -> String {
+        self.moto
+            .aws
+            .sfn
+            .start_execution()
+            .state_machine_arn(state_machine)
+            .name(name)
+            .input(input.to_string())
+            .send()
+            .await
+            .expect("start")
+            .execution_arn
+    }
+
+    /// Plays the CreateUrls function for every Lambda task of `execution`
+    /// not yet served, waiting until there are `expected` in all; the
+    /// CreateUrls answers, in order.
+    pub async fn invoke_create_urls(&self, execution: &str, expected: usize) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let mut answers = Vec::new();
+        loop {
+            let history = self
+                .moto
+                .aws
+                .sfn
+                .get_execution_history()
+                .execution_arn(execution)
+                .send()
+                .await
+                .expect("history");
+            for event in history.events {
+                if event.r#type != HistoryEventType::TaskScheduled {
+                    continue;
+                }
+                let details = event.task_scheduled_event_details.expect("details");
+                if details.resource_type != "lambda"
+                    || details.resource != "invoke.waitForTaskToken"
+                {
+                    continue;
+                }
+                if !self
+                    .delivered
+                    .lock()
+                    .expect("lock")
+                    .insert((execution.to_owned(), event.id))
+                {
+                    continue;
+                }
+                let parameters: Value =
+                    serde_json::from_str(&details.parameters).expect("parameters");
+                assert_eq!(parameters["FunctionName"], FUNCTION_ARN);
+                answers.push(self.create_urls(&parameters["Payload"]).await);
+            }
+            if answers.len() >= expected {
+                return answers;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{execution}: {} of {expected} CreateUrls tasks",
+                answers.len()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn create_urls(&self, payload: &Value) -> Value {
+        let reply = http()
+            .post(format!("{}/urls", self.server.base))
+            .json(payload)
+            .send()
+            .await
+            .expect("CreateUrls");
+        let status = reply.status();
+        let body: Value = reply.json().await.expect("json");
+        if !status.is_success() {
+            self.moto
+                .aws
+                .sfn
+                .send_task_failure()
+                .task_token(payload["token"].as_str().expect("token"))
+                .error(body["error"].as_str().unwrap_or("Error"))
+                .cause(body["message"].as_str().unwrap_or_default())
+                .send()
+                .await
+                .expect("the function error fails the task");
+        }
+        body
+    }
+
+    /// The mail moto's SES was asked to send to `address`.
+    pub async fn mail_to(&self, address: &str) -> Vec<Value> {
+        let data: Value = reqwest::get(format!("{}/moto-api/data.json", self.moto.aws.endpoint))
+            .await
+            .expect("moto data")
+            .json()
+            .await
+            .expect("json");
+        data["ses"]["Message"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| {
+                m["destinations"]["ToAddresses"]
+                    .as_array()
+                    .is_some_and(|to| to.iter().any(|a| a == address))
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Waits for the execution to end.
+    pub async fn finished(
+        &self,
+        execution: &str,
+    ) -> aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput {
+        self.moto.aws.finished(execution).await
+    }
+
+    /// Asserts the execution is still waiting.
+    pub async fn assert_running(&self, execution: &str, why: &str) {
+        self.moto.aws.assert_running(execution, why).await;
+    }
+}
+
+/// The link of `action` in an HTML part, unescaped as a mail client would.
+pub fn link_in_html(html: &str, action: &str) -> String {
+    let marker = format!("/respond?action={action}&amp;");
+    let at = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {action} link in {html}"));
+    let start = html[..at].rfind('"').expect("an href") + 1;
+    let end = start + html[start..].find('"').expect("the end of the href");
+    html[start..end].replace("&amp;", "&")
+}
+
+/// The link of `action` in a plain-text message.
+pub fn link_in_text(text: &str, action: &str) -> String {
+    let marker = format!("/respond?action={action}&");
+    let line = text
+        .lines()
+        .find(|l| l.contains(&marker))
+        .unwrap_or_else(|| panic!("no {action} link in {text}"));
+    let start = line.find("http").expect("a URL");
+    line[start..]
+        .split_whitespace()
+        .next()
+        .expect("the URL")
+        .to_owned()
+}
+
+/// The execution's output as JSON.
+pub fn output(out: &aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput) -> Value {
+    super::moto::output_of(out)
+}
+
+/// Asserts the execution ended with `status`.
+pub fn assert_status(
+    out: &aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput,
+    status: ExecutionStatus,
+) {
+    assert_eq!(out.status, status, "{out:?}");
+}

@@ -31,7 +31,11 @@ use aws_sdk_sfn::operation::send_task_success::SendTaskSuccessError;
 use crate::core::callback::SendTask;
 use crate::core::keyring::SecretKey;
 use crate::core::notify::{Email, Notification, SnsMessage};
-use crate::ports::{Kms, KmsContext, KmsError, Notifier, NotifyError, SfnError, StepFunctions};
+use crate::core::token::TaskToken;
+use crate::ports::{
+    Activities, ActivityTask, Kms, KmsContext, KmsError, Notifier, NotifyError, SfnError,
+    StepFunctions,
+};
 
 /// How long one AWS call may take, retries included, and how many
 /// attempts it may make.
@@ -228,6 +232,72 @@ impl SdkStepFunctions {
             .retry_classifier(RetryUnsentOnly)
             .build();
         Self::new(aws_sdk_sfn::Client::from_conf(sfn))
+    }
+}
+
+/// The activity API through `aws_sdk_sfn`, with a deadline that outlasts
+/// Step Functions' 60-second long poll.
+#[derive(Debug, Clone)]
+pub struct SdkActivities {
+    client: aws_sdk_sfn::Client,
+}
+
+/// How long one GetActivityTask may take: the long poll and a margin.
+pub const ACTIVITY_POLL_DEADLINE: Duration = Duration::from_secs(75);
+
+impl SdkActivities {
+    /// A client from shared SDK configuration. A poll that may have taken
+    /// a task is never repeated (the task would be lost to the first one).
+    pub fn from_config(config: &SdkConfig) -> Self {
+        let timeouts = TimeoutConfig::builder()
+            .operation_timeout(ACTIVITY_POLL_DEADLINE)
+            .disable_operation_attempt_timeout()
+            .build();
+        let sfn = aws_sdk_sfn::config::Builder::from(config)
+            .timeout_config(timeouts)
+            .retry_classifier(RetryUnsentOnly)
+            .build();
+        Self {
+            client: aws_sdk_sfn::Client::from_conf(sfn),
+        }
+    }
+}
+
+#[async_trait]
+impl Activities for SdkActivities {
+    async fn next_task(
+        &self,
+        activity_arn: &str,
+        worker_name: &str,
+    ) -> Result<Option<ActivityTask>, SfnError> {
+        let out = self
+            .client
+            .get_activity_task()
+            .activity_arn(activity_arn)
+            .worker_name(worker_name)
+            .send()
+            .await
+            .map_err(|e| match &e {
+                SdkError::ServiceError(inner) => {
+                    let code = inner.err().code();
+                    if is_retryable_code(code) {
+                        SfnError::Unavailable(code.unwrap_or_default().to_owned())
+                    } else {
+                        SfnError::Refused(code.unwrap_or("an error without a code").to_owned())
+                    }
+                }
+                SdkError::TimeoutError(_) => SfnError::Unconfirmed("no answer in time".to_owned()),
+                _ => SfnError::Unavailable("the request failed".to_owned()),
+            })?;
+        let token = out.task_token.filter(|t| !t.is_empty());
+        match token {
+            None => Ok(None),
+            Some(token) => Ok(Some(ActivityTask {
+                token: TaskToken::parse(token)
+                    .map_err(|e| SfnError::Refused(format!("a task token we cannot use: {e}")))?,
+                input: out.input.unwrap_or_default(),
+            })),
+        }
     }
 }
 

@@ -106,6 +106,9 @@ pub enum Command {
     Create(CreateArgs),
     /// Open a callback URL and print what it holds.
     Inspect(InspectArgs),
+    /// Poll a Step Functions activity: make each task's links and send its
+    /// notification.
+    ActivityWorker(WorkerArgs),
 }
 
 /// Requests a minute, `600/min` or `off` (0).
@@ -203,16 +206,9 @@ pub struct ServeArgs {
     /// Requests a minute each client may make to /respond (`off` or 0: no limit).
     #[arg(long, env = "RESPOND_RATE_LIMIT", default_value = "600", value_parser = parse_rate)]
     pub respond_rate_limit: u32,
-    /// Senders CreateUrls may mail as: addresses, or `@domain` for any
-    /// address there (the first address is the default sender).
-    #[arg(long, env = "NOTIFY_EMAIL_FROM", value_delimiter = ',')]
-    pub notify_email_from: Vec<String>,
-    /// Recipient domains CreateUrls may mail (`*`: any).
-    #[arg(long, env = "NOTIFY_EMAIL_TO_DOMAINS", value_delimiter = ',')]
-    pub notify_email_to_domains: Vec<String>,
-    /// SNS topic ARNs CreateUrls may publish to (`*`: any).
-    #[arg(long, env = "NOTIFY_SNS_TOPICS", value_delimiter = ',')]
-    pub notify_sns_topics: Vec<String>,
+    /// Who `notify` may reach.
+    #[command(flatten)]
+    pub notify: NotifyArgs,
     /// A header whose last address is the client, set by a trusted proxy
     /// in front (for example x-forwarded-for behind a load balancer).
     #[arg(long, env = "CLIENT_IP_HEADER")]
@@ -223,6 +219,74 @@ pub struct ServeArgs {
     /// Keys.
     #[command(flatten)]
     pub keys: KeyArgs,
+}
+
+/// Who CreateUrls' `notify` may reach.
+#[derive(Debug, Clone, Args)]
+pub struct NotifyArgs {
+    /// Senders CreateUrls may mail as: addresses, or `@domain` for any
+    /// address there (the first address is the default sender).
+    #[arg(long, env = "NOTIFY_EMAIL_FROM", value_delimiter = ',')]
+    pub notify_email_from: Vec<String>,
+    /// Recipient domains CreateUrls may mail (`*`: any).
+    #[arg(long, env = "NOTIFY_EMAIL_TO_DOMAINS", value_delimiter = ',')]
+    pub notify_email_to_domains: Vec<String>,
+    /// SNS topic ARNs CreateUrls may publish to (`*`: any).
+    #[arg(long, env = "NOTIFY_SNS_TOPICS", value_delimiter = ',')]
+    pub notify_sns_topics: Vec<String>,
+}
+
+impl NotifyArgs {
+    /// The allow-lists, without blanks.
+    pub fn policy(&self) -> NotifyPolicy {
+        NotifyPolicy {
+            email_from: cleaned(&self.notify_email_from),
+            email_to_domains: cleaned(&self.notify_email_to_domains),
+            sns_topics: cleaned(&self.notify_sns_topics),
+        }
+    }
+}
+
+/// `activity-worker` options.
+#[derive(Debug, Clone, Args)]
+pub struct WorkerArgs {
+    /// The activity to poll.
+    #[arg(long, env = "ACTIVITY_ARN")]
+    pub activity_arn: String,
+    /// The worker name Step Functions records (default: sfn-callbacks-<pid>).
+    #[arg(long, env = "WORKER_NAME")]
+    pub worker_name: Option<String>,
+    /// Public base URL of the links (where `serve` or the Lambda answers them).
+    #[arg(long, env = "BASE_URL")]
+    pub base_url: String,
+    /// Allow output parameters.
+    #[arg(long, env = "ENABLE_OUTPUT_PARAMETERS", num_args = 0..=1, default_value = "false", default_missing_value = "true", value_parser = parse_bool)]
+    pub enable_output_parameters: bool,
+    /// Allow POST actions.
+    #[arg(long, env = "ENABLE_POST_ACTIONS", num_args = 0..=1, default_value = "false", default_missing_value = "true", value_parser = parse_bool)]
+    pub enable_post_actions: bool,
+    /// Who `notify` may reach.
+    #[command(flatten)]
+    pub notify: NotifyArgs,
+    /// Keys.
+    #[command(flatten)]
+    pub keys: KeyArgs,
+}
+
+impl WorkerArgs {
+    /// Handler settings for the links the worker makes.
+    pub fn settings(&self, region: &str) -> anyhow::Result<Settings> {
+        let base_url = crate::core::create::normalise_base_url(&self.base_url)
+            .context("BASE_URL must be an absolute http or https URL")?;
+        Ok(Settings {
+            base_url: Some(base_url),
+            default_region: region.to_owned(),
+            output_parameters: self.enable_output_parameters,
+            post_actions: self.enable_post_actions,
+            notify: self.notify.policy(),
+            ..Settings::default()
+        })
+    }
 }
 
 /// `keygen` options.
@@ -437,11 +501,7 @@ pub fn settings(args: &ServeArgs, region: &str) -> anyhow::Result<Settings> {
         max_header_bytes: args.max_header_bytes,
         respond_limit: NonZeroU32::new(args.respond_rate_limit).map(RespondLimit::per_minute),
         client_ip_header: args.client_ip_header.clone(),
-        notify: NotifyPolicy {
-            email_from: cleaned(&args.notify_email_from),
-            email_to_domains: cleaned(&args.notify_email_to_domains),
-            sns_topics: cleaned(&args.notify_sns_topics),
-        },
+        notify: args.notify.policy(),
     })
 }
 

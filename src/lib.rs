@@ -14,3 +14,4 @@ pub mod http;
 pub mod keys;
 pub mod lambda;
 pub mod ports;
+pub mod worker;

@@ -6,9 +6,12 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use clap::Parser as _;
 use serde_json::json;
-use sfn_callbacks::aws::{CallBudget, SdkNotifier, SdkStepFunctions, load_sdk_config};
+use sfn_callbacks::aws::{
+    CallBudget, SdkActivities, SdkNotifier, SdkStepFunctions, load_sdk_config,
+};
 use sfn_callbacks::config::{
-    self, Cli, Command, CreateArgs, InspectArgs, KeygenArgs, ServeArgs, key_source, kms_for,
+    self, Cli, Command, CreateArgs, InspectArgs, KeygenArgs, ServeArgs, WorkerArgs, key_source,
+    kms_for,
 };
 use sfn_callbacks::core::callback::format_millis;
 use sfn_callbacks::core::create::{CreatePolicy, CreateRequest, make_urls};
@@ -17,6 +20,7 @@ use sfn_callbacks::core::payload::{TransactionId, seal};
 use sfn_callbacks::http::{self, AppState};
 use sfn_callbacks::keys::{OpenFailure, encrypt_keyring, read_keyring};
 use sfn_callbacks::ports::{Kms, SystemClock, random_bytes};
+use sfn_callbacks::worker::{self, WorkerConfig};
 use tokio::net::TcpListener;
 
 fn init_tracing() {
@@ -42,6 +46,10 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Keygen(args)) => keygen(args).await,
         Some(Command::Create(args)) => create(args).await,
         Some(Command::Inspect(args)) => inspect(args).await,
+        Some(Command::ActivityWorker(args)) => {
+            init_tracing();
+            activity_worker(args).await
+        }
         None if config::in_lambda() => {
             init_tracing();
             lambda().await
@@ -81,6 +89,32 @@ async fn app_state(
         notifier: Arc::new(SdkNotifier::from_config(&sdk)),
     };
     Ok((state, region))
+}
+
+async fn activity_worker(args: WorkerArgs) -> anyhow::Result<()> {
+    let sdk = load_sdk_config(CallBudget::default()).await;
+    let region = sdk
+        .region()
+        .map_or_else(|| "us-east-1".to_owned(), ToString::to_string);
+    let settings = args.settings(&region)?;
+    let keys = key_source(&args.keys, kms_for(&args.keys, &sdk), false).await?;
+    let state = AppState {
+        settings: Arc::new(settings),
+        keys: Arc::new(keys),
+        sfn: Arc::new(SdkStepFunctions::from_config(&sdk)),
+        clock: Arc::new(SystemClock),
+        notifier: Arc::new(SdkNotifier::from_config(&sdk)),
+    };
+    let config = WorkerConfig {
+        activity_arn: args.activity_arn.clone(),
+        worker_name: args
+            .worker_name
+            .clone()
+            .unwrap_or_else(|| format!("sfn-callbacks-{}", std::process::id())),
+        first_backoff: std::time::Duration::from_secs(1),
+    };
+    let activities = Arc::new(SdkActivities::from_config(&sdk));
+    worker::run(state, activities, config, shutdown_signal()).await
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {

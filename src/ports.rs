@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use crate::core::callback::SendTask;
 use crate::core::keyring::SecretKey;
 use crate::core::notify::Notification;
+use crate::core::token::TaskToken;
 
 /// How a Step Functions call can fail, in the words the HTTP layer needs.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,6 +43,26 @@ pub enum SfnError {
 pub trait StepFunctions: Send + Sync {
     /// Makes one SendTaskSuccess, SendTaskFailure or SendTaskHeartbeat call.
     async fn send(&self, command: &SendTask) -> Result<(), SfnError>;
+}
+
+/// A task an activity worker took from Step Functions.
+#[derive(Debug, Clone)]
+pub struct ActivityTask {
+    /// The task's token.
+    pub token: TaskToken,
+    /// The task's input, as Step Functions gave it.
+    pub input: String,
+}
+
+/// Step Functions' activity API.
+#[async_trait]
+pub trait Activities: Send + Sync {
+    /// Long-polls for the next task (`None` when the poll ends empty).
+    async fn next_task(
+        &self,
+        activity_arn: &str,
+        worker_name: &str,
+    ) -> Result<Option<ActivityTask>, SfnError>;
 }
 
 /// How sending a notification can fail.

@@ -1,5 +1,6 @@
 //! Test modules, one per area.
 
+mod activity;
 mod browser;
 mod cli;
 mod e2e_moto;

@@ -26,6 +26,28 @@ use super::moto::{Moto, Server, http, serve};
 pub const FUNCTION_ARN: &str =
     "arn:aws:lambda:us-east-1:123456789012:function:sfn-callbacks-create";
 
+/// `examples/<example>/state-machine.asl.json`, with
+/// `${CreateUrlsFunctionArn}` and `substitutions` filled in.
+pub fn state_machine_definition(example: &str, substitutions: &[(&str, &str)]) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(example)
+        .join("state-machine.asl.json");
+    let mut definition = std::fs::read_to_string(&path).expect("definition");
+    for (name, value) in [("CreateUrlsFunctionArn", FUNCTION_ARN)]
+        .iter()
+        .chain(substitutions)
+    {
+        definition = definition.replace(&format!("${{{name}}}"), value);
+    }
+    assert!(
+        !definition.contains("${"),
+        "{example}: a substitution is missing"
+    );
+    serde_json::from_str::<Value>(&definition).expect("the definition is JSON");
+    definition
+}
+
 /// moto, the service, and SES set up to send as `@example.com`.
 pub struct Lab {
     pub moto: Moto,
@@ -62,32 +84,16 @@ impl Lab {
         })
     }
 
-    /// Creates the state machine of `examples/<example>/state-machine.asl.json`,
-    /// with `${CreateUrlsFunctionArn}` and `substitutions` filled in.
+    /// Creates the state machine of `examples/<example>`, with
+    /// `substitutions` (see [`state_machine_definition`]).
     pub async fn state_machine(&self, example: &str, substitutions: &[(&str, &str)]) -> String {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("examples")
-            .join(example)
-            .join("state-machine.asl.json");
-        let mut definition = std::fs::read_to_string(&path).expect("definition");
-        for (name, value) in [("CreateUrlsFunctionArn", FUNCTION_ARN)]
-            .iter()
-            .chain(substitutions)
-        {
-            definition = definition.replace(&format!("${{{name}}}"), value);
-        }
-        assert!(
-            !definition.contains("${"),
-            "{example}: a substitution is missing"
-        );
-        serde_json::from_str::<Value>(&definition).expect("the definition is JSON");
         self.moto
             .aws
             .sfn
             .create_state_machine()
             .name(example)
             .role_arn("arn:aws:iam::123456789012:role/example")
-            .definition(definition)
+            .definition(state_machine_definition(example, substitutions))
             .send()
             .await
             .expect("state machine")

@@ -310,3 +310,37 @@ async fn receive_one(sqs: &aws_sdk_sqs::Client, queue: &str) -> Value {
         assert!(Instant::now() < deadline, "nothing on the queue");
     }
 }
+
+#[tokio::test]
+async fn direct_invokes_notify_too_and_name_refusals_as_errors() {
+    use sfn_callbacks::lambda::{DirectErrors, handle};
+    let app = App::new(|s| s.notify = policy());
+    let answer = handle(
+        &app.state,
+        request(json!({"sns": {"topic_arn": TOPIC}})),
+        DirectErrors::Function,
+    )
+    .await
+    .expect("created");
+    assert_eq!(answer["notified"]["channel"], "sns");
+    let sent = app.notifier.sent();
+    let [Notification::Sns(message)] = sent.as_slice() else {
+        panic!("one message: {sent:?}");
+    };
+    assert!(
+        message
+            .message
+            .contains(answer["urls"]["reject"].as_str().expect("url"))
+    );
+
+    let refused = handle(
+        &app.state,
+        request(json!({"email": {"to": "x@elsewhere.example"}})),
+        DirectErrors::Function,
+    )
+    .await
+    .expect_err("refused");
+    assert_eq!(refused.error_type, "NotifyNotAllowed");
+    assert!(refused.error_message.contains("elsewhere.example"));
+    assert_eq!(app.notifier.sent().len(), 1);
+}

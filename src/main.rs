@@ -80,15 +80,25 @@ async fn app_state(
         .region()
         .map_or_else(|| "us-east-1".to_owned(), ToString::to_string);
     let settings = make_settings(args, &region)?;
-    let keys = key_source(&args.keys, kms_for(&args.keys, &sdk), !config::in_lambda()).await?;
-    let state = AppState {
+    let state = aws_state(&sdk, settings, &args.keys, !config::in_lambda()).await?;
+    Ok((state, region))
+}
+
+/// The handlers' state with the AWS adapters.
+async fn aws_state(
+    sdk: &aws_config::SdkConfig,
+    settings: http::Settings,
+    keys: &config::KeyArgs,
+    create_keyring: bool,
+) -> anyhow::Result<AppState> {
+    let keys = key_source(keys, kms_for(keys, sdk), create_keyring).await?;
+    Ok(AppState {
         settings: Arc::new(settings),
         keys: Arc::new(keys),
-        sfn: Arc::new(SdkStepFunctions::from_config(&sdk)),
+        sfn: Arc::new(SdkStepFunctions::from_config(sdk)),
         clock: Arc::new(SystemClock),
-        notifier: Arc::new(SdkNotifier::from_config(&sdk)),
-    };
-    Ok((state, region))
+        notifier: Arc::new(SdkNotifier::from_config(sdk)),
+    })
 }
 
 async fn activity_worker(args: WorkerArgs) -> anyhow::Result<()> {
@@ -97,14 +107,8 @@ async fn activity_worker(args: WorkerArgs) -> anyhow::Result<()> {
         .region()
         .map_or_else(|| "us-east-1".to_owned(), ToString::to_string);
     let settings = args.settings(&region)?;
-    let keys = key_source(&args.keys, kms_for(&args.keys, &sdk), false).await?;
-    let state = AppState {
-        settings: Arc::new(settings),
-        keys: Arc::new(keys),
-        sfn: Arc::new(SdkStepFunctions::from_config(&sdk)),
-        clock: Arc::new(SystemClock),
-        notifier: Arc::new(SdkNotifier::from_config(&sdk)),
-    };
+    // The links must open where they are answered: never a new keyring.
+    let state = aws_state(&sdk, settings, &args.keys, false).await?;
     let config = WorkerConfig {
         activity_arn: args.activity_arn.clone(),
         worker_name: args

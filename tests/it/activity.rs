@@ -21,7 +21,7 @@ use axum::routing::post;
 use serde_json::{Value, json};
 
 use super::examples::{link_in_html, state_machine_definition};
-use super::moto::{Moto, Server, call, serve_at};
+use super::moto::{Moto, Server, call, sent_mail, serve_at};
 
 const ACTIVITY: &str = "arn:aws:states:us-east-1:123456789012:activity:promotion";
 /// How long an empty poll is held open (AWS holds it for 60 s).
@@ -208,19 +208,7 @@ fn candidate(n: usize) -> Value {
 }
 
 async fn mails_to(moto: &Moto, address: &str) -> Vec<Value> {
-    let data: Value = reqwest::get(format!("{}/moto-api/data.json", moto.aws.endpoint))
-        .await
-        .expect("moto data")
-        .json()
-        .await
-        .expect("json");
-    data["ses"]["Message"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|m| m["destinations"]["ToAddresses"][0] == address)
-        .cloned()
-        .collect()
+    sent_mail(&moto.aws.endpoint, Some(address)).await
 }
 
 async fn wait_for_mail(moto: &Moto, address: &str) -> Value {

@@ -308,6 +308,29 @@ pub async fn serve_at(
     }
 }
 
+/// The mail moto's SES was asked to send (to `address`, when given).
+pub async fn sent_mail(endpoint: &str, address: Option<&str>) -> Vec<Value> {
+    let data: Value = reqwest::get(format!("{endpoint}/moto-api/data.json"))
+        .await
+        .expect("moto data")
+        .json()
+        .await
+        .expect("json");
+    data["ses"]["Message"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| {
+            address.is_none_or(|a| {
+                m["destinations"]["ToAddresses"]
+                    .as_array()
+                    .is_some_and(|to| to.iter().any(|t| t == a))
+            })
+        })
+        .cloned()
+        .collect()
+}
+
 pub fn http() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 use sfn_callbacks::core::notify::{Notification, NotifyPolicy};
 use sfn_callbacks::ports::NotifyError;
 
-use super::moto::{Moto, call, create, output_of, serve};
+use super::examples::link_in_html;
+use super::moto::{Moto, call, create, output_of, sent_mail, serve};
 use super::support::App;
 
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:approvals";
@@ -145,29 +146,6 @@ async fn refusals_send_nothing_and_return_no_links() {
     assert!(!reply.text.contains("respond?"));
 }
 
-/// moto's record of the mail it was asked to send.
-async fn sent_mail(endpoint: &str) -> Vec<Value> {
-    let data: Value = reqwest::get(format!("{endpoint}/moto-api/data.json"))
-        .await
-        .expect("moto data")
-        .json()
-        .await
-        .expect("json");
-    data["ses"]["Message"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
-/// The first callback link in an HTML part, unescaped.
-fn link_in_html(html: &str, action: &str) -> String {
-    let marker = format!("/respond?action={action}&amp;");
-    let at = html.find(&marker).expect("a link");
-    let start = html[..at].rfind('"').expect("an href") + 1;
-    let end = start + html[start..].find('"').expect("end of href");
-    html[start..end].replace("&amp;", "&")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn email_and_sns_notifications_end_to_end_on_moto() {
     let Some(mut moto) = Moto::start().await else {
@@ -229,7 +207,7 @@ async fn email_and_sns_notifications_end_to_end_on_moto() {
     }, "context": {"what": "release <v2> & more"}});
     let created = create(&server, &body).await;
     assert_eq!(created["notified"]["channel"], "email");
-    let mail = sent_mail(&aws.endpoint).await;
+    let mail = sent_mail(&aws.endpoint, None).await;
     let [message] = mail.as_slice() else {
         panic!("one mail: {mail:?}");
     };
@@ -291,7 +269,11 @@ async fn email_and_sns_notifications_end_to_end_on_moto() {
     let refused: Value = reply.json().await.expect("json");
     assert_eq!(refused["error"], "NotifyFailed", "{refused}");
     assert!(refused.get("urls").is_none());
-    assert_eq!(sent_mail(&aws.endpoint).await.len(), 1, "no second mail");
+    assert_eq!(
+        sent_mail(&aws.endpoint, None).await.len(),
+        1,
+        "no second mail"
+    );
 }
 
 async fn receive_one(sqs: &aws_sdk_sqs::Client, queue: &str) -> Value {

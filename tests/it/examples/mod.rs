@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
 use serde_json::Value;
 
-use super::moto::{Moto, Server, http, serve};
+use super::moto::{Moto, Server, http, sent_mail, serve};
 
 /// The ARN the examples' definitions invoke, `${CreateUrlsFunctionArn}`.
 pub const FUNCTION_ARN: &str =
@@ -192,23 +192,7 @@ impl Lab {
 
     /// The mail moto's SES was asked to send to `address`.
     pub async fn mail_to(&self, address: &str) -> Vec<Value> {
-        let data: Value = reqwest::get(format!("{}/moto-api/data.json", self.moto.aws.endpoint))
-            .await
-            .expect("moto data")
-            .json()
-            .await
-            .expect("json");
-        data["ses"]["Message"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|m| {
-                m["destinations"]["ToAddresses"]
-                    .as_array()
-                    .is_some_and(|to| to.iter().any(|a| a == address))
-            })
-            .cloned()
-            .collect()
+        sent_mail(&self.moto.aws.endpoint, Some(address)).await
     }
 
     /// Waits for the execution to end.

@@ -12,6 +12,7 @@
 
 mod human_approval;
 mod sns_approval;
+mod webhook;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;

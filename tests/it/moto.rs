@@ -331,6 +331,34 @@ pub async fn sent_mail(endpoint: &str, address: Option<&str>) -> Vec<Value> {
         .collect()
 }
 
+/// Takes the next message off an SQS queue (waiting up to 10 s): its body
+/// as JSON (an SNS envelope, for a subscribed queue).
+pub async fn next_message(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let received = sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(1)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .expect("receive");
+        if let Some(message) = received.messages.unwrap_or_default().pop() {
+            sqs.delete_message()
+                .queue_url(queue_url)
+                .receipt_handle(message.receipt_handle.expect("receipt handle"))
+                .send()
+                .await
+                .expect("delete");
+            let body = message.body.expect("body");
+            return serde_json::from_str(&body)
+                .unwrap_or_else(|e| panic!("not JSON ({e}): {body}"));
+        }
+        assert!(Instant::now() < deadline, "nothing arrived on {queue_url}");
+    }
+}
+
 pub fn http() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

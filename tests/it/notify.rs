@@ -3,8 +3,6 @@
 //! against moto's SES and SNS (an SQS queue subscribed to the topic),
 //! following the link out of the message to the execution's result.
 
-use std::time::{Duration, Instant};
-
 use axum::http::Method;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -12,7 +10,7 @@ use sfn_callbacks::core::notify::{Notification, NotifyPolicy};
 use sfn_callbacks::ports::NotifyError;
 
 use super::examples::link_in_html;
-use super::moto::{Moto, call, create, output_of, sent_mail, serve};
+use super::moto::{Moto, call, create, next_message, output_of, sent_mail, serve};
 use super::support::App;
 
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:approvals";
@@ -236,7 +234,7 @@ async fn email_and_sns_notifications_end_to_end_on_moto() {
     body["notify"] = json!({"sns": {"topic_arn": topic, "subject": "Approval needed", "message": "Reject: {{ urls.reject }}"}});
     let created = create(&server, &body).await;
     assert_eq!(created["notified"]["channel"], "sns");
-    let envelope = receive_one(&aws.sqs, &inbox).await;
+    let envelope = next_message(&aws.sqs, &inbox).await;
     assert_eq!(envelope["Subject"], "Approval needed");
     assert_eq!(envelope["MessageId"], created["notified"]["message_id"]);
     let link = envelope["Message"]
@@ -274,55 +272,4 @@ async fn email_and_sns_notifications_end_to_end_on_moto() {
         1,
         "no second mail"
     );
-}
-
-async fn receive_one(sqs: &aws_sdk_sqs::Client, queue: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let received = sqs
-            .receive_message()
-            .queue_url(queue)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .expect("receive");
-        if let Some(message) = received.messages.unwrap_or_default().into_iter().next() {
-            return serde_json::from_str(message.body.as_deref().expect("body")).expect("json");
-        }
-        assert!(Instant::now() < deadline, "nothing on the queue");
-    }
-}
-
-#[tokio::test]
-async fn direct_invokes_notify_too_and_name_refusals_as_errors() {
-    use sfn_callbacks::lambda::{DirectErrors, handle};
-    let app = App::new(|s| s.notify = policy());
-    let answer = handle(
-        &app.state,
-        request(json!({"sns": {"topic_arn": TOPIC}})),
-        DirectErrors::Function,
-    )
-    .await
-    .expect("created");
-    assert_eq!(answer["notified"]["channel"], "sns");
-    let sent = app.notifier.sent();
-    let [Notification::Sns(message)] = sent.as_slice() else {
-        panic!("one message: {sent:?}");
-    };
-    assert!(
-        message
-            .message
-            .contains(answer["urls"]["reject"].as_str().expect("url"))
-    );
-
-    let refused = handle(
-        &app.state,
-        request(json!({"email": {"to": "x@elsewhere.example"}})),
-        DirectErrors::Function,
-    )
-    .await
-    .expect_err("refused");
-    assert_eq!(refused.error_type, "NotifyNotAllowed");
-    assert!(refused.error_message.contains("elsewhere.example"));
-    assert_eq!(app.notifier.sent().len(), 1);
 }

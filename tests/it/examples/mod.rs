@@ -11,8 +11,10 @@
 //! the error's name, as a function error does.
 
 mod human_approval;
+mod sns_approval;
+mod webhook;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -20,7 +22,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
 use serde_json::Value;
 
-use super::moto::{Moto, Server, http, sent_mail, serve};
+use super::moto::{Moto, Server, http, next_message, sent_mail, serve};
 
 /// The ARN the examples' definitions invoke, `${CreateUrlsFunctionArn}`.
 pub const FUNCTION_ARN: &str =
@@ -52,8 +54,8 @@ pub fn state_machine_definition(example: &str, substitutions: &[(&str, &str)]) -
 pub struct Lab {
     pub moto: Moto,
     pub server: Server,
-    pub ses: aws_sdk_sesv2::Client,
     pub sns: aws_sdk_sns::Client,
+    topics: HashMap<String, String>,
     delivered: Mutex<HashSet<(String, i64)>>,
 }
 
@@ -61,6 +63,13 @@ impl Lab {
     /// Starts moto and `serve` with `envs` added to a deployment that may
     /// mail from `@example.com` to `corp.example`.
     pub async fn start(envs: &[(&str, &str)]) -> Option<Self> {
+        Self::start_with_topics(&[], envs).await
+    }
+
+    /// [`Lab::start`], with an SNS topic made for each of `topics` and the
+    /// deployment allowed to publish to them (`NOTIFY_SNS_TOPICS`); their
+    /// ARNs are [`Lab::topic`].
+    pub async fn start_with_topics(topics: &[&str], envs: &[(&str, &str)]) -> Option<Self> {
         let moto = Moto::start().await?;
         let ses = aws_sdk_sesv2::Client::new(&moto.aws.config);
         ses.create_email_identity()
@@ -69,19 +78,83 @@ impl Lab {
             .await
             .expect("SES identity");
         let sns = aws_sdk_sns::Client::new(&moto.aws.config);
+        let mut arns = HashMap::new();
+        for name in topics {
+            let arn = sns
+                .create_topic()
+                .name(*name)
+                .send()
+                .await
+                .expect("topic")
+                .topic_arn
+                .expect("topic ARN");
+            arns.insert((*name).to_owned(), arn);
+        }
+        let allowed = arns.values().cloned().collect::<Vec<_>>().join(",");
         let mut all = vec![
             ("NOTIFY_EMAIL_FROM", "approvals@example.com,@example.com"),
             ("NOTIFY_EMAIL_TO_DOMAINS", "corp.example"),
         ];
+        if !topics.is_empty() {
+            all.push(("NOTIFY_SNS_TOPICS", &allowed));
+        }
         all.extend_from_slice(envs);
         let server = serve(&moto.aws, moto.dir.path(), "serve", &all).await;
         Some(Self {
             moto,
             server,
-            ses,
             sns,
+            topics: arns,
             delivered: Mutex::new(HashSet::new()),
         })
+    }
+
+    /// The ARN of a topic made by [`Lab::start_with_topics`].
+    pub fn topic(&self, name: &str) -> &str {
+        self.topics
+            .get(name)
+            .unwrap_or_else(|| panic!("no topic {name}: start_with_topics makes it"))
+    }
+
+    /// Subscribes a new SQS queue named `queue` to the topic, as a mail
+    /// address or another system would subscribe (SNS's JSON envelope, not
+    /// raw delivery); the queue's URL, for [`Lab::next_message`].
+    pub async fn subscribe_queue(&self, topic_arn: &str, queue: &str) -> String {
+        let sqs = &self.moto.aws.sqs;
+        let url = sqs
+            .create_queue()
+            .queue_name(queue)
+            .send()
+            .await
+            .expect("queue")
+            .queue_url
+            .expect("queue URL");
+        let attributes = sqs
+            .get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .expect("queue attributes")
+            .attributes
+            .unwrap_or_default();
+        let queue_arn = &attributes[&aws_sdk_sqs::types::QueueAttributeName::QueueArn];
+        self.sns
+            .subscribe()
+            .topic_arn(topic_arn)
+            .protocol("sqs")
+            .endpoint(queue_arn)
+            .send()
+            .await
+            .expect("subscribe");
+        url
+    }
+
+    /// Takes the next message off a queue of [`Lab::subscribe_queue`]: the
+    /// SNS envelope, with `Message`, `Subject` (absent when none was
+    /// given), `MessageId` and `TopicArn`.
+    pub async fn next_message(&self, queue_url: &str) -> Value {
+        next_message(&self.moto.aws.sqs, queue_url).await
     }
 
     /// Creates the state machine of `examples/<example>`, with
@@ -164,6 +237,17 @@ impl Lab {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// [`Lab::invoke_create_urls`] for an execution with one Lambda task
+    /// (so far): its CreateUrls answer.
+    pub async fn invoke_create_urls_once(&self, execution: &str) -> Value {
+        let [answer] = self
+            .invoke_create_urls(execution, 1)
+            .await
+            .try_into()
+            .unwrap_or_else(|all: Vec<Value>| panic!("one CreateUrls task, not {}", all.len()));
+        answer
     }
 
     async fn create_urls(&self, payload: &Value) -> Value {

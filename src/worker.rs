@@ -20,7 +20,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::bail;
-use axum::http::StatusCode;
 use serde_json::Value;
 use tokio::sync::watch;
 
@@ -127,7 +126,7 @@ async fn handle(state: &AppState, task: ActivityTask) {
                 );
                 return;
             }
-            Err(e) if e.status == StatusCode::SERVICE_UNAVAILABLE && attempt < MAKE_ATTEMPTS => {
+            Err(e) if e.is_unavailable() && attempt < MAKE_ATTEMPTS => {
                 let wait = backoff(Duration::from_secs(1), attempt);
                 tracing::warn!(
                     error = e.code.as_str(),

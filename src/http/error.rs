@@ -73,6 +73,12 @@ impl ApiError {
         e
     }
 
+    /// Whether it is a 503: a dependency was unavailable, and the same
+    /// request may work later.
+    pub fn is_unavailable(&self) -> bool {
+        self.status == StatusCode::SERVICE_UNAVAILABLE
+    }
+
     /// Renders as `format`.
     #[must_use]
     pub fn with_format(mut self, format: Format) -> Self {

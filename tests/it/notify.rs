@@ -191,9 +191,12 @@ async fn email_and_sns_notifications_end_to_end_on_moto() {
             ("NOTIFY_EMAIL_FROM", "approvals@example.com,@example.com"),
             ("NOTIFY_EMAIL_TO_DOMAINS", "corp.example"),
             ("NOTIFY_SNS_TOPICS", &topic),
+            // Debug logging, so that the scan at the end covers it.
+            ("RUST_LOG", "debug"),
         ],
     )
     .await;
+    let mut secrets = Vec::new();
 
     // Email: the link in the HTML part decides the execution.
     let (mailed_arn, token) = aws.start("mailed").await;
@@ -205,6 +208,7 @@ async fn email_and_sns_notifications_end_to_end_on_moto() {
     }, "context": {"what": "release <v2> & more"}});
     let created = create(&server, &body).await;
     assert_eq!(created["notified"]["channel"], "email");
+    secrets.push((token.clone(), created.clone()));
     let mail = sent_mail(&aws.endpoint, None).await;
     let [message] = mail.as_slice() else {
         panic!("one mail: {mail:?}");
@@ -234,6 +238,7 @@ async fn email_and_sns_notifications_end_to_end_on_moto() {
     body["notify"] = json!({"sns": {"topic_arn": topic, "subject": "Approval needed", "message": "Reject: {{ urls.reject }}"}});
     let created = create(&server, &body).await;
     assert_eq!(created["notified"]["channel"], "sns");
+    secrets.push((token.clone(), created.clone()));
     let envelope = next_message(&aws.sqs, &inbox).await;
     assert_eq!(envelope["Subject"], "Approval needed");
     assert_eq!(envelope["MessageId"], created["notified"]["message_id"]);
@@ -272,4 +277,23 @@ async fn email_and_sns_notifications_end_to_end_on_moto() {
         1,
         "no second mail"
     );
+
+    // Neither the tokens nor the links that went out are in the log.
+    let log = std::fs::read_to_string(&server.log).expect("log");
+    assert!(log.contains(r#""level":"DEBUG""#), "debug lines to scan");
+    for (token, created) in &secrets {
+        assert!(
+            !log.contains(token.as_str()),
+            "a task token leaked into the log"
+        );
+        for url in created["urls"].as_object().expect("urls").values() {
+            let data = url
+                .as_str()
+                .expect("url")
+                .split("data=")
+                .nth(1)
+                .expect("data");
+            assert!(!log.contains(data), "a sealed payload leaked into the log");
+        }
+    }
 }

@@ -15,6 +15,7 @@
 //! the binary in Lambda mode taking direct invokes.
 
 mod human_approval;
+mod parallel_approvers;
 
 use std::collections::HashSet;
 use std::path::Path;

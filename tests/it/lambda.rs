@@ -1,27 +1,15 @@
 //! The Lambda front doors, fed real event shapes from `tests/data/`, and the
 //! binary in Lambda mode against a fake Runtime API.
 
-use std::collections::VecDeque;
 use std::num::NonZeroU32;
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
-use axum::routing::{get, post};
 use serde_json::{Value, json};
 use sfn_callbacks::core::callback::SendTask;
 use sfn_callbacks::http::limits::RespondLimit;
 use sfn_callbacks::lambda::{DirectErrors, handle};
-use tokio::sync::mpsc;
 
+use super::lambda_runtime::{Answer, LambdaFunction, fixture};
 use super::support::{App, data_of};
-
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture")).expect("json")
-}
 
 fn lambda_app() -> App {
     App::new(|s| s.base_url = None)
@@ -189,113 +177,24 @@ async fn direct_invokes_return_the_output_or_a_named_error() {
     );
 }
 
-/// A fake of the Lambda Runtime API: hands out queued events and collects
-/// the answers.
-#[derive(Clone)]
-struct FakeRuntime {
-    events: Arc<Mutex<VecDeque<(String, Value)>>>,
-    answers: mpsc::UnboundedSender<(String, &'static str, Value)>,
-}
-
-async fn next(State(rt): State<FakeRuntime>) -> impl axum::response::IntoResponse {
-    loop {
-        let event = rt.events.lock().expect("lock").pop_front();
-        if let Some((id, event)) = event {
-            let deadline = (time::OffsetDateTime::now_utc() + time::Duration::minutes(1))
-                .unix_timestamp()
-                * 1000;
-            let mut headers = HeaderMap::new();
-            headers.insert("lambda-runtime-aws-request-id", id.parse().expect("id"));
-            headers.insert(
-                "lambda-runtime-deadline-ms",
-                deadline.to_string().parse().expect("deadline"),
-            );
-            headers.insert(
-                "lambda-runtime-invoked-function-arn",
-                "arn:aws:lambda:us-east-1:123456789012:function:sfn-callbacks"
-                    .parse()
-                    .expect("arn"),
-            );
-            headers.insert(
-                "lambda-runtime-trace-id",
-                "Root=1-00000000-000000000000000000000000"
-                    .parse()
-                    .expect("trace"),
-            );
-            return (headers, axum::Json(event));
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-async fn answer(
-    State(rt): State<FakeRuntime>,
-    Path((id, kind)): Path<(String, String)>,
-    body: String,
-) -> &'static str {
-    let kind = if kind == "response" {
-        "response"
-    } else {
-        "error"
-    };
-    let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
-    let _ = rt.answers.send((id, kind, value));
-    "{}"
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_answers_a_fake_lambda_runtime() {
-    let (tx, mut rx) = mpsc::unbounded_channel();
+    let keyring = super::support::keyring().to_json();
+    let function = LambdaFunction::start(
+        "sfn-callbacks",
+        &[
+            ("BASE_URL", "https://callbacks.example.com"),
+            ("KEYRING", &keyring),
+        ],
+        None,
+    )
+    .await;
+
     let direct =
         json!({"token": "QUJD", "actions": [{"name": "approve", "type": "success", "output": 1}]});
-    let runtime = FakeRuntime {
-        events: Arc::new(Mutex::new(VecDeque::from([
-            ("invoke-1".to_owned(), direct),
-            ("http-1".to_owned(), fixture("apigw_rest_post_urls.json")),
-            ("bad-1".to_owned(), json!({"token": "QUJD", "actions": []})),
-        ]))),
-        answers: tx,
+    let Answer::Response(direct) = function.invoke(direct).await else {
+        panic!("a direct invoke is answered");
     };
-    let app = axum::Router::new()
-        .route("/2018-06-01/runtime/invocation/next", get(next))
-        .route("/2018-06-01/runtime/invocation/{id}/{kind}", post(answer))
-        .with_state(runtime);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-
-    let keyring = super::support::keyring().to_json();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sfn-callbacks"))
-        .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", address.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "sfn-callbacks")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("BASE_URL", "https://callbacks.example.com")
-        .env("KEYRING", keyring)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-
-    let mut answers = std::collections::HashMap::new();
-    while answers.len() < 3 {
-        let (id, kind, value) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
-            .await
-            .expect("the binary answers within 30 s")
-            .expect("channel");
-        answers.insert(id, (kind, value));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-
-    let (kind, direct) = &answers["invoke-1"];
-    assert_eq!(*kind, "response");
     assert!(
         direct["urls"]["approve"]
             .as_str()
@@ -303,8 +202,9 @@ async fn the_binary_answers_a_fake_lambda_runtime() {
             .starts_with("https://callbacks.example.com/respond?action=approve")
     );
 
-    let (kind, http) = &answers["http-1"];
-    assert_eq!(*kind, "response");
+    let Answer::Response(http) = function.invoke(fixture("apigw_rest_post_urls.json")).await else {
+        panic!("an HTTP event is answered");
+    };
     assert_eq!(http["statusCode"], 200, "{http}");
     let body: Value = serde_json::from_str(http["body"].as_str().expect("body")).expect("json");
     // BASE_URL wins over the event's domain when it is set.
@@ -315,8 +215,12 @@ async fn the_binary_answers_a_fake_lambda_runtime() {
             .starts_with("https://callbacks.example.com/respond?")
     );
 
-    let (kind, error) = &answers["bad-1"];
-    assert_eq!(*kind, "error");
+    let bad = function
+        .invoke(json!({"token": "QUJD", "actions": []}))
+        .await;
+    let Answer::Error(error) = bad else {
+        panic!("a function error: {bad:?}");
+    };
     assert_eq!(error["errorType"], "InvalidJSON", "{error}");
 }
 

@@ -7,6 +7,7 @@ mod e2e_moto;
 mod examples;
 mod faults;
 mod lambda;
+mod lambda_runtime;
 mod limits;
 mod moto;
 mod notify;

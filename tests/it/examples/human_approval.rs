@@ -2,11 +2,11 @@
 //! redirect after the click, and a Choice on the decision.
 
 use aws_sdk_sfn::types::ExecutionStatus;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use super::{Lab, assert_status, link_in_html, output};
-use crate::it::moto::http;
+use super::{CreateUrls, Lab, assert_status, link_in_html, output};
+use crate::it::moto::{call, http};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn approve_releases_and_reject_fails_with_the_comment() {
@@ -16,37 +16,27 @@ async fn approve_releases_and_reject_fails_with_the_comment() {
     let machine = lab.state_machine("human-approval", &[]).await;
 
     // Approve: the mail's link shows a page; its button redirects.
-    let approved = lab
-        .run(
+    let (approved, created) = lab
+        .run_one_task(
             &machine,
             "approve-v2",
             &json!({"release": "v2.1", "approver": "boss@corp.example"}),
         )
         .await;
-    let [created] = lab
-        .invoke_create_urls(&approved, 1)
-        .await
-        .try_into()
-        .expect("one task");
     assert_eq!(created["notified"]["channel"], "email", "{created}");
-    let mail = lab.mail_to("boss@corp.example").await;
-    let [message] = mail.as_slice() else {
-        panic!("one mail: {mail:?}");
-    };
+    let message = lab.only_mail_to("boss@corp.example").await;
     assert_eq!(message["subject"], "Release v2.1: approve or reject?");
     let html = message["body"].as_str().expect("html");
     let approve = link_in_html(html, "approve");
     assert_eq!(approve, created["urls"]["approve"].as_str().expect("url"));
 
-    let page = http()
-        .get(&approve)
-        .header("accept", "text/html")
-        .send()
-        .await
-        .expect("page");
-    assert_eq!(page.status(), StatusCode::OK);
-    let page = page.text().await.expect("html");
-    assert!(page.contains("Release v2.1 goes to production."), "{page}");
+    let page = call(Method::GET, &approve, Some("text/html"), None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.text.contains("Release v2.1 goes to production."),
+        "{}",
+        page.text
+    );
     lab.assert_running(&approved, "opening the page must not decide")
         .await;
 
@@ -61,23 +51,18 @@ async fn approve_releases_and_reject_fails_with_the_comment() {
         pressed.headers()["location"],
         "https://intranet.example.com/releases/v2.1?decision=approved"
     );
-    let done = lab.finished(&approved).await;
-    assert_status(&done, ExecutionStatus::Succeeded);
-    let result = output(&done);
-    assert_eq!(result["review"], json!({"decision": "approved"}));
-    assert_eq!(result["outcome"], "released");
+    assert_released(&lab, &approved).await;
 
     // Reject: the comment is required, then the Choice fails the run.
-    let rejected = lab
-        .run(
+    let (rejected, _) = lab
+        .run_one_task(
             &machine,
             "reject-v3",
             &json!({"release": "v3.0", "approver": "lead@corp.example"}),
         )
         .await;
-    lab.invoke_create_urls(&rejected, 1).await;
-    let mail = lab.mail_to("lead@corp.example").await;
-    let reject = link_in_html(mail[0]["body"].as_str().expect("html"), "reject");
+    let message = lab.only_mail_to("lead@corp.example").await;
+    let reject = link_in_html(message["body"].as_str().expect("html"), "reject");
     let without = press(&reject, "").await;
     assert_eq!(without.status(), StatusCode::BAD_REQUEST);
     lab.assert_running(&rejected, "a missing comment decides nothing")
@@ -91,6 +76,15 @@ async fn approve_releases_and_reject_fails_with_the_comment() {
     let done = lab.finished(&rejected).await;
     assert_status(&done, ExecutionStatus::Failed);
     assert_eq!(done.error.as_deref(), Some("Rejected"));
+}
+
+/// Asserts the run ended approved and released.
+pub(super) async fn assert_released<D: CreateUrls>(lab: &Lab<D>, execution: &str) {
+    let done = lab.finished(execution).await;
+    assert_status(&done, ExecutionStatus::Succeeded);
+    let result = output(&done);
+    assert_eq!(result["review"], json!({"decision": "approved"}));
+    assert_eq!(result["outcome"], "released");
 }
 
 /// The confirmation page's button, as a browser sends it.

@@ -9,8 +9,14 @@
 //! the execution history and gives it to the service, as the invoke of the
 //! deployed state machine would. A CreateUrls error fails the Task with
 //! the error's name, as a function error does.
+//!
+//! What answers the invoke is a [`CreateUrls`] deployment: `serve` by
+//! default ([`Lab::start`]), or any other ([`Lab::start_with`]), such as
+//! the binary in Lambda mode taking direct invokes.
 
+mod function_url;
 mod human_approval;
+mod parallel_approvers;
 mod sns_approval;
 mod webhook;
 
@@ -23,6 +29,50 @@ use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
 use serde_json::Value;
 
 use super::moto::{Moto, Server, http, next_message, sent_mail, serve};
+
+/// What a deployment answered to a CreateUrls invoke.
+#[derive(Debug)]
+pub enum Invoked {
+    /// The CreateUrls output.
+    Output(Value),
+    /// An error: its name (the function error's type) and message.
+    Error { name: String, message: String },
+}
+
+/// A deployment that takes CreateUrls requests as the Task's invoke would
+/// deliver them.
+pub trait CreateUrls: Sync {
+    /// Answers one CreateUrls request, the Task's payload.
+    fn create_urls(&self, payload: &Value) -> impl Future<Output = Invoked> + Send;
+}
+
+/// `serve` takes CreateUrls as `POST /urls`.
+impl CreateUrls for Server {
+    async fn create_urls(&self, payload: &Value) -> Invoked {
+        let reply = http()
+            .post(format!("{}/urls", self.base))
+            .json(payload)
+            .send()
+            .await
+            .expect("CreateUrls");
+        let status = reply.status();
+        let body: Value = reply.json().await.expect("json");
+        if status.is_success() {
+            return Invoked::Output(body);
+        }
+        Invoked::Error {
+            name: body["error"].as_str().unwrap_or("Error").to_owned(),
+            message: body["message"].as_str().unwrap_or_default().to_owned(),
+        }
+    }
+}
+
+/// The notify settings of every example deployment: mail from
+/// `@example.com` to `corp.example`.
+pub const NOTIFY_ENVS: [(&str, &str); 2] = [
+    ("NOTIFY_EMAIL_FROM", "approvals@example.com,@example.com"),
+    ("NOTIFY_EMAIL_TO_DOMAINS", "corp.example"),
+];
 
 /// The ARN the examples' definitions invoke, `${CreateUrlsFunctionArn}`.
 pub const FUNCTION_ARN: &str =
@@ -50,18 +100,18 @@ pub fn state_machine_definition(example: &str, substitutions: &[(&str, &str)]) -
     definition
 }
 
-/// moto, the service, and SES set up to send as `@example.com`.
-pub struct Lab {
+/// moto, SES set up to send as `@example.com`, and the deployment that
+/// answers CreateUrls (`serve` unless told otherwise).
+pub struct Lab<D = Server> {
     pub moto: Moto,
-    pub server: Server,
+    pub server: D,
     pub sns: aws_sdk_sns::Client,
     topics: HashMap<String, String>,
     delivered: Mutex<HashSet<(String, i64)>>,
 }
 
-impl Lab {
-    /// Starts moto and `serve` with `envs` added to a deployment that may
-    /// mail from `@example.com` to `corp.example`.
+impl Lab<Server> {
+    /// Starts moto and `serve` with `envs` added to [`NOTIFY_ENVS`].
     pub async fn start(envs: &[(&str, &str)]) -> Option<Self> {
         Self::start_with_topics(&[], envs).await
     }
@@ -70,6 +120,22 @@ impl Lab {
     /// deployment allowed to publish to them (`NOTIFY_SNS_TOPICS`); their
     /// ARNs are [`Lab::topic`].
     pub async fn start_with_topics(topics: &[&str], envs: &[(&str, &str)]) -> Option<Self> {
+        Self::start_with(topics, envs, async |moto: &Moto, envs: &[(&str, &str)]| {
+            serve(&moto.aws, moto.dir.path(), "serve", envs).await
+        })
+        .await
+    }
+}
+
+impl<D: CreateUrls> Lab<D> {
+    /// Starts moto, verifies the SES identity `example.com`, makes the SNS
+    /// `topics`, then has `deploy` start the deployment with
+    /// [`NOTIFY_ENVS`], the topics in `NOTIFY_SNS_TOPICS`, and `envs`.
+    pub async fn start_with(
+        topics: &[&str],
+        envs: &[(&str, &str)],
+        deploy: impl AsyncFnOnce(&Moto, &[(&str, &str)]) -> D,
+    ) -> Option<Self> {
         let moto = Moto::start().await?;
         let ses = aws_sdk_sesv2::Client::new(&moto.aws.config);
         ses.create_email_identity()
@@ -91,15 +157,12 @@ impl Lab {
             arns.insert((*name).to_owned(), arn);
         }
         let allowed = arns.values().cloned().collect::<Vec<_>>().join(",");
-        let mut all = vec![
-            ("NOTIFY_EMAIL_FROM", "approvals@example.com,@example.com"),
-            ("NOTIFY_EMAIL_TO_DOMAINS", "corp.example"),
-        ];
+        let mut all = NOTIFY_ENVS.to_vec();
         if !topics.is_empty() {
             all.push(("NOTIFY_SNS_TOPICS", &allowed));
         }
         all.extend_from_slice(envs);
-        let server = serve(&moto.aws, moto.dir.path(), "serve", &all).await;
+        let server = deploy(&moto, &all).await;
         Some(Self {
             moto,
             server,
@@ -188,6 +251,23 @@ impl Lab {
             .execution_arn
     }
 
+    /// Starts an execution whose first state is one CreateUrls Task, and
+    /// plays that Task's invoke: the execution and the CreateUrls answer.
+    pub async fn run_one_task(
+        &self,
+        state_machine: &str,
+        name: &str,
+        input: &Value,
+    ) -> (String, Value) {
+        let execution = self.run(state_machine, name, input).await;
+        let [created] = self
+            .invoke_create_urls(&execution, 1)
+            .await
+            .try_into()
+            .expect("one task");
+        (execution, created)
+    }
+
     /// Plays the CreateUrls function for every Lambda task of `execution`
     /// not yet served, waiting until there are `expected` in all; the
     /// CreateUrls answers, in order.
@@ -251,32 +331,36 @@ impl Lab {
     }
 
     async fn create_urls(&self, payload: &Value) -> Value {
-        let reply = http()
-            .post(format!("{}/urls", self.server.base))
-            .json(payload)
-            .send()
-            .await
-            .expect("CreateUrls");
-        let status = reply.status();
-        let body: Value = reply.json().await.expect("json");
-        if !status.is_success() {
-            self.moto
-                .aws
-                .sfn
-                .send_task_failure()
-                .task_token(payload["token"].as_str().expect("token"))
-                .error(body["error"].as_str().unwrap_or("Error"))
-                .cause(body["message"].as_str().unwrap_or_default())
-                .send()
-                .await
-                .expect("the function error fails the task");
+        match self.server.create_urls(payload).await {
+            Invoked::Output(output) => output,
+            Invoked::Error { name, message } => {
+                self.moto
+                    .aws
+                    .sfn
+                    .send_task_failure()
+                    .task_token(payload["token"].as_str().expect("token"))
+                    .error(&name)
+                    .cause(&message)
+                    .send()
+                    .await
+                    .expect("the function error fails the task");
+                serde_json::json!({"error": name, "message": message})
+            }
         }
-        body
     }
 
     /// The mail moto's SES was asked to send to `address`.
     pub async fn mail_to(&self, address: &str) -> Vec<Value> {
         sent_mail(&self.moto.aws.endpoint, Some(address)).await
+    }
+
+    /// The one mail moto's SES was asked to send to `address`.
+    pub async fn only_mail_to(&self, address: &str) -> Value {
+        let mail = self.mail_to(address).await;
+        let [message] = mail.as_slice() else {
+            panic!("one mail to {address}: {mail:?}");
+        };
+        message.clone()
     }
 
     /// Waits for the execution to end.

@@ -4,6 +4,7 @@
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
+use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -214,4 +215,58 @@ async fn respond_is_rate_limited_per_client() {
         200,
         "another client has its own budget"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shutdown_finishes_the_requests_in_flight() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut server = start(dir.path(), &[]).await;
+    let address = server.base.trim_start_matches("http://").to_owned();
+    let body =
+        json!({"token": "QUJD", "actions": [{"name": "ok", "type": "heartbeat"}]}).to_string();
+    let (first, rest) = body.split_at(body.len() / 2);
+    let mut stream = TcpStream::connect(&address).expect("connect");
+    write!(
+        stream,
+        "POST /urls HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{first}",
+        body.len()
+    )
+    .expect("send");
+
+    // The signal comes while the request is half sent.
+    let pid = server._proc.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(&address).is_ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still taking new connections"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // The request in flight is still answered, then the process ends well.
+    stream.write_all(rest.as_bytes()).expect("send the rest");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(json_body(&answer)["urls"]["ok"].is_string(), "{answer}");
+    let status = loop {
+        if let Some(status) = server._proc.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "serve did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status}");
 }

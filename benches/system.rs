@@ -6,16 +6,16 @@
 //! passes its path in `SFN_CALLBACKS_BIN`. Prints Markdown on stdout. Every
 //! loop here is bounded in count and time, and talks to loopback only.
 
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use axum::routing::{get, post};
-use base64::Engine as _;
+use common::{binary, create_request, keyring_json, rss_kib, start_server, stub_sfn, token};
 use serde_json::{Value, json};
 use sfn_callbacks::core::create::{CreatePolicy, CreateRequest, make_urls};
 use sfn_callbacks::core::keyring::{Keyring, SecretKey};
@@ -25,114 +25,9 @@ use sfn_callbacks::ports::{Kms, KmsContext, KmsError, random_bytes};
 
 const BASE: &str = "https://abc123defg.execute-api.us-east-1.amazonaws.com/prod";
 
-fn binary() -> PathBuf {
-    PathBuf::from(
-        std::env::var("SFN_CALLBACKS_BIN").expect("SFN_CALLBACKS_BIN: run scripts/bench.sh"),
-    )
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
-}
-
-fn token(chars: usize) -> String {
-    // Standard base64 of the right length, like real tokens.
-    let bytes: Vec<u8> = (0..chars * 3 / 4).map(|i| (i * 7 + 3) as u8).collect();
-    let t = base64::engine::general_purpose::STANDARD.encode(bytes);
-    t[..chars.min(t.len())].to_owned()
-}
-
-/// A Step Functions stand-in that answers every SendTask* at once.
-async fn stub_sfn() -> (u16, Arc<AtomicUsize>) {
-    let calls = Arc::new(AtomicUsize::new(0));
-    let counter = calls.clone();
-    let app = axum::Router::new().route(
-        "/",
-        post(move || {
-            counter.fetch_add(1, Ordering::Relaxed);
-            async { ([("content-type", "application/x-amz-json-1.0")], "{}") }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (port, calls)
-}
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn keyring_json() -> String {
-    Keyring::new(SecretKey::from_bytes([7; 32]), "bench".into()).to_json()
-}
-
-fn start_server(sfn_port: u16) -> (Server, Duration) {
-    let port = free_port();
-    let started = Instant::now();
-    let child = Command::new(binary())
-        .arg("serve")
-        .env_clear()
-        .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
-        .env("KEYRING", keyring_json())
-        .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{sfn_port}"))
-        .env("AWS_ACCESS_KEY_ID", "bench")
-        .env("AWS_SECRET_ACCESS_KEY", "bench")
-        .env("AWS_REGION", "us-east-1")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    // Killed and reaped on drop, whatever happens below.
-    let server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    let deadline = started + Duration::from_secs(10);
-    loop {
-        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            use std::io::{Read as _, Write as _};
-            let _ =
-                stream.write_all(b"GET /health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
-            let mut answer = [0u8; 12];
-            if stream.read_exact(&mut answer).is_ok() && answer.starts_with(b"HTTP/1.1 200") {
-                return (server, started.elapsed());
-            }
-        }
-        assert!(Instant::now() < deadline, "serve did not start");
-        std::thread::sleep(Duration::from_micros(200));
-    }
-}
-
-fn rss_kib(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 struct Load {
@@ -200,16 +95,6 @@ fn wrk(url: &str, script: &str, seconds: u32) -> Load {
             errors
         },
     }
-}
-
-fn create_request() -> Value {
-    json!({
-        "token": token(712),
-        "actions": [
-            {"name": "approve", "type": "success", "output": {"approved": true, "by": "alice@example.com"}},
-            {"name": "ping", "type": "heartbeat"}
-        ]
-    })
 }
 
 fn lua_post(body: &str) -> String {

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# A bounded load soak: `serve` in front of a stub Step Functions on loopback,
+# at a steady rate. Prints a Markdown section on stdout (build output goes to
+# stderr) and fails on any error or if the server's RSS at the end is more
+# than 10% above its RSS after warm-up. Settings, with their defaults:
+#   SOAK_SECONDS=120 SOAK_RATE=500 SOAK_WARMUP_SECONDS=20 scripts/soak.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== release build" >&2
+cargo build --release --locked --bin sfn-callbacks >&2
+echo "== soak: ${SOAK_RATE:-500} requests/s for ${SOAK_SECONDS:-120} s after ${SOAK_WARMUP_SECONDS:-20} s of warm-up" >&2
+SFN_CALLBACKS_BIN="$PWD/target/release/sfn-callbacks" cargo bench --locked --bench soak

@@ -253,7 +253,7 @@ pub struct WorkerArgs {
     /// The activity to poll.
     #[arg(long, env = "ACTIVITY_ARN")]
     pub activity_arn: String,
-    /// The worker name Step Functions records (default: sfn-callbacks-<pid>).
+    /// The worker name Step Functions records (default: `sfn-callbacks-<pid>`).
     #[arg(long, env = "WORKER_NAME")]
     pub worker_name: Option<String>,
     /// Public base URL of the links (where `serve` or the Lambda answers them).

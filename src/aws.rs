@@ -224,15 +224,22 @@ impl SdkStepFunctions {
     /// attempt timeout, and [`RetryUnsentOnly`].
     pub fn from_config(config: &SdkConfig) -> Self {
         // The deadline and connect timeout come from `config`.
-        let timeouts = TimeoutConfig::builder()
-            .disable_operation_attempt_timeout()
-            .build();
-        let sfn = aws_sdk_sfn::config::Builder::from(config)
-            .timeout_config(timeouts)
-            .retry_classifier(RetryUnsentOnly)
-            .build();
-        Self::new(aws_sdk_sfn::Client::from_conf(sfn))
+        Self::new(send_once_sfn_client(config, TimeoutConfig::builder()))
     }
+}
+
+/// A Step Functions client whose calls are never repeated once they may
+/// have arrived: no attempt timeout and [`RetryUnsentOnly`]; `timeouts`
+/// adds to the shared configuration's.
+fn send_once_sfn_client(
+    config: &SdkConfig,
+    timeouts: aws_config::timeout::TimeoutConfigBuilder,
+) -> aws_sdk_sfn::Client {
+    let sfn = aws_sdk_sfn::config::Builder::from(config)
+        .timeout_config(timeouts.disable_operation_attempt_timeout().build())
+        .retry_classifier(RetryUnsentOnly)
+        .build();
+    aws_sdk_sfn::Client::from_conf(sfn)
 }
 
 /// The activity API through `aws_sdk_sfn`, with a deadline that outlasts
@@ -249,16 +256,9 @@ impl SdkActivities {
     /// A client from shared SDK configuration. A poll that may have taken
     /// a task is never repeated (the task would be lost to the first one).
     pub fn from_config(config: &SdkConfig) -> Self {
-        let timeouts = TimeoutConfig::builder()
-            .operation_timeout(ACTIVITY_POLL_DEADLINE)
-            .disable_operation_attempt_timeout()
-            .build();
-        let sfn = aws_sdk_sfn::config::Builder::from(config)
-            .timeout_config(timeouts)
-            .retry_classifier(RetryUnsentOnly)
-            .build();
+        let timeouts = TimeoutConfig::builder().operation_timeout(ACTIVITY_POLL_DEADLINE);
         Self {
-            client: aws_sdk_sfn::Client::from_conf(sfn),
+            client: send_once_sfn_client(config, timeouts),
         }
     }
 }

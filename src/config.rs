@@ -15,6 +15,7 @@ use axum::http::HeaderName;
 use clap::{Args, Parser, Subcommand};
 
 use crate::aws::{CallBudget, SdkKms};
+use crate::core::create::CreatePolicy;
 use crate::core::keyring::{Keyring, SecretKey};
 use crate::core::notify::NotifyPolicy;
 use crate::http::limits::RespondLimit;
@@ -171,12 +172,9 @@ pub struct ServeArgs {
     /// Public base URL of the links (default: `http://` and the listen address).
     #[arg(long, env = "BASE_URL")]
     pub base_url: Option<String>,
-    /// Allow `$name` output parameters.
-    #[arg(long, env = "ENABLE_OUTPUT_PARAMETERS", num_args = 0..=1, default_value = "false", default_missing_value = "true", value_parser = parse_bool)]
-    pub enable_output_parameters: bool,
-    /// Allow POST actions.
-    #[arg(long, env = "ENABLE_POST_ACTIONS", num_args = 0..=1, default_value = "false", default_missing_value = "true", value_parser = parse_bool)]
-    pub enable_post_actions: bool,
+    /// What CreateUrls requests may use.
+    #[command(flatten)]
+    pub features: FeatureArgs,
     /// Act on GET, as sfn-callback-urls did (mail scanners will click).
     #[arg(long, env = "GET_ACTS", num_args = 0..=1, default_value = "false", default_missing_value = "true", value_parser = parse_bool)]
     pub get_acts: bool,
@@ -221,6 +219,27 @@ pub struct ServeArgs {
     pub keys: KeyArgs,
 }
 
+/// The optional CreateUrls features a deployment enables.
+#[derive(Debug, Clone, Args)]
+pub struct FeatureArgs {
+    /// Allow `$name` output parameters.
+    #[arg(long, env = "ENABLE_OUTPUT_PARAMETERS", num_args = 0..=1, default_value = "false", default_missing_value = "true", value_parser = parse_bool)]
+    pub enable_output_parameters: bool,
+    /// Allow POST actions.
+    #[arg(long, env = "ENABLE_POST_ACTIONS", num_args = 0..=1, default_value = "false", default_missing_value = "true", value_parser = parse_bool)]
+    pub enable_post_actions: bool,
+}
+
+impl FeatureArgs {
+    /// As a CreateUrls policy.
+    pub fn policy(&self) -> CreatePolicy {
+        CreatePolicy {
+            output_parameters: self.enable_output_parameters,
+            post_actions: self.enable_post_actions,
+        }
+    }
+}
+
 /// Who CreateUrls' `notify` may reach.
 #[derive(Debug, Clone, Args)]
 pub struct NotifyArgs {
@@ -259,12 +278,9 @@ pub struct WorkerArgs {
     /// Public base URL of the links (where `serve` or the Lambda answers them).
     #[arg(long, env = "BASE_URL")]
     pub base_url: String,
-    /// Allow output parameters.
-    #[arg(long, env = "ENABLE_OUTPUT_PARAMETERS", num_args = 0..=1, default_value = "false", default_missing_value = "true", value_parser = parse_bool)]
-    pub enable_output_parameters: bool,
-    /// Allow POST actions.
-    #[arg(long, env = "ENABLE_POST_ACTIONS", num_args = 0..=1, default_value = "false", default_missing_value = "true", value_parser = parse_bool)]
-    pub enable_post_actions: bool,
+    /// What CreateUrls requests may use.
+    #[command(flatten)]
+    pub features: FeatureArgs,
     /// Who `notify` may reach.
     #[command(flatten)]
     pub notify: NotifyArgs,
@@ -281,8 +297,8 @@ impl WorkerArgs {
         Ok(Settings {
             base_url: Some(base_url),
             default_region: region.to_owned(),
-            output_parameters: self.enable_output_parameters,
-            post_actions: self.enable_post_actions,
+            output_parameters: self.features.enable_output_parameters,
+            post_actions: self.features.enable_post_actions,
             notify: self.notify.policy(),
             ..Settings::default()
         })
@@ -318,12 +334,9 @@ pub struct CreateArgs {
     /// Base URL of the links.
     #[arg(long, env = "BASE_URL", default_value = "http://127.0.0.1:8080")]
     pub base_url: String,
-    /// Allow output parameters.
-    #[arg(long, env = "ENABLE_OUTPUT_PARAMETERS", num_args = 0..=1, default_value = "false", default_missing_value = "true", value_parser = parse_bool)]
-    pub enable_output_parameters: bool,
-    /// Allow POST actions.
-    #[arg(long, env = "ENABLE_POST_ACTIONS", num_args = 0..=1, default_value = "false", default_missing_value = "true", value_parser = parse_bool)]
-    pub enable_post_actions: bool,
+    /// What CreateUrls requests may use.
+    #[command(flatten)]
+    pub features: FeatureArgs,
     /// Keys.
     #[command(flatten)]
     pub keys: KeyArgs,
@@ -490,8 +503,8 @@ pub fn settings(args: &ServeArgs, region: &str) -> anyhow::Result<Settings> {
                 .unwrap_or_else(|| format!("http://{}", args.listen)),
         ),
         default_region: region.to_owned(),
-        output_parameters: args.enable_output_parameters,
-        post_actions: args.enable_post_actions,
+        output_parameters: args.features.enable_output_parameters,
+        post_actions: args.features.enable_post_actions,
         get_acts: args.get_acts,
         api_key_digests: api_keys.iter().map(|k| api_key_digest(k)).collect(),
         max_body_bytes: args.max_body_bytes,
@@ -580,7 +593,9 @@ mod tests {
             "true",
             "--enable-output-parameters=false",
         ]);
-        assert!(s.get_acts && s.enable_post_actions && !s.enable_output_parameters);
+        assert!(
+            s.get_acts && s.features.enable_post_actions && !s.features.enable_output_parameters
+        );
         let st = settings(&s, "eu-west-1").expect("ok");
         assert_eq!(st.base_url.as_deref(), Some("http://127.0.0.1:8080"));
     }

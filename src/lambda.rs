@@ -22,7 +22,7 @@ use lambda_http::request::RequestContext;
 use serde_json::{Map, Value, json};
 use tower::ServiceExt as _;
 
-use crate::core::create::{CreatePolicy, CreateRequest};
+use crate::core::create::CreateRequest;
 use crate::http::create::mint;
 use crate::http::error::ApiError;
 use crate::http::limits::ClientIp;
@@ -271,10 +271,7 @@ async fn handle_create(
     errors: DirectErrors,
 ) -> Result<Value, Diagnostic> {
     let now = state.clock.now();
-    let policy = CreatePolicy {
-        output_parameters: state.settings.output_parameters,
-        post_actions: state.settings.post_actions,
-    };
+    let policy = state.settings.create_policy();
     let result = match CreateRequest::from_value(value, policy, now) {
         Ok(request) => mint(state, &request, now, None).await,
         Err(rejection) => Err(ApiError::from(rejection)),

@@ -14,7 +14,7 @@ use sfn_callbacks::config::{
     kms_for,
 };
 use sfn_callbacks::core::callback::format_millis;
-use sfn_callbacks::core::create::{CreatePolicy, CreateRequest, make_urls};
+use sfn_callbacks::core::create::{CreateRequest, make_urls};
 use sfn_callbacks::core::keyring::{KeyId, SecretKey};
 use sfn_callbacks::core::payload::{TransactionId, seal};
 use sfn_callbacks::http::{self, AppState};
@@ -76,12 +76,16 @@ async fn app_state(
     make_settings: MakeSettings,
 ) -> anyhow::Result<(AppState, String)> {
     let sdk = load_sdk_config(config::call_budget(args)).await;
-    let region = sdk
-        .region()
-        .map_or_else(|| "us-east-1".to_owned(), ToString::to_string);
+    let region = region_of(&sdk);
     let settings = make_settings(args, &region)?;
     let state = aws_state(&sdk, settings, &args.keys, !config::in_lambda()).await?;
     Ok((state, region))
+}
+
+/// The configured region, else `us-east-1`.
+fn region_of(sdk: &aws_config::SdkConfig) -> String {
+    sdk.region()
+        .map_or_else(|| "us-east-1".to_owned(), ToString::to_string)
 }
 
 /// The handlers' state with the AWS adapters.
@@ -103,9 +107,7 @@ async fn aws_state(
 
 async fn activity_worker(args: WorkerArgs) -> anyhow::Result<()> {
     let sdk = load_sdk_config(CallBudget::default()).await;
-    let region = sdk
-        .region()
-        .map_or_else(|| "us-east-1".to_owned(), ToString::to_string);
+    let region = region_of(&sdk);
     let settings = args.settings(&region)?;
     // The links must open where they are answered: never a new keyring.
     let state = aws_state(&sdk, settings, &args.keys, false).await?;
@@ -253,10 +255,7 @@ async fn create(args: CreateArgs) -> anyhow::Result<()> {
     };
     let keys = load_keys(&args.keys).await?;
     let now = time::OffsetDateTime::now_utc();
-    let policy = CreatePolicy {
-        output_parameters: args.enable_output_parameters,
-        post_actions: args.enable_post_actions,
-    };
+    let policy = args.features.policy();
     let request =
         CreateRequest::parse(body.as_bytes(), policy, now).map_err(|e| anyhow::anyhow!("{e}"))?;
     if request.notify.is_some() {

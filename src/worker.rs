@@ -25,7 +25,7 @@ use tokio::sync::watch;
 
 use crate::core::ErrorCode;
 use crate::core::callback::SendTask;
-use crate::core::create::{CreatePolicy, CreateRequest};
+use crate::core::create::CreateRequest;
 use crate::core::error::Rejection;
 use crate::http::AppState;
 use crate::http::create::mint;
@@ -158,10 +158,7 @@ fn request_of(state: &AppState, task: &ActivityTask) -> Result<CreateRequest, Ap
         "token".to_owned(),
         Value::String(task.token.expose().to_owned()),
     );
-    let policy = CreatePolicy {
-        output_parameters: state.settings.output_parameters,
-        post_actions: state.settings.post_actions,
-    };
+    let policy = state.settings.create_policy();
     Ok(CreateRequest::from_value(
         Value::Object(input),
         policy,

@@ -61,14 +61,6 @@ pub struct NotifyPolicy {
     pub sns_topics: Vec<String>,
 }
 
-impl NotifyPolicy {
-    /// Whether any channel is enabled.
-    pub fn enabled(&self) -> bool {
-        !self.sns_topics.is_empty()
-            || !(self.email_from.is_empty() || self.email_to_domains.is_empty())
-    }
-}
-
 /// A checked `notify`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NotifySpec {
@@ -289,7 +281,11 @@ fn environment() -> Environment<'static> {
 
 /// Checks a template's size and syntax; `name` says which field it is
 /// (and, ending in `.html`, that it escapes).
-fn check_template(name: &str, source: Option<&String>) -> Result<(), Rejection> {
+fn check_template(
+    env: &Environment<'static>,
+    name: &str,
+    source: Option<&String>,
+) -> Result<(), Rejection> {
     let Some(source) = source else {
         return Ok(());
     };
@@ -299,8 +295,7 @@ fn check_template(name: &str, source: Option<&String>) -> Result<(), Rejection> 
             source.len()
         )));
     }
-    environment()
-        .template_from_named_str(name, source)
+    env.template_from_named_str(name, source)
         .map(drop)
         .map_err(|e| invalid(format!("notify.{name} is not a valid template: {e}")))
 }
@@ -318,6 +313,7 @@ impl NotifySpec {
     /// Parses a request's `notify`: one channel, addresses that are
     /// addresses, templates that parse.
     pub fn parse(value: Value) -> Result<Self, Rejection> {
+        let env = environment();
         let raw: RawNotify = serde_path_to_error::deserialize(value).map_err(|e| {
             let path = e.path().to_string();
             invalid(format!("notify is not valid at {path}: {}", e.into_inner()))
@@ -352,9 +348,9 @@ impl NotifySpec {
                         "notify.email.from: {from:?} is not a mail address"
                     )));
                 }
-                check_template("email.subject", spec.subject.as_ref())?;
-                check_template("email.text", spec.text.as_ref())?;
-                check_template("email.html", spec.html.as_ref())?;
+                check_template(&env, "email.subject", spec.subject.as_ref())?;
+                check_template(&env, "email.text", spec.text.as_ref())?;
+                check_template(&env, "email.html", spec.html.as_ref())?;
                 Channel::Email(spec)
             }
             (None, Some(sns)) => {
@@ -364,8 +360,8 @@ impl NotifySpec {
                         sns.topic_arn
                     )));
                 }
-                check_template("sns.subject", sns.subject.as_ref())?;
-                check_template("sns.message", sns.message.as_ref())?;
+                check_template(&env, "sns.subject", sns.subject.as_ref())?;
+                check_template(&env, "sns.message", sns.message.as_ref())?;
                 Channel::Sns(SnsSpec {
                     topic_arn: sns.topic_arn,
                     subject: sns.subject,
@@ -458,15 +454,11 @@ impl NotifySpec {
         actions: &[Action],
         output: &CreateUrlsOutput,
     ) -> Result<Notification, Rejection> {
-        let view = view(actions, output, &self.context);
+        let renderer = Renderer::new(&view(actions, output, &self.context));
         match &self.channel {
             Channel::Email(email) => {
-                let subject = render(
-                    "email.subject",
-                    email.subject.as_deref(),
-                    DEFAULT_SUBJECT,
-                    &view,
-                )?;
+                let subject =
+                    renderer.render("email.subject", email.subject.as_deref(), DEFAULT_SUBJECT)?;
                 let subject = one_line(&subject);
                 if subject.is_empty() || subject.chars().count() > MAX_EMAIL_SUBJECT_CHARS {
                     return Err(invalid(format!(
@@ -480,14 +472,15 @@ impl NotifySpec {
                     cc: email.cc.clone(),
                     bcc: email.bcc.clone(),
                     subject,
-                    text: render("email.text", email.text.as_deref(), DEFAULT_TEXT, &view)?,
-                    html: render("email.html", email.html.as_deref(), DEFAULT_HTML, &view)?,
+                    text: renderer.render("email.text", email.text.as_deref(), DEFAULT_TEXT)?,
+                    html: renderer.render("email.html", email.html.as_deref(), DEFAULT_HTML)?,
                 }))
             }
             Channel::Sns(sns) => {
                 let subject = match &sns.subject {
                     Some(template) => {
-                        let subject = one_line(&render("sns.subject", Some(template), "", &view)?);
+                        let subject =
+                            one_line(&renderer.render("sns.subject", Some(template), "")?);
                         let ok = !subject.is_empty()
                             && subject.chars().count() <= MAX_SNS_SUBJECT_CHARS
                             && subject
@@ -505,7 +498,11 @@ impl NotifySpec {
                 Ok(Notification::Sns(SnsMessage {
                     topic_arn: sns.topic_arn.clone(),
                     subject,
-                    message: render("sns.message", sns.message.as_deref(), DEFAULT_TEXT, &view)?,
+                    message: renderer.render(
+                        "sns.message",
+                        sns.message.as_deref(),
+                        DEFAULT_TEXT,
+                    )?,
                 }))
             }
         }
@@ -559,20 +556,30 @@ fn view(actions: &[Action], output: &CreateUrlsOutput, context: &Value) -> Value
     })
 }
 
-fn render(
-    name: &str,
-    template: Option<&str>,
-    default: &str,
-    view: &Value,
-) -> Result<String, Rejection> {
-    let source = template.unwrap_or(default);
-    environment()
-        .render_named_str(
-            name,
-            source,
-            minijinja::value::Value::from(minijinja::value::Serde(view)),
-        )
-        .map_err(|e| invalid(format!("notify.{name} could not be rendered: {e}")))
+/// One environment and one view for all of a notification's templates.
+struct Renderer {
+    env: Environment<'static>,
+    view: minijinja::Value,
+}
+
+impl Renderer {
+    fn new(view: &Value) -> Self {
+        Self {
+            env: environment(),
+            view: minijinja::Value::from(minijinja::value::Serde(view)),
+        }
+    }
+
+    fn render(
+        &self,
+        name: &str,
+        template: Option<&str>,
+        default: &str,
+    ) -> Result<String, Rejection> {
+        self.env
+            .render_named_str(name, template.unwrap_or(default), &self.view)
+            .map_err(|e| invalid(format!("notify.{name} could not be rendered: {e}")))
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use time::OffsetDateTime;
 
 use crate::core::ErrorCode;
-use crate::core::create::{CreatePolicy, CreateRequest, CreateUrlsOutput, make_urls};
+use crate::core::create::{CreateRequest, CreateUrlsOutput, make_urls};
 use crate::core::notify::Notified;
 use crate::core::payload::{TransactionId, seal};
 use crate::http::error::ApiError;
@@ -112,10 +112,7 @@ pub async fn create_urls(
     }
     let body = body_or_error(body)?;
     let now = state.clock.now();
-    let policy = CreatePolicy {
-        output_parameters: state.settings.output_parameters,
-        post_actions: state.settings.post_actions,
-    };
+    let policy = state.settings.create_policy();
     let request = CreateRequest::parse(&body, policy, now)?;
     let derived = public_base
         .map(|Extension(PublicBase(url))| url)

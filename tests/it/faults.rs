@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 
-use super::moto::{Server, free_port, http, serve_at};
+use super::moto::{Server, free_port, http, serve_at, serve_keyed};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fault {
@@ -251,10 +251,9 @@ async fn start_standin() -> (String, Arc<StandIn>) {
 
 /// `serve` against the stand-in with a keyring and a short deadline.
 async fn start_serve(endpoint: &str, dir: &Path, extra: &[(&str, &str)]) -> Server {
-    let keyring = super::support::keyring().to_json();
-    let mut envs = vec![("KEYRING", keyring.as_str()), ("SFN_DEADLINE_MS", "4000")];
+    let mut envs = vec![("SFN_DEADLINE_MS", "4000")];
     envs.extend_from_slice(extra);
-    serve_at(endpoint, dir, "serve", &envs).await
+    serve_keyed(endpoint, dir, &envs).await
 }
 
 async fn create_links(server: &Server, token: &str) -> Value {

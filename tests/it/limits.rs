@@ -9,15 +9,12 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::moto::{Server, free_port, http, serve_at};
+use super::moto::{Server, free_port, http, serve_keyed};
 
 /// `serve` with Step Functions nowhere (these tests never click).
 async fn start(dir: &std::path::Path, envs: &[(&str, &str)]) -> Server {
-    let keyring = super::support::keyring().to_json();
-    let mut all = vec![("KEYRING", keyring.as_str())];
-    all.extend_from_slice(envs);
     let nowhere = format!("http://127.0.0.1:{}", free_port());
-    serve_at(&nowhere, dir, "serve", &all).await
+    serve_keyed(&nowhere, dir, envs).await
 }
 
 async fn link(server: &Server) -> String {

@@ -270,6 +270,14 @@ pub async fn serve(aws: &Aws, dir: &Path, name: &'static str, envs: &[(&str, &st
     serve_at(&aws.endpoint, dir, name, envs).await
 }
 
+/// [`serve_at`] with the tests' keyring ([`super::support::keyring`]).
+pub async fn serve_keyed(endpoint: &str, dir: &Path, envs: &[(&str, &str)]) -> Server {
+    let keyring = super::support::keyring().to_json();
+    let mut all = vec![("KEYRING", keyring.as_str())];
+    all.extend_from_slice(envs);
+    serve_at(endpoint, dir, "serve", &all).await
+}
+
 /// `serve` with its AWS calls going to `endpoint`, its log in `dir`.
 pub async fn serve_at(
     endpoint: &str,

@@ -11,10 +11,11 @@ use std::hint::black_box;
 use base64::Engine as _;
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
-use sfn_callbacks::core::callback::{CallbackPolicy, decide, verify};
-use sfn_callbacks::core::create::{CreatePolicy, CreateRequest, make_urls};
+use sfn_callbacks::core::Features;
+use sfn_callbacks::core::callback::{decide, verify};
+use sfn_callbacks::core::create::{CreateRequest, make_urls};
 use sfn_callbacks::core::keyring::{Keyring, SecretKey};
-use sfn_callbacks::core::payload::{KeyRef, SealWith, TransactionId, Untrusted, seal};
+use sfn_callbacks::core::payload::{KeyRef, SealWith, TransactionId, Untrusted, WrappedKey, seal};
 use sfn_callbacks::core::template::Params;
 use time::OffsetDateTime;
 
@@ -39,7 +40,7 @@ fn request_body() -> String {
 struct Modes {
     ring: Keyring,
     data_key: SecretKey,
-    wrapped: Vec<u8>,
+    wrapped: WrappedKey,
 }
 
 impl Modes {
@@ -47,7 +48,7 @@ impl Modes {
         Self {
             ring: Keyring::new(SecretKey::from_bytes([7; 32]), "bench".into()),
             data_key: SecretKey::from_bytes([9; 32]),
-            wrapped: vec![0xAB; 184],
+            wrapped: WrappedKey::new(vec![0xAB; 184]).expect("short"),
         }
     }
 
@@ -86,12 +87,11 @@ fn benches(c: &mut Criterion) {
     let modes = Modes::new();
     let now = OffsetDateTime::now_utc();
     let body = request_body();
-    let request =
-        CreateRequest::parse(body.as_bytes(), CreatePolicy::default(), now).expect("valid");
+    let request = CreateRequest::parse(body.as_bytes(), Features::default(), now).expect("valid");
     let claims = sfn_callbacks::core::create::claims_for(&request, TransactionId([1; 16]), now);
     let approve = &claims[0];
     let params = Params::new();
-    let policy = CallbackPolicy::default();
+    let policy = Features::default();
 
     for (mode, with) in modes.all() {
         let data = seal(approve, with, &[3; 24]);
@@ -104,7 +104,7 @@ fn benches(c: &mut Criterion) {
         c.bench_function(&format!("create_urls_2_actions/{mode}"), |b| {
             b.iter(|| {
                 let request =
-                    CreateRequest::parse(black_box(body.as_bytes()), CreatePolicy::default(), now)
+                    CreateRequest::parse(black_box(body.as_bytes()), Features::default(), now)
                         .expect("valid");
                 make_urls(&request, TransactionId([1; 16]), now, BASE, |claims| {
                     seal(claims, with, &[3; 24])

@@ -17,9 +17,10 @@ use async_trait::async_trait;
 use axum::routing::{get, post};
 use common::{binary, create_request, keyring_json, rss_kib, start_server, stub_sfn, token};
 use serde_json::{Value, json};
-use sfn_callbacks::core::create::{CreatePolicy, CreateRequest, make_urls};
+use sfn_callbacks::core::Features;
+use sfn_callbacks::core::create::{CreateRequest, make_urls};
 use sfn_callbacks::core::keyring::{Keyring, SecretKey};
-use sfn_callbacks::core::payload::{SealWith, TransactionId, seal};
+use sfn_callbacks::core::payload::{SealWith, TransactionId, WrappedKey, seal};
 use sfn_callbacks::keys::{EnvelopeLimits, KeyMode, KeySource};
 use sfn_callbacks::ports::{Kms, KmsContext, KmsError, random_bytes};
 
@@ -275,7 +276,7 @@ fn url_sizes_section(out: &mut String) {
     let (id, keys) = ring.newest();
     let data_key = SecretKey::from_bytes([9; 32]);
     // A real AWS KMS ciphertext blob for a 256-bit data key is 184 bytes.
-    let wrapped = vec![0xAB; 184];
+    let wrapped = WrappedKey::new(vec![0xAB; 184]).expect("short");
     let modes: [(&str, SealWith<'_>); 3] = [
         (
             "local / kms",
@@ -311,7 +312,7 @@ fn url_sizes_section(out: &mut String) {
         ] {
             let body = json!({"token": token(chars), "actions": [{"name": "approve", "type": "success", "output": output}]});
             let request =
-                CreateRequest::parse(body.to_string().as_bytes(), CreatePolicy::default(), now)
+                CreateRequest::parse(body.to_string().as_bytes(), Features::default(), now)
                     .expect("valid");
             let lengths: Vec<String> = modes
                 .iter()
@@ -422,7 +423,7 @@ async fn kms_section(out: &mut String) {
         let mut links = Vec::with_capacity(ops);
         for _ in 0..ops {
             let request =
-                CreateRequest::parse(body.as_bytes(), CreatePolicy::default(), now).expect("valid");
+                CreateRequest::parse(body.as_bytes(), Features::default(), now).expect("valid");
             let key = maker.sealing_key().await.expect("key");
             let output = make_urls(&request, TransactionId(random_bytes()), now, BASE, |c| {
                 seal(c, key.as_seal_with(), &random_bytes())

@@ -5,7 +5,8 @@
 //! and the length of the `approve` link in each keyring mode.
 
 use serde_json::json;
-use sfn_callbacks::core::create::{CreatePolicy, CreateRequest, make_urls};
+use sfn_callbacks::core::Features;
+use sfn_callbacks::core::create::{CreateRequest, make_urls};
 use sfn_callbacks::core::keyring::{Keyring, SecretKey};
 use sfn_callbacks::core::payload::{SealWith, TransactionId, seal};
 use sfn_callbacks::ports::random_bytes;
@@ -21,7 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             {"name": "reject", "type": "failure", "error": "Rejected"}
         ]
     });
-    let request = CreateRequest::parse(body.to_string().as_bytes(), CreatePolicy::default(), now)?;
+    let request = CreateRequest::parse(body.to_string().as_bytes(), Features::default(), now)?;
     let base = "https://abc123defg.execute-api.us-east-1.amazonaws.com/prod";
     let (id, keys) = keyring.newest();
 

@@ -15,7 +15,7 @@ use axum::http::HeaderName;
 use clap::{Args, Parser, Subcommand};
 
 use crate::aws::{CallBudget, SdkKms};
-use crate::core::create::CreatePolicy;
+use crate::core::Features;
 use crate::core::keyring::{Keyring, SecretKey};
 use crate::core::notify::NotifyPolicy;
 use crate::http::limits::RespondLimit;
@@ -232,8 +232,8 @@ pub struct FeatureArgs {
 
 impl FeatureArgs {
     /// As a CreateUrls policy.
-    pub fn policy(&self) -> CreatePolicy {
-        CreatePolicy {
+    pub fn policy(&self) -> Features {
+        Features {
             output_parameters: self.enable_output_parameters,
             post_actions: self.enable_post_actions,
         }

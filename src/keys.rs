@@ -16,8 +16,8 @@ use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
-use crate::core::keyring::{KeyId, Keyring, KeyringError, SecretKey};
-use crate::core::payload::{Claims, KeyRef, OpenError, SealWith, Untrusted};
+use crate::core::keyring::{Keyring, KeyringError, SecretKey};
+use crate::core::payload::{Claims, KeyRef, PayloadError, SealingKey, Untrusted, WrappedKey};
 use crate::ports::{Kms, KmsContext, KmsError};
 
 /// The encryption context of a KMS-encrypted keyring.
@@ -57,33 +57,11 @@ impl KeyMode {
     }
 }
 
-/// A key ready to seal one CreateUrls call's payloads.
-#[derive(Debug, Clone)]
-pub enum SealingKey {
-    /// A keyring key for encryption.
-    Aead(KeyId, SecretKey),
-    /// A keyring key for signing.
-    Mac(KeyId, SecretKey),
-    /// A KMS data key and its wrapped form.
-    Envelope(Arc<Vec<u8>>, SecretKey),
-}
-
-impl SealingKey {
-    /// The borrowed form the core's `seal` takes.
-    pub fn as_seal_with(&self) -> SealWith<'_> {
-        match self {
-            Self::Aead(id, key) => SealWith::Aead { id: *id, key },
-            Self::Mac(id, key) => SealWith::Mac { id: *id, key },
-            Self::Envelope(wrapped, key) => SealWith::Envelope { wrapped, key },
-        }
-    }
-}
-
 /// Why a payload did not open.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OpenFailure {
     /// The payload itself is at fault (client error).
-    Payload(OpenError),
+    Payload(PayloadError),
     /// KMS could not unwrap the data key right now (try again later).
     KmsUnavailable,
     /// KMS refused for a deployment reason (access, key state).
@@ -116,7 +94,7 @@ impl Default for EnvelopeLimits {
 
 struct CurrentDataKey {
     key: SecretKey,
-    wrapped: Arc<Vec<u8>>,
+    wrapped: Arc<WrappedKey>,
     made: Instant,
     uses: u64,
 }
@@ -258,7 +236,7 @@ impl KeySource {
                 .map_err(OpenFailure::Payload),
             Source::Envelope(env) => {
                 let KeyRef::Wrapped(wrapped) = untrusted.key_ref() else {
-                    return Err(OpenFailure::Payload(OpenError::UnknownKey));
+                    return Err(OpenFailure::Payload(PayloadError::UnknownKey));
                 };
                 let key = env.unwrap(wrapped).await?;
                 untrusted.open(&key).map_err(OpenFailure::Payload)
@@ -279,9 +257,9 @@ impl Envelope {
                 .generate_data_key(&self.key_id, DATA_KEY_CONTEXT)
                 .await?;
             let key = data_key.derive(ENVELOPE_AEAD_LABEL);
-            let wrapped = Arc::new(wrapped);
+            let wrapped = Arc::new(WrappedKey::new(wrapped).map_err(KmsError::UnusableDataKey)?);
             // The key we generate opens our own links without a Decrypt.
-            self.remember(&wrapped, Some(key.clone())).await;
+            self.remember(wrapped.as_bytes(), Some(key.clone())).await;
             *current = Some(CurrentDataKey {
                 key,
                 wrapped,
@@ -313,7 +291,7 @@ impl Envelope {
         {
             return unwrapped
                 .clone()
-                .ok_or(OpenFailure::Payload(OpenError::Forged));
+                .ok_or(OpenFailure::Payload(PayloadError::Forged));
         }
         let unwrapped = match self
             .kms
@@ -323,12 +301,13 @@ impl Envelope {
             Ok(plain) => SecretKey::from_slice(&plain).map(|k| k.derive(ENVELOPE_AEAD_LABEL)),
             Err(KmsError::InvalidCiphertext) => None,
             Err(KmsError::Unavailable(_)) => return Err(OpenFailure::KmsUnavailable),
+            Err(KmsError::UnusableDataKey(_)) => return Err(OpenFailure::KmsRefused),
             Err(KmsError::Refused(code)) => {
                 tracing::warn!(code, "KMS refused to unwrap a data key");
                 return Err(OpenFailure::KmsRefused);
             }
         };
         self.remember(wrapped, unwrapped.clone()).await;
-        unwrapped.ok_or(OpenFailure::Payload(OpenError::Forged))
+        unwrapped.ok_or(OpenFailure::Payload(PayloadError::Forged))
     }
 }

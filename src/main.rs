@@ -306,9 +306,9 @@ async fn inspect(args: InspectArgs) -> anyhow::Result<()> {
     let out = json!({
         "transaction_id": claims.transaction_id.to_hex(),
         "token": token,
-        "issued_at": format_millis(claims.issued_at * 1000),
-        "expiration": claims.expires_at.map(format_millis),
-        "expired": claims.expires_at.is_some_and(|e| e <= now_ms),
+        "issued_at_secs": format_millis(claims.issued_at_secs * 1000),
+        "expiration": claims.expires_at_millis.map(format_millis),
+        "expired": claims.expires_at_millis.is_some_and(|e| e <= now_ms),
         "output_parameters": claims.output_parameters,
         "action": {"name": claims.action.name.as_str(), "type": claims.action.kind().as_str()},
         "effect": format!("{:?}", claims.action.effect),

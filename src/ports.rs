@@ -108,6 +108,9 @@ pub enum KmsError {
     /// missing). Holds the error code.
     #[error("KMS refused the request: {0}")]
     Refused(String),
+    /// KMS made a data key whose wrapped form no link can carry.
+    #[error(transparent)]
+    UnusableDataKey(#[from] crate::core::payload::WrappedKeyLength),
 }
 
 /// An encryption context: KMS binds every ciphertext to it, so a blob made

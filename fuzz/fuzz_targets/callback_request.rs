@@ -4,8 +4,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sfn_callbacks::core::callback::{CallbackPolicy, SendTask, decide, verify};
-use sfn_callbacks::core::create::{CreatePolicy, CreateRequest, claims_for};
+use sfn_callbacks::core::Features;
+use sfn_callbacks::core::callback::{SendTask, decide, verify};
+use sfn_callbacks::core::create::{CreateRequest, claims_for};
 use sfn_callbacks::core::payload::TransactionId;
 use sfn_callbacks::core::template::Params;
 
@@ -21,7 +22,7 @@ const REQUEST: &str = r#"{"token": "QUJD", "enable_output_parameters": true, "ac
 
 fuzz_target!(|data: &[u8]| {
     let now = time::OffsetDateTime::from_unix_timestamp(1_900_000_000).expect("time");
-    let policy = CreatePolicy {
+    let policy = Features {
         output_parameters: true,
         post_actions: true,
     };
@@ -48,7 +49,7 @@ fuzz_target!(|data: &[u8]| {
             &params,
             body.as_ref(),
             params.get("comment").map(String::as_str),
-            CallbackPolicy {
+            Features {
                 output_parameters: true,
                 post_actions: true,
             },

@@ -2,11 +2,12 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sfn_callbacks::core::create::{CreatePolicy, CreateRequest};
+use sfn_callbacks::core::Features;
+use sfn_callbacks::core::create::{CreateRequest};
 
 fuzz_target!(|data: &[u8]| {
     let now = time::OffsetDateTime::from_unix_timestamp(1_900_000_000).expect("time");
-    let policy = CreatePolicy {
+    let policy = Features {
         output_parameters: true,
         post_actions: true,
     };

@@ -14,18 +14,10 @@ use super::action::{
     checked_redirect, compile_path,
 };
 use super::error::{ErrorCode, Rejection};
+use super::features::Features;
 use super::payload::Claims;
 use super::template::{Embed, Params, expand_str, expand_str_as, expand_value};
 use super::token::TaskToken;
-
-/// What the deployment allows at callback time.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct CallbackPolicy {
-    /// `ENABLE_OUTPUT_PARAMETERS`.
-    pub output_parameters: bool,
-    /// `ENABLE_POST_ACTIONS`.
-    pub post_actions: bool,
-}
 
 /// The Step Functions call to make.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,7 +85,7 @@ pub fn verify(
     query_type: Option<&str>,
     now: OffsetDateTime,
 ) -> Result<(), Rejection> {
-    if let Some(expires) = claims.expires_at {
+    if let Some(expires) = claims.expires_at_millis {
         let now_ms = now.unix_timestamp_nanos() / 1_000_000;
         if now_ms >= i128::from(expires) {
             return Err(Rejection::new(
@@ -270,7 +262,7 @@ pub fn decide(
     params: &Params,
     body: Option<&Value>,
     comment: Option<&str>,
-    policy: CallbackPolicy,
+    policy: Features,
 ) -> Result<Decision, Rejection> {
     let token = &claims.token;
     let action = &claims.action;
@@ -399,7 +391,7 @@ mod tests {
     use serde_json::json;
     use time::macros::datetime;
 
-    const POLICY: CallbackPolicy = CallbackPolicy {
+    const POLICY: Features = Features {
         output_parameters: true,
         post_actions: true,
     };
@@ -408,8 +400,8 @@ mod tests {
         Claims {
             token: TaskToken::parse("QUJD".into()).expect("token"),
             transaction_id: TransactionId([0; 16]),
-            issued_at: 0,
-            expires_at: Some(datetime!(2030-01-01 0:00 UTC).unix_timestamp() * 1000),
+            issued_at_secs: 0,
+            expires_at_millis: Some(datetime!(2030-01-01 0:00 UTC).unix_timestamp() * 1000),
             output_parameters: false,
             action: Action {
                 name: ActionName::parse("go").expect("name"),
@@ -519,7 +511,7 @@ mod tests {
 
         let err = decide(&c, &Params::new(), None, None, POLICY).expect_err("missing");
         assert_eq!(err.code, ErrorCode::OutputFormatting);
-        let off = CallbackPolicy {
+        let off = Features {
             output_parameters: false,
             post_actions: true,
         };
@@ -651,7 +643,7 @@ mod tests {
                 .code,
             ErrorCode::InvalidPostActionBody
         );
-        let off = CallbackPolicy {
+        let off = Features {
             output_parameters: true,
             post_actions: false,
         };

@@ -13,18 +13,10 @@ use time::format_description::well_known::Rfc3339;
 
 use super::action::{Action, RawAction, parse_action, redirect_origin};
 use super::error::{ErrorCode, Rejection};
+use super::features::Features;
 use super::notify::{Notified, NotifySpec};
 use super::payload::{Claims, MAX_DATA_CHARS, TransactionId};
 use super::token::TaskToken;
-
-/// What the deployment allows.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct CreatePolicy {
-    /// `ENABLE_OUTPUT_PARAMETERS`.
-    pub output_parameters: bool,
-    /// `ENABLE_POST_ACTIONS`.
-    pub post_actions: bool,
-}
 
 /// Where the URLs point when the caller asks for another deployment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,11 +173,7 @@ pub fn parse_expiration(raw: &str, now: OffsetDateTime) -> Result<OffsetDateTime
 
 impl CreateRequest {
     /// Parses a request body.
-    pub fn parse(
-        body: &[u8],
-        policy: CreatePolicy,
-        now: OffsetDateTime,
-    ) -> Result<Self, Rejection> {
+    pub fn parse(body: &[u8], policy: Features, now: OffsetDateTime) -> Result<Self, Rejection> {
         let value: Value = serde_json::from_slice(body)
             .map_err(|e| invalid_json(format!("the request body is not valid JSON: {e}")))?;
         Self::from_value(value, policy, now)
@@ -194,7 +182,7 @@ impl CreateRequest {
     /// Parses a request already read as JSON (a direct invoke's event).
     pub fn from_value(
         value: Value,
-        policy: CreatePolicy,
+        policy: Features,
         now: OffsetDateTime,
     ) -> Result<Self, Rejection> {
         if !value.is_object() {
@@ -308,8 +296,8 @@ pub fn claims_for(
         .map(|action| Claims {
             token: request.token.clone(),
             transaction_id,
-            issued_at: now.unix_timestamp(),
-            expires_at,
+            issued_at_secs: now.unix_timestamp(),
+            expires_at_millis: expires_at,
             output_parameters: request.output_parameters,
             action: action.clone(),
         })
@@ -359,8 +347,8 @@ mod tests {
 
     const NOW: OffsetDateTime = datetime!(2030-01-01 12:00 UTC);
 
-    fn policy() -> CreatePolicy {
-        CreatePolicy {
+    fn policy() -> Features {
+        Features {
             output_parameters: true,
             post_actions: true,
         }
@@ -460,8 +448,7 @@ mod tests {
     #[test]
     fn output_parameters_need_the_deployment() {
         let body = with("enable_output_parameters", json!(true)).to_string();
-        let err =
-            CreateRequest::parse(body.as_bytes(), CreatePolicy::default(), NOW).expect_err("off");
+        let err = CreateRequest::parse(body.as_bytes(), Features::default(), NOW).expect_err("off");
         assert_eq!(err.code, ErrorCode::ParametersDisabled);
         assert!(
             CreateRequest::parse(body.as_bytes(), policy(), NOW)
@@ -554,9 +541,9 @@ mod tests {
     fn claims_carry_times_in_the_right_units() {
         let request = parse(with("expiration", json!("2030-01-01T12:00:01.5Z"))).expect("valid");
         let claims = claims_for(&request, TransactionId([1; 16]), NOW);
-        assert_eq!(claims[0].issued_at, NOW.unix_timestamp());
+        assert_eq!(claims[0].issued_at_secs, NOW.unix_timestamp());
         assert_eq!(
-            claims[0].expires_at,
+            claims[0].expires_at_millis,
             Some(NOW.unix_timestamp() * 1000 + 1500)
         );
     }

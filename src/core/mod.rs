@@ -7,6 +7,7 @@ pub mod action;
 pub mod callback;
 pub mod create;
 pub mod error;
+pub mod features;
 pub mod keyring;
 pub mod notify;
 pub mod payload;
@@ -14,3 +15,4 @@ pub mod template;
 pub mod token;
 
 pub use error::ErrorCode;
+pub use features::Features;

@@ -86,9 +86,9 @@ pub struct Claims {
     /// The CreateUrls call that made this link.
     pub transaction_id: TransactionId,
     /// When the link was made, in Unix seconds.
-    pub issued_at: i64,
+    pub issued_at_secs: i64,
     /// When the link stops working, in Unix milliseconds.
-    pub expires_at: Option<i64>,
+    pub expires_at_millis: Option<i64>,
     /// Whether `$name` placeholders are expanded from query parameters.
     pub output_parameters: bool,
     /// What the link does.
@@ -115,16 +115,78 @@ pub enum SealWith<'a> {
     /// Encrypt with a KMS data key whose wrapped form travels in the payload.
     Envelope {
         /// The KMS ciphertext blob of the data key.
-        wrapped: &'a [u8],
+        wrapped: &'a WrappedKey,
         /// The plaintext data key.
         key: &'a SecretKey,
     },
 }
 
+/// A KMS-wrapped data key as a payload header carries it: 1 to
+/// [`MAX_WRAPPED_KEY_LEN`] bytes, checked when the key service hands it
+/// over, so every link sealed with it can be opened again.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WrappedKey(Vec<u8>);
+
+/// A wrapped data key that no payload header can carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the key service returned a wrapped data key of {0} bytes; links carry 1 to {MAX_WRAPPED_KEY_LEN}"
+)]
+pub struct WrappedKeyLength(pub usize);
+
+impl WrappedKey {
+    /// Checks the blob's length.
+    pub fn new(blob: Vec<u8>) -> Result<Self, WrappedKeyLength> {
+        if blob.is_empty() || blob.len() > MAX_WRAPPED_KEY_LEN {
+            return Err(WrappedKeyLength(blob.len()));
+        }
+        Ok(Self(blob))
+    }
+
+    /// The KMS ciphertext blob.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    fn len_u16(&self) -> u16 {
+        // At most MAX_WRAPPED_KEY_LEN by construction.
+        u16::try_from(self.0.len()).unwrap_or(u16::MAX)
+    }
+}
+
+impl std::fmt::Debug for WrappedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "WrappedKey({} bytes)", self.0.len())
+    }
+}
+
+/// A key ready to seal one CreateUrls call's payloads (the owned form of
+/// [`SealWith`]).
+#[derive(Debug, Clone)]
+pub enum SealingKey {
+    /// A keyring key for encryption.
+    Aead(KeyId, SecretKey),
+    /// A keyring key for signing.
+    Mac(KeyId, SecretKey),
+    /// A KMS data key and its wrapped form.
+    Envelope(std::sync::Arc<WrappedKey>, SecretKey),
+}
+
+impl SealingKey {
+    /// The borrowed form [`seal`] takes.
+    pub fn as_seal_with(&self) -> SealWith<'_> {
+        match self {
+            Self::Aead(id, key) => SealWith::Aead { id: *id, key },
+            Self::Mac(id, key) => SealWith::Mac { id: *id, key },
+            Self::Envelope(wrapped, key) => SealWith::Envelope { wrapped, key },
+        }
+    }
+}
+
 /// Why a payload did not open. Clients only ever see the coarse
 /// [`Rejection`] made from it; the variant is for the operator's log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpenError {
+pub enum PayloadError {
     /// Not base64url, too short, too long, or an unknown version byte.
     Malformed,
     /// A key id this keyring does not hold.
@@ -143,7 +205,7 @@ pub enum OpenError {
     EnvelopeUnsupported,
 }
 
-impl OpenError {
+impl PayloadError {
     /// The rejection shown to the client. Every failed check that concerns
     /// the secret parts reads the same, so nothing tells an attacker which
     /// check failed.
@@ -309,11 +371,11 @@ fn action_to_wire(action: &Action) -> WireAction {
     }
 }
 
-fn parse_json(text: &str) -> Result<Value, OpenError> {
-    serde_json::from_str(text).map_err(|_| OpenError::BadClaims)
+fn parse_json(text: &str) -> Result<Value, PayloadError> {
+    serde_json::from_str(text).map_err(|_| PayloadError::BadClaims)
 }
 
-fn response_from_wire(wire: WireResponse) -> Result<ResponseSpec, OpenError> {
+fn response_from_wire(wire: WireResponse) -> Result<ResponseSpec, PayloadError> {
     Ok(ResponseSpec {
         redirect: wire.redirect,
         json: wire.json.as_deref().map(parse_json).transpose()?,
@@ -330,11 +392,11 @@ fn field_from_wire(wire: WireField) -> FieldSource {
     }
 }
 
-fn name_from_wire(name: &str) -> Result<ActionName, OpenError> {
-    ActionName::parse(name).map_err(|_| OpenError::BadClaims)
+fn name_from_wire(name: &str) -> Result<ActionName, PayloadError> {
+    ActionName::parse(name).map_err(|_| PayloadError::BadClaims)
 }
 
-fn action_from_wire(name: &str, wire: WireAction) -> Result<Action, OpenError> {
+fn action_from_wire(name: &str, wire: WireAction) -> Result<Action, PayloadError> {
     let effect = match wire.effect {
         WireEffect::Success(output) => ActionEffect::Success {
             output: parse_json(&output)?,
@@ -365,7 +427,7 @@ fn action_from_wire(name: &str, wire: WireAction) -> Result<Action, OpenError> {
                         response: o.response.map(response_from_wire).transpose()?,
                     })
                 })
-                .collect::<Result<Vec<_>, OpenError>>()?,
+                .collect::<Result<Vec<_>, PayloadError>>()?,
         },
     };
     Ok(Action {
@@ -392,12 +454,12 @@ fn token_to_wire(token: &TaskToken) -> WireToken {
     }
 }
 
-fn token_from_wire(wire: WireToken) -> Result<TaskToken, OpenError> {
+fn token_from_wire(wire: WireToken) -> Result<TaskToken, PayloadError> {
     let text = match wire {
         WireToken::Bytes(bytes) => STANDARD.encode(bytes),
         WireToken::Text(text) => text,
     };
-    TaskToken::parse(text).map_err(|_| OpenError::BadClaims)
+    TaskToken::parse(text).map_err(|_| PayloadError::BadClaims)
 }
 
 /// Encodes claims as the plaintext that gets sealed.
@@ -416,8 +478,8 @@ pub(crate) fn encode_claims(claims: &Claims) -> Vec<u8> {
     let wire = WireClaims {
         token: token_to_wire(&claims.token),
         tid: claims.transaction_id.0,
-        iat: claims.issued_at,
-        exp: claims.expires_at,
+        iat: claims.issued_at_secs,
+        exp: claims.expires_at_millis,
         params: claims.output_parameters,
         name: claims.action.name.as_str().to_owned(),
         body,
@@ -426,22 +488,22 @@ pub(crate) fn encode_claims(claims: &Claims) -> Vec<u8> {
 }
 
 /// Decodes authenticated plaintext back into claims.
-pub(crate) fn decode_claims(plain: &[u8]) -> Result<Claims, OpenError> {
-    let wire: WireClaims = postcard::from_bytes(plain).map_err(|_| OpenError::BadClaims)?;
+pub(crate) fn decode_claims(plain: &[u8]) -> Result<Claims, PayloadError> {
+    let wire: WireClaims = postcard::from_bytes(plain).map_err(|_| PayloadError::BadClaims)?;
     let action_bytes = match wire.body {
         WireBody::Plain(bytes) => bytes,
         WireBody::Deflated(bytes) => {
             miniz_oxide::inflate::decompress_to_vec_with_limit(&bytes, MAX_INFLATED)
-                .map_err(|_| OpenError::BadClaims)?
+                .map_err(|_| PayloadError::BadClaims)?
         }
     };
     let action: WireAction =
-        postcard::from_bytes(&action_bytes).map_err(|_| OpenError::BadClaims)?;
+        postcard::from_bytes(&action_bytes).map_err(|_| PayloadError::BadClaims)?;
     Ok(Claims {
         token: token_from_wire(wire.token)?,
         transaction_id: TransactionId(wire.tid),
-        issued_at: wire.iat,
-        expires_at: wire.exp,
+        issued_at_secs: wire.iat,
+        expires_at_millis: wire.exp,
         output_parameters: wire.params,
         action: action_from_wire(&wire.name, action)?,
     })
@@ -472,10 +534,9 @@ pub fn seal(claims: &Claims, with: SealWith<'_>, nonce: &[u8; NONCE_LEN]) -> Str
             seal_aead(&mut out, key, nonce, &plain);
         }
         SealWith::Envelope { wrapped, key } => {
-            let len = u16::try_from(wrapped.len()).expect("KMS ciphertext blobs are small");
             out.push(KIND_ENVELOPE);
-            out.extend_from_slice(&len.to_be_bytes());
-            out.extend_from_slice(wrapped);
+            out.extend_from_slice(&wrapped.len_u16().to_be_bytes());
+            out.extend_from_slice(wrapped.as_bytes());
             seal_aead(&mut out, key, nonce, &plain);
         }
         SealWith::Mac { id, key } => {
@@ -535,35 +596,35 @@ impl std::fmt::Debug for Untrusted {
 
 impl Untrusted {
     /// Decodes the `data` query value and checks the header's shape.
-    pub fn parse(data: &str) -> Result<Self, OpenError> {
+    pub fn parse(data: &str) -> Result<Self, PayloadError> {
         if data.starts_with("1-") {
-            return Err(OpenError::LegacyPlaintext);
+            return Err(PayloadError::LegacyPlaintext);
         }
         if data.starts_with("2-") {
-            return Err(OpenError::LegacyEncrypted);
+            return Err(PayloadError::LegacyEncrypted);
         }
         if data.len() > MAX_DATA_CHARS {
-            return Err(OpenError::Malformed);
+            return Err(PayloadError::Malformed);
         }
         let bytes = URL_SAFE_NO_PAD
             .decode(data.as_bytes())
-            .map_err(|_| OpenError::Malformed)?;
-        let kind = *bytes.first().ok_or(OpenError::Malformed)?;
+            .map_err(|_| PayloadError::Malformed)?;
+        let kind = *bytes.first().ok_or(PayloadError::Malformed)?;
         let (header_len, min_body) = match kind {
             KIND_AEAD => (3, NONCE_LEN + AEAD_TAG_LEN),
             KIND_MAC => (3, MAC_TAG_LEN),
             KIND_ENVELOPE => {
-                let len = bytes.get(1..3).ok_or(OpenError::Malformed)?;
+                let len = bytes.get(1..3).ok_or(PayloadError::Malformed)?;
                 let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
                 if len == 0 || len > MAX_WRAPPED_KEY_LEN {
-                    return Err(OpenError::Malformed);
+                    return Err(PayloadError::Malformed);
                 }
                 (3 + len, NONCE_LEN + AEAD_TAG_LEN)
             }
-            _ => return Err(OpenError::Malformed),
+            _ => return Err(PayloadError::Malformed),
         };
         if bytes.len() < header_len + min_body {
-            return Err(OpenError::Malformed);
+            return Err(PayloadError::Malformed);
         }
         Ok(Self {
             bytes,
@@ -588,17 +649,17 @@ impl Untrusted {
     /// Authenticates and decodes with the key [`Untrusted::key_ref`] asked
     /// for: the derived AEAD or MAC key of a keyring entry, or the unwrapped
     /// KMS data key.
-    pub fn open(&self, key: &SecretKey) -> Result<Claims, OpenError> {
+    pub fn open(&self, key: &SecretKey) -> Result<Claims, PayloadError> {
         let (header, body) = self.bytes.split_at(self.header_len);
         let plain = if self.kind == KIND_MAC {
             let (claims, tag) = body.split_at(body.len() - MAC_TAG_LEN);
             mac(key, &self.bytes[..self.bytes.len() - MAC_TAG_LEN])
                 .verify_slice(tag)
-                .map_err(|_| OpenError::Forged)?;
+                .map_err(|_| PayloadError::Forged)?;
             claims.to_vec()
         } else {
             let (nonce, ciphertext) = body.split_at(NONCE_LEN);
-            let nonce = XNonce::try_from(nonce).map_err(|_| OpenError::Malformed)?;
+            let nonce = XNonce::try_from(nonce).map_err(|_| PayloadError::Malformed)?;
             aead(key)
                 .decrypt(
                     &nonce,
@@ -607,22 +668,22 @@ impl Untrusted {
                         aad: header,
                     },
                 )
-                .map_err(|_| OpenError::Forged)?
+                .map_err(|_| PayloadError::Forged)?
         };
         decode_claims(&plain)
     }
 
     /// Opens a keyring payload (`local`, `kms` and `signed` modes).
-    pub fn open_with_keyring(&self, keyring: &Keyring) -> Result<Claims, OpenError> {
+    pub fn open_with_keyring(&self, keyring: &Keyring) -> Result<Claims, PayloadError> {
         let (id, use_mac) = match self.key_ref() {
             KeyRef::AeadKey(id) => (id, false),
             KeyRef::MacKey(id) => (id, true),
-            KeyRef::Wrapped(_) => return Err(OpenError::EnvelopeUnsupported),
+            KeyRef::Wrapped(_) => return Err(PayloadError::EnvelopeUnsupported),
         };
         match keyring.lookup(id) {
             KeyLookup::Active(keys) => self.open(if use_mac { &keys.mac } else { &keys.aead }),
-            KeyLookup::Retired => Err(OpenError::RetiredKey),
-            KeyLookup::Unknown => Err(OpenError::UnknownKey),
+            KeyLookup::Retired => Err(PayloadError::RetiredKey),
+            KeyLookup::Unknown => Err(PayloadError::UnknownKey),
         }
     }
 }
@@ -638,8 +699,8 @@ mod tests {
         Claims {
             token: TaskToken::parse(token.to_owned()).expect("token"),
             transaction_id: TransactionId([3; 16]),
-            issued_at: 1_800_000_000,
-            expires_at: Some(1_800_000_600_000),
+            issued_at_secs: 1_800_000_000,
+            expires_at_millis: Some(1_800_000_600_000),
             output_parameters: false,
             action: Action {
                 name: ActionName::parse("approve").expect("name"),
@@ -674,7 +735,7 @@ mod tests {
             seal(
                 claims,
                 SealWith::Envelope {
-                    wrapped: b"wrapped-data-key",
+                    wrapped: &WrappedKey::new(b"wrapped-data-key".to_vec()).expect("short"),
                     key: &data_key,
                 },
                 &[9; NONCE_LEN],
@@ -682,15 +743,39 @@ mod tests {
         ]
     }
 
-    fn open_any(data: &str, ring: &Keyring) -> Result<Claims, OpenError> {
+    fn open_any(data: &str, ring: &Keyring) -> Result<Claims, PayloadError> {
         let untrusted = Untrusted::parse(data)?;
         match untrusted.key_ref() {
             KeyRef::Wrapped(w) if w == b"wrapped-data-key" => {
                 untrusted.open(&SecretKey::from_bytes([5; 32]))
             }
-            KeyRef::Wrapped(_) => Err(OpenError::UnknownKey),
+            KeyRef::Wrapped(_) => Err(PayloadError::UnknownKey),
             _ => untrusted.open_with_keyring(ring),
         }
+    }
+
+    #[test]
+    fn wrapped_keys_no_header_can_carry_are_refused_before_sealing() {
+        assert_eq!(WrappedKey::new(Vec::new()), Err(WrappedKeyLength(0)));
+        assert_eq!(
+            WrappedKey::new(vec![1; MAX_WRAPPED_KEY_LEN + 1]),
+            Err(WrappedKeyLength(MAX_WRAPPED_KEY_LEN + 1))
+        );
+        // The longest accepted blob seals into a link that opens again.
+        let wrapped = WrappedKey::new(vec![7; MAX_WRAPPED_KEY_LEN]).expect("fits");
+        let key = SecretKey::from_bytes([5; 32]);
+        let claims = sample_claims("dG9rZW4=", json!({"ok": true}));
+        let data = seal(
+            &claims,
+            SealWith::Envelope {
+                wrapped: &wrapped,
+                key: &key,
+            },
+            &[9; NONCE_LEN],
+        );
+        let untrusted = Untrusted::parse(&data).expect("parses");
+        assert_eq!(untrusted.key_ref(), KeyRef::Wrapped(wrapped.as_bytes()));
+        assert_eq!(untrusted.open(&key).expect("opens"), claims);
     }
 
     #[test]
@@ -746,7 +831,7 @@ mod tests {
         assert!(raw.windows(14).any(|w| w == b"visible-output"));
         // An AEAD key of the same entry must not verify a MAC payload.
         let untrusted = Untrusted::parse(&data).expect("parse");
-        assert_eq!(untrusted.open(&keys.aead), Err(OpenError::Forged));
+        assert_eq!(untrusted.open(&keys.aead), Err(PayloadError::Forged));
     }
 
     #[test]
@@ -755,7 +840,7 @@ mod tests {
         let claims = sample_claims("QUJD", json!(1));
         let data = seal_all(&claims, &ring).remove(0);
         let other = Keyring::new(SecretKey::from_bytes([2; 32]), "t".into());
-        assert_eq!(open_any(&data, &other), Err(OpenError::Forged));
+        assert_eq!(open_any(&data, &other), Err(PayloadError::Forged));
 
         let mut rotated = ring.clone();
         rotated
@@ -766,7 +851,7 @@ mod tests {
             claims
         );
         rotated.retire(KeyId(1)).expect("retire");
-        assert_eq!(open_any(&data, &rotated), Err(OpenError::RetiredKey));
+        assert_eq!(open_any(&data, &rotated), Err(PayloadError::RetiredKey));
 
         let mut ids = Keyring::new(SecretKey::from_bytes([1; 32]), "t".into());
         ids.add(SecretKey::from_bytes([1; 32]), "t".into())
@@ -780,7 +865,7 @@ mod tests {
             },
             &[0; NONCE_LEN],
         );
-        assert_eq!(open_any(&data, &ring), Err(OpenError::UnknownKey));
+        assert_eq!(open_any(&data, &ring), Err(PayloadError::UnknownKey));
     }
 
     #[test]
@@ -793,18 +878,21 @@ mod tests {
         raw[0] = 0x21;
         assert_eq!(
             open_any(&URL_SAFE_NO_PAD.encode(&raw), &ring),
-            Err(OpenError::Malformed)
+            Err(PayloadError::Malformed)
         );
         assert_eq!(
             open_any("1-eyJ0b2tlbiI6IngifQ", &ring),
-            Err(OpenError::LegacyPlaintext)
+            Err(PayloadError::LegacyPlaintext)
         );
-        assert_eq!(open_any("2-AYADeJ", &ring), Err(OpenError::LegacyEncrypted));
-        assert_eq!(open_any("", &ring), Err(OpenError::Malformed));
-        assert_eq!(open_any("E***", &ring), Err(OpenError::Malformed));
         assert_eq!(
-            OpenError::Forged.rejection(),
-            OpenError::UnknownKey.rejection(),
+            open_any("2-AYADeJ", &ring),
+            Err(PayloadError::LegacyEncrypted)
+        );
+        assert_eq!(open_any("", &ring), Err(PayloadError::Malformed));
+        assert_eq!(open_any("E***", &ring), Err(PayloadError::Malformed));
+        assert_eq!(
+            PayloadError::Forged.rejection(),
+            PayloadError::UnknownKey.rejection(),
             "failed checks must read the same"
         );
     }
@@ -815,7 +903,7 @@ mod tests {
         raw.extend(vec![0; 1025 + NONCE_LEN + AEAD_TAG_LEN]);
         assert_eq!(
             Untrusted::parse(&URL_SAFE_NO_PAD.encode(&raw)).map(|_| ()),
-            Err(OpenError::Malformed)
+            Err(PayloadError::Malformed)
         );
     }
 
@@ -828,7 +916,7 @@ mod tests {
         assert_eq!(untrusted.key_ref(), KeyRef::Wrapped(b"wrapped-data-key"));
         assert_eq!(
             untrusted.open_with_keyring(&ring),
-            Err(OpenError::EnvelopeUnsupported)
+            Err(PayloadError::EnvelopeUnsupported)
         );
     }
 

@@ -176,6 +176,11 @@ impl From<KmsError> for ApiError {
                 Self::unavailable("the key service (KMS) is unavailable; try again shortly")
             }
             KmsError::InvalidCiphertext | KmsError::Refused(_) => Self::kms_refused(),
+            KmsError::UnusableDataKey(e) => Self::new(
+                StatusCode::BAD_GATEWAY,
+                ErrorCode::ServiceError,
+                format!("{e}, so no links were made; the operator has to check the KMS key"),
+            ),
         }
     }
 }

@@ -28,7 +28,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::core::ErrorCode;
-use crate::core::create::CreatePolicy;
+use crate::core::Features;
 use crate::core::notify::NotifyPolicy;
 use crate::keys::KeySource;
 use crate::ports::{Clock, Notifier, StepFunctions, random_bytes};
@@ -99,8 +99,8 @@ pub fn api_key_digest(key: &str) -> [u8; 32] {
 
 impl Settings {
     /// What CreateUrls may ask for here.
-    pub fn create_policy(&self) -> CreatePolicy {
-        CreatePolicy {
+    pub fn create_policy(&self) -> Features {
+        Features {
             output_parameters: self.output_parameters,
             post_actions: self.post_actions,
         }

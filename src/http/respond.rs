@@ -14,9 +14,10 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::core::ErrorCode;
+use crate::core::Features;
 use crate::core::action::ActionKind;
-use crate::core::callback::{CallbackPolicy, Decision, decide, format_millis, verify};
-use crate::core::payload::{Claims, OpenError};
+use crate::core::callback::{Decision, decide, format_millis, verify};
+use crate::core::payload::{Claims, PayloadError};
 use crate::core::template::Params;
 use crate::http::error::ApiError;
 use crate::http::negotiate::{Format, negotiate};
@@ -102,7 +103,7 @@ async fn handle(
             OpenFailure::Payload(reason) => {
                 log.open_error = Some(format!("{reason:?}"));
                 let mut error = ApiError::from(reason.rejection());
-                if reason == OpenError::RetiredKey {
+                if reason == PayloadError::RetiredKey {
                     // It was a good link; it is gone, like an expired one.
                     error.status = StatusCode::GONE;
                 }
@@ -126,7 +127,7 @@ async fn handle(
         now,
     )?;
 
-    let policy = CallbackPolicy {
+    let policy = Features {
         output_parameters: state.settings.output_parameters,
         post_actions: state.settings.post_actions,
     };
@@ -221,7 +222,7 @@ fn post_only(claims: &Claims, format: Format) -> Response {
 fn pending(claims: &Claims, format: Format) -> Response {
     let name = claims.action.name.as_str();
     let kind = claims.action.kind().as_str();
-    let expires = claims.expires_at.map(format_millis);
+    let expires = claims.expires_at_millis.map(format_millis);
     match format {
         Format::Html => pages::html_response(
             StatusCode::OK,

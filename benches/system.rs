@@ -22,7 +22,8 @@ use sfn_callbacks::core::create::{CreateRequest, make_urls};
 use sfn_callbacks::core::keyring::{Keyring, SecretKey};
 use sfn_callbacks::core::payload::{SealWith, TransactionId, WrappedKey, seal};
 use sfn_callbacks::keys::{EnvelopeLimits, KeyMode, KeySource};
-use sfn_callbacks::ports::{Kms, KmsContext, KmsError, random_bytes};
+use sfn_callbacks::ports::{Keys as _, Kms, KmsContext, KmsError};
+use sfn_callbacks::system::random_bytes;
 
 const BASE: &str = "https://abc123defg.execute-api.us-east-1.amazonaws.com/prod";
 

@@ -9,7 +9,7 @@ use sfn_callbacks::core::Features;
 use sfn_callbacks::core::create::{CreateRequest, make_urls};
 use sfn_callbacks::core::keyring::{Keyring, SecretKey};
 use sfn_callbacks::core::payload::{SealWith, TransactionId, seal};
-use sfn_callbacks::ports::random_bytes;
+use sfn_callbacks::system::random_bytes;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // In a real deployment the keyring comes from `sfn-callbacks keygen`.

@@ -68,4 +68,4 @@ done
 
 # One closing line for the whole run: the tests cargo ran (every later step
 # above would have stopped the script had it failed).
-awk '/^test result:/ { passed += $4; failed += $6 } END { printf "summary: %d passed, %d failed\n", passed, failed }' target/test.log
+awk '/^test result:/ { passed += $4; failed += $6; skipped += $8 } END { printf "summary: %d passed, %d failed, %d skipped\n", passed, failed, skipped }' target/test.log

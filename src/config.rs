@@ -6,25 +6,22 @@
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use axum::http::HeaderName;
 use clap::{Args, Parser, Subcommand};
 
-use crate::aws::{CallBudget, SdkKms};
+use crate::app;
+use crate::aws::CallBudget;
 use crate::core::Features;
-use crate::core::keyring::{Keyring, SecretKey};
 use crate::core::notify::NotifyPolicy;
+use crate::http::HttpSettings;
 use crate::http::limits::RespondLimit;
 use crate::http::server::ConnLimits;
-use crate::http::{Settings, api_key_digest};
-use crate::keys::{EnvelopeLimits, KeyMode, KeySource, read_keyring};
+use crate::keys::KeyMode;
 use crate::lambda::DirectErrors;
-use crate::ports::Kms;
-use crate::ports::random_bytes;
 
 /// A secret from the command line or environment: never shown by `Debug`,
 /// wiped on drop.
@@ -151,16 +148,54 @@ pub struct KeyArgs {
 }
 
 impl KeyArgs {
-    fn kms_key_id(&self) -> Option<String> {
-        self.kms_key_id
+    /// The checked key settings: the KMS modes need the KMS key, so KMS is
+    /// always called with the key pinned.
+    pub fn settings(&self) -> anyhow::Result<KeySettings> {
+        let kms_key_id = self
+            .kms_key_id
             .clone()
             .or_else(|| std::env::var("KEY_ID").ok())
-            .filter(|k| !k.is_empty())
+            .filter(|k| !k.is_empty());
+        if self.key_mode.needs_kms() && kms_key_id.is_none() {
+            bail!(
+                "key mode {} needs KMS_KEY_ID (or --kms-key-id): the KMS key the keyring or data keys are under",
+                self.key_mode.as_str()
+            );
+        }
+        let keyring = match (&self.keyring, &self.keyring_file) {
+            (Some(text), _) => KeyringSource::Text(text.clone()),
+            (None, Some(path)) => KeyringSource::File(path.clone()),
+            (None, None) => KeyringSource::DefaultFile,
+        };
+        Ok(KeySettings {
+            mode: self.key_mode,
+            keyring,
+            kms_key_id,
+        })
     }
+}
 
-    fn needs_kms(&self) -> bool {
-        matches!(self.key_mode, KeyMode::Kms | KeyMode::KmsEnvelope)
-    }
+/// Where the keyring comes from.
+#[derive(Debug, Clone)]
+pub enum KeyringSource {
+    /// `KEYRING`: the keyring itself.
+    Text(Redacted),
+    /// `KEYRING_FILE`.
+    File(PathBuf),
+    /// Neither: [`DEFAULT_KEYRING_FILE`] in the working directory, which
+    /// `serve` makes when it is missing.
+    DefaultFile,
+}
+
+/// The key settings, checked.
+#[derive(Debug, Clone)]
+pub struct KeySettings {
+    /// The key mode.
+    pub mode: KeyMode,
+    /// The keyring (unused in `kms-envelope`).
+    pub keyring: KeyringSource,
+    /// The KMS key; always set in the KMS modes.
+    pub kms_key_id: Option<String>,
 }
 
 /// `serve` options.
@@ -231,8 +266,8 @@ pub struct FeatureArgs {
 }
 
 impl FeatureArgs {
-    /// As a CreateUrls policy.
-    pub fn policy(&self) -> Features {
+    /// As the core's feature set.
+    pub fn features(&self) -> Features {
         Features {
             output_parameters: self.enable_output_parameters,
             post_actions: self.enable_post_actions,
@@ -290,17 +325,16 @@ pub struct WorkerArgs {
 }
 
 impl WorkerArgs {
-    /// Handler settings for the links the worker makes.
-    pub fn settings(&self, region: &str) -> anyhow::Result<Settings> {
+    /// The use cases' settings for the links the worker makes.
+    pub fn settings(&self, region: &str) -> anyhow::Result<app::Settings> {
         let base_url = crate::core::create::normalise_base_url(&self.base_url)
             .context("BASE_URL must be an absolute http or https URL")?;
-        Ok(Settings {
+        Ok(app::Settings {
             base_url: Some(base_url),
             default_region: region.to_owned(),
-            output_parameters: self.features.enable_output_parameters,
-            post_actions: self.features.enable_post_actions,
+            features: self.features.features(),
             notify: self.notify.policy(),
-            ..Settings::default()
+            ..app::Settings::default()
         })
     }
 }
@@ -355,104 +389,6 @@ pub struct InspectArgs {
     pub keys: KeyArgs,
 }
 
-/// Writes a file readable only by its owner: a fresh temporary file
-/// (created with mode 0600, never reused) renamed into place.
-pub fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    #[cfg(unix)]
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let suffix = u64::from_ne_bytes(random_bytes());
-    let tmp = path.with_extension(format!("tmp-{suffix:016x}"));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    options.mode(0o600);
-    let written = options
-        .open(&tmp)
-        .and_then(|mut file| {
-            file.write_all(contents.as_bytes())?;
-            file.sync_all()
-        })
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("cannot write {}", path.display()));
-    }
-    Ok(())
-}
-
-/// A new keyring with one random key.
-pub fn new_keyring() -> Keyring {
-    Keyring::new(SecretKey::from_bytes(random_bytes()), now_text())
-}
-
-/// Now, as RFC 3339, for key creation stamps.
-pub fn now_text() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
-/// Builds the key source. `kms` is required for the kms modes.
-pub async fn key_source(
-    args: &KeyArgs,
-    kms: Option<Arc<dyn Kms>>,
-    create_default: bool,
-) -> anyhow::Result<KeySource> {
-    if args.key_mode == KeyMode::KmsEnvelope {
-        let key_id = args
-            .kms_key_id()
-            .context("key mode kms-envelope needs KMS_KEY_ID (or --kms-key-id)")?;
-        let kms = kms.context("key mode kms-envelope needs KMS")?;
-        return Ok(KeySource::envelope(kms, key_id, EnvelopeLimits::default()));
-    }
-    let text = match (&args.keyring, &args.keyring_file) {
-        (Some(text), _) => zeroize::Zeroizing::new(text.expose().to_owned()),
-        (None, Some(path)) => zeroize::Zeroizing::new(
-            std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the keyring file {}", path.display()))?,
-        ),
-        (None, None) => {
-            let path = Path::new(DEFAULT_KEYRING_FILE);
-            if !path.exists() {
-                if !create_default || args.key_mode == KeyMode::Kms {
-                    bail!(
-                        "no keyring: make one with `sfn-callbacks keygen`{} and name it with KEYRING_FILE or KEYRING",
-                        if args.key_mode == KeyMode::Kms {
-                            " --kms-key-id <key>"
-                        } else {
-                            ""
-                        }
-                    );
-                }
-                write_private(path, &new_keyring().to_json())?;
-                tracing::info!(file = DEFAULT_KEYRING_FILE, "created a new local keyring");
-            }
-            zeroize::Zeroizing::new(
-                std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read the keyring file {}", path.display()))?,
-            )
-        }
-    };
-    let kms_ref = if args.needs_kms() {
-        kms.as_deref()
-    } else {
-        None
-    };
-    if args.key_mode == KeyMode::Kms && kms_ref.is_none() {
-        bail!("key mode kms needs KMS");
-    }
-    let ring = read_keyring(&text, kms_ref, args.kms_key_id().as_deref())
-        .await
-        .context("cannot load the keyring")?;
-    if args.key_mode == KeyMode::Kms && !text.trim().starts_with(crate::keys::KMS_KEYRING_PREFIX) {
-        bail!(
-            "key mode kms needs a KMS-encrypted keyring (sfn-callbacks keygen --kms-key-id <key>)"
-        );
-    }
-    Ok(KeySource::keyring(args.key_mode, ring))
-}
-
 /// The SDK budget `serve` uses for Step Functions.
 pub fn call_budget(args: &ServeArgs) -> CallBudget {
     let deadline = Duration::from_millis(args.sfn_deadline_ms.max(100));
@@ -463,8 +399,25 @@ pub fn call_budget(args: &ServeArgs) -> CallBudget {
     }
 }
 
-/// Builds handler settings from `serve` options, refusing to expose an
-/// open CreateUrls beyond loopback.
+/// Everything `serve` and the Lambda handler run with, checked.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where `serve` listens.
+    pub listen: SocketAddr,
+    /// What the use cases need.
+    pub app: app::Settings,
+    /// What the HTTP router needs.
+    pub http: HttpSettings,
+    /// The connection limits of `serve`.
+    pub conn: ConnLimits,
+    /// The AWS SDK's budget for one call.
+    pub budget: CallBudget,
+    /// Where the keys come from.
+    pub keys: KeySettings,
+}
+
+/// Checks the `serve` options, refusing to expose an open CreateUrls
+/// beyond loopback.
 pub fn settings(args: &ServeArgs, region: &str) -> anyhow::Result<Settings> {
     let api_keys: Vec<&str> = args
         .api_keys
@@ -488,33 +441,48 @@ pub fn settings(args: &ServeArgs, region: &str) -> anyhow::Result<Settings> {
     // A request must outlive its Step Functions call, retries included,
     // or a decision could be made and its answer lost.
     let request_timeout = Duration::from_millis(args.request_timeout_ms);
-    let deadline = call_budget(args).deadline;
-    if request_timeout < deadline + Duration::from_secs(1) {
+    let budget = call_budget(args);
+    if request_timeout < budget.deadline + Duration::from_secs(1) {
         bail!(
             "REQUEST_TIMEOUT_MS ({} ms) must be at least a second longer than SFN_DEADLINE_MS ({} ms)",
             request_timeout.as_millis(),
-            deadline.as_millis()
+            budget.deadline.as_millis()
         );
     }
     Ok(Settings {
-        base_url: Some(
-            args.base_url
-                .clone()
-                .unwrap_or_else(|| format!("http://{}", args.listen)),
-        ),
-        default_region: region.to_owned(),
-        output_parameters: args.features.enable_output_parameters,
-        post_actions: args.features.enable_post_actions,
-        get_acts: args.get_acts,
-        api_key_digests: api_keys.iter().map(|k| api_key_digest(k)).collect(),
-        max_body_bytes: args.max_body_bytes,
-        create_urls_over_http: args.create_urls_over_http,
-        request_timeout,
-        max_uri_bytes: args.max_uri_bytes,
-        max_header_bytes: args.max_header_bytes,
-        respond_limit: NonZeroU32::new(args.respond_rate_limit).map(RespondLimit::per_minute),
-        client_ip_header: args.client_ip_header.clone(),
-        notify: args.notify.policy(),
+        listen: args.listen,
+        app: app::Settings {
+            base_url: Some(
+                args.base_url
+                    .clone()
+                    .unwrap_or_else(|| format!("http://{}", args.listen)),
+            ),
+            default_region: region.to_owned(),
+            features: args.features.features(),
+            get_acts: args.get_acts,
+            notify: args.notify.policy(),
+        },
+        http: HttpSettings {
+            api_key_digests: api_keys
+                .iter()
+                .map(|k| HttpSettings::api_key_digest(k))
+                .collect(),
+            max_body_bytes: args.max_body_bytes,
+            create_urls_over_http: args.create_urls_over_http,
+            request_timeout,
+            max_uri_bytes: args.max_uri_bytes,
+            max_header_bytes: args.max_header_bytes,
+            respond_limit: NonZeroU32::new(args.respond_rate_limit).map(RespondLimit::per_minute),
+            client_ip_header: args.client_ip_header.clone(),
+        },
+        conn: ConnLimits {
+            header_read_timeout: Duration::from_millis(args.header_read_timeout_ms.max(1)),
+            // Room for the router's own header limit to answer first.
+            max_head_bytes: (args.max_header_bytes + args.max_uri_bytes).saturating_mul(2),
+            ..ConnLimits::default()
+        },
+        budget,
+        keys: args.keys.settings()?,
     })
 }
 
@@ -526,8 +494,8 @@ fn cleaned(list: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// Handler settings inside Lambda: CreateUrls is protected by IAM (API
-/// keys still apply when given), and without `BASE_URL` the links' base is
+/// The settings inside Lambda: CreateUrls is protected by IAM (API keys
+/// still apply when given), and without `BASE_URL` the links' base is
 /// derived from each event's domain and stage.
 pub fn lambda_settings(args: &ServeArgs, region: &str) -> anyhow::Result<Settings> {
     let mut settings = settings(
@@ -537,24 +505,8 @@ pub fn lambda_settings(args: &ServeArgs, region: &str) -> anyhow::Result<Setting
         },
         region,
     )?;
-    settings.base_url.clone_from(&args.base_url);
+    settings.app.base_url.clone_from(&args.base_url);
     Ok(settings)
-}
-
-/// The connection limits of `serve`.
-pub fn conn_limits(args: &ServeArgs) -> ConnLimits {
-    ConnLimits {
-        header_read_timeout: Duration::from_millis(args.header_read_timeout_ms.max(1)),
-        // Room for the router's own header limit to answer first.
-        max_head_bytes: (args.max_header_bytes + args.max_uri_bytes).saturating_mul(2),
-        ..ConnLimits::default()
-    }
-}
-
-/// KMS, when the key mode needs it.
-pub fn kms_for(args: &KeyArgs, config: &aws_config::SdkConfig) -> Option<Arc<dyn Kms>> {
-    args.needs_kms()
-        .then(|| Arc::new(SdkKms::from_config(config)) as Arc<dyn Kms>)
 }
 
 #[cfg(test)]
@@ -597,7 +549,7 @@ mod tests {
             s.get_acts && s.features.enable_post_actions && !s.features.enable_output_parameters
         );
         let st = settings(&s, "eu-west-1").expect("ok");
-        assert_eq!(st.base_url.as_deref(), Some("http://127.0.0.1:8080"));
+        assert_eq!(st.app.base_url.as_deref(), Some("http://127.0.0.1:8080"));
     }
 
     #[test]
@@ -617,26 +569,24 @@ mod tests {
     }
 
     #[test]
-    fn write_private_makes_owner_only_files_and_replaces_atomically() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("ring.json");
-        write_private(&path, "one").expect("write");
-        write_private(&path, "two").expect("rewrite");
-        assert_eq!(std::fs::read_to_string(&path).expect("read"), "two");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
-        let leftovers = std::fs::read_dir(dir.path()).expect("dir").count();
-        assert_eq!(leftovers, 1, "no temporary files are left behind");
+    fn api_keys_match_only_exactly() {
+        let st = settings(&serve(&["--api-keys", "alpha,beta"]), "r").expect("ok");
+        assert!(st.http.api_key_matches("alpha") && st.http.api_key_matches("beta"));
+        assert!(!st.http.api_key_matches("alph") && !st.http.api_key_matches(""));
     }
 
     #[test]
-    fn api_keys_match_only_exactly() {
-        let st = settings(&serve(&["--api-keys", "alpha,beta"]), "r").expect("ok");
-        assert!(st.api_key_matches("alpha") && st.api_key_matches("beta"));
-        assert!(!st.api_key_matches("alph") && !st.api_key_matches(""));
+    fn kms_modes_need_the_kms_key() {
+        for mode in ["kms", "kms-envelope"] {
+            let err = settings(&serve(&["--key-mode", mode]), "r").expect_err("refused");
+            assert!(err.to_string().contains("KMS_KEY_ID"), "{mode}: {err}");
+            let ok = settings(
+                &serve(&["--key-mode", mode, "--kms-key-id", "alias/k"]),
+                "r",
+            )
+            .expect("accepted");
+            assert_eq!(ok.keys.kms_key_id.as_deref(), Some("alias/k"));
+        }
+        assert!(settings(&serve(&["--key-mode", "local"]), "r").is_ok());
     }
 }

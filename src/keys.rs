@@ -18,7 +18,9 @@ use tokio::sync::Mutex;
 
 use crate::core::keyring::{Keyring, KeyringError, SecretKey};
 use crate::core::payload::{Claims, KeyRef, PayloadError, SealingKey, Untrusted, WrappedKey};
-use crate::ports::{Kms, KmsContext, KmsError};
+use async_trait::async_trait;
+
+use crate::ports::{Keys, Kms, KmsContext, KmsError, UnsealError};
 
 /// The encryption context of a KMS-encrypted keyring.
 pub const KEYRING_CONTEXT: KmsContext = &[("purpose", "sfn-callbacks/v1/keyring")];
@@ -55,17 +57,11 @@ impl KeyMode {
             Self::Signed => "signed",
         }
     }
-}
 
-/// Why a payload did not open.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OpenFailure {
-    /// The payload itself is at fault (client error).
-    Payload(PayloadError),
-    /// KMS could not unwrap the data key right now (try again later).
-    KmsUnavailable,
-    /// KMS refused for a deployment reason (access, key state).
-    KmsRefused,
+    /// Whether the mode needs KMS.
+    pub fn needs_kms(self) -> bool {
+        matches!(self, Self::Kms | Self::KmsEnvelope)
+    }
 }
 
 /// Caching limits for `kms-envelope`.
@@ -104,7 +100,7 @@ struct CurrentDataKey {
 /// become a flood of KMS calls for the same blob).
 type Unwrapped = Option<SecretKey>;
 
-struct Envelope {
+struct DataKeyCache {
     kms: Arc<dyn Kms>,
     key_id: String,
     limits: EnvelopeLimits,
@@ -114,7 +110,7 @@ struct Envelope {
 
 enum Source {
     Keyring { ring: Keyring, sign_only: bool },
-    Envelope(Box<Envelope>),
+    Envelope(Box<DataKeyCache>),
 }
 
 /// Seals and opens payloads with the configured key source.
@@ -197,7 +193,7 @@ impl KeySource {
     pub fn envelope(kms: Arc<dyn Kms>, key_id: String, limits: EnvelopeLimits) -> Self {
         Self {
             mode: KeyMode::KmsEnvelope,
-            source: Source::Envelope(Box::new(Envelope {
+            source: Source::Envelope(Box::new(DataKeyCache {
                 kms,
                 key_id,
                 limits,
@@ -211,9 +207,16 @@ impl KeySource {
     pub fn mode(&self) -> KeyMode {
         self.mode
     }
+}
+
+#[async_trait]
+impl Keys for KeySource {
+    fn mode_name(&self) -> &'static str {
+        self.mode.as_str()
+    }
 
     /// The key for the next CreateUrls call.
-    pub async fn sealing_key(&self) -> Result<SealingKey, KmsError> {
+    async fn sealing_key(&self) -> Result<SealingKey, KmsError> {
         match &self.source {
             Source::Keyring { ring, sign_only } => {
                 let (id, keys) = ring.newest();
@@ -228,24 +231,24 @@ impl KeySource {
     }
 
     /// Opens a `data` value.
-    pub async fn open(&self, data: &str) -> Result<Claims, OpenFailure> {
-        let untrusted = Untrusted::parse(data).map_err(OpenFailure::Payload)?;
+    async fn open(&self, data: &str) -> Result<Claims, UnsealError> {
+        let untrusted = Untrusted::parse(data).map_err(UnsealError::Payload)?;
         match &self.source {
             Source::Keyring { ring, .. } => untrusted
                 .open_with_keyring(ring)
-                .map_err(OpenFailure::Payload),
+                .map_err(UnsealError::Payload),
             Source::Envelope(env) => {
                 let KeyRef::Wrapped(wrapped) = untrusted.key_ref() else {
-                    return Err(OpenFailure::Payload(PayloadError::UnknownKey));
+                    return Err(UnsealError::Payload(PayloadError::UnknownKey));
                 };
                 let key = env.unwrap(wrapped).await?;
-                untrusted.open(&key).map_err(OpenFailure::Payload)
+                untrusted.open(&key).map_err(UnsealError::Payload)
             }
         }
     }
 }
 
-impl Envelope {
+impl DataKeyCache {
     async fn sealing_key(&self) -> Result<SealingKey, KmsError> {
         let mut current = self.current.lock().await;
         let fresh = current.as_ref().is_some_and(|c| {
@@ -284,14 +287,14 @@ impl Envelope {
         opened.insert(Sha256::digest(wrapped).into(), (unwrapped, Instant::now()));
     }
 
-    async fn unwrap(&self, wrapped: &[u8]) -> Result<SecretKey, OpenFailure> {
+    async fn unwrap(&self, wrapped: &[u8]) -> Result<SecretKey, UnsealError> {
         let digest: [u8; 32] = Sha256::digest(wrapped).into();
         if let Some((unwrapped, at)) = self.opened.lock().await.get(&digest)
             && at.elapsed() < self.limits.open_ttl
         {
             return unwrapped
                 .clone()
-                .ok_or(OpenFailure::Payload(PayloadError::Forged));
+                .ok_or(UnsealError::Payload(PayloadError::Forged));
         }
         let unwrapped = match self
             .kms
@@ -300,14 +303,14 @@ impl Envelope {
         {
             Ok(plain) => SecretKey::from_slice(&plain).map(|k| k.derive(ENVELOPE_AEAD_LABEL)),
             Err(KmsError::InvalidCiphertext) => None,
-            Err(KmsError::Unavailable(_)) => return Err(OpenFailure::KmsUnavailable),
-            Err(KmsError::UnusableDataKey(_)) => return Err(OpenFailure::KmsRefused),
+            Err(KmsError::Unavailable(_)) => return Err(UnsealError::KmsUnavailable),
+            Err(KmsError::UnusableDataKey(_)) => return Err(UnsealError::KmsRefused),
             Err(KmsError::Refused(code)) => {
                 tracing::warn!(code, "KMS refused to unwrap a data key");
-                return Err(OpenFailure::KmsRefused);
+                return Err(UnsealError::KmsRefused);
             }
         };
         self.remember(wrapped, unwrapped.clone()).await;
-        unwrapped.ok_or(OpenFailure::Payload(PayloadError::Forged))
+        unwrapped.ok_or(UnsealError::Payload(PayloadError::Forged))
     }
 }

@@ -8,7 +8,7 @@
 //! links is derived from the event's domain and stage.
 //!
 //! Any other JSON object is a CreateUrls request (direct invoke); the result
-//! is the CreateUrls output with no HTTP envelope.
+//! is the CreateUrls output with no HTTP response around it.
 
 use axum::body::Body as AxumBody;
 use axum::http::{HeaderMap, Request, StatusCode, Uri};
@@ -22,15 +22,14 @@ use lambda_http::request::RequestContext;
 use serde_json::{Map, Value, json};
 use tower::ServiceExt as _;
 
-use crate::core::create::CreateRequest;
-use crate::http::create::mint;
+use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::limits::ClientIp;
-use crate::http::{AppState, PublicBase, router};
+use crate::http::{HttpSettings, PublicBase, router};
 
-/// Which HTTP envelope an event came in, and so which one answers it.
+/// Which payload format an HTTP event came in, and so which one answers it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Envelope {
+pub enum EventFormat {
     /// API Gateway REST API (payload format 1.0).
     RestV1,
     /// API Gateway HTTP API or Lambda Function URL (payload format 2.0).
@@ -40,8 +39,8 @@ pub enum Envelope {
 /// What an invocation carries.
 #[derive(Debug)]
 pub enum Event {
-    /// An HTTP request in one of the API Gateway envelopes.
-    Http(Envelope, Value),
+    /// An HTTP request in one of the API Gateway payload formats.
+    Http(EventFormat, Value),
     /// A CreateUrls request.
     CreateUrls(Value),
 }
@@ -77,16 +76,16 @@ pub fn classify(event: Value) -> Result<Event, Diagnostic> {
     if !object.contains_key("requestContext") {
         return Ok(Event::CreateUrls(event));
     }
-    let envelope = if object.get("version").and_then(Value::as_str) == Some("2.0") {
-        Envelope::HttpV2
+    let format = if object.get("version").and_then(Value::as_str) == Some("2.0") {
+        EventFormat::HttpV2
     } else if object.contains_key("httpMethod") {
-        Envelope::RestV1
+        EventFormat::RestV1
     } else {
         return Err(invalid_event(
             "unrecognised event: it has a requestContext but is neither an API Gateway REST (httpMethod) nor an HTTP API / Function URL (version 2.0) event",
         ));
     };
-    Ok(Event::Http(envelope, event))
+    Ok(Event::Http(format, event))
 }
 
 /// The base URL of the links behind this front door: the API's domain and
@@ -142,9 +141,9 @@ fn is_text(headers: &HeaderMap) -> bool {
         })
 }
 
-/// Renders a response in the envelope the event came in.
-fn envelope_response(
-    envelope: Envelope,
+/// Renders a response in the payload format the event came in.
+fn lambda_response(
+    format: EventFormat,
     status: StatusCode,
     headers: &HeaderMap,
     body: Vec<u8>,
@@ -165,14 +164,14 @@ fn envelope_response(
             .collect();
         multi.insert(name.as_str().to_owned(), Value::Array(values));
     }
-    match envelope {
-        Envelope::RestV1 => json!({
+    match format {
+        EventFormat::RestV1 => json!({
             "statusCode": status.as_u16(),
             "multiValueHeaders": multi,
             "body": body,
             "isBase64Encoded": encoded,
         }),
-        Envelope::HttpV2 => {
+        EventFormat::HttpV2 => {
             let single: Map<String, Value> = multi
                 .into_iter()
                 .map(|(k, v)| {
@@ -198,57 +197,108 @@ fn envelope_response(
     }
 }
 
-async fn handle_http(
-    state: &AppState,
-    envelope: Envelope,
-    event: Value,
-) -> Result<Value, Diagnostic> {
-    if event.get("isBase64Encoded").and_then(Value::as_bool) == Some(true) {
-        let valid = match event.get("body") {
-            None | Some(Value::Null) => true,
-            Some(Value::String(b)) => STANDARD.decode(b).is_ok(),
-            Some(_) => false,
-        };
-        if !valid {
-            let refused = ApiError::bad_request(
-                "the request body is flagged as base64 (isBase64Encoded) but is not valid base64",
-            );
-            return to_envelope(envelope, refused.into_response()).await;
-        }
-    }
-    let request = match lambda_http::request::from_str(&event.to_string()) {
-        Ok(request) => request,
-        Err(e) => {
-            return Err(invalid_event(format!(
-                "the HTTP event could not be read: {e}"
-            )));
-        }
-    };
-    let base = public_base(request.request_context_ref());
-    let client = source_ip(request.request_context_ref());
-    let (mut parts, body) = request.into_parts();
-    if let Some(ip) = client {
-        parts.extensions.insert(ClientIp(ip));
-    }
-    if let Some((_, Some(stage))) = &base
-        && let Some(uri) = strip_stage(&parts.uri, stage)
-    {
-        parts.uri = uri;
-    }
-    if let Some((url, _)) = base {
-        parts.extensions.insert(PublicBase(url));
-    }
-    let request = Request::from_parts(parts, AxumBody::from(body.to_vec()));
-    let response = router(state.clone())
-        .oneshot(request)
-        .await
-        .map_err(|e| invalid_event(format!("internal: {e}")))?;
-    to_envelope(envelope, response).await
+/// The Lambda handler: the router, built once, for HTTP events, and
+/// CreateUrls for direct invokes.
+#[derive(Debug, Clone)]
+pub struct Handler {
+    app: App,
+    router: axum::Router,
+    errors: DirectErrors,
 }
 
-/// Renders an axum response in the envelope the event came in.
-async fn to_envelope(
-    envelope: Envelope,
+impl Handler {
+    /// A handler for `app` with the HTTP settings its router uses.
+    pub fn new(app: App, http: HttpSettings, errors: DirectErrors) -> Self {
+        Self {
+            router: router(app.clone(), http),
+            app,
+            errors,
+        }
+    }
+
+    /// Handles one invocation.
+    pub async fn handle(&self, event: Value) -> Result<Value, Diagnostic> {
+        match classify(event)? {
+            Event::Http(format, event) => self.handle_http(format, event).await,
+            Event::CreateUrls(value) => self.handle_create(value).await,
+        }
+    }
+
+    async fn handle_http(&self, format: EventFormat, event: Value) -> Result<Value, Diagnostic> {
+        if event.get("isBase64Encoded").and_then(Value::as_bool) == Some(true) {
+            let valid = match event.get("body") {
+                None | Some(Value::Null) => true,
+                Some(Value::String(b)) => STANDARD.decode(b).is_ok(),
+                Some(_) => false,
+            };
+            if !valid {
+                let refused = ApiError::bad_request(
+                    "the request body is flagged as base64 (isBase64Encoded) but is not valid base64",
+                );
+                return to_lambda_response(format, refused.into_response()).await;
+            }
+        }
+        let request = match lambda_http::request::from_str(&event.to_string()) {
+            Ok(request) => request,
+            Err(e) => {
+                return Err(invalid_event(format!(
+                    "the HTTP event could not be read: {e}"
+                )));
+            }
+        };
+        let base = public_base(request.request_context_ref());
+        let client = source_ip(request.request_context_ref());
+        let (mut parts, body) = request.into_parts();
+        if let Some(ip) = client {
+            parts.extensions.insert(ClientIp(ip));
+        }
+        if let Some((_, Some(stage))) = &base
+            && let Some(uri) = strip_stage(&parts.uri, stage)
+        {
+            parts.uri = uri;
+        }
+        if let Some((url, _)) = base {
+            parts.extensions.insert(PublicBase(url));
+        }
+        let request = Request::from_parts(parts, AxumBody::from(body.to_vec()));
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .map_err(|e| invalid_event(format!("internal: {e}")))?;
+        to_lambda_response(format, response).await
+    }
+
+    async fn handle_create(&self, value: Value) -> Result<Value, Diagnostic> {
+        match self.app.create_from_value(value, None).await {
+            Ok(output) => {
+                tracing::info!(
+                    target: "sfn_callbacks::request",
+                    transaction_id = output.transaction_id,
+                    result = "created",
+                    "direct invoke"
+                );
+                Ok(serde_json::to_value(output).expect("the output serialises"))
+            }
+            Err(error) => {
+                let code = error.code().as_str();
+                tracing::info!(target: "sfn_callbacks::request", error = code, "direct invoke");
+                match self.errors {
+                    DirectErrors::Function => Err(Diagnostic {
+                        error_type: code.to_owned(),
+                        error_message: error.message(),
+                    }),
+                    DirectErrors::Result => Ok(json!({"error": code, "message": error.message()})),
+                }
+            }
+        }
+    }
+}
+
+/// Renders an axum response in the payload format the event came in.
+async fn to_lambda_response(
+    format: EventFormat,
     response: axum::response::Response,
 ) -> Result<Value, Diagnostic> {
     let (parts, body) = response.into_parts();
@@ -257,67 +307,19 @@ async fn to_envelope(
         .await
         .map_err(|e| invalid_event(format!("internal: {e}")))?
         .to_bytes();
-    Ok(envelope_response(
-        envelope,
+    Ok(lambda_response(
+        format,
         parts.status,
         &parts.headers,
         bytes.to_vec(),
     ))
 }
 
-async fn handle_create(
-    state: &AppState,
-    value: Value,
-    errors: DirectErrors,
-) -> Result<Value, Diagnostic> {
-    let now = state.clock.now();
-    let policy = state.settings.create_policy();
-    let result = match CreateRequest::from_value(value, policy, now) {
-        Ok(request) => mint(state, &request, now, None).await,
-        Err(rejection) => Err(ApiError::from(rejection)),
-    };
-    match result {
-        Ok(output) => {
-            tracing::info!(
-                target: "sfn_callbacks::request",
-                transaction_id = output.transaction_id,
-                result = "created",
-                "direct invoke"
-            );
-            Ok(serde_json::to_value(output).expect("the output serialises"))
-        }
-        Err(error) => {
-            tracing::info!(target: "sfn_callbacks::request", error = error.code.as_str(), "direct invoke");
-            match errors {
-                DirectErrors::Function => Err(Diagnostic {
-                    error_type: error.code.as_str().to_owned(),
-                    error_message: error.message,
-                }),
-                DirectErrors::Result => {
-                    Ok(json!({"error": error.code.as_str(), "message": error.message}))
-                }
-            }
-        }
-    }
-}
-
-/// Handles one invocation.
-pub async fn handle(
-    state: &AppState,
-    event: Value,
-    errors: DirectErrors,
-) -> Result<Value, Diagnostic> {
-    match classify(event)? {
-        Event::Http(envelope, event) => handle_http(state, envelope, event).await,
-        Event::CreateUrls(value) => handle_create(state, value, errors).await,
-    }
-}
-
 /// Runs the Lambda runtime loop until the environment ends it.
-pub async fn run(state: AppState, errors: DirectErrors) -> Result<(), lambda_runtime::Error> {
+pub async fn run(handler: Handler) -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
-        let state = state.clone();
-        async move { handle(&state, event.payload, errors).await }
+        let handler = handler.clone();
+        async move { handler.handle(event.payload).await }
     }))
     .await
 }

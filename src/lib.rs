@@ -1,12 +1,16 @@
 //! sfn-callbacks: stateless callback URLs for AWS Step Functions task tokens.
 //!
-//! The crate is split into a pure [`core`] (payload format, request validation,
-//! the decision which `SendTask*` call to make) and adapters at the edge:
-//! [`aws`] for Step Functions and KMS, [`keys`] for the key sources, [`http`]
-//! for the axum router, [`lambda`] for the Lambda front doors, and
-//! [`config`] for flags and environment.
+//! The crate is a pure [`core`] (payload format, request validation, the
+//! decision which `SendTask*` call to make), the use cases in [`app`]
+//! (making links, answering them) with the [`ports`] they need, and the
+//! edge: adapters ([`aws`] for Step Functions, KMS, SES and SNS, [`keys`]
+//! for the key sources, [`system`] for the clock and randomness) and front
+//! doors ([`http`] for the axum router, [`lambda`] for the Lambda handler,
+//! [`worker`] for the activity worker). [`config`] reads and checks flags
+//! and environment; [`startup`] wires the parts together.
 //! `ARCHITECTURE.md` at the root of the repository describes the shape.
 
+pub mod app;
 pub mod aws;
 pub mod config;
 pub mod core;
@@ -14,4 +18,6 @@ pub mod http;
 pub mod keys;
 pub mod lambda;
 pub mod ports;
+pub mod startup;
+pub mod system;
 pub mod worker;

@@ -1,25 +1,24 @@
 //! The `sfn-callbacks` binary: `serve`, `keygen`, `create` and `inspect`.
 
 use std::io::Read as _;
-use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use clap::Parser as _;
 use serde_json::json;
-use sfn_callbacks::aws::{
-    CallBudget, SdkActivities, SdkNotifier, SdkStepFunctions, load_sdk_config,
-};
+use sfn_callbacks::aws::{CallBudget, SdkActivities, SdkKms, load_sdk_config, region_of};
 use sfn_callbacks::config::{
-    self, Cli, Command, CreateArgs, InspectArgs, KeygenArgs, ServeArgs, WorkerArgs, key_source,
-    kms_for,
+    self, Cli, Command, CreateArgs, InspectArgs, KeygenArgs, ServeArgs, WorkerArgs,
 };
 use sfn_callbacks::core::callback::format_millis;
 use sfn_callbacks::core::create::{CreateRequest, make_urls};
 use sfn_callbacks::core::keyring::{KeyId, SecretKey};
 use sfn_callbacks::core::payload::{TransactionId, seal};
-use sfn_callbacks::http::{self, AppState};
-use sfn_callbacks::keys::{OpenFailure, encrypt_keyring, read_keyring};
-use sfn_callbacks::ports::{Kms, SystemClock, random_bytes};
+use sfn_callbacks::http;
+use sfn_callbacks::keys::{encrypt_keyring, read_keyring};
+use sfn_callbacks::lambda::Handler;
+use sfn_callbacks::ports::{Keys as _, Kms, UnsealError};
+use sfn_callbacks::startup;
+use sfn_callbacks::system::random_bytes;
 use sfn_callbacks::worker::{self, WorkerConfig};
 use tokio::net::TcpListener;
 
@@ -63,54 +62,18 @@ async fn main() -> anyhow::Result<()> {
 
 async fn lambda() -> anyhow::Result<()> {
     let args = config::LambdaArgs::from_env()?;
-    let (state, _) = app_state(&args.serve, config::lambda_settings).await?;
-    sfn_callbacks::lambda::run(state, args.direct_errors)
+    let (app, settings, _) = startup::service(config::lambda_settings, &args.serve, false).await?;
+    let handler = Handler::new(app, settings.http, args.direct_errors);
+    sfn_callbacks::lambda::run(handler)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-type MakeSettings = fn(&ServeArgs, &str) -> anyhow::Result<http::Settings>;
-
-async fn app_state(
-    args: &ServeArgs,
-    make_settings: MakeSettings,
-) -> anyhow::Result<(AppState, String)> {
-    let sdk = load_sdk_config(config::call_budget(args)).await;
-    let region = region_of(&sdk);
-    let settings = make_settings(args, &region)?;
-    let state = aws_state(&sdk, settings, &args.keys, !config::in_lambda()).await?;
-    Ok((state, region))
-}
-
-/// The configured region, else `us-east-1`.
-fn region_of(sdk: &aws_config::SdkConfig) -> String {
-    sdk.region()
-        .map_or_else(|| "us-east-1".to_owned(), ToString::to_string)
-}
-
-/// The handlers' state with the AWS adapters.
-async fn aws_state(
-    sdk: &aws_config::SdkConfig,
-    settings: http::Settings,
-    keys: &config::KeyArgs,
-    create_keyring: bool,
-) -> anyhow::Result<AppState> {
-    let keys = key_source(keys, kms_for(keys, sdk), create_keyring).await?;
-    Ok(AppState {
-        settings: Arc::new(settings),
-        keys: Arc::new(keys),
-        sfn: Arc::new(SdkStepFunctions::from_config(sdk)),
-        clock: Arc::new(SystemClock),
-        notifier: Arc::new(SdkNotifier::from_config(sdk)),
-    })
-}
-
 async fn activity_worker(args: WorkerArgs) -> anyhow::Result<()> {
     let sdk = load_sdk_config(CallBudget::default()).await;
-    let region = region_of(&sdk);
-    let settings = args.settings(&region)?;
+    let settings = args.settings(&region_of(&sdk))?;
     // The links must open where they are answered: never a new keyring.
-    let state = aws_state(&sdk, settings, &args.keys, false).await?;
+    let app = startup::app(&sdk, settings, &args.keys.settings()?, false).await?;
     let config = WorkerConfig {
         activity_arn: args.activity_arn.clone(),
         worker_name: args
@@ -119,27 +82,28 @@ async fn activity_worker(args: WorkerArgs) -> anyhow::Result<()> {
             .unwrap_or_else(|| format!("sfn-callbacks-{}", std::process::id())),
         first_backoff: std::time::Duration::from_secs(1),
     };
-    let activities = Arc::new(SdkActivities::from_config(&sdk));
-    worker::run(state, activities, config, shutdown_signal()).await
+    let activities = std::sync::Arc::new(SdkActivities::from_config(&sdk));
+    worker::run(app, activities, config, shutdown_signal()).await
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let (state, _) = app_state(&args, config::settings).await?;
-    let listener = TcpListener::bind(args.listen)
+    let (app, settings, sdk) = startup::service(config::settings, &args, true).await?;
+    let listener = TcpListener::bind(settings.listen)
         .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
     tracing::info!(
         listen = %listener.local_addr()?,
-        key_mode = state.keys.mode().as_str(),
-        get_acts = state.settings.get_acts,
-        post_actions = state.settings.post_actions,
-        output_parameters = state.settings.output_parameters,
+        key_mode = app.keys.mode_name(),
+        get_acts = settings.app.get_acts,
+        post_actions = settings.app.features.post_actions,
+        output_parameters = settings.app.features.output_parameters,
         "serving"
     );
+    startup::warn_without_credentials(&sdk);
     http::server::run(
         listener,
-        http::router(state),
-        config::conn_limits(&args),
+        http::router(app, settings.http),
+        settings.conn,
         shutdown_signal(),
     )
     .await?;
@@ -168,9 +132,9 @@ async fn shutdown_signal() {
     }
 }
 
-async fn kms_client() -> Arc<dyn Kms> {
+async fn kms_client() -> std::sync::Arc<dyn Kms> {
     let sdk = load_sdk_config(CallBudget::default()).await;
-    Arc::new(sfn_callbacks::aws::SdkKms::from_config(&sdk))
+    std::sync::Arc::new(SdkKms::from_config(&sdk))
 }
 
 async fn keygen(args: KeygenArgs) -> anyhow::Result<()> {
@@ -193,7 +157,7 @@ async fn keygen(args: KeygenArgs) -> anyhow::Result<()> {
         }
     };
     let ring = match (existing, args.add, args.retire) {
-        (None, false, None) => config::new_keyring(),
+        (None, false, None) => startup::new_keyring(),
         (None, _, _) => bail!(
             "{} does not exist; run keygen without --add or --retire to make it",
             args.keyring_file.display()
@@ -204,7 +168,7 @@ async fn keygen(args: KeygenArgs) -> anyhow::Result<()> {
         ),
         (Some(mut ring), add, retire) => {
             if add {
-                let id = ring.add(SecretKey::from_bytes(random_bytes()), config::now_text())?;
+                let id = ring.add(SecretKey::from_bytes(random_bytes()), startup::now_text())?;
                 eprintln!("added key {id}; it seals new links from now on");
             }
             if let Some(id) = retire {
@@ -221,7 +185,7 @@ async fn keygen(args: KeygenArgs) -> anyhow::Result<()> {
     if args.stdout {
         print!("{}", text.as_str());
     } else {
-        config::write_private(&args.keyring_file, &text)?;
+        startup::write_private(&args.keyring_file, &text)?;
         eprintln!(
             "wrote {} (active keys: {:?})",
             args.keyring_file.display(),
@@ -229,20 +193,6 @@ async fn keygen(args: KeygenArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-async fn load_keys(
-    args: &sfn_callbacks::config::KeyArgs,
-) -> anyhow::Result<sfn_callbacks::keys::KeySource> {
-    let kms = if matches!(
-        args.key_mode,
-        sfn_callbacks::keys::KeyMode::Kms | sfn_callbacks::keys::KeyMode::KmsEnvelope
-    ) {
-        Some(kms_client().await)
-    } else {
-        None
-    };
-    key_source(args, kms, false).await
 }
 
 async fn create(args: CreateArgs) -> anyhow::Result<()> {
@@ -253,11 +203,10 @@ async fn create(args: CreateArgs) -> anyhow::Result<()> {
     } else {
         args.request.clone()
     };
-    let keys = load_keys(&args.keys).await?;
+    let keys = startup::load_keys(&args.keys.settings()?).await?;
     let now = time::OffsetDateTime::now_utc();
-    let policy = args.features.policy();
-    let request =
-        CreateRequest::parse(body.as_bytes(), policy, now).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let request = CreateRequest::parse(body.as_bytes(), args.features.features(), now)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     if request.notify.is_some() {
         bail!("notify is sent by the service (serve or Lambda), not by `create`; remove it");
     }
@@ -287,12 +236,12 @@ async fn inspect(args: InspectArgs) -> anyhow::Result<()> {
             .context("the URL has no data parameter")?,
         Err(_) => args.url.clone(),
     };
-    let keys = load_keys(&args.keys).await?;
+    let keys = startup::load_keys(&args.keys.settings()?).await?;
     let claims = match keys.open(&data).await {
         Ok(c) => c,
-        Err(OpenFailure::Payload(e)) => bail!("{} ({e:?})", e.rejection().message),
-        Err(OpenFailure::KmsUnavailable) => bail!("KMS is unavailable"),
-        Err(OpenFailure::KmsRefused) => bail!("KMS refused to unwrap the link's key"),
+        Err(UnsealError::Payload(e)) => bail!("{} ({e:?})", e.rejection().message),
+        Err(UnsealError::KmsUnavailable) => bail!("KMS is unavailable"),
+        Err(UnsealError::KmsRefused) => bail!("KMS refused to unwrap the link's key"),
     };
     let now_ms = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
     let token = if args.show_token {

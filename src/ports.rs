@@ -1,48 +1,63 @@
-//! The ports: what the service needs from the outside world, as traits.
+//! The ports: what the application needs from the outside world, as traits.
 //!
-//! Real implementations live in [`crate::aws`] (and the system clock here);
-//! tests use fakes.
+//! The real implementations live at the edge ([`crate::aws`] for the AWS
+//! services, [`crate::keys`] for the key sources, [`crate::system`] for the
+//! clock and randomness); tests use fakes.
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use crate::core::callback::SendTask;
 use crate::core::keyring::SecretKey;
 use crate::core::notify::Notification;
+use crate::core::payload::{Claims, PayloadError, SealingKey, WrappedKeyLength};
 use crate::core::token::TaskToken;
 
-/// How a Step Functions call can fail, in the words the HTTP layer needs.
+/// How a call to the workflow engine can fail.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SfnError {
+pub enum EngineError {
     /// The task is already closed: answered, timed out, or unknown
     /// (`TaskTimedOut`, `InvalidToken`, `TaskDoesNotExist`).
     #[error("the task is closed ({0})")]
     TaskClosed(String),
-    /// Step Functions refused the output (`InvalidOutput`). AWS's message
-    /// is dropped: it may quote the output, which the caller may not see.
-    #[error("Step Functions refused the output")]
+    /// The engine refused the output (`InvalidOutput`). Its message is
+    /// dropped: it may quote the output, which the caller may not see.
+    #[error("the engine refused the output")]
     InvalidOutput,
     /// Throttling, 5xx or refused connections that outlasted the retries:
     /// the call was not applied, and the link stays valid.
-    #[error("Step Functions is unavailable: {0}")]
+    #[error("the engine is unavailable: {0}")]
     Unavailable(String),
-    /// The call may have reached Step Functions, but no answer came back
-    /// (no answer before the deadline, a reset connection). It is not sent
+    /// No AWS credentials could be found, so nothing was sent.
+    #[error("no AWS credentials could be found; nothing was sent")]
+    NoCredentials,
+    /// The call may have reached the engine, but no answer came back (no
+    /// answer before the deadline, a reset connection). It is not sent
     /// again; the link stays valid, and using it again tells whether the
     /// first call was applied.
-    #[error("Step Functions did not confirm the call: {0}")]
+    #[error("the engine did not confirm the call: {0}")]
     Unconfirmed(String),
-    /// Anything else Step Functions refused (permissions, KMS state): a
+    /// Anything else the engine refused (permissions, KMS state): a
     /// deployment problem, not the caller's. Holds the error code only.
-    #[error("Step Functions refused the call: {0}")]
+    #[error("the engine refused the call: {0}")]
     Refused(String),
 }
 
-/// Step Functions' task-token API.
+/// The workflow engine whose paused tasks the links answer (Step
+/// Functions' task-token API). Each method is one call, never repeated once
+/// it may have arrived.
 #[async_trait]
-pub trait StepFunctions: Send + Sync {
-    /// Makes one SendTaskSuccess, SendTaskFailure or SendTaskHeartbeat call.
-    async fn send(&self, command: &SendTask) -> Result<(), SfnError>;
+pub trait Engine: Send + Sync {
+    /// Completes the task with `output` (JSON text).
+    async fn succeed(&self, token: &TaskToken, output: &str) -> Result<(), EngineError>;
+    /// Fails the task.
+    async fn fail(
+        &self,
+        token: &TaskToken,
+        error: Option<&str>,
+        cause: Option<&str>,
+    ) -> Result<(), EngineError>;
+    /// Tells the engine the task is still being worked on.
+    async fn heartbeat(&self, token: &TaskToken) -> Result<(), EngineError>;
 }
 
 /// A task an activity worker took from Step Functions.
@@ -62,7 +77,7 @@ pub trait Activities: Send + Sync {
         &self,
         activity_arn: &str,
         worker_name: &str,
-    ) -> Result<Option<ActivityTask>, SfnError>;
+    ) -> Result<Option<ActivityTask>, EngineError>;
 }
 
 /// How sending a notification can fail.
@@ -110,7 +125,7 @@ pub enum KmsError {
     Refused(String),
     /// KMS made a data key whose wrapped form no link can carry.
     #[error(transparent)]
-    UnusableDataKey(#[from] crate::core::payload::WrappedKeyLength),
+    UnusableDataKey(#[from] WrappedKeyLength),
 }
 
 /// An encryption context: KMS binds every ciphertext to it, so a blob made
@@ -144,13 +159,26 @@ pub trait Kms: Send + Sync {
     ) -> Result<(SecretKey, Vec<u8>), KmsError>;
 }
 
-/// Fresh random bytes from the thread's CSPRNG (ChaCha, seeded and
-/// reseeded from the operating system): nonces, key material, ids.
-pub fn random_bytes<const N: usize>() -> [u8; N] {
-    use rand::Rng as _;
-    let mut out = [0u8; N];
-    rand::rng().fill_bytes(&mut out);
-    out
+/// Why a sealed payload did not open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnsealError {
+    /// The payload itself is at fault (client error).
+    Payload(PayloadError),
+    /// KMS could not unwrap the data key right now (try again later).
+    KmsUnavailable,
+    /// KMS refused for a deployment reason (access, key state).
+    KmsRefused,
+}
+
+/// The keys links are sealed with and opened by, whichever the key mode.
+#[async_trait]
+pub trait Keys: Send + Sync {
+    /// The key mode's name, for logs.
+    fn mode_name(&self) -> &'static str;
+    /// The key for the next CreateUrls call.
+    async fn sealing_key(&self) -> Result<SealingKey, KmsError>;
+    /// Authenticates and opens a link's `data` value.
+    async fn open(&self, data: &str) -> Result<Claims, UnsealError>;
 }
 
 /// The time of day, read only at the edge.
@@ -159,12 +187,8 @@ pub trait Clock: Send + Sync {
     fn now(&self) -> OffsetDateTime;
 }
 
-/// The real clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc()
-    }
+/// Fresh random bytes: nonces and transaction ids.
+pub trait Entropy: Send + Sync {
+    /// Fills `out` from a cryptographically secure generator.
+    fn fill(&self, out: &mut [u8]);
 }

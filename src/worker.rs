@@ -23,14 +23,13 @@ use anyhow::bail;
 use serde_json::Value;
 use tokio::sync::watch;
 
+use crate::app::{App, AppError};
 use crate::core::ErrorCode;
 use crate::core::callback::SendTask;
 use crate::core::create::CreateRequest;
 use crate::core::error::Rejection;
-use crate::http::AppState;
-use crate::http::create::mint;
-use crate::http::error::ApiError;
-use crate::ports::{Activities, ActivityTask, SfnError, random_bytes};
+use crate::ports::{Activities, ActivityTask, EngineError};
+use crate::system::random_bytes;
 
 /// The longest wait between failed polls.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -61,7 +60,7 @@ fn backoff(first: Duration, failures: u32) -> Duration {
 /// Polls until `shutdown` completes (then finishes the poll in flight) or
 /// Step Functions refuses the poll.
 pub async fn run(
-    state: AppState,
+    app: App,
     activities: Arc<dyn Activities>,
     config: WorkerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -85,10 +84,10 @@ pub async fn run(
         {
             Ok(Some(task)) => {
                 failures = 0;
-                handle(&state, task).await;
+                handle(&app, task).await;
             }
             Ok(None) => failures = 0,
-            Err(SfnError::Refused(code)) => bail!(
+            Err(EngineError::Refused(code)) => bail!(
                 "Step Functions refused to give this worker tasks ({code}): check the activity ARN and the states:GetActivityTask permission"
             ),
             Err(e) => {
@@ -108,14 +107,14 @@ pub async fn run(
 }
 
 /// Makes one task's links and sends its notification, or fails the task.
-async fn handle(state: &AppState, task: ActivityTask) {
-    let request = match request_of(state, &task) {
+async fn handle(app: &App, task: ActivityTask) {
+    let request = match request_of(app, &task) {
         Ok(request) => request,
-        Err(refused) => return fail(state, &task, refused).await,
+        Err(refused) => return fail(app, &task, &refused).await,
     };
     for attempt in 1..=MAKE_ATTEMPTS {
-        let now = state.clock.now();
-        match mint(state, &request, now, None).await {
+        let now = app.clock.now();
+        match app.create(&request, now, None).await {
             Ok(output) => {
                 tracing::info!(
                     target: "sfn_callbacks::request",
@@ -126,30 +125,30 @@ async fn handle(state: &AppState, task: ActivityTask) {
                 );
                 return;
             }
-            Err(e) if e.is_unavailable() && attempt < MAKE_ATTEMPTS => {
+            Err(e @ AppError::Unavailable(_)) if attempt < MAKE_ATTEMPTS => {
                 let wait = backoff(Duration::from_secs(1), attempt);
                 tracing::warn!(
-                    error = e.code.as_str(),
+                    error = e.code().as_str(),
                     attempt,
                     "a service is unavailable; trying the task again"
                 );
                 tokio::time::sleep(wait).await;
             }
-            Err(e) => return fail(state, &task, e).await,
+            Err(e) => return fail(app, &task, &e).await,
         }
     }
 }
 
 /// The CreateUrls request a task's input makes, with the task's token.
-fn request_of(state: &AppState, task: &ActivityTask) -> Result<CreateRequest, ApiError> {
+fn request_of(app: &App, task: &ActivityTask) -> Result<CreateRequest, AppError> {
     let Ok(Value::Object(mut input)) = serde_json::from_str::<Value>(&task.input) else {
-        return Err(ApiError::from(Rejection::new(
+        return Err(AppError::from(Rejection::new(
             ErrorCode::InvalidJson,
             "the activity task's input must be a JSON object: a CreateUrls request without token",
         )));
     };
     if input.contains_key("token") {
-        return Err(ApiError::from(Rejection::new(
+        return Err(AppError::from(Rejection::new(
             ErrorCode::InvalidJson,
             "the activity task's input must not hold a token: the worker uses the task's own",
         )));
@@ -158,27 +157,26 @@ fn request_of(state: &AppState, task: &ActivityTask) -> Result<CreateRequest, Ap
         "token".to_owned(),
         Value::String(task.token.expose().to_owned()),
     );
-    let policy = state.settings.create_policy();
     Ok(CreateRequest::from_value(
         Value::Object(input),
-        policy,
-        state.clock.now(),
+        app.settings.features,
+        app.clock.now(),
     )?)
 }
 
 /// Fails the task with the error CreateUrls would have answered, so the
 /// execution sees why instead of waiting for a mail that never comes.
-async fn fail(state: &AppState, task: &ActivityTask, error: ApiError) {
-    tracing::warn!(error = error.code.as_str(), "activity task failed");
+async fn fail(app: &App, task: &ActivityTask, error: &AppError) {
+    tracing::warn!(error = error.code().as_str(), "activity task failed");
     let command = SendTask::Failure {
         token: task.token.clone(),
-        error: Some(error.code.as_str().to_owned()),
-        cause: Some(error.message),
+        error: Some(error.code().as_str().to_owned()),
+        cause: Some(error.message()),
     };
     for attempt in 1..=MAKE_ATTEMPTS {
-        match state.sfn.send(&command).await {
+        match app.send(&command).await {
             Ok(()) => return,
-            Err(SfnError::Unavailable(_)) if attempt < MAKE_ATTEMPTS => {
+            Err(EngineError::Unavailable(_)) if attempt < MAKE_ATTEMPTS => {
                 tokio::time::sleep(backoff(Duration::from_secs(1), attempt)).await;
             }
             Err(e) => {

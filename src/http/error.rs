@@ -1,13 +1,17 @@
-//! The one place where errors become status codes and bodies.
+//! The one place where errors become status codes and bodies: the
+//! application's [`AppError`] and the router's own refusals (named
+//! constructors, so no other file in `http/` picks a status).
 
+use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::app::AppError;
 use crate::core::error::{ErrorCode, Rejection};
+use crate::core::payload::PayloadError;
 use crate::http::negotiate::Format;
-use crate::http::pages;
-use crate::ports::{KmsError, NotifyError, SfnError};
+use crate::http::pages::{self, ErrorPage};
 
 /// An error answer: status, the old contract's `{error, message}`, and the
 /// headers some statuses need.
@@ -21,20 +25,18 @@ pub struct ApiError {
     pub message: String,
     /// The transaction, once the payload opened.
     pub transaction_id: Option<String>,
-    /// `Retry-After` seconds, for 503.
+    /// `Retry-After` seconds, for 503 and 429.
     pub retry_after: Option<u32>,
     /// `Allow`, for 405.
     pub allow: Option<&'static str>,
     /// How to render it (JSON unless negotiated otherwise).
     pub format: Format,
+    /// The HTML page, when the status and name alone do not tell it.
+    page: Option<ErrorPage>,
 }
 
-/// Seconds a client should wait after a 503.
-pub const RETRY_AFTER_SECS: u32 = 5;
-
 impl ApiError {
-    /// An error with an explicit status.
-    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
+    fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -43,12 +45,38 @@ impl ApiError {
             retry_after: None,
             allow: None,
             format: Format::Json,
+            page: None,
         }
     }
 
     /// 400 for a request this service cannot read at all.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest, message)
+    }
+
+    /// 400 for a body that is not the JSON it should be.
+    pub fn invalid_json(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidJson, message)
+    }
+
+    /// 400 for a link whose `data` parameter is missing or repeated.
+    pub fn invalid_payload(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidPayload, message)
+    }
+
+    /// 400 for a comment that is not a string.
+    pub fn invalid_comment(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidComment, message)
+    }
+
+    /// 401 for CreateUrls without a valid API key.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message)
+    }
+
+    /// 404.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, ErrorCode::InvalidRequest, message)
     }
 
     /// 405 with `Allow`.
@@ -62,21 +90,69 @@ impl ApiError {
         e
     }
 
-    /// 503 with `Retry-After`.
-    pub fn unavailable(message: impl Into<String>) -> Self {
-        let mut e = Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::ServiceError,
-            message,
-        );
-        e.retry_after = Some(RETRY_AFTER_SECS);
+    /// 405 for a look at a POST action's link: a system must POST JSON.
+    pub fn post_only(action: &str) -> Self {
+        let mut e = Self::method_not_allowed("POST");
+        e.message = "this link is answered by a POST with a JSON body".to_owned();
+        e.page = Some(ErrorPage::ForSystems(action.to_owned()));
         e
     }
 
-    /// Whether it is a 503: a dependency was unavailable, and the same
-    /// request may work later.
-    pub fn is_unavailable(&self) -> bool {
-        self.status == StatusCode::SERVICE_UNAVAILABLE
+    /// 408: the request took longer than the deployment allows.
+    pub fn request_timeout() -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            ErrorCode::InvalidRequest,
+            "the request took too long",
+        )
+    }
+
+    /// 414.
+    pub fn uri_too_long(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::URI_TOO_LONG, ErrorCode::InvalidRequest, message)
+    }
+
+    /// 415.
+    pub fn unsupported_media_type(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::InvalidRequest,
+            message,
+        )
+    }
+
+    /// 429 with `Retry-After`.
+    pub fn too_many_requests(message: impl Into<String>, retry_after_secs: u32) -> Self {
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::TooManyRequests,
+            message,
+        );
+        e.retry_after = Some(retry_after_secs);
+        e
+    }
+
+    /// 431.
+    pub fn headers_too_large(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            ErrorCode::InvalidRequest,
+            message,
+        )
+    }
+
+    /// A body the extractor could not read: too large (413) or unreadable.
+    pub fn unreadable_body(rejection: BytesRejection) -> Self {
+        let status = rejection.status();
+        let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "the request body is larger than this service accepts".to_owned()
+        } else {
+            format!(
+                "the request body could not be read: {}",
+                rejection.body_text()
+            )
+        };
+        Self::new(status, ErrorCode::InvalidRequest, message)
     }
 
     /// Renders as `format`.
@@ -91,6 +167,27 @@ impl ApiError {
     pub fn with_transaction(mut self, transaction_id: Option<String>) -> Self {
         self.transaction_id = transaction_id;
         self
+    }
+
+    /// The HTML page that explains this error.
+    fn page(&self) -> ErrorPage {
+        if let Some(page) = &self.page {
+            return page.clone();
+        }
+        match (self.status, self.code) {
+            (StatusCode::GONE, ErrorCode::StepFunctionsError) => ErrorPage::AlreadyAnswered,
+            (_, ErrorCode::ExpiredPayload) => ErrorPage::Expired,
+            (
+                _,
+                ErrorCode::InvalidPayload
+                | ErrorCode::ActionMismatched
+                | ErrorCode::EncryptionRequired
+                | ErrorCode::DecryptionUnsupported,
+            ) => ErrorPage::InvalidLink,
+            (StatusCode::SERVICE_UNAVAILABLE, _) => ErrorPage::Busy,
+            (_, ErrorCode::InvalidComment) => ErrorPage::BadComment,
+            _ => ErrorPage::Rejected,
+        }
     }
 }
 
@@ -113,75 +210,20 @@ impl From<Rejection> for ApiError {
     }
 }
 
-impl From<SfnError> for ApiError {
-    fn from(e: SfnError) -> Self {
-        match e {
-            SfnError::TaskClosed(_) => Self::new(
-                StatusCode::GONE,
-                ErrorCode::StepFunctionsError,
-                "this link was already used, or the task has finished or timed out",
-            ),
-            SfnError::InvalidOutput => Self::new(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::StepFunctionsError,
-                "Step Functions refused the output (InvalidOutput)",
-            ),
-            SfnError::Unavailable(_) => Self::unavailable(
-                "Step Functions is unavailable right now; the link is still valid, try again shortly",
-            ),
-            SfnError::Unconfirmed(_) => Self::unavailable(
-                "Step Functions did not confirm the answer in time, so it may or may not have been recorded; the link is still valid: use it again shortly, and if it then says it was already used, the answer was recorded",
-            ),
-            SfnError::Refused(_) => Self::new(
-                StatusCode::BAD_GATEWAY,
-                ErrorCode::ServiceError,
-                "Step Functions refused the call; the operator has to check this deployment's permissions",
-            ),
-        }
-    }
-}
-
-impl ApiError {
-    /// 502: KMS refused for a reason the operator has to fix.
-    pub fn kms_refused() -> Self {
-        Self::new(
-            StatusCode::BAD_GATEWAY,
-            ErrorCode::ServiceError,
-            "the key service (KMS) refused the request; the operator has to check the KMS key and this deployment's permissions to it",
-        )
-    }
-}
-
-impl From<NotifyError> for ApiError {
-    fn from(e: NotifyError) -> Self {
-        match e {
-            NotifyError::Unavailable { service, .. } => Self::unavailable(format!(
-                "{service} is unavailable, so the notification was not sent and no links were made; try again shortly"
-            )),
-            NotifyError::Refused { service, code } => Self::new(
-                StatusCode::BAD_GATEWAY,
-                ErrorCode::NotifyFailed,
-                format!(
-                    "{service} refused the notification ({code}), so no links were made; check that the sender is verified, the topic exists, and this deployment may use them"
-                ),
-            ),
-        }
-    }
-}
-
-impl From<KmsError> for ApiError {
-    fn from(e: KmsError) -> Self {
-        match e {
-            KmsError::Unavailable(_) => {
-                Self::unavailable("the key service (KMS) is unavailable; try again shortly")
-            }
-            KmsError::InvalidCiphertext | KmsError::Refused(_) => Self::kms_refused(),
-            KmsError::UnusableDataKey(e) => Self::new(
-                StatusCode::BAD_GATEWAY,
-                ErrorCode::ServiceError,
-                format!("{e}, so no links were made; the operator has to check the KMS key"),
-            ),
-        }
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        let status = match &e {
+            AppError::Rejected(r) => status_for(r.code),
+            // It was a good link; it is gone, like an expired one.
+            AppError::BadLink(PayloadError::RetiredKey) | AppError::Closed => StatusCode::GONE,
+            AppError::BadLink(reason) => status_for(reason.rejection().code),
+            AppError::OutputRefused => StatusCode::BAD_REQUEST,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Refused(_) | AppError::NotifyFailed { .. } => StatusCode::BAD_GATEWAY,
+        };
+        let mut error = Self::new(status, e.code(), e.message());
+        error.retry_after = e.retry_after_secs();
+        error
     }
 }
 
@@ -197,7 +239,7 @@ impl IntoResponse for ApiError {
             }
             Format::Html => pages::html_response(
                 self.status,
-                pages::error_page(self.status, self.code, &self.message),
+                pages::error_page(&self.page(), self.code, &self.message, self.status.as_u16()),
             ),
             Format::Text => (
                 self.status,
@@ -223,3 +265,41 @@ impl IntoResponse for ApiError {
 /// The error name, left in the response for the request log.
 #[derive(Debug, Clone, Copy)]
 pub struct LoggedError(pub ErrorCode);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::Unavailable;
+
+    #[test]
+    fn error_pages_say_what_happened() {
+        let cases = [
+            (AppError::Closed, "already answered"),
+            (
+                AppError::Rejected(Rejection::new(ErrorCode::ExpiredPayload, "m")),
+                "has expired",
+            ),
+            (AppError::BadLink(PayloadError::Forged), "not valid"),
+            (AppError::Unavailable(Unavailable::Engine), "try again"),
+        ];
+        for (error, needle) in cases {
+            let api = ApiError::from(error).with_format(Format::Html);
+            let html = pages::error_page(&api.page(), api.code, "m", api.status.as_u16());
+            assert!(html.contains(needle), "{}: {html}", api.code);
+        }
+    }
+
+    #[test]
+    fn retired_keys_and_closed_tasks_are_gone() {
+        for error in [
+            AppError::BadLink(PayloadError::RetiredKey),
+            AppError::Closed,
+        ] {
+            assert_eq!(ApiError::from(error).status, StatusCode::GONE);
+        }
+        assert_eq!(
+            ApiError::from(AppError::BadLink(PayloadError::Forged)).status,
+            StatusCode::BAD_REQUEST
+        );
+    }
+}

@@ -9,15 +9,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderName, StatusCode};
+use axum::http::{HeaderMap, HeaderName};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use super::Settings;
+use super::HttpSettings;
 use super::error::ApiError;
-use crate::core::ErrorCode;
 
 /// The client's address as the front door saw it: the TCP peer in `serve`,
 /// the event's source IP in Lambda.
@@ -66,7 +65,7 @@ impl RespondLimit {
 /// The client a rate limit counts against: the last address in
 /// `client_ip_header` when the deployment names one (the address the
 /// nearest trusted proxy appended), else the front door's [`ClientIp`].
-fn client_of(settings: &Settings, request: &Request) -> Option<IpAddr> {
+fn client_of(settings: &HttpSettings, request: &Request) -> Option<IpAddr> {
     match &settings.client_ip_header {
         Some(name) => last_address(request.headers(), name),
         None => request.extensions().get::<ClientIp>().map(|c| c.0),
@@ -86,7 +85,7 @@ fn last_address(headers: &HeaderMap, name: &HeaderName) -> Option<IpAddr> {
 /// Refuses URLs and header sections over the deployment's limits, before
 /// anything reads them.
 pub async fn request_limits(
-    State(settings): State<Arc<Settings>>,
+    State(settings): State<Arc<HttpSettings>>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -95,14 +94,10 @@ pub async fn request_limits(
         .path_and_query()
         .map_or(0, |p| p.as_str().len());
     if uri_len > settings.max_uri_bytes {
-        return ApiError::new(
-            StatusCode::URI_TOO_LONG,
-            ErrorCode::InvalidRequest,
-            format!(
-                "the URL is {uri_len} bytes; this service accepts at most {}",
-                settings.max_uri_bytes
-            ),
-        )
+        return ApiError::uri_too_long(format!(
+            "the URL is {uri_len} bytes; this service accepts at most {}",
+            settings.max_uri_bytes
+        ))
         .into_response();
     }
     let header_bytes: usize = request
@@ -111,14 +106,10 @@ pub async fn request_limits(
         .map(|(name, value)| name.as_str().len() + value.len() + 4)
         .sum();
     if header_bytes > settings.max_header_bytes {
-        return ApiError::new(
-            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            ErrorCode::InvalidRequest,
-            format!(
-                "the request headers are {header_bytes} bytes; this service accepts at most {}",
-                settings.max_header_bytes
-            ),
-        )
+        return ApiError::headers_too_large(format!(
+            "the request headers are {header_bytes} bytes; this service accepts at most {}",
+            settings.max_header_bytes
+        ))
         .into_response();
     }
     next.run(request).await
@@ -128,7 +119,7 @@ pub async fn request_limits(
 /// client has used its requests. A request whose client is unknown is not
 /// limited.
 pub async fn respond_rate_limit(
-    State(settings): State<Arc<Settings>>,
+    State(settings): State<Arc<HttpSettings>>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -138,16 +129,14 @@ pub async fn respond_rate_limit(
         let secs = u32::try_from(wait.as_secs())
             .unwrap_or(u32::MAX)
             .saturating_add(1);
-        let mut refused = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::TooManyRequests,
+        return ApiError::too_many_requests(
             format!(
                 "too many requests from this client (at most {} a minute); try again in {secs} s",
                 limit.per_minute
             ),
-        );
-        refused.retry_after = Some(secs);
-        return refused.into_response();
+            secs,
+        )
+        .into_response();
     }
     next.run(request).await
 }

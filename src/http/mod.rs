@@ -1,8 +1,8 @@
 //! The HTTP adapter: one axum [`Router`] for `serve` and for Lambda.
 //!
-//! Only this module names status codes. Handlers parse the request, call the
-//! core, call the ports, and render; [`error::ApiError`] is the single place
-//! where failures become responses.
+//! Handlers translate the request, call the use cases of [`crate::app`],
+//! and render the outcome. [`error`] maps the application's errors to
+//! statuses and bodies once; only it and [`pages`] name status codes.
 
 pub mod create;
 pub mod error;
@@ -20,33 +20,21 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::HeaderMap;
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::core::ErrorCode;
-use crate::core::Features;
-use crate::core::notify::NotifyPolicy;
-use crate::keys::KeySource;
-use crate::ports::{Clock, Notifier, StepFunctions, random_bytes};
+use crate::app::{App, Trace};
+use crate::system::random_bytes;
 use error::{ApiError, LoggedError};
 
-/// Deployment settings the handlers need.
+/// What the router needs beyond the use cases: who may call CreateUrls,
+/// and the limits of a request.
 #[derive(Debug, Clone)]
-pub struct Settings {
-    /// Public base URL of callback links; derived from `Host` when unset.
-    pub base_url: Option<String>,
-    /// Region for `base_url: {api_id, stage}` without a region.
-    pub default_region: String,
-    /// `ENABLE_OUTPUT_PARAMETERS`.
-    pub output_parameters: bool,
-    /// `ENABLE_POST_ACTIONS`.
-    pub post_actions: bool,
-    /// `GET_ACTS`: act on GET, as sfn-callback-urls did.
-    pub get_acts: bool,
+pub struct HttpSettings {
     /// SHA-256 digests of the accepted CreateUrls API keys; empty means
     /// CreateUrls is open (only allowed on loopback).
     pub api_key_digests: Vec<[u8; 32]>,
@@ -67,18 +55,11 @@ pub struct Settings {
     /// for the rate limit; unset, the connection's peer or the Lambda
     /// event's source IP counts.
     pub client_ip_header: Option<HeaderName>,
-    /// Who CreateUrls may notify.
-    pub notify: NotifyPolicy,
 }
 
-impl Default for Settings {
+impl Default for HttpSettings {
     fn default() -> Self {
         Self {
-            base_url: None,
-            default_region: "us-east-1".to_owned(),
-            output_parameters: false,
-            post_actions: false,
-            get_acts: false,
             api_key_digests: Vec::new(),
             create_urls_over_http: true,
             max_body_bytes: 300 * 1024,
@@ -87,28 +68,19 @@ impl Default for Settings {
             max_header_bytes: 16 * 1024,
             respond_limit: None,
             client_ip_header: None,
-            notify: NotifyPolicy::default(),
         }
     }
 }
 
-/// Hashes an API key for [`Settings::api_key_digests`].
-pub fn api_key_digest(key: &str) -> [u8; 32] {
-    Sha256::digest(key.as_bytes()).into()
-}
-
-impl Settings {
-    /// What CreateUrls may ask for here.
-    pub fn create_policy(&self) -> Features {
-        Features {
-            output_parameters: self.output_parameters,
-            post_actions: self.post_actions,
-        }
+impl HttpSettings {
+    /// Hashes an API key for [`HttpSettings::api_key_digests`].
+    pub fn api_key_digest(key: &str) -> [u8; 32] {
+        Sha256::digest(key.as_bytes()).into()
     }
 
     /// Checks a presented key against every configured one in constant time.
     pub fn api_key_matches(&self, presented: &str) -> bool {
-        let digest = api_key_digest(presented);
+        let digest = Self::api_key_digest(presented);
         self.api_key_digests
             .iter()
             .fold(subtle::Choice::from(0), |acc, k| acc | k.ct_eq(&digest))
@@ -116,52 +88,19 @@ impl Settings {
     }
 }
 
-/// What every handler shares.
-#[derive(Clone)]
-pub struct AppState {
-    /// Settings.
-    pub settings: Arc<Settings>,
-    /// Sealing and opening.
-    pub keys: Arc<KeySource>,
-    /// Step Functions.
-    pub sfn: Arc<dyn StepFunctions>,
-    /// The clock.
-    pub clock: Arc<dyn Clock>,
-    /// Email and SNS, for CreateUrls' `notify`.
-    pub notifier: Arc<dyn Notifier>,
-}
-
-impl std::fmt::Debug for AppState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState")
-            .field("settings", &self.settings)
-            .finish_non_exhaustive()
-    }
+/// What every handler shares: the application and the HTTP settings.
+#[derive(Debug, Clone)]
+pub struct HttpState {
+    /// The use cases.
+    pub app: App,
+    /// The HTTP settings.
+    pub settings: Arc<HttpSettings>,
 }
 
 /// The public base URL of the links, when a front door (Lambda behind API
 /// Gateway or a Function URL) knows it better than the `Host` header.
 #[derive(Debug, Clone)]
 pub struct PublicBase(pub String);
-
-/// Request facts a handler leaves in the response for the request log.
-#[derive(Debug, Clone, Default)]
-pub struct LogFields {
-    /// The transaction.
-    pub transaction_id: Option<String>,
-    /// Action name.
-    pub action: Option<String>,
-    /// Action type.
-    pub action_type: Option<&'static str>,
-    /// POST outcome.
-    pub outcome: Option<String>,
-    /// What happened: `sent`, `pending`, `created`.
-    pub result: Option<&'static str>,
-    /// Step Functions call time in milliseconds.
-    pub sfn_ms: Option<u64>,
-    /// Why a payload did not open (operator detail, never shown to clients).
-    pub open_error: Option<String>,
-}
 
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 const NO_REFERRER: HeaderValue = HeaderValue::from_static("no-referrer");
@@ -171,7 +110,11 @@ static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Times the request out, adds the headers every response carries, and
 /// writes one JSON log line per request. The log line never holds the
 /// query string: it carries the sealed payload.
-async fn observe(State(settings): State<Arc<Settings>>, request: Request, next: Next) -> Response {
+async fn observe(
+    State(settings): State<Arc<HttpSettings>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
@@ -179,12 +122,7 @@ async fn observe(State(settings): State<Arc<Settings>>, request: Request, next: 
     let mut response = match tokio::time::timeout(settings.request_timeout, next.run(request)).await
     {
         Ok(response) => response,
-        Err(_) => ApiError::new(
-            StatusCode::REQUEST_TIMEOUT,
-            ErrorCode::InvalidRequest,
-            "the request took too long",
-        )
-        .into_response(),
+        Err(_) => ApiError::request_timeout().into_response(),
     };
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, NO_STORE);
@@ -195,7 +133,7 @@ async fn observe(State(settings): State<Arc<Settings>>, request: Request, next: 
     }
     let fields = response
         .extensions()
-        .get::<LogFields>()
+        .get::<Trace>()
         .cloned()
         .unwrap_or_default();
     let error = response
@@ -217,7 +155,7 @@ async fn observe(State(settings): State<Arc<Settings>>, request: Request, next: 
         action_type = fields.action_type,
         outcome = fields.outcome,
         result = fields.result,
-        sfn_ms = fields.sfn_ms,
+        sfn_ms = fields.engine_ms,
         error,
         open_error = fields.open_error,
         "request"
@@ -228,18 +166,7 @@ async fn observe(State(settings): State<Arc<Settings>>, request: Request, next: 
 /// Reads the body, turning extractor failures (too large, unreadable)
 /// into our error format.
 pub fn body_or_error(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
-    body.map_err(|rejection| {
-        let status = rejection.status();
-        let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-            "the request body is larger than this service accepts".to_owned()
-        } else {
-            format!(
-                "the request body could not be read: {}",
-                rejection.body_text()
-            )
-        };
-        ApiError::new(status, ErrorCode::InvalidRequest, message)
-    })
+    body.map_err(ApiError::unreadable_body)
 }
 
 /// Whether the `Content-Type` is JSON (`application/json`, parameters
@@ -258,11 +185,7 @@ pub fn has_media_type(headers: &HeaderMap, essence: &str) -> bool {
 }
 
 async fn not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        ErrorCode::InvalidRequest,
-        "no such endpoint; use POST /urls or /respond",
-    )
+    ApiError::not_found("no such endpoint; use POST /urls or /respond")
 }
 
 async fn health() -> impl IntoResponse {
@@ -270,8 +193,12 @@ async fn health() -> impl IntoResponse {
 }
 
 /// The service's routes: `POST /urls`, `GET|HEAD|POST /respond`, `GET /health`.
-pub fn router(state: AppState) -> Router {
-    let settings = Arc::clone(&state.settings);
+pub fn router(app: App, settings: HttpSettings) -> Router {
+    let settings = Arc::new(settings);
+    let state = HttpState {
+        app,
+        settings: Arc::clone(&settings),
+    };
     Router::new()
         .route(
             "/urls",

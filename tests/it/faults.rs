@@ -524,3 +524,40 @@ async fn kms_unavailable_during_requests_is_503_and_links_work_after() {
         vec![("sendtasksuccess".to_owned(), "QUJD".to_owned())]
     );
 }
+
+/// A newcomer's `serve` without AWS credentials: it says so once at start,
+/// links can still be made, and a click says that nothing was sent (it
+/// never reaches Step Functions) instead of an unconfirmed answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_aws_credentials_a_click_says_nothing_was_sent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (endpoint, standin) = start_standin().await;
+    let server = start_serve(
+        &endpoint,
+        dir.path(),
+        &[
+            ("AWS_ACCESS_KEY_ID", ""),
+            ("AWS_SECRET_ACCESS_KEY", ""),
+            // No instance metadata service to ask on this machine.
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+    )
+    .await;
+    let created = create_links(&server, "QUJD").await;
+    let (status, retry_after, body) = click(&url(&created, "approve")).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(retry_after.as_deref(), Some("5"));
+    assert_eq!(body["error"], "ServiceError");
+    let message = body["message"].as_str().expect("message");
+    assert!(
+        message.starts_with("no AWS credentials: nothing was sent"),
+        "{message}"
+    );
+    assert_eq!(standin.attempts("sfn"), 0, "nothing reached Step Functions");
+    let log = std::fs::read_to_string(&server.log).expect("log");
+    let warnings = log
+        .lines()
+        .filter(|l| l.contains("no AWS credentials found"))
+        .count();
+    assert_eq!(warnings, 1, "one warning at start: {log}");
+}

@@ -6,13 +6,13 @@ use std::num::NonZeroU32;
 use serde_json::{Value, json};
 use sfn_callbacks::core::callback::SendTask;
 use sfn_callbacks::http::limits::RespondLimit;
-use sfn_callbacks::lambda::{DirectErrors, handle};
+use sfn_callbacks::lambda::DirectErrors;
 
 use super::lambda_runtime::{Answer, LambdaFunction, fixture};
 use super::support::{App, data_of};
 
 fn lambda_app() -> App {
-    App::new(|s| s.base_url = None)
+    App::new(|s| s.app.base_url = None)
 }
 
 fn body_json(response: &Value) -> Value {
@@ -21,7 +21,8 @@ fn body_json(response: &Value) -> Value {
 }
 
 async fn invoke(app: &App, event: Value) -> Value {
-    handle(&app.state, event, DirectErrors::Function)
+    app.lambda(DirectErrors::Function)
+        .handle(event)
         .await
         .expect("handled")
 }
@@ -135,12 +136,16 @@ async fn direct_invokes_return_the_output_or_a_named_error() {
     );
 
     let bad = json!({"token": "QUJD", "actions": [], "bogus": 1});
-    let err = handle(&app.state, bad.clone(), DirectErrors::Function)
+    let err = app
+        .lambda(DirectErrors::Function)
+        .handle(bad.clone())
         .await
         .expect_err("function error");
     assert_eq!(err.error_type, "InvalidJSON");
     assert!(err.error_message.contains("bogus"), "{}", err.error_message);
-    let old_style = handle(&app.state, bad, DirectErrors::Result)
+    let old_style = app
+        .lambda(DirectErrors::Result)
+        .handle(bad)
         .await
         .expect("result");
     assert_eq!(old_style["error"], "InvalidJSON");
@@ -150,7 +155,9 @@ async fn direct_invokes_return_the_output_or_a_named_error() {
         json!("text"),
         json!({"requestContext": {}, "body": "x"}),
     ] {
-        let err = handle(&app.state, event.clone(), DirectErrors::Function)
+        let err = app
+            .lambda(DirectErrors::Function)
+            .handle(event.clone())
             .await
             .expect_err("refused");
         assert_eq!(err.error_type, "InvalidEvent", "{event}");
@@ -158,7 +165,9 @@ async fn direct_invokes_return_the_output_or_a_named_error() {
 
     let no_base = lambda_app();
     let request = json!({"token": "QUJD", "actions": [{"name": "ok", "type": "heartbeat"}]});
-    let err = handle(&no_base.state, request.clone(), DirectErrors::Function)
+    let err = no_base
+        .lambda(DirectErrors::Function)
+        .handle(request.clone())
         .await
         .expect_err("no base");
     assert!(
@@ -227,8 +236,8 @@ async fn the_binary_answers_a_fake_lambda_runtime() {
 #[tokio::test]
 async fn the_respond_rate_limit_counts_the_events_source_ip() {
     let app = App::new(|s| {
-        s.base_url = None;
-        s.respond_limit = Some(RespondLimit::per_minute(NonZeroU32::new(2).expect("2")));
+        s.app.base_url = None;
+        s.http.respond_limit = Some(RespondLimit::per_minute(NonZeroU32::new(2).expect("2")));
     });
     let created = invoke(&app, fixture("apigw_rest_post_urls.json")).await;
     let approve = body_json(&created)["urls"]["approve"]

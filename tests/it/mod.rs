@@ -1,6 +1,7 @@
 //! Test modules, one per area.
 
 mod activity;
+mod architecture;
 mod browser;
 mod cli;
 mod e2e_moto;

@@ -304,7 +304,12 @@ pub async fn serve_at(
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).expect("log file"));
     for (k, v) in envs {
-        command.env(k, v);
+        // An empty value takes the variable away (the AWS credentials, say).
+        if v.is_empty() {
+            command.env_remove(k);
+        } else {
+            command.env(k, v);
+        }
     }
     let mut child = command.spawn().expect("spawn sfn-callbacks");
     let base = format!("http://127.0.0.1:{port}");

@@ -46,7 +46,7 @@ async fn post_urls(app: &App, body: &Value) -> super::support::Reply {
 
 #[tokio::test]
 async fn an_email_goes_out_with_the_links_it_returns() {
-    let app = App::new(|s| s.notify = policy());
+    let app = App::new(|s| s.app.notify = policy());
     let reply = post_urls(
         &app,
         &request(json!({"email": {"to": "boss@corp.example", "subject": "Release {{ context.release }}"}, "context": {"release": "v2"}})),
@@ -78,7 +78,7 @@ async fn an_email_goes_out_with_the_links_it_returns() {
 
 #[tokio::test]
 async fn refusals_send_nothing_and_return_no_links() {
-    let app = App::new(|s| s.notify = policy());
+    let app = App::new(|s| s.app.notify = policy());
     let cases = [
         (
             json!({"email": {"to": "someone@elsewhere.example"}}),

@@ -141,7 +141,11 @@ async fn rotation_with_a_kms_wrapped_keyring() {
     let kms_key = aws.kms_key.clone();
     let keyring = dir.join("keyring.kms");
     let keyring_path = keyring.to_str().expect("utf-8 path").to_owned();
-    let kms_env = [("KEY_MODE", "kms"), ("KEYRING_FILE", keyring_path.as_str())];
+    let kms_env = [
+        ("KEY_MODE", "kms"),
+        ("KMS_KEY_ID", kms_key.as_str()),
+        ("KEYRING_FILE", keyring_path.as_str()),
+    ];
 
     // 1. keygen writes a wrapped keyring with one key.
     succeeded(&keygen(&aws, &keyring, &["--kms-key-id", &kms_key]));

@@ -3,8 +3,8 @@
 use axum::http::Method;
 use serde_json::{Value, json};
 use sfn_callbacks::core::callback::SendTask;
-use sfn_callbacks::http::api_key_digest;
-use sfn_callbacks::ports::SfnError;
+use sfn_callbacks::http::HttpSettings;
+use sfn_callbacks::ports::EngineError;
 
 use super::support::{App, data_of, with_data};
 
@@ -65,7 +65,7 @@ async fn create_urls_answers_in_the_old_shape() {
 
 #[tokio::test]
 async fn create_urls_refuses_bad_input_with_named_errors_and_no_call() {
-    let app = App::new(|s| s.max_body_bytes = 4096);
+    let app = App::new(|s| s.http.max_body_bytes = 4096);
     let reply = app.request(Method::GET, "/urls", &[], "").await;
     reply.assert_error(405, "InvalidRequest");
     assert_eq!(reply.header("allow"), Some("POST"));
@@ -163,7 +163,7 @@ async fn create_urls_refuses_bad_input_with_named_errors_and_no_call() {
 
 #[tokio::test]
 async fn create_urls_needs_an_api_key_when_keys_are_configured() {
-    let app = App::new(|s| s.api_key_digests = vec![api_key_digest("s3cret")]);
+    let app = App::new(|s| s.http.api_key_digests = vec![HttpSettings::api_key_digest("s3cret")]);
     app.create(&approve_reject())
         .await
         .assert_error(401, "Unauthorized");
@@ -285,7 +285,7 @@ async fn post_performs_success_failure_and_repeatable_heartbeat() {
 
 #[tokio::test]
 async fn get_acts_restores_one_click_but_head_still_does_not_act() {
-    let app = App::new(|s| s.get_acts = true);
+    let app = App::new(|s| s.app.get_acts = true);
     let urls = app.urls(&approve_reject()).await;
     let approve = urls["approve"].as_str().expect("url");
     let head = app.follow(Method::HEAD, approve, &[], "").await;
@@ -403,7 +403,8 @@ async fn step_functions_outcomes_map_to_clear_statuses_and_links_survive_outages
     let urls = app.urls(&approve_reject()).await;
     let approve = urls["approve"].as_str().expect("url");
 
-    app.sfn.fail_next(SfnError::Unavailable("throttled".into()));
+    app.sfn
+        .fail_next(EngineError::Unavailable("throttled".into()));
     let reply = app.follow(Method::POST, approve, &[], "").await;
     reply.assert_error(503, "ServiceError");
     assert_eq!(reply.header("retry-after"), Some("5"));
@@ -420,7 +421,7 @@ async fn step_functions_outcomes_map_to_clear_statuses_and_links_survive_outages
     );
 
     app.sfn
-        .fail_next(SfnError::TaskClosed("TaskTimedOut".into()));
+        .fail_next(EngineError::TaskClosed("TaskTimedOut".into()));
     let reply = app.follow(Method::POST, approve, &[], "").await;
     reply.assert_error(410, "StepFunctionsError");
     assert!(
@@ -430,7 +431,7 @@ async fn step_functions_outcomes_map_to_clear_statuses_and_links_survive_outages
             .contains("already used")
     );
 
-    app.sfn.fail_next(SfnError::InvalidOutput);
+    app.sfn.fail_next(EngineError::InvalidOutput);
     app.follow(Method::POST, approve, &[], "")
         .await
         .assert_error(400, "StepFunctionsError");
@@ -499,7 +500,7 @@ async fn response_specs_and_accept_negotiation() {
 
 #[tokio::test]
 async fn output_parameters_fill_in_query_values() {
-    let app = App::new(|s| s.output_parameters = true);
+    let app = App::new(|s| s.app.features.output_parameters = true);
     let mut body = request(json!([
         {"name": "approve", "type": "success", "output": {"by": "$who", "action": "${action}", "cost": "$$5"}}
     ]));
@@ -520,7 +521,7 @@ async fn output_parameters_fill_in_query_values() {
         if output == r#"{"by":"carol c","action":"approve","cost":"$5"}"#)
     );
 
-    let off = App::new(|s| s.output_parameters = false);
+    let off = App::new(|s| s.app.features.output_parameters = false);
     let shared_state_url = approve.to_owned();
     let mut off_state = off.state.clone();
     off_state.keys = app.state.keys.clone();
@@ -549,7 +550,7 @@ fn webhook() -> Value {
 
 #[tokio::test]
 async fn post_actions_pick_outcomes_from_the_json_body() {
-    let app = App::new(|s| s.post_actions = true);
+    let app = App::new(|s| s.app.features.post_actions = true);
     let urls = app.urls(&webhook()).await;
     let hook = urls["hook"].as_str().expect("url");
     let json_ct = [("content-type", "application/json")];
@@ -605,7 +606,7 @@ async fn post_actions_pick_outcomes_from_the_json_body() {
 
 #[tokio::test]
 async fn create_urls_can_be_left_to_direct_invokes() {
-    let app = App::new(|s| s.create_urls_over_http = false);
+    let app = App::new(|s| s.http.create_urls_over_http = false);
     let reply = app.create(&approve_reject()).await;
     reply.assert_error(404, "InvalidRequest");
     assert!(

@@ -12,10 +12,11 @@ use aws_sdk_sfn::types::error::{
     TaskDoesNotExist, TaskTimedOut,
 };
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+use sfn_callbacks::app::call_engine;
 use sfn_callbacks::aws::SdkStepFunctions;
 use sfn_callbacks::core::callback::SendTask;
 use sfn_callbacks::core::token::TaskToken;
-use sfn_callbacks::ports::{SfnError, StepFunctions};
+use sfn_callbacks::ports::EngineError;
 
 fn success() -> SendTask {
     SendTask::Success {
@@ -56,8 +57,10 @@ async fn closed_tasks_are_reported_as_closed() {
     ];
     for (error, code) in cases {
         let rule = mock!(Client::send_task_success).then_error(error);
-        let err = client(&[&rule]).send(&success()).await.expect_err(code);
-        assert_eq!(err, SfnError::TaskClosed(code.into()));
+        let err = call_engine(&client(&[&rule]), &success())
+            .await
+            .expect_err(code);
+        assert_eq!(err, EngineError::TaskClosed(code.into()));
         assert_eq!(rule.num_calls(), 1, "{code} must not be retried");
     }
 }
@@ -67,22 +70,20 @@ async fn invalid_output_and_permission_errors_are_not_retried() {
     let rule = mock!(Client::send_task_success).then_error(|| {
         SendTaskSuccessError::InvalidOutput(InvalidOutput::builder().message("bad json").build())
     });
-    let err = client(&[&rule])
-        .send(&success())
+    let err = call_engine(&client(&[&rule]), &success())
         .await
         .expect_err("invalid");
-    assert_eq!(err, SfnError::InvalidOutput);
+    assert_eq!(err, EngineError::InvalidOutput);
     assert_eq!(rule.num_calls(), 1, "InvalidOutput must not be retried");
 
     let rule = mock!(Client::send_task_success).then_error(|| {
         SendTaskSuccessError::KmsAccessDeniedException(KmsAccessDeniedException::builder().build())
     });
-    let err = client(&[&rule])
-        .send(&success())
+    let err = call_engine(&client(&[&rule]), &success())
         .await
         .expect_err("refused");
     assert!(
-        matches!(err, SfnError::Refused(ref m) if m == "KmsAccessDeniedException"),
+        matches!(err, EngineError::Refused(ref m) if m == "KmsAccessDeniedException"),
         "{err:?}"
     );
     assert_eq!(rule.num_calls(), 1);
@@ -96,8 +97,7 @@ async fn throttling_and_5xx_are_retried_then_succeed() {
         .http_status(503, None)
         .output(|| SendTaskSuccessOutput::builder().build())
         .build();
-    client(&[&rule])
-        .send(&success())
+    call_engine(&client(&[&rule]), &success())
         .await
         .expect("third attempt succeeds");
     assert_eq!(rule.num_calls(), 3);
@@ -111,8 +111,7 @@ async fn throttling_errors_are_retried_then_succeed() {
         .http_status(400, Some(throttled.to_owned()))
         .output(|| SendTaskSuccessOutput::builder().build())
         .build();
-    client(&[&rule])
-        .send(&success())
+    call_engine(&client(&[&rule]), &success())
         .await
         .expect("the retry succeeds");
     assert_eq!(rule.num_calls(), 2);
@@ -122,11 +121,10 @@ async fn throttling_errors_are_retried_then_succeed() {
         .http_status(400, Some(throttled.to_owned()))
         .repeatedly()
         .build();
-    let err = client(&[&always])
-        .send(&success())
+    let err = call_engine(&client(&[&always]), &success())
         .await
         .expect_err("gives up");
-    assert_eq!(err, SfnError::Unavailable("ThrottlingException".into()));
+    assert_eq!(err, EngineError::Unavailable("ThrottlingException".into()));
     assert_eq!(always.num_calls(), 3);
 }
 
@@ -135,11 +133,10 @@ async fn kms_throttling_inside_step_functions_is_unavailable_not_refused() {
     let rule = mock!(Client::send_task_success).then_error(|| {
         SendTaskSuccessError::KmsThrottlingException(KmsThrottlingException::builder().build())
     });
-    let err = client(&[&rule])
-        .send(&success())
+    let err = call_engine(&client(&[&rule]), &success())
         .await
         .expect_err("throttled");
-    assert!(matches!(err, SfnError::Unavailable(_)), "{err:?}");
+    assert!(matches!(err, EngineError::Unavailable(_)), "{err:?}");
 }
 
 #[tokio::test]
@@ -149,11 +146,10 @@ async fn persistent_outages_become_unavailable_after_the_retry_budget() {
         .http_status(503, None)
         .repeatedly()
         .build();
-    let err = client(&[&rule])
-        .send(&success())
+    let err = call_engine(&client(&[&rule]), &success())
         .await
         .expect_err("gives up");
-    assert!(matches!(err, SfnError::Unavailable(_)), "{err:?}");
+    assert!(matches!(err, EngineError::Unavailable(_)), "{err:?}");
     assert_eq!(rule.num_calls(), 3, "exactly the configured attempts");
 }
 
@@ -164,6 +160,8 @@ async fn heartbeats_map_the_same_way() {
     let heartbeat = SendTask::Heartbeat {
         token: TaskToken::parse("tok".into()).expect("token"),
     };
-    let err = client(&[&rule]).send(&heartbeat).await.expect_err("closed");
-    assert_eq!(err, SfnError::TaskClosed("TaskTimedOut".into()));
+    let err = call_engine(&client(&[&rule]), &heartbeat)
+        .await
+        .expect_err("closed");
+    assert_eq!(err, EngineError::TaskClosed("TaskTimedOut".into()));
 }

@@ -22,7 +22,7 @@ fn token_712() -> String {
 }
 
 async fn lengths(keys: KeySource) -> (usize, usize) {
-    let app = App::with_keys(keys, |s| s.base_url = Some(BASE.into()));
+    let app = App::with_keys(keys, |s| s.app.base_url = Some(BASE.into()));
     let reply = app
         .request(
             Method::POST,

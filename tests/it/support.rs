@@ -1,5 +1,6 @@
 //! Fakes behind the ports and a helper that drives the router.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -7,20 +8,25 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt as _;
 use serde_json::Value;
+use sfn_callbacks::app::{self, Settings};
 use sfn_callbacks::core::callback::SendTask;
 use sfn_callbacks::core::keyring::{Keyring, SecretKey};
 use sfn_callbacks::core::notify::Notification;
-use sfn_callbacks::http::{AppState, Settings, router};
+use sfn_callbacks::core::token::TaskToken;
+use sfn_callbacks::http::{HttpSettings, router};
 use sfn_callbacks::keys::{KeyMode, KeySource};
-use sfn_callbacks::ports::{Clock, Notifier, NotifyError, SfnError, StepFunctions};
+use sfn_callbacks::lambda::{DirectErrors, Handler};
+use sfn_callbacks::ports::{Clock, Engine, EngineError, Notifier, NotifyError};
+use sfn_callbacks::system::SystemRandom;
 use time::OffsetDateTime;
 use tower::ServiceExt as _;
 
-/// A Step Functions stand-in that records calls and answers from a script.
+/// A Step Functions stand-in that records calls and answers from a script
+/// (errors first in, first out).
 #[derive(Default)]
 pub struct FakeSfn {
     pub calls: Mutex<Vec<SendTask>>,
-    pub next_errors: Mutex<Vec<SfnError>>,
+    pub next_errors: Mutex<VecDeque<EngineError>>,
 }
 
 impl FakeSfn {
@@ -28,19 +34,45 @@ impl FakeSfn {
         self.calls.lock().expect("lock").clone()
     }
 
-    pub fn fail_next(&self, error: SfnError) {
-        self.next_errors.lock().expect("lock").push(error);
+    pub fn fail_next(&self, error: EngineError) {
+        self.next_errors.lock().expect("lock").push_back(error);
+    }
+
+    fn record(&self, command: SendTask) -> Result<(), EngineError> {
+        if let Some(e) = self.next_errors.lock().expect("lock").pop_front() {
+            return Err(e);
+        }
+        self.calls.lock().expect("lock").push(command);
+        Ok(())
     }
 }
 
 #[async_trait]
-impl StepFunctions for FakeSfn {
-    async fn send(&self, command: &SendTask) -> Result<(), SfnError> {
-        if let Some(e) = self.next_errors.lock().expect("lock").pop() {
-            return Err(e);
-        }
-        self.calls.lock().expect("lock").push(command.clone());
-        Ok(())
+impl Engine for FakeSfn {
+    async fn succeed(&self, token: &TaskToken, output: &str) -> Result<(), EngineError> {
+        self.record(SendTask::Success {
+            token: token.clone(),
+            output: output.to_owned(),
+        })
+    }
+
+    async fn fail(
+        &self,
+        token: &TaskToken,
+        error: Option<&str>,
+        cause: Option<&str>,
+    ) -> Result<(), EngineError> {
+        self.record(SendTask::Failure {
+            token: token.clone(),
+            error: error.map(str::to_owned),
+            cause: cause.map(str::to_owned),
+        })
+    }
+
+    async fn heartbeat(&self, token: &TaskToken) -> Result<(), EngineError> {
+        self.record(SendTask::Heartbeat {
+            token: token.clone(),
+        })
     }
 }
 
@@ -97,12 +129,20 @@ pub fn keyring() -> Keyring {
     )
 }
 
-/// The router with fakes; `tweak` adjusts the settings.
+/// What a test deployment may adjust: the use cases' and the router's
+/// settings.
+pub struct Deployment {
+    pub app: Settings,
+    pub http: HttpSettings,
+}
+
+/// The application and its router with fakes; `tweak` adjusts the settings.
 pub struct App {
     pub sfn: Arc<FakeSfn>,
     pub clock: Arc<FakeClock>,
     pub notifier: Arc<FakeNotifier>,
-    pub state: AppState,
+    pub state: app::App,
+    pub http: HttpSettings,
 }
 
 pub struct Reply {
@@ -134,32 +174,42 @@ impl Reply {
 }
 
 impl App {
-    pub fn new(tweak: impl FnOnce(&mut Settings)) -> Self {
+    pub fn new(tweak: impl FnOnce(&mut Deployment)) -> Self {
         Self::with_keys(KeySource::keyring(KeyMode::Local, keyring()), tweak)
     }
 
-    pub fn with_keys(keys: KeySource, tweak: impl FnOnce(&mut Settings)) -> Self {
-        let mut settings = Settings {
-            base_url: Some("https://cb.example.com/prod".into()),
-            ..Settings::default()
+    pub fn with_keys(keys: KeySource, tweak: impl FnOnce(&mut Deployment)) -> Self {
+        let mut settings = Deployment {
+            app: Settings {
+                base_url: Some("https://cb.example.com/prod".into()),
+                ..Settings::default()
+            },
+            http: HttpSettings::default(),
         };
         tweak(&mut settings);
         let sfn = Arc::new(FakeSfn::default());
         let clock = Arc::new(FakeClock(Mutex::new(START)));
         let notifier = Arc::new(FakeNotifier::default());
-        let state = AppState {
-            settings: Arc::new(settings),
+        let state = app::App {
+            settings: Arc::new(settings.app),
             keys: Arc::new(keys),
-            sfn: sfn.clone(),
-            clock: clock.clone(),
+            engine: sfn.clone(),
             notifier: notifier.clone(),
+            clock: clock.clone(),
+            entropy: Arc::new(SystemRandom),
         };
         Self {
             sfn,
             clock,
             notifier,
             state,
+            http: settings.http,
         }
+    }
+
+    /// The Lambda handler over the same application.
+    pub fn lambda(&self, errors: DirectErrors) -> Handler {
+        Handler::new(self.state.clone(), self.http.clone(), errors)
     }
 
     pub async fn request(
@@ -173,7 +223,7 @@ impl App {
         for (k, v) in headers {
             builder = builder.header(*k, *v);
         }
-        let response = router(self.state.clone())
+        let response = router(self.state.clone(), self.http.clone())
             .oneshot(builder.body(body.into()).expect("request"))
             .await
             .expect("infallible");
@@ -326,7 +376,7 @@ impl sfn_callbacks::ports::Kms for FakeKms {
         use std::sync::atomic::Ordering;
         self.generate_calls.fetch_add(1, Ordering::SeqCst);
         self.check()?;
-        let key = sfn_callbacks::ports::random_bytes::<32>();
+        let key = sfn_callbacks::system::random_bytes::<32>();
         let blob = self.encrypt(key_id, &key, context).await?;
         assert_eq!(blob.len(), AWS_DATA_KEY_BLOB_LEN);
         Ok((SecretKey::from_bytes(key), blob))

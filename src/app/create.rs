@@ -1,0 +1,86 @@
+//! CreateUrls: parse the request, seal one link per action, send the
+//! notification.
+
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use super::{App, AppError};
+use crate::core::ErrorCode;
+use crate::core::create::{CreateRequest, CreateUrlsOutput, make_urls};
+use crate::core::error::Rejection;
+use crate::core::notify::Notified;
+use crate::core::payload::{TransactionId, seal};
+
+impl App {
+    /// CreateUrls from a JSON body.
+    pub async fn create_from_json(
+        &self,
+        body: &[u8],
+        front_door_base: Option<String>,
+    ) -> Result<CreateUrlsOutput, AppError> {
+        let now = self.clock.now();
+        let request = CreateRequest::parse(body, self.settings.features, now)?;
+        self.create(&request, now, front_door_base).await
+    }
+
+    /// CreateUrls from a JSON value (a direct invoke).
+    pub async fn create_from_value(
+        &self,
+        value: Value,
+        front_door_base: Option<String>,
+    ) -> Result<CreateUrlsOutput, AppError> {
+        let now = self.clock.now();
+        let request = CreateRequest::from_value(value, self.settings.features, now)?;
+        self.create(&request, now, front_door_base).await
+    }
+
+    /// Makes the URLs for a checked request: picks the base URL (the
+    /// request's, else the deployment's, else the front door's), gets the
+    /// sealing key once, seals each action with a fresh nonce, and sends the
+    /// notification. A failed send returns no links.
+    pub async fn create(
+        &self,
+        request: &CreateRequest,
+        now: OffsetDateTime,
+        front_door_base: Option<String>,
+    ) -> Result<CreateUrlsOutput, AppError> {
+        let base = match &request.base_url {
+            Some(spec) => spec.resolve(&self.settings.default_region),
+            None => self
+                .settings
+                .base_url
+                .clone()
+                .or(front_door_base)
+                .ok_or_else(|| {
+                    Rejection::new(
+                        ErrorCode::InvalidRequest,
+                        "no base URL is configured and the request has no Host header; give base_url",
+                    )
+                })?,
+        };
+        if let Some(notify) = &request.notify {
+            notify.check(&self.settings.notify)?;
+        }
+        let key = self.keys.sealing_key().await.map_err(|e| {
+            tracing::warn!(error = %e, "no sealing key");
+            AppError::from(e)
+        })?;
+        let transaction_id = TransactionId(self.random());
+        let mut output = make_urls(request, transaction_id, now, &base, |claims| {
+            seal(claims, key.as_seal_with(), &self.random())
+        })?;
+        if let Some(notify) = &request.notify {
+            // Rendered before anything is sent.
+            let notification = notify.render(&self.settings.notify, &request.actions, &output)?;
+            let message_id = self.notifier.send(&notification).await.map_err(|e| {
+                tracing::warn!(error = %e, transaction_id = %output.transaction_id, "notification not sent");
+                AppError::from(e)
+            })?;
+            output.notified = Some(Notified {
+                channel: notification.channel().to_owned(),
+                message_id,
+            });
+        }
+        Ok(output)
+    }
+}

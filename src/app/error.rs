@@ -1,0 +1,194 @@
+//! The application's one error type: what went wrong, in the words a
+//! front door needs to answer (each front door maps it once: HTTP to
+//! statuses and pages, Lambda to function errors, the worker to retries).
+
+use std::fmt;
+
+use crate::core::ErrorCode;
+use crate::core::error::Rejection;
+use crate::core::payload::{PayloadError, WrappedKeyLength};
+use crate::ports::{EngineError, KmsError, NotifyError, UnsealError};
+
+/// Seconds a client should wait before trying an unavailable service again.
+pub const RETRY_AFTER_SECS: u32 = 5;
+
+/// Why a use case did not do what was asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppError {
+    /// The request is wrong (the core's refusal, with the old contract's
+    /// error name).
+    Rejected(Rejection),
+    /// The link did not open: malformed, altered, forged, of an old format,
+    /// or made with a retired key.
+    BadLink(PayloadError),
+    /// The task is closed: the link was used already, or the task finished
+    /// or timed out.
+    Closed,
+    /// The engine refused the output.
+    OutputRefused,
+    /// A service is unavailable; the same request may work later, and the
+    /// link stays valid.
+    Unavailable(Unavailable),
+    /// A service refused for a reason the operator has to fix.
+    Refused(Refused),
+    /// The notification service refused the message, so no links were made.
+    NotifyFailed {
+        /// `SES` or `SNS`.
+        service: &'static str,
+        /// The service's error code.
+        code: String,
+    },
+}
+
+/// Which service was unavailable, and what that means for the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unavailable {
+    /// KMS could not unwrap a link's key: the link is still valid.
+    KeyServiceOpening,
+    /// KMS could not make a key for new links.
+    KeyServiceSealing,
+    /// The engine did not take the call (throttling, 5xx, refused
+    /// connections); nothing was applied.
+    Engine,
+    /// No AWS credentials were found, so nothing was sent.
+    NoCredentials,
+    /// The call may have arrived without an answer coming back; it is not
+    /// sent again.
+    EngineUnconfirmed,
+    /// The notification service (`SES` or `SNS`).
+    Notify(&'static str),
+}
+
+/// Which service refused for a deployment reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// KMS (access, key state).
+    KeyService,
+    /// KMS made a data key no link can carry.
+    UnusableDataKey(WrappedKeyLength),
+    /// The engine (permissions, the state machine's KMS key).
+    Engine,
+}
+
+impl AppError {
+    /// The old contract's error name.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Rejected(r) => r.code,
+            Self::BadLink(e) => e.rejection().code,
+            Self::Closed | Self::OutputRefused => ErrorCode::StepFunctionsError,
+            Self::Unavailable(_) | Self::Refused(_) => ErrorCode::ServiceError,
+            Self::NotifyFailed { .. } => ErrorCode::NotifyFailed,
+        }
+    }
+
+    /// Seconds to wait before trying again, for an unavailable service.
+    pub fn retry_after_secs(&self) -> Option<u32> {
+        matches!(self, Self::Unavailable(_)).then_some(RETRY_AFTER_SECS)
+    }
+
+    /// What went wrong, for the client: never a secret, never an AWS
+    /// message.
+    pub fn message(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Rejected(r) => f.write_str(&r.message),
+            Self::BadLink(e) => f.write_str(&e.rejection().message),
+            Self::Closed => f.write_str("this link was already used, or the task has finished or timed out"),
+            Self::OutputRefused => f.write_str("Step Functions refused the output (InvalidOutput)"),
+            Self::Unavailable(Unavailable::KeyServiceOpening) => f.write_str(
+                "the key service is unavailable; the link is still valid, try again shortly",
+            ),
+            Self::Unavailable(Unavailable::KeyServiceSealing) => {
+                f.write_str("the key service (KMS) is unavailable; try again shortly")
+            }
+            Self::Unavailable(Unavailable::Engine) => f.write_str(
+                "Step Functions is unavailable right now; the link is still valid, try again shortly",
+            ),
+            Self::Unavailable(Unavailable::NoCredentials) => f.write_str(
+                "no AWS credentials: nothing was sent; the link is still valid once this deployment has credentials for Step Functions",
+            ),
+            Self::Unavailable(Unavailable::EngineUnconfirmed) => f.write_str(
+                "Step Functions did not confirm the answer in time, so it may or may not have been recorded; the link is still valid: use it again shortly, and if it then says it was already used, the answer was recorded",
+            ),
+            Self::Unavailable(Unavailable::Notify(service)) => write!(
+                f,
+                "{service} is unavailable, so the notification was not sent and no links were made; try again shortly"
+            ),
+            Self::Refused(Refused::KeyService) => f.write_str(
+                "the key service (KMS) refused the request; the operator has to check the KMS key and this deployment's permissions to it",
+            ),
+            Self::Refused(Refused::UnusableDataKey(e)) => write!(
+                f,
+                "{e}, so no links were made; the operator has to check the KMS key"
+            ),
+            Self::Refused(Refused::Engine) => f.write_str(
+                "Step Functions refused the call; the operator has to check this deployment's permissions",
+            ),
+            Self::NotifyFailed { service, code } => write!(
+                f,
+                "{service} refused the notification ({code}), so no links were made; check that the sender is verified, the topic exists, and this deployment may use them"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl From<Rejection> for AppError {
+    fn from(r: Rejection) -> Self {
+        Self::Rejected(r)
+    }
+}
+
+impl From<EngineError> for AppError {
+    fn from(e: EngineError) -> Self {
+        match e {
+            EngineError::TaskClosed(_) => Self::Closed,
+            EngineError::InvalidOutput => Self::OutputRefused,
+            EngineError::Unavailable(_) => Self::Unavailable(Unavailable::Engine),
+            EngineError::NoCredentials => Self::Unavailable(Unavailable::NoCredentials),
+            EngineError::Unconfirmed(_) => Self::Unavailable(Unavailable::EngineUnconfirmed),
+            EngineError::Refused(_) => Self::Refused(Refused::Engine),
+        }
+    }
+}
+
+impl From<NotifyError> for AppError {
+    fn from(e: NotifyError) -> Self {
+        match e {
+            NotifyError::Unavailable { service, .. } => {
+                Self::Unavailable(Unavailable::Notify(service))
+            }
+            NotifyError::Refused { service, code } => Self::NotifyFailed { service, code },
+        }
+    }
+}
+
+/// KMS failing while sealing new links.
+impl From<KmsError> for AppError {
+    fn from(e: KmsError) -> Self {
+        match e {
+            KmsError::Unavailable(_) => Self::Unavailable(Unavailable::KeyServiceSealing),
+            KmsError::InvalidCiphertext | KmsError::Refused(_) => {
+                Self::Refused(Refused::KeyService)
+            }
+            KmsError::UnusableDataKey(e) => Self::Refused(Refused::UnusableDataKey(e)),
+        }
+    }
+}
+
+impl From<UnsealError> for AppError {
+    fn from(e: UnsealError) -> Self {
+        match e {
+            UnsealError::Payload(reason) => Self::BadLink(reason),
+            UnsealError::KmsUnavailable => Self::Unavailable(Unavailable::KeyServiceOpening),
+            UnsealError::KmsRefused => Self::Refused(Refused::KeyService),
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! The application layer: the use cases, free of HTTP, Lambda and AWS
+//! types.
+//!
+//! [`App::create`] makes the links of a CreateUrls request (parse, seal,
+//! notify); [`App::respond`] answers one (open, verify, decide, call the
+//! engine). Every front door (the HTTP router, the Lambda handler's direct
+//! invokes, the activity worker) translates its input, calls these, and
+//! renders the typed outcome or [`AppError`]. The outside world comes in
+//! through the traits of [`crate::ports`], held in [`App`].
+
+pub mod create;
+pub mod error;
+pub mod respond;
+
+use std::sync::Arc;
+
+pub use error::{AppError, RETRY_AFTER_SECS, Refused, Unavailable};
+pub use respond::{Input, Needs, Outcome, Trace, Via, call_engine};
+
+use crate::core::Features;
+use crate::core::notify::NotifyPolicy;
+use crate::ports::{Clock, Engine, Entropy, Keys, Notifier};
+
+/// What the use cases need to know about the deployment.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Public base URL of callback links; when unset, the front door's
+    /// (derived from `Host`, or from the Lambda event).
+    pub base_url: Option<String>,
+    /// Region for `base_url: {api_id, stage}` without a region.
+    pub default_region: String,
+    /// The optional CreateUrls features this deployment enables.
+    pub features: Features,
+    /// `GET_ACTS`: act on GET, as sfn-callback-urls did.
+    pub get_acts: bool,
+    /// Who CreateUrls may notify.
+    pub notify: NotifyPolicy,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            base_url: None,
+            default_region: "us-east-1".to_owned(),
+            features: Features::default(),
+            get_acts: false,
+            notify: NotifyPolicy::default(),
+        }
+    }
+}
+
+/// The settings and the ports every use case shares. Cloning is cheap.
+#[derive(Clone)]
+pub struct App {
+    /// The deployment's settings.
+    pub settings: Arc<Settings>,
+    /// Sealing and opening.
+    pub keys: Arc<dyn Keys>,
+    /// The workflow engine the links answer.
+    pub engine: Arc<dyn Engine>,
+    /// Email and SNS, for CreateUrls' `notify`.
+    pub notifier: Arc<dyn Notifier>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// Nonces and transaction ids.
+    pub entropy: Arc<dyn Entropy>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("settings", &self.settings)
+            .field("key_mode", &self.keys.mode_name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    fn random<const N: usize>(&self) -> [u8; N] {
+        let mut out = [0u8; N];
+        self.entropy.fill(&mut out);
+        out
+    }
+}

@@ -1,0 +1,183 @@
+//! Answering a link: open the sealed payload, verify it, and either say
+//! what would happen or decide the engine call and make it, once.
+//!
+//! Order: open, check expiry and the query against the sealed action, then
+//! show (a look that does not act) or read the submission, decide and call
+//! the engine. Nothing reaches the engine before every check has passed.
+
+use std::time::Instant;
+
+use serde_json::Value;
+
+use super::{App, AppError};
+use crate::core::action::ActionKind;
+use crate::core::callback::{Decision, SendTask, decide, verify};
+use crate::core::payload::Claims;
+use crate::core::template::Params;
+use crate::ports::{Engine, EngineError};
+
+/// How the caller came to the link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// A look that never acts (HTTP `HEAD`).
+    Preview,
+    /// Opening the link (HTTP `GET`): acts only for one-click links or on a
+    /// `GET_ACTS` deployment.
+    Visit,
+    /// Submitting the decision (HTTP `POST`).
+    Submit,
+}
+
+/// What a submission must carry for this link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// A JSON body (POST actions).
+    Json,
+    /// The person's comment, if any.
+    Comment,
+}
+
+/// What a submission carried.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// A JSON body.
+    Json(Value),
+    /// The person's comment.
+    Comment(Option<String>),
+}
+
+/// What answering the link came to.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// A POST action looked at: only a system's JSON POST answers it.
+    PostOnly(Claims),
+    /// Not acted on: what a submission would do.
+    Pending(Claims),
+    /// The engine took the call.
+    Sent {
+        /// The link's claims.
+        claims: Claims,
+        /// The call made, and how to answer the caller.
+        decision: Box<Decision>,
+    },
+}
+
+/// What happened, for the front door's request log. Never holds a token, a
+/// payload or a URL.
+#[derive(Debug, Clone, Default)]
+pub struct Trace {
+    /// The transaction.
+    pub transaction_id: Option<String>,
+    /// Action name.
+    pub action: Option<String>,
+    /// Action type.
+    pub action_type: Option<&'static str>,
+    /// POST outcome.
+    pub outcome: Option<String>,
+    /// What happened: `sent`, `pending`, `created`.
+    pub result: Option<&'static str>,
+    /// Engine call time in milliseconds.
+    pub engine_ms: Option<u64>,
+    /// Why a payload did not open (operator detail, never shown to clients).
+    pub open_error: Option<String>,
+}
+
+impl App {
+    /// Answers the link whose sealed `data` and other query parameters are
+    /// given. `read` is called at most once, after every check of the link
+    /// has passed, for what a submission must carry; its errors pass
+    /// through unchanged.
+    pub async fn respond<E: From<AppError>>(
+        &self,
+        data: &str,
+        params: &Params,
+        via: Via,
+        trace: &mut Trace,
+        read: impl FnOnce(Needs) -> Result<Input, E>,
+    ) -> Result<Outcome, E> {
+        let claims = self.keys.open(data).await.map_err(|e| {
+            let error = AppError::from(e);
+            if let AppError::BadLink(reason) = &error {
+                trace.open_error = Some(format!("{reason:?}"));
+            }
+            error
+        })?;
+        let kind = claims.action.kind();
+        trace.transaction_id = Some(claims.transaction_id.to_hex());
+        trace.action = Some(claims.action.name.as_str().to_owned());
+        trace.action_type = Some(kind.as_str());
+        verify(
+            &claims,
+            params.get("action").map(String::as_str),
+            params.get("type").map(String::as_str),
+            self.clock.now(),
+        )
+        .map_err(AppError::from)?;
+
+        let features = self.settings.features;
+        let decision = if kind == ActionKind::Post {
+            if via != Via::Submit {
+                trace.result = Some("pending");
+                return Ok(Outcome::PostOnly(claims));
+            }
+            let body = match read(Needs::Json)? {
+                Input::Json(value) => Some(value),
+                Input::Comment(_) => None,
+            };
+            decide(&claims, params, body.as_ref(), None, features)
+        } else {
+            let one_click = self.settings.get_acts || claims.action.page.one_click;
+            let acts = via == Via::Submit || (via == Via::Visit && one_click);
+            if !acts {
+                trace.result = Some("pending");
+                return Ok(Outcome::Pending(claims));
+            }
+            let comment = match via {
+                Via::Submit => match read(Needs::Comment)? {
+                    Input::Comment(comment) => comment,
+                    Input::Json(_) => None,
+                },
+                Via::Visit | Via::Preview => None,
+            };
+            decide(&claims, params, None, comment.as_deref(), features)
+        }
+        .map_err(AppError::from)?;
+
+        trace.outcome = decision.outcome.as_ref().map(|o| o.as_str().to_owned());
+        let started = Instant::now();
+        let sent = self.send(&decision.command).await;
+        trace.engine_ms = Some(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
+        if let Err(e) = sent {
+            tracing::warn!(
+                transaction_id = trace.transaction_id,
+                operation = decision.command.operation(),
+                error = %e,
+                "Step Functions call failed"
+            );
+            return Err(AppError::from(e).into());
+        }
+        trace.result = Some("sent");
+        Ok(Outcome::Sent {
+            claims,
+            decision: Box::new(decision),
+        })
+    }
+
+    /// Makes one engine call.
+    pub async fn send(&self, command: &SendTask) -> Result<(), EngineError> {
+        call_engine(self.engine.as_ref(), command).await
+    }
+}
+
+/// Makes the engine call a decision names.
+pub async fn call_engine(engine: &dyn Engine, command: &SendTask) -> Result<(), EngineError> {
+    match command {
+        SendTask::Success { token, output } => engine.succeed(token, output).await,
+        SendTask::Failure {
+            token,
+            error,
+            cause,
+        } => engine.fail(token, error.as_deref(), cause.as_deref()).await,
+        SendTask::Heartbeat { token } => engine.heartbeat(token).await,
+    }
+}

@@ -1,0 +1,86 @@
+//! The retry rule for calls that must not be sent twice, and what an SDK
+//! error says about whether anything was sent.
+
+use aws_sdk_sfn::config::interceptors::InterceptorContext;
+use aws_sdk_sfn::config::retry::{ClassifyRetry, RetryAction};
+
+/// Whether an AWS error code says the service did not act and the call may
+/// be tried again (throttling, internal errors).
+pub(super) fn is_retryable_code(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        Some(
+            "ThrottlingException"
+                | "Throttling"
+                | "TooManyRequestsException"
+                | "RequestLimitExceeded"
+                | "KmsThrottlingException"
+                | "ServiceUnavailable"
+                | "ServiceUnavailableException"
+                | "InternalFailure"
+                | "InternalServerError"
+        )
+    )
+}
+
+/// The retry rule for calls that must not be sent twice (SendTask*, and
+/// notifications): it
+/// forbids a retry whenever the request may have reached Step Functions
+/// without an answer coming back (a forbidden retry overrides every other
+/// classifier, whatever their order).
+/// Throttling and 5xx answers stay retryable (Step Functions said it did
+/// not apply the call), and so does a refused connection (nothing was
+/// sent).
+#[derive(Debug, Clone, Copy)]
+pub struct RetryUnsentOnly;
+
+impl ClassifyRetry for RetryUnsentOnly {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        match ctx.output_or_error() {
+            Some(Err(err)) if err.is_timeout_error() || err.is_response_error() => {
+                RetryAction::RetryForbidden
+            }
+            Some(Err(err)) => match err.as_connector_error() {
+                Some(connector) if !connection_refused(connector) => RetryAction::RetryForbidden,
+                _ => RetryAction::NoActionIndicated,
+            },
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "no retry once sent"
+    }
+}
+
+/// Whether the error chain holds a refused connection: the request was
+/// never sent.
+pub(super) fn connection_refused(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(err);
+    while let Some(err) = next {
+        if err
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+        {
+            return true;
+        }
+        next = err.source();
+    }
+    false
+}
+
+/// Whether the error chain holds a failure to find AWS credentials: the
+/// request was never signed, so nothing was sent.
+pub(super) fn no_credentials(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(err);
+    while let Some(err) = next {
+        if err
+            .downcast_ref::<aws_credential_types::provider::error::CredentialsError>()
+            .is_some()
+        {
+            return true;
+        }
+        next = err.source();
+    }
+    false
+}

@@ -1,0 +1,196 @@
+//! Step Functions' task-token API (the [`Engine`] port) through
+//! `aws_sdk_sfn`, with the error classification the application needs.
+
+use async_trait::async_trait;
+use aws_config::SdkConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_sfn::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sfn::operation::send_task_failure::SendTaskFailureError;
+use aws_sdk_sfn::operation::send_task_heartbeat::SendTaskHeartbeatError;
+use aws_sdk_sfn::operation::send_task_success::SendTaskSuccessError;
+
+use super::retry::{RetryUnsentOnly, connection_refused, is_retryable_code, no_credentials};
+use crate::core::token::TaskToken;
+use crate::ports::{Engine, EngineError};
+
+/// The modelled errors the three task-token operations share. Matching the
+/// variants (not only the error code) also covers errors built without
+/// metadata.
+trait TaskTokenError: ProvideErrorMetadata + std::error::Error {
+    fn closed(&self) -> Option<&'static str>;
+    /// Whether it is an `InvalidOutput` error.
+    fn invalid_output(&self) -> bool {
+        false
+    }
+    fn kms_throttled(&self) -> bool {
+        false
+    }
+    /// Step Functions could not use the state machine's KMS key.
+    fn kms_refused(&self) -> Option<&'static str> {
+        None
+    }
+}
+
+macro_rules! task_token_error {
+    () => {
+        fn closed(&self) -> Option<&'static str> {
+            if self.is_task_timed_out() {
+                Some("TaskTimedOut")
+            } else if self.is_invalid_token() {
+                Some("InvalidToken")
+            } else if self.is_task_does_not_exist() {
+                Some("TaskDoesNotExist")
+            } else {
+                None
+            }
+        }
+    };
+}
+
+/// The KMS errors SendTaskSuccess and SendTaskFailure share (Step Functions
+/// decrypts the task's payload with the state machine's KMS key).
+macro_rules! kms_errors {
+    () => {
+        fn kms_throttled(&self) -> bool {
+            self.is_kms_throttling_exception()
+        }
+        fn kms_refused(&self) -> Option<&'static str> {
+            if self.is_kms_access_denied_exception() {
+                Some("KmsAccessDeniedException")
+            } else if self.is_kms_invalid_state_exception() {
+                Some("KmsInvalidStateException")
+            } else {
+                None
+            }
+        }
+    };
+}
+
+impl TaskTokenError for SendTaskSuccessError {
+    task_token_error!();
+    fn invalid_output(&self) -> bool {
+        self.is_invalid_output()
+    }
+    kms_errors!();
+}
+
+impl TaskTokenError for SendTaskFailureError {
+    task_token_error!();
+    kms_errors!();
+}
+
+impl TaskTokenError for SendTaskHeartbeatError {
+    task_token_error!();
+}
+
+/// Classifies an SDK error from any Step Functions task-token operation.
+fn classify_sfn<E, R>(err: &SdkError<E, R>) -> EngineError
+where
+    E: TaskTokenError,
+    R: std::fmt::Debug,
+{
+    match err {
+        SdkError::ServiceError(service) => {
+            let inner = service.err();
+            let code = inner.code();
+            if let Some(closed) = inner.closed() {
+                EngineError::TaskClosed(closed.to_owned())
+            } else if inner.invalid_output() {
+                EngineError::InvalidOutput
+            } else if inner.kms_throttled() || is_retryable_code(code) {
+                EngineError::Unavailable(code.unwrap_or("throttled").to_owned())
+            } else if let Some(refused) = inner.kms_refused() {
+                EngineError::Refused(refused.to_owned())
+            } else if let Some(code) = code {
+                EngineError::Refused(code.to_owned())
+            } else {
+                EngineError::Unavailable("an error without a code".to_owned())
+            }
+        }
+        SdkError::TimeoutError(_) => EngineError::Unconfirmed("no answer in time".to_owned()),
+        SdkError::DispatchFailure(failure) => match failure.as_connector_error() {
+            Some(connector) if no_credentials(connector) => EngineError::NoCredentials,
+            Some(connector) if connection_refused(connector) => {
+                EngineError::Unavailable("connection refused".to_owned())
+            }
+            _ => EngineError::Unconfirmed("the connection failed".to_owned()),
+        },
+        SdkError::ResponseError(_) => EngineError::Unconfirmed("unreadable answer".to_owned()),
+        _ => EngineError::Unavailable("the request could not be made".to_owned()),
+    }
+}
+
+/// Step Functions through `aws_sdk_sfn`.
+#[derive(Debug, Clone)]
+pub struct SdkStepFunctions {
+    client: aws_sdk_sfn::Client,
+}
+
+impl SdkStepFunctions {
+    /// Wraps a configured client.
+    pub fn new(client: aws_sdk_sfn::Client) -> Self {
+        Self { client }
+    }
+
+    /// A client from shared SDK configuration: the same deadline, no
+    /// attempt timeout, and [`RetryUnsentOnly`].
+    pub fn from_config(config: &SdkConfig) -> Self {
+        // The deadline and connect timeout come from `config`.
+        Self::new(send_once_sfn_client(config, TimeoutConfig::builder()))
+    }
+}
+
+/// A Step Functions client whose calls are never repeated once they may
+/// have arrived: no attempt timeout and [`RetryUnsentOnly`]; `timeouts`
+/// adds to the shared configuration's.
+pub(super) fn send_once_sfn_client(
+    config: &SdkConfig,
+    timeouts: aws_config::timeout::TimeoutConfigBuilder,
+) -> aws_sdk_sfn::Client {
+    let sfn = aws_sdk_sfn::config::Builder::from(config)
+        .timeout_config(timeouts.disable_operation_attempt_timeout().build())
+        .retry_classifier(RetryUnsentOnly)
+        .build();
+    aws_sdk_sfn::Client::from_conf(sfn)
+}
+
+#[async_trait]
+impl Engine for SdkStepFunctions {
+    async fn succeed(&self, token: &TaskToken, output: &str) -> Result<(), EngineError> {
+        self.client
+            .send_task_success()
+            .task_token(token.expose())
+            .output(output)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| classify_sfn(&e))
+    }
+
+    async fn fail(
+        &self,
+        token: &TaskToken,
+        error: Option<&str>,
+        cause: Option<&str>,
+    ) -> Result<(), EngineError> {
+        self.client
+            .send_task_failure()
+            .task_token(token.expose())
+            .set_error(error.map(str::to_owned))
+            .set_cause(cause.map(str::to_owned))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| classify_sfn(&e))
+    }
+
+    async fn heartbeat(&self, token: &TaskToken) -> Result<(), EngineError> {
+        self.client
+            .send_task_heartbeat()
+            .task_token(token.expose())
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| classify_sfn(&e))
+    }
+}

@@ -1,0 +1,220 @@
+//! The dependency rule of ARCHITECTURE.md, checked on the source: `core`
+//! does no I/O, reads no clock, makes no random numbers and imports nothing
+//! of the crate outside `core`; `app` names no HTTP, Lambda or AWS SDK type
+//! and imports only `core` and `ports`; the front doors and adapters import
+//! `app`, never each other (`lambda` hands HTTP events to the `http`
+//! router).
+
+use std::path::{Path, PathBuf};
+
+use regex_lite::Regex;
+
+/// One rule: the files under `dir` (a file or a folder of `src/`) must not
+/// match `forbidden`.
+struct Rule {
+    dir: &'static str,
+    forbidden: &'static [(&'static str, &'static str)],
+}
+
+const RULES: &[Rule] = &[
+    Rule {
+        dir: "core",
+        forbidden: &[
+            (r"std::env\b|std::\{[^}]*\benv\b", "std::env"),
+            (r"std::fs\b|std::\{[^}]*\bfs\b", "std::fs"),
+            (r"\bSystemTime\b", "SystemTime"),
+            (r"\bInstant\b", "Instant"),
+            (r"\btokio\b", "tokio"),
+            (r"\brand::|\brand\b\s*;", "rand"),
+            (r"\bcrate::(?:[a-z_]+)", "the crate outside core"),
+            (r"\bsuper::super::super\b", "the crate outside core"),
+        ],
+    },
+    Rule {
+        dir: "app",
+        forbidden: &[
+            (r"\baxum\b", "axum"),
+            (r"\bhttp::", "http::"),
+            (r"\blambda_http\b", "lambda_http"),
+            (r"\baws_sdk_[a-z]+", "aws_sdk_*"),
+            (r"\baws_config\b", "aws_config"),
+            (r"\bcrate::(?:[a-z_]+)", "the crate outside core and ports"),
+        ],
+    },
+    Rule {
+        dir: "http",
+        forbidden: &[
+            (
+                r"\bcrate::(?:lambda|worker|aws|keys|startup|config)\b",
+                "another edge module",
+            ),
+            (r"\baws_sdk_[a-z]+", "aws_sdk_*"),
+        ],
+    },
+    Rule {
+        dir: "lambda.rs",
+        forbidden: &[
+            (
+                r"\bcrate::(?:worker|aws|keys|startup|config)\b",
+                "another edge module",
+            ),
+            (r"\baws_sdk_[a-z]+", "aws_sdk_*"),
+        ],
+    },
+    Rule {
+        dir: "worker.rs",
+        forbidden: &[
+            (
+                r"\bcrate::(?:http|lambda|aws|keys|startup|config)\b",
+                "another edge module",
+            ),
+            (r"\baws_sdk_[a-z]+", "aws_sdk_*"),
+        ],
+    },
+    Rule {
+        dir: "keys.rs",
+        forbidden: &[
+            (
+                r"\bcrate::(?:http|lambda|worker|aws|startup|config|app)\b",
+                "another edge module",
+            ),
+            (r"\baws_sdk_[a-z]+", "aws_sdk_*"),
+        ],
+    },
+    Rule {
+        dir: "aws",
+        forbidden: &[(
+            r"\bcrate::(?:http|lambda|worker|keys|startup|config|app)\b",
+            "another edge module",
+        )],
+    },
+];
+
+/// Where `crate::` may lead from a folder, beyond the folder itself.
+fn allowed_crate_paths(dir: &str) -> &'static [&'static str] {
+    match dir {
+        "core" => &["crate::core"],
+        "app" => &["crate::core", "crate::ports", "crate::app"],
+        _ => &[],
+    }
+}
+
+/// The source with comments taken out (line comments, doc comments and
+/// block comments), so prose may name what code may not use.
+fn code_only(source: &str) -> String {
+    let without_blocks = Regex::new(r"(?s)/\*.*?\*/")
+        .expect("regex")
+        .replace_all(source, "");
+    without_blocks
+        .lines()
+        .map(|line| match line.find("//") {
+            // `//` inside a string (a URL) is rare in these folders, and a
+            // cut there only hides text, never adds a finding.
+            Some(at) => &line[..at],
+            None => line,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The findings of `rule` in `source`: `(line, what)`.
+fn findings(rule: &Rule, source: &str) -> Vec<(usize, &'static str)> {
+    let code = code_only(source);
+    let allowed = allowed_crate_paths(rule.dir);
+    let mut found = Vec::new();
+    for (pattern, what) in rule.forbidden {
+        let regex = Regex::new(pattern).expect("regex");
+        for (number, line) in code.lines().enumerate() {
+            for hit in regex.find_iter(line) {
+                let text = hit.as_str();
+                if allowed.contains(&text) {
+                    continue;
+                }
+                found.push((number + 1, *what));
+            }
+        }
+    }
+    found
+}
+
+fn rust_files(path: &Path, out: &mut Vec<PathBuf>) {
+    if path.is_file() {
+        out.push(path.to_owned());
+        return;
+    }
+    let mut entries: Vec<_> = std::fs::read_dir(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .map(|e| e.expect("entry").path())
+        .collect();
+    entries.sort();
+    for entry in entries {
+        if entry.is_dir() {
+            rust_files(&entry, out);
+        } else if entry.extension().is_some_and(|e| e == "rs") {
+            out.push(entry);
+        }
+    }
+}
+
+#[test]
+fn the_dependency_rule_holds() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut violations = Vec::new();
+    for rule in RULES {
+        let mut files = Vec::new();
+        rust_files(&src.join(rule.dir), &mut files);
+        assert!(!files.is_empty(), "no files under src/{}", rule.dir);
+        for file in files {
+            let source = std::fs::read_to_string(&file).expect("read");
+            for (line, what) in findings(rule, &source) {
+                violations.push(format!(
+                    "{}:{line} uses {what}",
+                    file.strip_prefix(&src).unwrap_or(&file).display()
+                ));
+            }
+        }
+    }
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+}
+
+/// The scanner itself finds what it must, so a passing scan means
+/// something.
+#[test]
+fn the_scan_finds_each_forbidden_use() {
+    let core = &RULES[0];
+    let app = &RULES[1];
+    let cases: &[(&Rule, &str, &str)] = &[
+        (core, "use std::env;", "std::env"),
+        (core, "use std::{collections::HashMap, fs};", "std::fs"),
+        (core, "let t = std::time::SystemTime::now();", "SystemTime"),
+        (core, "let t = Instant::now();", "Instant"),
+        (core, "tokio::spawn(async {});", "tokio"),
+        (core, "let n: u8 = rand::random();", "rand"),
+        (core, "use crate::ports::Clock;", "the crate outside core"),
+        (app, "use axum::Router;", "axum"),
+        (app, "let s = http::StatusCode::OK;", "http::"),
+        (app, "use lambda_http::Request;", "lambda_http"),
+        (app, "let c: aws_sdk_sfn::Client;", "aws_sdk_*"),
+        (
+            app,
+            "use crate::keys::KeySource;",
+            "the crate outside core and ports",
+        ),
+    ];
+    for (rule, source, what) in cases {
+        let found = findings(rule, source);
+        assert!(
+            found.iter().any(|(_, w)| w == what),
+            "{source:?} should be found as {what}: {found:?}"
+        );
+    }
+    // Comments and allowed paths are not findings.
+    assert!(
+        findings(
+            core,
+            "/// Reads no std::env, no tokio.\nuse crate::core::token;"
+        )
+        .is_empty()
+    );
+    assert!(findings(app, "use crate::ports::Engine;\nuse crate::core::Features;").is_empty());
+}

@@ -62,7 +62,8 @@ pub async fn mint(
     })?;
     if let Some(notify) = &request.notify {
         // Rendered before anything is sent; a failed send returns no links.
-        let notification = notify.render(&state.settings.notify, &request.actions, &output)?;
+        let notification =
+            notify.render(&state.settings.notify, &request.actions, output.links())?;
         let message_id = state.notifier.send(&notification).await.map_err(|e| {
             tracing::warn!(error = %e, transaction_id = %output.transaction_id, "notification not sent");
             ApiError::from(e)

@@ -9,9 +9,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::action::{
-    ActionEffect, ActionKind, ActionName, CommentRule, FieldSource, MAX_CAUSE_CHARS,
-    MAX_ERROR_CHARS, MAX_OUTPUT_BYTES, OutcomeEffect, OutcomeOutput, ResponseSpec,
-    checked_redirect, compile_path,
+    ActionEffect, ActionName, CommentRule, FieldSource, MAX_CAUSE_CHARS, MAX_ERROR_CHARS,
+    MAX_OUTPUT_BYTES, OutcomeEffect, OutcomeOutput, ResponseSpec, checked_redirect, compile_path,
 };
 use super::error::{ErrorCode, Rejection};
 use super::features::Features;
@@ -376,11 +375,6 @@ pub fn decide(
         outcome: None,
         comment,
     })
-}
-
-/// Whether a link of this kind may be used more than once.
-pub fn is_repeatable(kind: ActionKind) -> bool {
-    kind == ActionKind::Heartbeat
 }
 
 #[cfg(test)]

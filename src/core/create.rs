@@ -14,7 +14,7 @@ use time::format_description::well_known::Rfc3339;
 use super::action::{Action, RawAction, parse_action, redirect_origin};
 use super::error::{ErrorCode, Rejection};
 use super::features::Features;
-use super::notify::{Notified, NotifySpec};
+use super::notify::{Links, Notified, NotifySpec};
 use super::payload::{Claims, MAX_DATA_CHARS, TransactionId};
 use super::token::TaskToken;
 
@@ -267,6 +267,17 @@ pub struct CreateUrlsOutput {
     /// The notification sent with the links, when one was asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notified: Option<Notified>,
+}
+
+impl CreateUrlsOutput {
+    /// What a notification's templates see of these links.
+    pub fn links(&self) -> Links<'_> {
+        Links {
+            transaction_id: &self.transaction_id,
+            urls: &self.urls,
+            expiration: self.expiration.as_deref(),
+        }
+    }
 }
 
 /// The callback URL of one action.

@@ -21,22 +21,20 @@
 //! issue and expiry times, whether output parameters apply, the action name,
 //! and the action body (postcard, deflated only when that is shorter).
 
+mod wire;
+
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use sha2::Sha256;
 
-use super::action::{
-    Action, ActionEffect, ActionName, CommentRule, FieldSource, Outcome, OutcomeEffect,
-    OutcomeOutput, PageOptions, ResponseSpec,
-};
+use super::action::Action;
 use super::error::{ErrorCode, Rejection};
 use super::keyring::{KeyId, KeyLookup, Keyring, SecretKey};
 use super::token::TaskToken;
+use wire::{decode_claims, encode_claims};
 
 /// Format version 1, keyring key, XChaCha20-Poly1305.
 const KIND_AEAD: u8 = 0x11;
@@ -57,11 +55,6 @@ pub const MAX_WRAPPED_KEY_LEN: usize = 1024;
 /// Gateway refuses request lines over 10,240 bytes, and mail clients break
 /// long links well before.
 pub const MAX_DATA_CHARS: usize = 8_000;
-/// Action bodies shorter than this are never worth deflating.
-const DEFLATE_THRESHOLD: usize = 96;
-/// Inflated action bodies may not exceed this (they were sealed by us, but a
-/// bound costs nothing).
-const MAX_INFLATED: usize = 1024 * 1024;
 
 /// The 16 random bytes that name one CreateUrls call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -233,280 +226,6 @@ impl PayloadError {
             ),
         }
     }
-}
-
-// ---- wire records --------------------------------------------------------
-
-#[derive(Serialize, Deserialize)]
-enum WireToken {
-    Bytes(Vec<u8>),
-    Text(String),
-}
-
-#[derive(Serialize, Deserialize)]
-enum WireBody {
-    Plain(Vec<u8>),
-    Deflated(Vec<u8>),
-}
-
-#[derive(Serialize, Deserialize)]
-struct WireClaims {
-    token: WireToken,
-    tid: [u8; 16],
-    iat: i64,
-    exp: Option<i64>,
-    params: bool,
-    name: String,
-    body: WireBody,
-}
-
-#[derive(Serialize, Deserialize)]
-struct WireAction {
-    effect: WireEffect,
-    response: Option<WireResponse>,
-    label: Option<String>,
-    description: Option<String>,
-    /// Most characters, and whether required.
-    comment: Option<(u16, bool)>,
-    one_click: bool,
-}
-
-#[derive(Serialize, Deserialize)]
-enum WireEffect {
-    Success(String),
-    Failure(Option<String>, Option<String>),
-    Heartbeat,
-    Post(Vec<WireOutcome>),
-}
-
-#[derive(Serialize, Deserialize)]
-struct WireOutcome {
-    name: String,
-    schema: String,
-    effect: WireOutcomeEffect,
-    response: Option<WireResponse>,
-}
-
-#[derive(Serialize, Deserialize)]
-enum WireOutcomeEffect {
-    Body,
-    Path(String),
-    Fixed(String),
-    Failure(WireField, WireField),
-    Heartbeat,
-}
-
-#[derive(Serialize, Deserialize)]
-enum WireField {
-    Unset,
-    Fixed(String),
-    Path(String),
-}
-
-#[derive(Serialize, Deserialize)]
-struct WireResponse {
-    redirect: Option<String>,
-    json: Option<String>,
-    html: Option<String>,
-    text: Option<String>,
-}
-
-fn json_text(value: &Value) -> String {
-    serde_json::to_string(value).expect("a JSON value serialises")
-}
-
-fn response_to_wire(spec: &ResponseSpec) -> WireResponse {
-    WireResponse {
-        redirect: spec.redirect.clone(),
-        json: spec.json.as_ref().map(json_text),
-        html: spec.html.clone(),
-        text: spec.text.clone(),
-    }
-}
-
-fn field_to_wire(field: &FieldSource) -> WireField {
-    match field {
-        FieldSource::Unset => WireField::Unset,
-        FieldSource::Fixed(v) => WireField::Fixed(v.clone()),
-        FieldSource::Path(p) => WireField::Path(p.clone()),
-    }
-}
-
-fn action_to_wire(action: &Action) -> WireAction {
-    let effect = match &action.effect {
-        ActionEffect::Success { output } => WireEffect::Success(json_text(output)),
-        ActionEffect::Failure { error, cause } => WireEffect::Failure(error.clone(), cause.clone()),
-        ActionEffect::Heartbeat => WireEffect::Heartbeat,
-        ActionEffect::Post { outcomes } => WireEffect::Post(
-            outcomes
-                .iter()
-                .map(|o| WireOutcome {
-                    name: o.name.as_str().to_owned(),
-                    schema: json_text(&o.schema),
-                    effect: match &o.effect {
-                        OutcomeEffect::Success(OutcomeOutput::Body) => WireOutcomeEffect::Body,
-                        OutcomeEffect::Success(OutcomeOutput::Path(p)) => {
-                            WireOutcomeEffect::Path(p.clone())
-                        }
-                        OutcomeEffect::Success(OutcomeOutput::Fixed(v)) => {
-                            WireOutcomeEffect::Fixed(json_text(v))
-                        }
-                        OutcomeEffect::Failure { error, cause } => {
-                            WireOutcomeEffect::Failure(field_to_wire(error), field_to_wire(cause))
-                        }
-                        OutcomeEffect::Heartbeat => WireOutcomeEffect::Heartbeat,
-                    },
-                    response: o.response.as_ref().map(response_to_wire),
-                })
-                .collect(),
-        ),
-    };
-    WireAction {
-        effect,
-        response: action.response.as_ref().map(response_to_wire),
-        label: action.page.label.clone(),
-        description: action.page.description.clone(),
-        comment: action.page.comment.map(|c| (c.max_chars, c.required)),
-        one_click: action.page.one_click,
-    }
-}
-
-fn parse_json(text: &str) -> Result<Value, PayloadError> {
-    serde_json::from_str(text).map_err(|_| PayloadError::BadClaims)
-}
-
-fn response_from_wire(wire: WireResponse) -> Result<ResponseSpec, PayloadError> {
-    Ok(ResponseSpec {
-        redirect: wire.redirect,
-        json: wire.json.as_deref().map(parse_json).transpose()?,
-        html: wire.html,
-        text: wire.text,
-    })
-}
-
-fn field_from_wire(wire: WireField) -> FieldSource {
-    match wire {
-        WireField::Unset => FieldSource::Unset,
-        WireField::Fixed(v) => FieldSource::Fixed(v),
-        WireField::Path(p) => FieldSource::Path(p),
-    }
-}
-
-fn name_from_wire(name: &str) -> Result<ActionName, PayloadError> {
-    ActionName::parse(name).map_err(|_| PayloadError::BadClaims)
-}
-
-fn action_from_wire(name: &str, wire: WireAction) -> Result<Action, PayloadError> {
-    let effect = match wire.effect {
-        WireEffect::Success(output) => ActionEffect::Success {
-            output: parse_json(&output)?,
-        },
-        WireEffect::Failure(error, cause) => ActionEffect::Failure { error, cause },
-        WireEffect::Heartbeat => ActionEffect::Heartbeat,
-        WireEffect::Post(outcomes) => ActionEffect::Post {
-            outcomes: outcomes
-                .into_iter()
-                .map(|o| {
-                    Ok(Outcome {
-                        name: name_from_wire(&o.name)?,
-                        schema: parse_json(&o.schema)?,
-                        effect: match o.effect {
-                            WireOutcomeEffect::Body => OutcomeEffect::Success(OutcomeOutput::Body),
-                            WireOutcomeEffect::Path(p) => {
-                                OutcomeEffect::Success(OutcomeOutput::Path(p))
-                            }
-                            WireOutcomeEffect::Fixed(v) => {
-                                OutcomeEffect::Success(OutcomeOutput::Fixed(parse_json(&v)?))
-                            }
-                            WireOutcomeEffect::Failure(error, cause) => OutcomeEffect::Failure {
-                                error: field_from_wire(error),
-                                cause: field_from_wire(cause),
-                            },
-                            WireOutcomeEffect::Heartbeat => OutcomeEffect::Heartbeat,
-                        },
-                        response: o.response.map(response_from_wire).transpose()?,
-                    })
-                })
-                .collect::<Result<Vec<_>, PayloadError>>()?,
-        },
-    };
-    Ok(Action {
-        name: name_from_wire(name)?,
-        effect,
-        response: wire.response.map(response_from_wire).transpose()?,
-        page: PageOptions {
-            label: wire.label,
-            description: wire.description,
-            comment: wire.comment.map(|(max_chars, required)| CommentRule {
-                max_chars,
-                required,
-            }),
-            one_click: wire.one_click,
-        },
-    })
-}
-
-fn token_to_wire(token: &TaskToken) -> WireToken {
-    let text = token.expose();
-    match STANDARD.decode(text) {
-        Ok(bytes) if STANDARD.encode(&bytes) == text => WireToken::Bytes(bytes),
-        _ => WireToken::Text(text.to_owned()),
-    }
-}
-
-fn token_from_wire(wire: WireToken) -> Result<TaskToken, PayloadError> {
-    let text = match wire {
-        WireToken::Bytes(bytes) => STANDARD.encode(bytes),
-        WireToken::Text(text) => text,
-    };
-    TaskToken::parse(text).map_err(|_| PayloadError::BadClaims)
-}
-
-/// Encodes claims as the plaintext that gets sealed.
-pub(crate) fn encode_claims(claims: &Claims) -> Vec<u8> {
-    let action = postcard::to_allocvec(&action_to_wire(&claims.action)).expect("postcard encodes");
-    let body = if action.len() >= DEFLATE_THRESHOLD {
-        let deflated = miniz_oxide::deflate::compress_to_vec(&action, 9);
-        if deflated.len() < action.len() {
-            WireBody::Deflated(deflated)
-        } else {
-            WireBody::Plain(action)
-        }
-    } else {
-        WireBody::Plain(action)
-    };
-    let wire = WireClaims {
-        token: token_to_wire(&claims.token),
-        tid: claims.transaction_id.0,
-        iat: claims.issued_at_secs,
-        exp: claims.expires_at_millis,
-        params: claims.output_parameters,
-        name: claims.action.name.as_str().to_owned(),
-        body,
-    };
-    postcard::to_allocvec(&wire).expect("postcard encodes")
-}
-
-/// Decodes authenticated plaintext back into claims.
-pub(crate) fn decode_claims(plain: &[u8]) -> Result<Claims, PayloadError> {
-    let wire: WireClaims = postcard::from_bytes(plain).map_err(|_| PayloadError::BadClaims)?;
-    let action_bytes = match wire.body {
-        WireBody::Plain(bytes) => bytes,
-        WireBody::Deflated(bytes) => {
-            miniz_oxide::inflate::decompress_to_vec_with_limit(&bytes, MAX_INFLATED)
-                .map_err(|_| PayloadError::BadClaims)?
-        }
-    };
-    let action: WireAction =
-        postcard::from_bytes(&action_bytes).map_err(|_| PayloadError::BadClaims)?;
-    Ok(Claims {
-        token: token_from_wire(wire.token)?,
-        transaction_id: TransactionId(wire.tid),
-        issued_at_secs: wire.iat,
-        expires_at_millis: wire.exp,
-        output_parameters: wire.params,
-        action: action_from_wire(&wire.name, action)?,
-    })
 }
 
 fn aead(key: &SecretKey) -> XChaCha20Poly1305 {
@@ -691,9 +410,9 @@ impl Untrusted {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::action::ActionEffect;
+    use crate::core::action::{ActionEffect, ActionName};
     use proptest::prelude::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     pub(crate) fn sample_claims(token: &str, output: Value) -> Claims {
         Claims {
@@ -786,35 +505,6 @@ mod tests {
             assert!(data.starts_with('E'), "{data}");
             assert_eq!(open_any(&data, &ring).expect("opens"), claims);
         }
-    }
-
-    #[test]
-    fn base64_tokens_are_stored_as_bytes_and_others_as_text() {
-        let b64 = "A".repeat(712);
-        let claims = sample_claims(&b64, json!(1));
-        let plain = encode_claims(&claims);
-        // 534 token bytes plus the other claims; as text it would take over 712.
-        assert!(plain.len() < 600, "{} bytes", plain.len());
-        let odd = sample_claims("not base64 at all!", json!(1));
-        assert_eq!(decode_claims(&encode_claims(&odd)).expect("decodes"), odd);
-        // Non-canonical base64 (bad padding) must come back exactly as given.
-        let unpadded = sample_claims("QUJDRA", json!(1));
-        assert_eq!(
-            decode_claims(&encode_claims(&unpadded)).expect("decodes"),
-            unpadded
-        );
-    }
-
-    #[test]
-    fn large_outputs_are_deflated_when_shorter() {
-        let output = json!({"text": "approve ".repeat(256)});
-        let claims = sample_claims("QUJD", output.clone());
-        let plain = encode_claims(&claims);
-        assert!(plain.len() < 400, "{} bytes", plain.len());
-        assert_eq!(
-            decode_claims(&plain).expect("decodes").action.effect,
-            ActionEffect::Success { output }
-        );
     }
 
     #[test]

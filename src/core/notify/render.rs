@@ -1,0 +1,332 @@
+//! Rendering a checked `notify` into the email or SNS message to send, with
+//! minijinja.
+
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use serde_json::{Map, Value};
+
+use super::{
+    Channel, Email, MAX_EMAIL_SUBJECT_CHARS, MAX_SNS_SUBJECT_CHARS, Notification, NotifyPolicy,
+    NotifySpec, SnsMessage, invalid, sender,
+};
+use crate::core::action::Action;
+use crate::core::error::Rejection;
+use crate::core::template::escape_html;
+
+/// Template work allowed for one rendering (minijinja fuel).
+const FUEL: u64 = 100_000;
+
+const DEFAULT_SUBJECT: &str = "Your decision is needed";
+const DEFAULT_TEXT: &str = "\
+A workflow is waiting for your decision.
+{% for a in actions %}
+{{ a.label }}{% if a.description %}: {{ a.description }}{% endif %}
+{{ a.url }}
+{% endfor %}{% if expiration %}
+These links stop working at {{ expiration }}.
+{% endif %}";
+const DEFAULT_HTML: &str = "\
+<!doctype html>
+<html><body style=\"font-family: sans-serif\">
+<p>A workflow is waiting for your decision.</p>
+{% for a in actions %}<p><a href=\"{{ a.url }}\">{{ a.label }}</a>{% if a.description %}<br>{{ a.description }}{% endif %}</p>
+{% endfor %}{% if expiration %}<p>These links stop working at {{ expiration }}.</p>
+{% endif %}</body></html>";
+
+/// What a notification's templates see of the links CreateUrls just made.
+/// The caller makes it from the CreateUrls answer, so rendering needs
+/// nothing from `create`.
+#[derive(Debug, Clone, Copy)]
+pub struct Links<'a> {
+    /// 32 hex digits naming the CreateUrls call.
+    pub transaction_id: &'a str,
+    /// One URL per action name.
+    pub urls: &'a Map<String, Value>,
+    /// The caller's expiration text, when one was given.
+    pub expiration: Option<&'a str>,
+}
+
+/// The one template environment: checking a template when `notify` is
+/// parsed and rendering it later must agree on syntax and escaping.
+pub(super) fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_fuel(Some(FUEL));
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(".html") {
+            AutoEscape::Html
+        } else {
+            AutoEscape::None
+        }
+    });
+    // The pages' escaping (& < > " '), which leaves the slashes of a URL
+    // readable in the HTML source (minijinja's own escapes them too).
+    env.set_formatter(|out, state, value| match value.as_str() {
+        Some(text) if *state.auto_escape() == AutoEscape::Html && !value.is_safe() => {
+            out.write_str(&escape_html(text))?;
+            Ok(())
+        }
+        _ => minijinja::escape_formatter(out, state, value),
+    });
+    env
+}
+
+impl NotifySpec {
+    /// Renders the notification for the links just made.
+    pub fn render(
+        &self,
+        policy: &NotifyPolicy,
+        actions: &[Action],
+        links: Links<'_>,
+    ) -> Result<Notification, Rejection> {
+        let renderer = Renderer::new(&view(actions, links, &self.context));
+        match &self.channel {
+            Channel::Email(email) => {
+                let subject =
+                    renderer.render("email.subject", email.subject.as_deref(), DEFAULT_SUBJECT)?;
+                let subject = one_line(&subject);
+                if subject.is_empty() || subject.chars().count() > MAX_EMAIL_SUBJECT_CHARS {
+                    return Err(invalid(format!(
+                        "notify.email.subject renders to {} characters; it needs 1 to {MAX_EMAIL_SUBJECT_CHARS}",
+                        subject.chars().count()
+                    )));
+                }
+                Ok(Notification::Email(Email {
+                    from: sender(email, policy)?,
+                    to: email.to.clone(),
+                    cc: email.cc.clone(),
+                    bcc: email.bcc.clone(),
+                    subject,
+                    text: renderer.render("email.text", email.text.as_deref(), DEFAULT_TEXT)?,
+                    html: renderer.render("email.html", email.html.as_deref(), DEFAULT_HTML)?,
+                }))
+            }
+            Channel::Sns(sns) => {
+                let subject = match &sns.subject {
+                    Some(template) => {
+                        let subject =
+                            one_line(&renderer.render("sns.subject", Some(template), "")?);
+                        let ok = !subject.is_empty()
+                            && subject.chars().count() <= MAX_SNS_SUBJECT_CHARS
+                            && subject
+                                .chars()
+                                .all(|c| c.is_ascii() && !c.is_ascii_control());
+                        if !ok {
+                            return Err(invalid(format!(
+                                "notify.sns.subject must render to 1 to {MAX_SNS_SUBJECT_CHARS} printable ASCII characters"
+                            )));
+                        }
+                        Some(subject)
+                    }
+                    None => None,
+                };
+                Ok(Notification::Sns(SnsMessage {
+                    topic_arn: sns.topic_arn.clone(),
+                    subject,
+                    message: renderer.render(
+                        "sns.message",
+                        sns.message.as_deref(),
+                        DEFAULT_TEXT,
+                    )?,
+                }))
+            }
+        }
+    }
+}
+
+/// Subjects are one line: line breaks become spaces.
+fn one_line(text: &str) -> String {
+    text.split(['\r', '\n'])
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn view(actions: &[Action], links: Links<'_>, context: &Value) -> Value {
+    let actions: Vec<Value> = actions
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "name": a.name.as_str(),
+                "type": a.kind().as_str(),
+                "label": a.page.label.clone().unwrap_or_else(|| a.name.as_str().to_owned()),
+                "description": a.page.description,
+                "url": links.urls.get(a.name.as_str()),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "urls": links.urls,
+        "actions": actions,
+        "transaction_id": links.transaction_id,
+        "expiration": links.expiration,
+        "context": context,
+    })
+}
+
+/// One environment and one view for all of a notification's templates.
+struct Renderer {
+    env: Environment<'static>,
+    view: minijinja::Value,
+}
+
+impl Renderer {
+    fn new(view: &Value) -> Self {
+        Self {
+            env: environment(),
+            view: minijinja::Value::from(minijinja::value::Serde(view)),
+        }
+    }
+
+    fn render(
+        &self,
+        name: &str,
+        template: Option<&str>,
+        default: &str,
+    ) -> Result<String, Rejection> {
+        self.env
+            .render_named_str(name, template.unwrap_or(default), &self.view)
+            .map_err(|e| invalid(format!("notify.{name} could not be rendered: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::action::{RawAction, parse_action};
+    use crate::core::error::ErrorCode;
+    use crate::core::notify::tests::{email, policy};
+    use serde_json::json;
+    use std::sync::LazyLock;
+
+    fn actions() -> Vec<Action> {
+        [
+            json!({"name": "approve", "type": "success", "output": {}, "label": "Approve <now>", "description": "Ship & tell"}),
+            json!({"name": "reject", "type": "failure"}),
+        ]
+        .into_iter()
+        .map(|v| {
+            let raw: RawAction = serde_json::from_value(v).expect("raw");
+            parse_action(raw, false).expect("action")
+        })
+        .collect()
+    }
+
+    /// The URLs of the links the tests render; static, so that `output` can
+    /// lend them out.
+    static URLS: LazyLock<Map<String, Value>> = LazyLock::new(|| {
+        let mut urls = serde_json::Map::new();
+        urls.insert(
+            "approve".into(),
+            json!("https://x.example/respond?action=approve&type=success&data=EAAA"),
+        );
+        urls.insert(
+            "reject".into(),
+            json!("https://x.example/respond?action=reject&type=failure&data=EBBB"),
+        );
+        urls
+    });
+
+    fn output() -> Links<'static> {
+        Links {
+            transaction_id: "0123",
+            urls: &URLS,
+            expiration: Some("2030-01-01T00:00:00Z"),
+        }
+    }
+
+    #[test]
+    fn default_email_lists_every_link_and_escapes_html() {
+        let spec = email(json!({}));
+        spec.check(&policy()).expect("allowed");
+        let Notification::Email(mail) = spec
+            .render(&policy(), &actions(), output())
+            .expect("renders")
+        else {
+            panic!("email");
+        };
+        assert_eq!(mail.from, "approvals@example.com");
+        assert_eq!(mail.to, vec!["boss@corp.example"]);
+        assert_eq!(mail.subject, DEFAULT_SUBJECT);
+        assert!(mail.text.contains("Approve <now>: Ship & tell\nhttps://x.example/respond?action=approve&type=success&data=EAAA"), "{}", mail.text);
+        assert!(mail.text.contains("2030-01-01T00:00:00Z"));
+        assert!(
+            mail.html
+                .contains("action=approve&amp;type=success&amp;data=EAAA\""),
+            "{}",
+            mail.html
+        );
+        assert!(!mail.html.contains("&type="), "{}", mail.html);
+        assert!(mail.html.contains("Approve &lt;now&gt;"), "{}", mail.html);
+        assert!(mail.html.contains("Ship &amp; tell"), "{}", mail.html);
+    }
+
+    #[test]
+    fn caller_templates_see_urls_and_context_and_html_escapes_it() {
+        let spec = email(json!({
+            "subject": "Release {{ context.release }}\nnow",
+            "text": "Yes: {{ urls.approve }}",
+            "html": "<b>{{ context.release }}</b> <a href=\"{{ urls.reject }}\">no</a>",
+        }));
+        let Notification::Email(mail) = spec
+            .render(&policy(), &actions(), output())
+            .expect("renders")
+        else {
+            panic!("email");
+        };
+        assert_eq!(mail.subject, "Release v2 <b> now");
+        assert_eq!(
+            mail.text,
+            "Yes: https://x.example/respond?action=approve&type=success&data=EAAA"
+        );
+        assert!(
+            mail.html.starts_with("<b>v2 &lt;b&gt;</b>"),
+            "{}",
+            mail.html
+        );
+        assert!(mail.html.contains("&amp;type=failure"), "{}", mail.html);
+    }
+
+    #[test]
+    fn template_mistakes_are_named() {
+        let bad =
+            NotifySpec::parse(json!({"email": {"to": "a@corp.example", "text": "{% for %}"}}))
+                .expect_err("syntax");
+        assert_eq!(bad.code, ErrorCode::InvalidNotify);
+        assert!(bad.message.contains("notify.email.text"), "{}", bad.message);
+        let spec = email(json!({"text": "{{ urls.nope }}"}));
+        let err = spec
+            .render(&policy(), &actions(), output())
+            .expect_err("undefined");
+        assert!(err.message.contains("notify.email.text"), "{}", err.message);
+        let endless = email(
+            json!({"text": "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}"}),
+        );
+        let err = endless
+            .render(&policy(), &actions(), output())
+            .expect_err("fuel");
+        assert!(
+            err.message.contains("could not be rendered"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn sns_subjects_follow_sns_rules() {
+        let spec = NotifySpec::parse(json!({"sns": {"topic_arn": "arn:aws:sns:us-east-1:123456789012:approvals", "subject": "Ship {{ context }}?", "message": "{{ urls | tojson }}"}, "context": "v2"}))
+            .expect("parses");
+        let Notification::Sns(message) = spec
+            .render(&policy(), &actions(), output())
+            .expect("renders")
+        else {
+            panic!("sns");
+        };
+        assert_eq!(message.subject.as_deref(), Some("Ship v2?"));
+        let urls: Value = serde_json::from_str(&message.message).expect("json");
+        assert_eq!(urls["reject"], output().urls["reject"]);
+        let long = NotifySpec::parse(json!({"sns": {"topic_arn": "arn:aws:sns:us-east-1:123456789012:approvals", "subject": "{{ 'x' * 101 }}"}}))
+            .expect("parses");
+        assert!(long.render(&policy(), &actions(), output()).is_err());
+    }
+}

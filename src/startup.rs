@@ -7,10 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use aws_config::SdkConfig;
 
 use crate::app::{self, App};
-use crate::aws::{self, CallBudget, SdkKms, SdkNotifier, SdkStepFunctions};
+use crate::aws::{self, CallBudget, SdkConfig, SdkKms, SdkNotifier, SdkStepFunctions};
 use crate::config::{DEFAULT_KEYRING_FILE, KeySettings, KeyringSource, Settings};
 use crate::core::keyring::{Keyring, SecretKey};
 use crate::keys::{EnvelopeLimits, KMS_KEYRING_PREFIX, KeyMode, KeySource, read_keyring};

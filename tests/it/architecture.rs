@@ -177,6 +177,48 @@ fn the_dependency_rule_holds() {
     assert!(violations.is_empty(), "{}", violations.join("\n"));
 }
 
+/// Findings of `pattern` in every file of `src/` but those `exempt`
+/// (paths relative to `src/`, a folder ending in `/`).
+fn crate_wide(pattern: &str, exempt: &[&str]) -> Vec<String> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let regex = Regex::new(pattern).expect("regex");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut found = Vec::new();
+    for file in files {
+        let name = file
+            .strip_prefix(&src)
+            .expect("under src")
+            .to_string_lossy()
+            .replace('\\', "/");
+        if exempt
+            .iter()
+            .any(|e| name == *e || (e.ends_with('/') && name.starts_with(e)))
+        {
+            continue;
+        }
+        let code = code_only(&std::fs::read_to_string(&file).expect("read"));
+        for (number, line) in code.lines().enumerate() {
+            if regex.is_match(line) {
+                found.push(format!("{name}:{}: {}", number + 1, line.trim()));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn only_aws_names_the_aws_sdk() {
+    let found = crate_wide(r"\baws_sdk_[a-z]+|\baws_config\b", &["aws/"]);
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+#[test]
+fn only_the_http_error_mapping_and_the_pages_pick_statuses() {
+    let found = crate_wide(r"\bStatusCode::[A-Z]", &["http/error.rs", "http/pages.rs"]);
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
 /// The scanner itself finds what it must, so a passing scan means
 /// something.
 #[test]

@@ -3,9 +3,11 @@
 # after the release build, the load soak (scripts/soak.sh) included; loopback
 # only; every run is bounded. A failed soak still lands in BENCHMARKS.md, and
 # then the script exits non-zero.
-#   scripts/bench.sh
+#   scripts/bench.sh            (CARGO_TARGET_DIR is honoured)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+target="${CARGO_TARGET_DIR:-$PWD/target}"
+mkdir -p target
 
 if ! command -v wrk >/dev/null 2>&1; then
   echo "== installing wrk"
@@ -16,16 +18,17 @@ fi
 echo "== release build"
 cargo build --release --locked --bin sfn-callbacks
 echo "== micro-benchmarks (criterion)"
-rm -rf target/criterion
+rm -rf "$target/criterion"
 cargo bench --locked --bench core
 echo "== system benchmarks"
-SFN_CALLBACKS_BIN="$PWD/target/release/sfn-callbacks" cargo bench --locked --bench system >target/system-bench.md
+SFN_CALLBACKS_BIN="$target/release/sfn-callbacks" cargo bench --locked --bench system >target/system-bench.md
 echo "== load soak"
 soak_status=0
 scripts/soak.sh >target/soak-bench.md || soak_status=$?
 
-python3 - "$@" <<'PY'
-import glob, json, os, platform, subprocess, datetime
+python3 - "$target" <<'PY'
+import glob, json, os, platform, subprocess, sys, datetime
+target = sys.argv[1]
 
 def run(*cmd):
     try:
@@ -42,8 +45,8 @@ mem_kib = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith(
 
 groups = ["seal", "open", "create_urls_2_actions", "callback_to_sfn_call"]
 rows = {}
-for path in glob.glob("target/criterion/*/new/estimates.json"):
-    name = path.split(os.sep)[2]
+for path in glob.glob(os.path.join(target, "criterion", "*", "new", "estimates.json")):
+    name = path.split(os.sep)[-3]
     for group in groups:
         if name.startswith(group + "_"):
             rows.setdefault(group, {})[name[len(group) + 1:]] = json.load(open(path))["median"]["point_estimate"]

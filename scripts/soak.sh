@@ -10,4 +10,4 @@ cd "$(dirname "$0")/.."
 echo "== release build" >&2
 cargo build --release --locked --bin sfn-callbacks >&2
 echo "== soak: ${SOAK_RATE:-500} requests/s for ${SOAK_SECONDS:-120} s after ${SOAK_WARMUP_SECONDS:-20} s of warm-up" >&2
-SFN_CALLBACKS_BIN="$PWD/target/release/sfn-callbacks" cargo bench --locked --bench soak
+SFN_CALLBACKS_BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/sfn-callbacks" cargo bench --locked --bench soak

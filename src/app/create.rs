@@ -5,11 +5,11 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::{App, AppError};
-use crate::core::ErrorCode;
 use crate::core::create::{CreateRequest, CreateUrlsOutput, make_urls};
 use crate::core::error::Rejection;
 use crate::core::notify::Notified;
 use crate::core::payload::{TransactionId, seal};
+use crate::core::{ErrorCode, Features};
 
 impl App {
     /// CreateUrls from a JSON body.
@@ -18,9 +18,10 @@ impl App {
         body: &[u8],
         front_door_base: Option<String>,
     ) -> Result<CreateUrlsOutput, AppError> {
-        let now = self.clock.now();
-        let request = CreateRequest::parse(body, self.settings.features, now)?;
-        self.create(&request, now, front_door_base).await
+        self.parse_and_create(front_door_base, |features, now| {
+            CreateRequest::parse(body, features, now)
+        })
+        .await
     }
 
     /// CreateUrls from a JSON value (a direct invoke).
@@ -29,8 +30,21 @@ impl App {
         value: Value,
         front_door_base: Option<String>,
     ) -> Result<CreateUrlsOutput, AppError> {
+        self.parse_and_create(front_door_base, |features, now| {
+            CreateRequest::from_value(value, features, now)
+        })
+        .await
+    }
+
+    /// Parses under this deployment's features at the current time, then
+    /// makes the URLs.
+    async fn parse_and_create(
+        &self,
+        front_door_base: Option<String>,
+        parse: impl FnOnce(Features, OffsetDateTime) -> Result<CreateRequest, Rejection>,
+    ) -> Result<CreateUrlsOutput, AppError> {
         let now = self.clock.now();
-        let request = CreateRequest::from_value(value, self.settings.features, now)?;
+        let request = parse(self.settings.features, now)?;
         self.create(&request, now, front_door_base).await
     }
 

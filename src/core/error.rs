@@ -61,6 +61,8 @@ pub enum ErrorCode {
     NotifyNotAllowed,
     /// SES or SNS refused the notification; no links were returned.
     NotifyFailed,
+    /// A CreateUrls `approvers` or `requester` that is malformed.
+    InvalidApprovers,
     /// A dependency (Step Functions, KMS) is unavailable; try again.
     ServiceError,
 }
@@ -93,6 +95,7 @@ impl ErrorCode {
             Self::InvalidNotify => "InvalidNotify",
             Self::NotifyNotAllowed => "NotifyNotAllowed",
             Self::NotifyFailed => "NotifyFailed",
+            Self::InvalidApprovers => "InvalidApprovers",
             Self::ServiceError => "ServiceError",
         }
     }

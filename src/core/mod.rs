@@ -4,6 +4,8 @@
 //! tests need no server, no SDK and no sleep.
 
 pub mod action;
+pub mod address;
+pub mod approvers;
 pub mod callback;
 pub mod create;
 pub mod error;

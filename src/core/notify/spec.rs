@@ -10,6 +10,7 @@ use super::{
     Channel, EmailSpec, MAX_RECIPIENTS, MAX_TEMPLATE_BYTES, NotifyPolicy, NotifySpec, SnsSpec,
     invalid, sender,
 };
+use crate::core::address::{domain_of, is_address};
 use crate::core::error::{ErrorCode, Rejection};
 
 #[derive(Deserialize)]
@@ -58,32 +59,6 @@ struct RawSns {
 
 fn not_allowed(message: impl Into<String>) -> Rejection {
     Rejection::new(ErrorCode::NotifyNotAllowed, message)
-}
-
-/// Whether `address` is a plain mail address (`local@domain`). SES checks
-/// deliverability; this refuses what cannot be an address, or could
-/// smuggle a second header or recipient.
-fn is_address(address: &str) -> bool {
-    let Some((local, domain)) = address.rsplit_once('@') else {
-        return false;
-    };
-    let local_ok = !local.is_empty()
-        && local.len() <= 64
-        && local
-            .chars()
-            .all(|c| c.is_ascii_graphic() && !"<>()[]\\,;:\"@".contains(c));
-    let domain_ok = domain.len() <= 253
-        && domain.contains('.')
-        && domain.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        });
-    local_ok && domain_ok
-}
-
-fn domain_of(address: &str) -> &str {
-    address.rsplit_once('@').map_or("", |(_, d)| d)
 }
 
 fn is_topic_arn(arn: &str) -> bool {

@@ -1,0 +1,345 @@
+//! Who may decide: the approver rules CreateUrls seals into a link, the
+//! requester who may never act on it, and the check of a verified identity
+//! against both.
+//!
+//! A person may act when their verified identity matches any entry: an
+//! email (case-insensitive, and only when the provider says it is
+//! verified), an email domain (exactly that domain, of a verified email),
+//! or a group (as the provider names it, case-sensitive). The requester is
+//! refused whatever the rules say, and whether or not their email is
+//! verified, so self-approval cannot slip through an unverified claim.
+
+use serde_json::Value;
+
+use super::address::{domain_of, is_address, is_domain};
+use super::error::{ErrorCode, Rejection};
+
+/// The most entries one rule may list, emails, domains and groups together.
+pub const MAX_APPROVER_ENTRIES: usize = 100;
+/// The longest group name.
+pub const MAX_GROUP_CHARS: usize = 256;
+
+/// Who may act: emails, email domains and groups, lower-cased where the
+/// comparison is case-insensitive, without repeats.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Approvers {
+    /// Verified emails that may act.
+    pub emails: Vec<String>,
+    /// Domains whose verified emails may act.
+    pub domains: Vec<String>,
+    /// Groups (the provider's groups claim) whose members may act.
+    pub groups: Vec<String>,
+}
+
+/// A person as the OpenID Provider vouched for them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Identity {
+    /// The provider (`iss`).
+    pub issuer: String,
+    /// The provider's id for the person (`sub`).
+    pub subject: String,
+    /// Their email, as given.
+    pub email: Option<String>,
+    /// Whether the provider verified the email (`email_verified`).
+    pub email_verified: bool,
+    /// Their name.
+    pub name: Option<String>,
+    /// Their groups.
+    pub groups: Vec<String>,
+}
+
+/// Why a verified person may not act on a link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// No rule lets them.
+    NotAnApprover,
+    /// They asked for the decision; nobody approves their own request.
+    Requester,
+}
+
+fn invalid(message: String) -> Rejection {
+    Rejection::new(ErrorCode::InvalidApprovers, message)
+}
+
+/// The strings of `list`, or a rejection naming `field`.
+fn strings<'v>(field: &str, list: &'v Value) -> Result<Vec<&'v str>, Rejection> {
+    let Some(items) = list.as_array() else {
+        return Err(invalid(format!("{field} must be a list of strings")));
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            item.as_str()
+                .ok_or_else(|| invalid(format!("{field}[{i}] must be a string")))
+        })
+        .collect()
+}
+
+fn push_new(list: &mut Vec<String>, value: String) {
+    if !list.contains(&value) {
+        list.push(value);
+    }
+}
+
+impl Approvers {
+    /// Parses an `approvers` object; `field` names it in errors (for
+    /// example `approvers` or `actions[1].approvers`).
+    pub fn from_value(field: &str, value: &Value) -> Result<Self, Rejection> {
+        let Some(object) = value.as_object() else {
+            return Err(invalid(format!(
+                "{field} must be an object with emails, domains or groups"
+            )));
+        };
+        let mut approvers = Self::default();
+        let mut entries = 0usize;
+        for (key, list) in object {
+            let at = format!("{field}.{key}");
+            let items = match key.as_str() {
+                "emails" | "domains" | "groups" => strings(&at, list)?,
+                _ => {
+                    return Err(invalid(format!(
+                        "{at} is not a field of approvers; use emails, domains or groups"
+                    )));
+                }
+            };
+            entries += items.len();
+            if entries > MAX_APPROVER_ENTRIES {
+                return Err(invalid(format!(
+                    "{field} lists more than {MAX_APPROVER_ENTRIES} entries"
+                )));
+            }
+            for (i, item) in items.into_iter().enumerate() {
+                match key.as_str() {
+                    "emails" if is_address(item) => {
+                        push_new(&mut approvers.emails, item.to_ascii_lowercase());
+                    }
+                    "emails" => {
+                        return Err(invalid(format!("{at}[{i}] is not an email address")));
+                    }
+                    "domains" => {
+                        let domain = item.strip_prefix('@').unwrap_or(item);
+                        if !is_domain(domain) {
+                            return Err(invalid(format!("{at}[{i}] is not a domain")));
+                        }
+                        push_new(&mut approvers.domains, domain.to_ascii_lowercase());
+                    }
+                    _ => {
+                        if item.is_empty() || item.chars().count() > MAX_GROUP_CHARS {
+                            return Err(invalid(format!(
+                                "{at}[{i}] must be a group name of 1 to {MAX_GROUP_CHARS} characters"
+                            )));
+                        }
+                        push_new(&mut approvers.groups, item.to_owned());
+                    }
+                }
+            }
+        }
+        if entries == 0 {
+            return Err(invalid(format!(
+                "{field} lists nobody: give at least one email, domain or group"
+            )));
+        }
+        Ok(approvers)
+    }
+
+    /// Whether a rule lets `who` act.
+    pub fn admits(&self, who: &Identity) -> bool {
+        let verified = who
+            .email
+            .as_deref()
+            .filter(|_| who.email_verified)
+            .map(str::to_ascii_lowercase);
+        let by_email = verified.is_some_and(|email| {
+            self.emails.contains(&email) || self.domains.iter().any(|d| d == domain_of(&email))
+        });
+        by_email || who.groups.iter().any(|g| self.groups.contains(g))
+    }
+}
+
+/// Checks a requester's email.
+pub fn parse_requester(field: &str, value: &Value) -> Result<String, Rejection> {
+    match value.as_str() {
+        Some(email) if is_address(email) => Ok(email.to_ascii_lowercase()),
+        _ => Err(invalid(format!("{field} must be an email address"))),
+    }
+}
+
+/// Whether `who` may act on a link with these rules and this requester.
+pub fn may_decide(
+    approvers: &Approvers,
+    requester: Option<&str>,
+    who: &Identity,
+) -> Result<(), Refusal> {
+    let is_requester = requester.is_some_and(|r| {
+        who.email
+            .as_deref()
+            .is_some_and(|email| email.eq_ignore_ascii_case(r))
+    });
+    if is_requester {
+        return Err(Refusal::Requester);
+    }
+    if approvers.admits(who) {
+        Ok(())
+    } else {
+        Err(Refusal::NotAnApprover)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn person(email: &str, verified: bool, groups: &[&str]) -> Identity {
+        Identity {
+            issuer: "https://idp.example.com".into(),
+            subject: format!("sub-{email}"),
+            email: Some(email.into()),
+            email_verified: verified,
+            name: None,
+            groups: groups.iter().map(|g| (*g).to_owned()).collect(),
+        }
+    }
+
+    fn rules(value: Value) -> Approvers {
+        Approvers::from_value("approvers", &value).expect("valid")
+    }
+
+    #[test]
+    fn entries_are_normalised_and_deduplicated() {
+        let approvers = rules(json!({
+            "emails": ["Alice@Example.com", "alice@example.com"],
+            "domains": ["@Leads.Example.com"],
+            "groups": ["Release-Managers", "Release-Managers"]
+        }));
+        assert_eq!(approvers.emails, ["alice@example.com"]);
+        assert_eq!(approvers.domains, ["leads.example.com"]);
+        assert_eq!(approvers.groups, ["Release-Managers"]);
+    }
+
+    #[test]
+    fn each_rule_admits_the_right_person() {
+        let approvers = rules(json!({
+            "emails": ["alice@example.com"],
+            "domains": ["leads.example.com"],
+            "groups": ["release-managers"]
+        }));
+        let check = |who: &Identity| may_decide(&approvers, None, who);
+        assert_eq!(check(&person("ALICE@example.com", true, &[])), Ok(()));
+        assert_eq!(check(&person("dana@leads.example.com", true, &[])), Ok(()));
+        assert_eq!(
+            check(&person("erin@other.example", true, &["release-managers"])),
+            Ok(())
+        );
+        // Not listed; a subdomain or a parent is another domain; groups
+        // are compared as the provider spells them.
+        for who in [
+            person("bob@example.com", true, &[]),
+            person("frank@eu.leads.example.com", true, &[]),
+            person("gina@example.com", true, &["Release-Managers"]),
+        ] {
+            assert_eq!(check(&who), Err(Refusal::NotAnApprover), "{who:?}");
+        }
+    }
+
+    #[test]
+    fn an_unverified_email_matches_no_email_or_domain_rule() {
+        let approvers = rules(json!({"emails": ["alice@example.com"], "domains": ["example.com"]}));
+        let unverified = person("alice@example.com", false, &[]);
+        assert_eq!(
+            may_decide(&approvers, None, &unverified),
+            Err(Refusal::NotAnApprover)
+        );
+        let no_email = Identity {
+            email: None,
+            ..person("x@example.com", true, &[])
+        };
+        assert_eq!(
+            may_decide(&approvers, None, &no_email),
+            Err(Refusal::NotAnApprover)
+        );
+    }
+
+    #[test]
+    fn the_requester_never_decides_even_when_listed() {
+        let approvers = rules(json!({"emails": ["alice@example.com"], "groups": ["leads"]}));
+        for who in [
+            person("Alice@Example.com", true, &["leads"]),
+            // Unverified or not, it is the requester's own address.
+            person("alice@example.com", false, &["leads"]),
+        ] {
+            assert_eq!(
+                may_decide(&approvers, Some("alice@example.com"), &who),
+                Err(Refusal::Requester)
+            );
+        }
+        let bob = person("bob@example.com", true, &["leads"]);
+        assert_eq!(
+            may_decide(&approvers, Some("alice@example.com"), &bob),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn bad_rules_are_refused_naming_the_field() {
+        let cases = [
+            (json!(["alice@example.com"]), "approvers must be an object"),
+            (
+                json!({"emails": "alice@example.com"}),
+                "approvers.emails must be a list",
+            ),
+            (
+                json!({"emails": [3]}),
+                "approvers.emails[0] must be a string",
+            ),
+            (
+                json!({"emails": ["alice"]}),
+                "approvers.emails[0] is not an email",
+            ),
+            (
+                json!({"domains": ["localhost"]}),
+                "approvers.domains[0] is not a domain",
+            ),
+            (
+                json!({"groups": [""]}),
+                "approvers.groups[0] must be a group name",
+            ),
+            (json!({"users": ["u"]}), "approvers.users is not a field"),
+            (json!({}), "approvers lists nobody"),
+            (
+                json!({"emails": [], "groups": []}),
+                "approvers lists nobody",
+            ),
+        ];
+        for (value, needle) in cases {
+            let err = Approvers::from_value("approvers", &value).expect_err("refused");
+            assert_eq!(err.code, ErrorCode::InvalidApprovers);
+            assert!(err.message.starts_with(needle), "{value}: {}", err.message);
+        }
+        let many: Vec<String> = (0..=MAX_APPROVER_ENTRIES)
+            .map(|i| format!("g{i}"))
+            .collect();
+        let err = Approvers::from_value("actions[0].approvers", &json!({"groups": many}))
+            .expect_err("too many");
+        assert!(
+            err.message
+                .contains("actions[0].approvers lists more than 100"),
+            "{}",
+            err.message
+        );
+        assert!(Approvers::from_value("a", &json!({"groups": many[..100]})).is_ok());
+    }
+
+    #[test]
+    fn requesters_are_email_addresses() {
+        assert_eq!(
+            parse_requester("requester", &json!("Alice@Example.com")).expect("ok"),
+            "alice@example.com"
+        );
+        for bad in [json!("alice"), json!(7), json!(null)] {
+            let err = parse_requester("requester", &bad).expect_err("refused");
+            assert_eq!(err.message, "requester must be an email address");
+        }
+    }
+}

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use async_trait::async_trait;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest, Sha256};
@@ -18,8 +19,6 @@ use tokio::sync::Mutex;
 
 use crate::core::keyring::{Keyring, KeyringError, SecretKey};
 use crate::core::payload::{Claims, KeyRef, PayloadError, SealingKey, Untrusted, WrappedKey};
-use async_trait::async_trait;
-
 use crate::ports::{Keys, Kms, KmsContext, KmsError, UnsealError};
 
 /// The encryption context of a KMS-encrypted keyring.

@@ -5,7 +5,7 @@ use std::io::Read as _;
 use anyhow::{Context as _, bail};
 use clap::Parser as _;
 use serde_json::json;
-use sfn_callbacks::aws::{CallBudget, SdkActivities, SdkKms, load_sdk_config, region_of};
+use sfn_callbacks::aws::{CallBudget, SdkActivities, load_sdk_config, region_of};
 use sfn_callbacks::config::{
     self, Cli, Command, CreateArgs, InspectArgs, KeygenArgs, ServeArgs, WorkerArgs,
 };
@@ -16,7 +16,7 @@ use sfn_callbacks::core::payload::{TransactionId, seal};
 use sfn_callbacks::http;
 use sfn_callbacks::keys::{encrypt_keyring, read_keyring};
 use sfn_callbacks::lambda::Handler;
-use sfn_callbacks::ports::{Keys as _, Kms, UnsealError};
+use sfn_callbacks::ports::{Keys as _, UnsealError};
 use sfn_callbacks::startup;
 use sfn_callbacks::system::random_bytes;
 use sfn_callbacks::worker::{self, WorkerConfig};
@@ -132,14 +132,9 @@ async fn shutdown_signal() {
     }
 }
 
-async fn kms_client() -> std::sync::Arc<dyn Kms> {
-    let sdk = load_sdk_config(CallBudget::default()).await;
-    std::sync::Arc::new(SdkKms::from_config(&sdk))
-}
-
 async fn keygen(args: KeygenArgs) -> anyhow::Result<()> {
     let kms = match &args.kms_key_id {
-        Some(_) => Some(kms_client().await),
+        Some(_) => Some(startup::kms().await),
         None => None,
     };
     let existing = if args.stdout && !args.add && args.retire.is_none() {
@@ -255,7 +250,7 @@ async fn inspect(args: InspectArgs) -> anyhow::Result<()> {
     let out = json!({
         "transaction_id": claims.transaction_id.to_hex(),
         "token": token,
-        "issued_at_secs": format_millis(claims.issued_at_secs * 1000),
+        "issued_at": format_millis(claims.issued_at_secs * 1000),
         "expiration": claims.expires_at_millis.map(format_millis),
         "expired": claims.expires_at_millis.is_some_and(|e| e <= now_ms),
         "output_parameters": claims.output_parameters,

@@ -124,12 +124,18 @@ pub fn kms_for(keys: &KeySettings, sdk: &SdkConfig) -> Option<Arc<dyn Kms>> {
         .then(|| Arc::new(SdkKms::from_config(sdk)) as Arc<dyn Kms>)
 }
 
+/// KMS with the default SDK budget, for the commands that run without a
+/// service (`keygen`, `create`, `inspect`).
+pub async fn kms() -> Arc<dyn Kms> {
+    let sdk = aws::load_sdk_config(CallBudget::default()).await;
+    Arc::new(SdkKms::from_config(&sdk))
+}
+
 /// The key source for the commands that only read keys (`create`,
 /// `inspect`): never a new keyring.
 pub async fn load_keys(keys: &KeySettings) -> anyhow::Result<KeySource> {
     let kms = if keys.mode.needs_kms() {
-        let sdk = aws::load_sdk_config(CallBudget::default()).await;
-        kms_for(keys, &sdk)
+        Some(kms().await)
     } else {
         None
     };

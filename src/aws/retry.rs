@@ -53,34 +53,31 @@ impl ClassifyRetry for RetryUnsentOnly {
     }
 }
 
+type ErrorRef<'e> = &'e (dyn std::error::Error + 'static);
+
+/// Whether `err` or any error in its source chain is a `T` for which
+/// `matches` holds.
+fn chain_has<T: std::error::Error + 'static>(
+    err: ErrorRef<'_>,
+    matches: impl Fn(&T) -> bool,
+) -> bool {
+    std::iter::successors(Some(err), |e| e.source())
+        .any(|e| e.downcast_ref::<T>().is_some_and(&matches))
+}
+
 /// Whether the error chain holds a refused connection: the request was
 /// never sent.
-pub(super) fn connection_refused(err: &(dyn std::error::Error + 'static)) -> bool {
-    let mut next = Some(err);
-    while let Some(err) = next {
-        if err
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
-        {
-            return true;
-        }
-        next = err.source();
-    }
-    false
+pub(super) fn connection_refused(err: ErrorRef<'_>) -> bool {
+    chain_has(err, |io: &std::io::Error| {
+        io.kind() == std::io::ErrorKind::ConnectionRefused
+    })
 }
 
 /// Whether the error chain holds a failure to find AWS credentials: the
 /// request was never signed, so nothing was sent.
-pub(super) fn no_credentials(err: &(dyn std::error::Error + 'static)) -> bool {
-    let mut next = Some(err);
-    while let Some(err) = next {
-        if err
-            .downcast_ref::<aws_credential_types::provider::error::CredentialsError>()
-            .is_some()
-        {
-            return true;
-        }
-        next = err.source();
-    }
-    false
+pub(super) fn no_credentials(err: ErrorRef<'_>) -> bool {
+    chain_has(
+        err,
+        |_: &aws_credential_types::provider::error::CredentialsError| true,
+    )
 }

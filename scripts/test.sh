@@ -26,14 +26,15 @@ if [ ! -f .venv/.tools ] || [ "$(cat .venv/.tools)" != "$tools" ]; then
   echo "$tools" > .venv/.tools
 fi
 
-# The browser tests: Debian's Chromium and playwright-core (no browser download).
+# The browser tests: Debian's Chromium, playwright-core (no browser download)
+# and oidc-provider (the OpenID Provider stand-in, tests/browser/provider.mjs).
 if ! command -v chromium >/dev/null 2>&1; then
   echo "== installing chromium"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi
-if [ ! -d tests/browser/node_modules/playwright-core ]; then
-  echo "== installing playwright-core"
+if [ ! -d tests/browser/node_modules/playwright-core ] || [ ! -d tests/browser/node_modules/oidc-provider ]; then
+  echo "== installing playwright-core and oidc-provider"
   npm ci --prefix tests/browser --no-audit --no-fund --silent
 fi
 

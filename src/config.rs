@@ -22,6 +22,7 @@ use crate::http::limits::RespondLimit;
 use crate::http::server::ConnLimits;
 use crate::keys::KeyMode;
 use crate::lambda::DirectErrors;
+use crate::oidc::{ClientSecretText, OidcSettings};
 
 /// A secret from the command line or environment: never shown by `Debug`,
 /// wiped on drop.
@@ -97,7 +98,7 @@ pub fn in_lambda() -> bool {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP service.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Make a keyring, or add or retire a key in one.
     Keygen(KeygenArgs),
     /// Make callback URLs from a CreateUrls request, without a server.
@@ -249,9 +250,122 @@ pub struct ServeArgs {
     /// Serve CreateUrls on `POST /urls` (off for a public Function URL).
     #[arg(long, env = "CREATE_URLS_OVER_HTTP", num_args = 0..=1, default_value = "true", default_missing_value = "true", value_parser = parse_bool)]
     pub create_urls_over_http: bool,
+    /// Sign-in.
+    #[command(flatten)]
+    pub oidc: OidcArgs,
     /// Keys.
     #[command(flatten)]
     pub keys: KeyArgs,
+}
+
+/// The OpenID Connect client that approvers sign in through (the issuer is
+/// among the [`FeatureArgs`]).
+#[derive(Debug, Clone, Args)]
+pub struct OidcArgs {
+    /// The client id registered with the provider.
+    #[arg(long, env = "OIDC_CLIENT_ID")]
+    pub oidc_client_id: Option<String>,
+    /// The client secret.
+    #[arg(long, env = "OIDC_CLIENT_SECRET", hide_env_values = true)]
+    pub oidc_client_secret: Option<Redacted>,
+    /// The scopes to ask for, space-separated.
+    #[arg(long, env = "OIDC_SCOPES", default_value = "openid email profile")]
+    pub oidc_scopes: String,
+    /// The ID token claim that lists the person's groups.
+    #[arg(long, env = "OIDC_GROUPS_CLAIM", default_value = "groups")]
+    pub oidc_groups_claim: String,
+    /// How long a sign-in lasts: seconds, or with s, m or h (at most 24h).
+    #[arg(long, env = "SESSION_TTL", default_value = "8h", value_parser = parse_session_ttl)]
+    pub session_ttl: Duration,
+}
+
+/// `8h`, `90m`, `3600s` or `3600`, from a minute to 24 hours.
+fn parse_session_ttl(raw: &str) -> Result<Duration, String> {
+    let raw = raw.trim().to_ascii_lowercase();
+    let (number, unit) = match raw.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((at, _)) => raw.split_at(at),
+        None => (raw.as_str(), "s"),
+    };
+    let scale = match unit.trim() {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => return Err(format!("{raw:?} is not a duration like 8h, 90m or 3600s")),
+    };
+    let secs = number
+        .parse::<u64>()
+        .map_err(|_| format!("{raw:?} is not a duration like 8h, 90m or 3600s"))?
+        .saturating_mul(scale);
+    let max = u64::try_from(crate::core::session::MAX_SESSION_SECS).unwrap_or(u64::MAX);
+    if !(60..=max).contains(&secs) {
+        return Err(format!("{raw:?} is outside 1 minute to 24 hours"));
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+/// Whether an issuer may be used: `https`, or `http` on a loopback host
+/// (tests and local runs).
+fn issuer_is_acceptable(issuer: &url::Url) -> bool {
+    match issuer.scheme() {
+        "https" => issuer.host().is_some(),
+        "http" => match issuer.host() {
+            Some(url::Host::Domain(d)) => d == "localhost",
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+impl ServeArgs {
+    /// The checked OpenID Connect settings, when an issuer is set.
+    pub fn oidc_settings(&self) -> anyhow::Result<Option<OidcSettings>> {
+        let Some(issuer) = self
+            .features
+            .oidc_issuer
+            .as_deref()
+            .map(str::trim)
+            .filter(|i| !i.is_empty())
+        else {
+            return Ok(None);
+        };
+        let parsed = url::Url::parse(issuer)
+            .ok()
+            .filter(|u| u.query().is_none() && u.fragment().is_none());
+        if !parsed.as_ref().is_some_and(issuer_is_acceptable) {
+            bail!("OIDC_ISSUER must be an https URL (http only on a loopback host)");
+        }
+        let args = &self.oidc;
+        let client_id = args
+            .oidc_client_id
+            .clone()
+            .filter(|c| !c.trim().is_empty())
+            .context("OIDC_ISSUER is set, so OIDC_CLIENT_ID is needed too")?;
+        let client_secret = args
+            .oidc_client_secret
+            .as_ref()
+            .filter(|c| !c.expose().is_empty())
+            .context("OIDC_ISSUER is set, so OIDC_CLIENT_SECRET is needed too")?;
+        let scopes: Vec<String> = args
+            .oidc_scopes
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        if !scopes.iter().any(|s| s == "openid") {
+            bail!("OIDC_SCOPES must include openid");
+        }
+        if args.oidc_groups_claim.trim().is_empty() {
+            bail!("OIDC_GROUPS_CLAIM may not be empty");
+        }
+        Ok(Some(OidcSettings {
+            issuer: issuer.trim_end_matches('/').to_owned(),
+            client_id: client_id.trim().to_owned(),
+            client_secret: ClientSecretText::new(client_secret.expose().to_owned()),
+            scopes,
+            groups_claim: args.oidc_groups_claim.trim().to_owned(),
+        }))
+    }
 }
 
 /// The optional CreateUrls features a deployment enables.
@@ -263,6 +377,10 @@ pub struct FeatureArgs {
     /// Allow POST actions.
     #[arg(long, env = "ENABLE_POST_ACTIONS", num_args = 0..=1, default_value = "false", default_missing_value = "true", value_parser = parse_bool)]
     pub enable_post_actions: bool,
+    /// The OpenID Provider approvers sign in with; links may then be bound
+    /// to approvers.
+    #[arg(long, env = "OIDC_ISSUER")]
+    pub oidc_issuer: Option<String>,
 }
 
 impl FeatureArgs {
@@ -271,6 +389,7 @@ impl FeatureArgs {
         Features {
             output_parameters: self.enable_output_parameters,
             post_actions: self.enable_post_actions,
+            sign_in: self.oidc_issuer.as_deref().is_some_and(|i| !i.is_empty()),
         }
     }
 }
@@ -414,6 +533,8 @@ pub struct Settings {
     pub budget: CallBudget,
     /// Where the keys come from.
     pub keys: KeySettings,
+    /// The OpenID Provider, when sign-in is configured.
+    pub oidc: Option<OidcSettings>,
 }
 
 /// Checks the `serve` options, refusing to expose an open CreateUrls
@@ -461,6 +582,7 @@ pub fn settings(args: &ServeArgs, region: &str) -> anyhow::Result<Settings> {
             features: args.features.features(),
             get_acts: args.get_acts,
             notify: args.notify.policy(),
+            session_ttl: args.oidc.session_ttl,
         },
         http: HttpSettings {
             api_key_digests: api_keys
@@ -483,6 +605,7 @@ pub fn settings(args: &ServeArgs, region: &str) -> anyhow::Result<Settings> {
         },
         budget,
         keys: args.keys.settings()?,
+        oidc: args.oidc_settings()?,
     })
 }
 
@@ -517,7 +640,7 @@ mod tests {
         let mut full = vec!["sfn-callbacks", "serve"];
         full.extend_from_slice(args);
         match Cli::try_parse_from(full).expect("parses").command {
-            Some(Command::Serve(s)) => s,
+            Some(Command::Serve(s)) => *s,
             other => panic!("{other:?}"),
         }
     }

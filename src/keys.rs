@@ -18,7 +18,9 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
 use crate::core::keyring::{Keyring, KeyringError, SecretKey};
-use crate::core::payload::{Claims, KeyRef, PayloadError, SealingKey, Untrusted, WrappedKey};
+use crate::core::payload::{
+    Claims, KeyRef, PayloadError, Purpose, SealingKey, Untrusted, WrappedKey,
+};
 use crate::ports::{Keys, Kms, KmsContext, KmsError, UnsealError};
 
 /// The encryption context of a KMS-encrypted keyring.
@@ -232,16 +234,44 @@ impl Keys for KeySource {
     /// Opens a `data` value.
     async fn open(&self, data: &str) -> Result<Claims, UnsealError> {
         let untrusted = Untrusted::parse(data).map_err(UnsealError::Payload)?;
+        let key = self.key_for(&untrusted).await?;
+        untrusted.open(&key).map_err(UnsealError::Payload)
+    }
+
+    async fn private_key(&self) -> Result<SealingKey, KmsError> {
+        match &self.source {
+            Source::Keyring { ring, .. } => {
+                let (id, keys) = ring.newest();
+                Ok(SealingKey::Aead(id, keys.aead.clone()))
+            }
+            Source::Envelope(env) => env.sealing_key().await,
+        }
+    }
+
+    async fn open_private(&self, purpose: Purpose, sealed: &str) -> Result<Vec<u8>, UnsealError> {
+        let untrusted = Untrusted::parse_for(sealed, purpose).map_err(UnsealError::Payload)?;
+        if matches!(untrusted.key_ref(), KeyRef::MacKey(_)) {
+            // Sealed values are always encrypted; a signed one is not ours.
+            return Err(UnsealError::Payload(PayloadError::Forged));
+        }
+        let key = self.key_for(&untrusted).await?;
+        untrusted.open_bytes(&key).map_err(UnsealError::Payload)
+    }
+}
+
+impl KeySource {
+    /// The key an untrusted value asks for, from the keyring or KMS.
+    async fn key_for(&self, untrusted: &Untrusted) -> Result<SecretKey, UnsealError> {
         match &self.source {
             Source::Keyring { ring, .. } => untrusted
-                .open_with_keyring(ring)
+                .keyring_key(ring)
+                .cloned()
                 .map_err(UnsealError::Payload),
             Source::Envelope(env) => {
                 let KeyRef::Wrapped(wrapped) = untrusted.key_ref() else {
                     return Err(UnsealError::Payload(PayloadError::UnknownKey));
                 };
-                let key = env.unwrap(wrapped).await?;
-                untrusted.open(&key).map_err(UnsealError::Payload)
+                env.unwrap(wrapped).await
             }
         }
     }

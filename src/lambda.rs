@@ -11,7 +11,7 @@
 //! is the CreateUrls output with no HTTP response around it.
 
 use axum::body::Body as AxumBody;
-use axum::http::{HeaderMap, Request, StatusCode, Uri};
+use axum::http::{HeaderMap, Request, StatusCode, Uri, header};
 use axum::response::IntoResponse as _;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -172,6 +172,11 @@ fn lambda_response(
             "isBase64Encoded": encoded,
         }),
         EventFormat::HttpV2 => {
+            // Payload format 2.0 takes cookies apart: joined with commas,
+            // Set-Cookie values (which hold commas in Expires) would break.
+            let cookies = multi
+                .remove(header::SET_COOKIE.as_str())
+                .unwrap_or_else(|| Value::Array(Vec::new()));
             let single: Map<String, Value> = multi
                 .into_iter()
                 .map(|(k, v)| {
@@ -190,6 +195,7 @@ fn lambda_response(
             json!({
                 "statusCode": status.as_u16(),
                 "headers": single,
+                "cookies": cookies,
                 "body": body,
                 "isBase64Encoded": encoded,
             })

@@ -17,6 +17,7 @@ pub mod core;
 pub mod http;
 pub mod keys;
 pub mod lambda;
+pub mod oidc;
 pub mod ports;
 pub mod startup;
 pub mod system;

@@ -40,7 +40,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Some(Command::Serve(args)) => {
             init_tracing();
-            serve(args).await
+            serve(*args).await
         }
         Some(Command::Keygen(args)) => keygen(args).await,
         Some(Command::Create(args)) => create(args).await,

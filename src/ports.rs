@@ -1,15 +1,17 @@
 //! The ports: what the application needs from the outside world, as traits.
 //!
 //! The real implementations live at the edge ([`crate::aws`] for the AWS
-//! services, [`crate::keys`] for the key sources, [`crate::system`] for the
-//! clock and randomness); tests use fakes.
+//! services, [`crate::keys`] for the key sources, [`crate::oidc`] for the
+//! OpenID Provider, [`crate::system`] for the clock and randomness); tests
+//! use fakes.
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
+use crate::core::approvers::Identity;
 use crate::core::keyring::SecretKey;
 use crate::core::notify::Notification;
-use crate::core::payload::{Claims, PayloadError, SealingKey, WrappedKeyLength};
+use crate::core::payload::{Claims, PayloadError, Purpose, SealingKey, WrappedKeyLength};
 use crate::core::token::TaskToken;
 
 /// How a call to the workflow engine can fail.
@@ -179,6 +181,61 @@ pub trait Keys: Send + Sync {
     async fn sealing_key(&self) -> Result<SealingKey, KmsError>;
     /// Authenticates and opens a link's `data` value.
     async fn open(&self, data: &str) -> Result<Claims, UnsealError>;
+    /// The key sessions and sign-in states are sealed with: always an
+    /// encryption key, also in the `signed` mode (they carry the PKCE
+    /// verifier and the person's details).
+    async fn private_key(&self) -> Result<SealingKey, KmsError>;
+    /// Authenticates and opens a session or sign-in state sealed for
+    /// `purpose`, returning its plaintext.
+    async fn open_private(&self, purpose: Purpose, sealed: &str) -> Result<Vec<u8>, UnsealError>;
+}
+
+/// One sign-in's request to the provider.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthRequest<'a> {
+    /// The OAuth `state`.
+    pub state: &'a str,
+    /// The nonce the ID token must carry.
+    pub nonce: &'a str,
+    /// The PKCE code verifier (the provider sees only its S256 challenge).
+    pub verifier: &'a str,
+    /// Where the provider sends the person back (`{base}/auth/callback`).
+    pub redirect_uri: &'a str,
+}
+
+/// How the OpenID Provider can fail.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdpError {
+    /// Discovery, the JWKS or the token endpoint could not be reached or
+    /// answered 5xx: try again later.
+    #[error("the OpenID Provider is unavailable: {0}")]
+    Unavailable(String),
+    /// The provider refused (a used or unknown code), or a token did not
+    /// verify. Holds the reason for the operator's log: never a token.
+    #[error("{0}")]
+    Rejected(String),
+}
+
+/// The OpenID Provider: sign-in and token verification.
+#[async_trait]
+pub trait IdentityProvider: Send + Sync {
+    /// The provider's issuer, as configured.
+    fn issuer(&self) -> &str;
+    /// Where to send the person to sign in.
+    async fn authorize_url(&self, request: AuthRequest<'_>) -> Result<String, IdpError>;
+    /// Redeems an authorization code and verifies the ID token it brings
+    /// (signature, `iss`, `aud`, `exp`, `nonce`, algorithm).
+    async fn redeem(
+        &self,
+        code: &str,
+        verifier: &str,
+        nonce: &str,
+        redirect_uri: &str,
+    ) -> Result<Identity, IdpError>;
+    /// Verifies a JWT a program presents as `Authorization: Bearer`: an ID
+    /// token of this provider for this client, verified the same way (no
+    /// nonce: the program did not sign in through us).
+    async fn verify_bearer(&self, token: &str) -> Result<Identity, IdpError>;
 }
 
 /// The time of day, read only at the edge.

@@ -159,6 +159,7 @@ pub async fn app(
         notifier: Arc::new(SdkNotifier::from_config(sdk)),
         clock: Arc::new(SystemClock),
         entropy: Arc::new(SystemRandom),
+        identity: None,
     })
 }
 
@@ -172,7 +173,11 @@ pub async fn service(
 ) -> anyhow::Result<(App, Settings, SdkConfig)> {
     let sdk = aws::load_sdk_config(crate::config::call_budget(args)).await;
     let settings = make_settings(args, &aws::region_of(&sdk))?;
-    let app = app(&sdk, settings.app.clone(), &settings.keys, create_keyring).await?;
+    let mut app = app(&sdk, settings.app.clone(), &settings.keys, create_keyring).await?;
+    if let Some(oidc) = &settings.oidc {
+        let provider = crate::oidc::OidcProvider::new(oidc.clone())?;
+        app.identity = Some(Arc::new(provider));
+    }
     Ok((app, settings, sdk))
 }
 

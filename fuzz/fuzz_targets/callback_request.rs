@@ -25,6 +25,7 @@ fuzz_target!(|data: &[u8]| {
     let policy = Features {
         output_parameters: true,
         post_actions: true,
+        sign_in: true,
     };
     let request = CreateRequest::parse(REQUEST.as_bytes(), policy, now).expect("valid");
     let text = String::from_utf8_lossy(data);
@@ -52,6 +53,7 @@ fuzz_target!(|data: &[u8]| {
             Features {
                 output_parameters: true,
                 post_actions: true,
+                sign_in: true,
             },
         );
         if let Ok(decision) = decided {

@@ -10,6 +10,7 @@ fuzz_target!(|data: &[u8]| {
     let policy = Features {
         output_parameters: true,
         post_actions: true,
+        sign_in: true,
     };
     if let Err(rejection) = CreateRequest::parse(data, policy, now) {
         assert!(!rejection.message.is_empty());

@@ -57,6 +57,9 @@ pub enum Unavailable {
     EngineUnconfirmed,
     /// The notification service (`SES` or `SNS`).
     Notify(&'static str),
+    /// The OpenID Provider: sign-in or token verification could not be
+    /// done; nothing was sent.
+    IdentityProvider,
 }
 
 /// Which service refused for a deployment reason.
@@ -119,6 +122,9 @@ impl fmt::Display for AppError {
             Self::Unavailable(Unavailable::Notify(service)) => write!(
                 f,
                 "{service} is unavailable, so the notification was not sent and no links were made; try again shortly"
+            ),
+            Self::Unavailable(Unavailable::IdentityProvider) => f.write_str(
+                "the sign-in service (the OpenID Provider) is unavailable, so nothing was sent; the link is still valid, try again shortly",
             ),
             Self::Refused(Refused::KeyService) => f.write_str(
                 "the key service (KMS) refused the request; the operator has to check the KMS key and this deployment's permissions to it",

@@ -11,15 +11,18 @@
 pub mod create;
 pub mod error;
 pub mod respond;
+pub mod sign_in;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 pub use error::{AppError, RETRY_AFTER_SECS, Refused, Unavailable};
-pub use respond::{Input, Needs, Outcome, Trace, Via, call_engine};
+pub use respond::{Input, Link, Needs, Outcome, Trace, Via, call_engine};
+pub use sign_in::{Credential, SignInStart, SignedIn};
 
 use crate::core::Features;
 use crate::core::notify::NotifyPolicy;
-use crate::ports::{Clock, Engine, Entropy, Keys, Notifier};
+use crate::ports::{Clock, Engine, Entropy, IdentityProvider, Keys, Notifier};
 
 /// What the use cases need to know about the deployment.
 #[derive(Debug, Clone)]
@@ -35,6 +38,8 @@ pub struct Settings {
     pub get_acts: bool,
     /// Who CreateUrls may notify.
     pub notify: NotifyPolicy,
+    /// How long a sign-in session lasts (`SESSION_TTL`).
+    pub session_ttl: Duration,
 }
 
 impl Default for Settings {
@@ -45,6 +50,7 @@ impl Default for Settings {
             features: Features::default(),
             get_acts: false,
             notify: NotifyPolicy::default(),
+            session_ttl: Duration::from_secs(8 * 3600),
         }
     }
 }
@@ -64,6 +70,8 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     /// Nonces and transaction ids.
     pub entropy: Arc<dyn Entropy>,
+    /// The OpenID Provider approvers sign in with, when configured.
+    pub identity: Option<Arc<dyn IdentityProvider>>,
 }
 
 impl std::fmt::Debug for App {

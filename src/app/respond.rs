@@ -9,9 +9,13 @@ use std::time::Instant;
 
 use serde_json::Value;
 
+use super::sign_in::Credential;
 use super::{App, AppError};
+use crate::core::ErrorCode;
 use crate::core::action::ActionKind;
-use crate::core::callback::{Decision, SendTask, decide, verify};
+use crate::core::approvers::{Identity, Refusal};
+use crate::core::callback::{Decision, SendTask, decide_as, verify};
+use crate::core::error::Rejection;
 use crate::core::payload::Claims;
 use crate::core::template::Params;
 use crate::ports::{Engine, EngineError};
@@ -26,6 +30,19 @@ pub enum Via {
     Visit,
     /// Submitting the decision (HTTP `POST`).
     Submit,
+}
+
+/// One request to answer a link.
+#[derive(Debug, Clone, Copy)]
+pub struct Link<'a> {
+    /// The sealed `data` value.
+    pub data: &'a str,
+    /// The other query parameters.
+    pub params: &'a Params,
+    /// How the caller came.
+    pub via: Via,
+    /// Who is asking, if anyone says.
+    pub credential: Credential<'a>,
 }
 
 /// What a submission must carry for this link.
@@ -51,8 +68,22 @@ pub enum Input {
 pub enum Outcome {
     /// A POST action looked at: only a system's JSON POST answers it.
     PostOnly(Claims),
-    /// Not acted on: what a submission would do.
-    Pending(Claims),
+    /// Not acted on: what a submission would do, and who is signed in for
+    /// a link bound to approvers.
+    Pending {
+        /// The link's claims.
+        claims: Claims,
+        /// The signed-in approver.
+        who: Option<Identity>,
+    },
+    /// A link bound to approvers, opened by nobody signed in: sign in first,
+    /// `now` (one-click links) or after a press.
+    SignIn {
+        /// The link's claims.
+        claims: Claims,
+        /// Whether to go to the provider at once.
+        now: bool,
+    },
     /// The engine took the call.
     Sent {
         /// The link's claims.
@@ -80,6 +111,8 @@ pub struct Trace {
     pub engine_ms: Option<u64>,
     /// Why a payload did not open (operator detail, never shown to clients).
     pub open_error: Option<String>,
+    /// The approver's `sub`, for links bound to approvers.
+    pub approver: Option<String>,
 }
 
 impl App {
@@ -89,12 +122,16 @@ impl App {
     /// through unchanged.
     pub async fn respond<E: From<AppError>>(
         &self,
-        data: &str,
-        params: &Params,
-        via: Via,
+        link: Link<'_>,
         trace: &mut Trace,
         read: impl FnOnce(Needs) -> Result<Input, E>,
     ) -> Result<Outcome, E> {
+        let Link {
+            data,
+            params,
+            via,
+            credential,
+        } = link;
         let claims = self.keys.open(data).await.map_err(|e| {
             let error = AppError::from(e);
             if let AppError::BadLink(reason) = &error {
@@ -114,23 +151,58 @@ impl App {
         )
         .map_err(AppError::from)?;
 
+        if kind == ActionKind::Post && via != Via::Submit {
+            trace.result = Some("pending");
+            return Ok(Outcome::PostOnly(claims));
+        }
+        let one_click = self.settings.get_acts || claims.action.page.one_click;
+        let approver = match &claims.gate {
+            None => None,
+            Some(gate) => match self.who(credential).await? {
+                Some(who) => {
+                    trace.approver = Some(who.subject.clone());
+                    gate.check(&who).map_err(|refusal| refused(refusal, &who))?;
+                    Some(who)
+                }
+                None if via == Via::Submit => {
+                    return Err(AppError::Rejected(Rejection::new(
+                        ErrorCode::SignInRequired,
+                        "this link is for named approvers: sign in first (open the link in a browser), or send Authorization: Bearer with an ID token from this deployment's OpenID Provider",
+                    ))
+                    .into());
+                }
+                None => {
+                    trace.result = Some("sign-in");
+                    return Ok(Outcome::SignIn {
+                        claims,
+                        now: via == Via::Visit && one_click,
+                    });
+                }
+            },
+        };
+
         let features = self.settings.features;
         let decision = if kind == ActionKind::Post {
-            if via != Via::Submit {
-                trace.result = Some("pending");
-                return Ok(Outcome::PostOnly(claims));
-            }
             let body = match read(Needs::Json)? {
                 Input::Json(value) => Some(value),
                 Input::Comment(_) => None,
             };
-            decide(&claims, params, body.as_ref(), None, features)
+            decide_as(
+                &claims,
+                params,
+                body.as_ref(),
+                None,
+                approver.as_ref(),
+                features,
+            )
         } else {
-            let one_click = self.settings.get_acts || claims.action.page.one_click;
             let acts = via == Via::Submit || (via == Via::Visit && one_click);
             if !acts {
                 trace.result = Some("pending");
-                return Ok(Outcome::Pending(claims));
+                return Ok(Outcome::Pending {
+                    claims,
+                    who: approver,
+                });
             }
             let comment = match via {
                 Via::Submit => match read(Needs::Comment)? {
@@ -139,7 +211,14 @@ impl App {
                 },
                 Via::Visit | Via::Preview => None,
             };
-            decide(&claims, params, None, comment.as_deref(), features)
+            decide_as(
+                &claims,
+                params,
+                None,
+                comment.as_deref(),
+                approver.as_ref(),
+                features,
+            )
         }
         .map_err(AppError::from)?;
 
@@ -167,6 +246,20 @@ impl App {
     pub async fn send(&self, command: &SendTask) -> Result<(), EngineError> {
         call_engine(self.engine.as_ref(), command).await
     }
+}
+
+/// The 403 for a signed-in person who may not act.
+fn refused(refusal: Refusal, who: &Identity) -> AppError {
+    let name = who.display();
+    let message = match refusal {
+        Refusal::NotAnApprover => format!(
+            "{name} is not among the approvers of this link; nothing was sent. Sign in as an approver, or ask the requester to add you"
+        ),
+        Refusal::Requester => format!(
+            "{name} asked for this decision, so someone else must make it; nothing was sent"
+        ),
+    };
+    AppError::Rejected(Rejection::new(ErrorCode::NotAnApprover, message))
 }
 
 /// Makes the engine call a decision names.

@@ -48,6 +48,44 @@ pub struct Identity {
     pub groups: Vec<String>,
 }
 
+/// Who may act on one link: the rules that apply to its action and the
+/// requester, sealed with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gate {
+    /// The action's own rules, else the request's.
+    pub approvers: Approvers,
+    /// The person who asked, who never decides.
+    pub requester: Option<String>,
+}
+
+impl Gate {
+    /// Whether `who` may act.
+    pub fn check(&self, who: &Identity) -> Result<(), Refusal> {
+        may_decide(&self.approvers, self.requester.as_deref(), who)
+    }
+}
+
+impl Identity {
+    /// The record of who decided, as a success output carries it.
+    pub fn record(&self) -> Value {
+        serde_json::json!({
+            "sub": self.subject,
+            "email": self.email,
+            "name": self.name,
+            "iss": self.issuer,
+        })
+    }
+
+    /// How the person is named to them and in a failure's cause: the
+    /// email, else the name, else the subject.
+    pub fn display(&self) -> &str {
+        self.email
+            .as_deref()
+            .or(self.name.as_deref())
+            .unwrap_or(&self.subject)
+    }
+}
+
 /// Why a verified person may not act on a link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {

@@ -12,6 +12,7 @@ use super::action::{
     ActionEffect, ActionName, CommentRule, FieldSource, MAX_CAUSE_CHARS, MAX_ERROR_CHARS,
     MAX_OUTPUT_BYTES, OutcomeEffect, OutcomeOutput, ResponseSpec, checked_redirect, compile_path,
 };
+use super::approvers::Identity;
 use super::error::{ErrorCode, Rejection};
 use super::features::Features;
 use super::payload::Claims;
@@ -108,6 +109,24 @@ pub fn verify(
         ));
     }
     Ok(())
+}
+
+/// Adds the record of who decided to an object output.
+fn with_approver(output: &Value, approver: Option<&Identity>) -> Value {
+    let mut output = output.clone();
+    if let (Some(who), Value::Object(fields)) = (approver, &mut output) {
+        fields.insert("approver".to_owned(), who.record());
+    }
+    output
+}
+
+/// Ends a failure's cause with who decided.
+fn cause_with_approver(cause: Option<String>, approver: Option<&Identity>) -> Option<String> {
+    match (cause, approver) {
+        (Some(cause), Some(who)) => Some(format!("{cause}\n\nDecided by {}", who.display())),
+        (None, Some(who)) => Some(format!("Decided by {}", who.display())),
+        (cause, None) => cause,
+    }
 }
 
 fn invalid_output(message: String) -> Rejection {
@@ -263,6 +282,20 @@ pub fn decide(
     comment: Option<&str>,
     policy: Features,
 ) -> Result<Decision, Rejection> {
+    decide_as(claims, params, body, comment, None, policy)
+}
+
+/// [`decide`] for a verified person: a success's object output gains
+/// `"approver"` (its `sub`, `email`, `name` and `iss`), and a failure's
+/// cause ends with their email.
+pub fn decide_as(
+    claims: &Claims,
+    params: &Params,
+    body: Option<&Value>,
+    comment: Option<&str>,
+    approver: Option<&Identity>,
+    policy: Features,
+) -> Result<Decision, Rejection> {
     let token = &claims.token;
     let action = &claims.action;
     let comment = checked_comment(action.page.comment, comment)?;
@@ -293,16 +326,22 @@ pub fn decide(
                 continue;
             }
             let command = match &outcome.effect {
-                OutcomeEffect::Success(OutcomeOutput::Body) => success(token, body)?,
-                OutcomeEffect::Success(OutcomeOutput::Fixed(value)) => success(token, value)?,
+                OutcomeEffect::Success(OutcomeOutput::Body) => {
+                    success(token, &with_approver(body, approver))?
+                }
+                OutcomeEffect::Success(OutcomeOutput::Fixed(value)) => {
+                    success(token, &with_approver(value, approver))?
+                }
                 OutcomeEffect::Success(OutcomeOutput::Path(path)) => {
                     let matches: Vec<Value> =
                         query_path(path, body)?.into_iter().cloned().collect();
                     success(token, &Value::Array(matches))?
                 }
-                OutcomeEffect::Failure { error, cause } => {
-                    failure(token, field_value(error, body)?, field_value(cause, body)?)?
-                }
+                OutcomeEffect::Failure { error, cause } => failure(
+                    token,
+                    field_value(error, body)?,
+                    cause_with_approver(field_value(cause, body)?, approver),
+                )?,
                 OutcomeEffect::Heartbeat => SendTask::Heartbeat {
                     token: token.clone(),
                 },
@@ -352,14 +391,14 @@ pub fn decide(
             if let (Some(comment), Value::Object(fields)) = (&comment, &mut output) {
                 fields.insert("comment".to_owned(), Value::String(comment.clone()));
             }
-            success(token, &output)?
+            success(token, &with_approver(&output, approver))?
         }
         ActionEffect::Failure { error, cause } => {
             let cause = match (text(cause)?, &comment) {
                 (Some(cause), Some(comment)) => Some(format!("{cause}\n\n{comment}")),
                 (cause, comment) => cause.or_else(|| comment.clone()),
             };
-            failure(token, text(error)?, cause)?
+            failure(token, text(error)?, cause_with_approver(cause, approver))?
         }
         ActionEffect::Heartbeat | ActionEffect::Post { .. } => SendTask::Heartbeat {
             token: token.clone(),
@@ -388,6 +427,7 @@ mod tests {
     const POLICY: Features = Features {
         output_parameters: true,
         post_actions: true,
+        sign_in: true,
     };
 
     fn claims(effect: ActionEffect) -> Claims {
@@ -403,6 +443,7 @@ mod tests {
                 response: None,
                 page: crate::core::action::PageOptions::default(),
             },
+            gate: None,
         }
     }
 
@@ -508,6 +549,7 @@ mod tests {
         let off = Features {
             output_parameters: false,
             post_actions: true,
+            sign_in: true,
         };
         assert_eq!(
             decide(&c, &p, None, None, off).expect_err("disabled").code,
@@ -640,6 +682,7 @@ mod tests {
         let off = Features {
             output_parameters: true,
             post_actions: false,
+            sign_in: true,
         };
         assert_eq!(
             decide(&c, &Params::new(), Some(&json!({})), None, off)

@@ -11,7 +11,8 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::action::{Action, RawAction, parse_action, redirect_origin};
+use super::action::{Action, ActionEffect, RawAction, parse_action, redirect_origin};
+use super::approvers::{Approvers, Gate, parse_requester};
 use super::error::{ErrorCode, Rejection};
 use super::features::Features;
 use super::notify::{Links, Notified, NotifySpec};
@@ -60,6 +61,8 @@ struct RawCreateUrls {
     enable_output_parameters: Option<bool>,
     base_url: Option<RawBaseUrl>,
     notify: Option<Value>,
+    approvers: Option<Value>,
+    requester: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -84,6 +87,9 @@ pub struct CreateRequest {
     pub token: TaskToken,
     /// At least one action, names unique.
     pub actions: Vec<Action>,
+    /// Who may act on each action's link (same order as `actions`):
+    /// `None` for a bearer link.
+    pub gates: Vec<Option<Gate>>,
     /// When the links stop working (in the future at parse time).
     pub expiration: Option<Expiration>,
     /// Whether output parameters apply (asked for, and allowed).
@@ -201,10 +207,48 @@ impl CreateRequest {
         if raw.actions.is_empty() {
             return Err(invalid_json("actions must hold at least one action"));
         }
+        let shared = raw
+            .approvers
+            .as_ref()
+            .map(|v| Approvers::from_value("approvers", v))
+            .transpose()?;
+        let requester = raw
+            .requester
+            .as_ref()
+            .map(|v| parse_requester("requester", v))
+            .transpose()?;
         let mut seen = HashSet::new();
         let mut actions = Vec::with_capacity(raw.actions.len());
-        for raw_action in raw.actions {
+        let mut gates = Vec::with_capacity(raw.actions.len());
+        for (i, mut raw_action) in raw.actions.into_iter().enumerate() {
+            let own = raw_action
+                .take_approvers()
+                .map(|v| Approvers::from_value(&format!("actions[{i}].approvers"), &v))
+                .transpose()?;
+            let gate = own.or_else(|| shared.clone()).map(|approvers| Gate {
+                approvers,
+                requester: requester.clone(),
+            });
+            if gate.is_some() && !policy.sign_in {
+                return Err(Rejection::new(
+                    ErrorCode::SignInNotConfigured,
+                    "approvers need sign-in, which this deployment does not offer: set OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET",
+                ));
+            }
+            gates.push(gate);
+            let name = raw_action.raw_name().to_owned();
             let action = parse_action(raw_action, policy.post_actions)?;
+            if gates[i].is_some()
+                && let ActionEffect::Success { output } = &action.effect
+                && output.get("approver").is_some()
+            {
+                return Err(Rejection::new(
+                    ErrorCode::InvalidAction,
+                    format!(
+                        "action {name:?}: the output may not hold an \"approver\" field on a link bound to approvers; the service adds who decided there"
+                    ),
+                ));
+            }
             if !seen.insert(action.name.clone()) {
                 return Err(Rejection::new(
                     ErrorCode::DuplicateActionName,
@@ -241,11 +285,18 @@ impl CreateRequest {
                 }
             }
         }
+        if requester.is_some() && gates.iter().all(Option::is_none) {
+            return Err(Rejection::new(
+                ErrorCode::InvalidApprovers,
+                "requester only applies to links bound to approvers: give approvers too",
+            ));
+        }
         let base_url = raw.base_url.map(parse_base_url).transpose()?;
         let notify = raw.notify.map(NotifySpec::parse).transpose()?;
         Ok(Self {
             token,
             actions,
+            gates,
             expiration,
             output_parameters,
             base_url,
@@ -304,13 +355,15 @@ pub fn claims_for(
     request
         .actions
         .iter()
-        .map(|action| Claims {
+        .zip(&request.gates)
+        .map(|(action, gate)| Claims {
             token: request.token.clone(),
             transaction_id,
             issued_at_secs: now.unix_timestamp(),
             expires_at_millis: expires_at,
             output_parameters: request.output_parameters,
             action: action.clone(),
+            gate: gate.clone(),
         })
         .collect()
 }
@@ -362,6 +415,7 @@ mod tests {
         Features {
             output_parameters: true,
             post_actions: true,
+            sign_in: true,
         }
     }
 

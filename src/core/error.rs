@@ -63,6 +63,16 @@ pub enum ErrorCode {
     NotifyFailed,
     /// A CreateUrls `approvers` or `requester` that is malformed.
     InvalidApprovers,
+    /// Approvers asked of a deployment that has no OpenID Provider, or a
+    /// bound link reaching one.
+    SignInNotConfigured,
+    /// A bound link acted on without a signed-in person.
+    SignInRequired,
+    /// The signed-in person may not act on this link (not listed, or the
+    /// requester).
+    NotAnApprover,
+    /// Sign-in did not finish: a bad callback, or the provider refused.
+    SignInFailed,
     /// A dependency (Step Functions, KMS) is unavailable; try again.
     ServiceError,
 }
@@ -96,6 +106,10 @@ impl ErrorCode {
             Self::NotifyNotAllowed => "NotifyNotAllowed",
             Self::NotifyFailed => "NotifyFailed",
             Self::InvalidApprovers => "InvalidApprovers",
+            Self::SignInNotConfigured => "SignInNotConfigured",
+            Self::SignInRequired => "SignInRequired",
+            Self::NotAnApprover => "NotAnApprover",
+            Self::SignInFailed => "SignInFailed",
             Self::ServiceError => "ServiceError",
         }
     }

@@ -9,4 +9,6 @@ pub struct Features {
     pub output_parameters: bool,
     /// `ENABLE_POST_ACTIONS`: actions answered by a JSON POST.
     pub post_actions: bool,
+    /// `OIDC_ISSUER` and its client: links bound to verified approvers.
+    pub sign_in: bool,
 }

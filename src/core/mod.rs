@@ -13,6 +13,7 @@ pub mod features;
 pub mod keyring;
 pub mod notify;
 pub mod payload;
+pub mod session;
 pub mod template;
 pub mod token;
 

@@ -8,18 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::app::Trace;
 use crate::http::error::ApiError;
-use crate::http::{HttpState, PublicBase, body_or_error, is_json};
-
-/// The base URL derived from the request's `Host`, when none is configured.
-fn base_from_host(headers: &HeaderMap) -> Option<String> {
-    let host = headers.get(header::HOST)?.to_str().ok()?;
-    let proto = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .filter(|p| matches!(*p, "http" | "https"))
-        .unwrap_or("http");
-    Some(format!("{proto}://{host}"))
-}
+use crate::http::{HttpState, PublicBase, base_from_host, body_or_error, is_json};
 
 /// `POST /urls`.
 pub async fn create_urls(

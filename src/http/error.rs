@@ -186,6 +186,9 @@ impl ApiError {
             ) => ErrorPage::InvalidLink,
             (StatusCode::SERVICE_UNAVAILABLE, _) => ErrorPage::Busy,
             (_, ErrorCode::InvalidComment) => ErrorPage::BadComment,
+            (_, ErrorCode::NotAnApprover) => ErrorPage::NotAnApprover,
+            (_, ErrorCode::SignInRequired) => ErrorPage::SignInRequired,
+            (_, ErrorCode::SignInFailed) => ErrorPage::SignInFailed,
             _ => ErrorPage::Rejected,
         }
     }
@@ -195,7 +198,8 @@ impl ApiError {
 fn status_for(code: ErrorCode) -> StatusCode {
     match code {
         ErrorCode::ExpiredPayload => StatusCode::GONE,
-        ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+        ErrorCode::Unauthorized | ErrorCode::SignInRequired => StatusCode::UNAUTHORIZED,
+        ErrorCode::NotAnApprover => StatusCode::FORBIDDEN,
         ErrorCode::ServiceError => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::NotifyNotAllowed => StatusCode::FORBIDDEN,
         ErrorCode::NotifyFailed => StatusCode::BAD_GATEWAY,

@@ -4,6 +4,7 @@
 //! and render the outcome. [`error`] maps the application's errors to
 //! statuses and bodies once; only it and [`pages`] name status codes.
 
+pub mod auth;
 pub mod create;
 pub mod error;
 pub mod limits;
@@ -158,9 +159,21 @@ async fn observe(
         sfn_ms = fields.engine_ms,
         error,
         open_error = fields.open_error,
+        approver = fields.approver,
         "request"
     );
     response
+}
+
+/// The base URL derived from the request's `Host`, when none is configured.
+pub fn base_from_host(headers: &HeaderMap) -> Option<String> {
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .filter(|p| matches!(*p, "http" | "https"))
+        .unwrap_or("http");
+    Some(format!("{proto}://{host}"))
 }
 
 /// Reads the body, turning extractor failures (too large, unreadable)
@@ -192,7 +205,8 @@ async fn health() -> impl IntoResponse {
     axum::Json(serde_json::json!({"status": "ok"}))
 }
 
-/// The service's routes: `POST /urls`, `GET|HEAD|POST /respond`, `GET /health`.
+/// The service's routes: `POST /urls`, `GET|HEAD|POST /respond`,
+/// `GET /auth/login`, `GET /auth/callback`, `GET /health`.
 pub fn router(app: App, settings: HttpSettings) -> Router {
     let settings = Arc::new(settings);
     let state = HttpState {
@@ -213,6 +227,14 @@ pub fn router(app: App, settings: HttpSettings) -> Router {
                     Arc::clone(&settings),
                     limits::respond_rate_limit,
                 )),
+        )
+        .route(
+            "/auth/login",
+            get(auth::login).fallback(|| async { ApiError::method_not_allowed("GET, HEAD") }),
+        )
+        .route(
+            "/auth/callback",
+            get(auth::callback).fallback(|| async { ApiError::method_not_allowed("GET, HEAD") }),
         )
         .route("/health", get(health))
         .fallback(not_found)

@@ -16,7 +16,7 @@ use crate::core::template::escape_html as escape;
 
 /// One small stylesheet for every page: readable on a phone, high contrast,
 /// a visible focus ring, nothing loaded from elsewhere.
-const STYLE: &str = "*{box-sizing:border-box}body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:38rem;margin:0 auto;padding:1.5rem 1rem;line-height:1.5;color:#1b1b1b;background:#fff;font-size:1.0625rem}h1{font-size:1.5rem;line-height:1.25;margin:.5rem 0 1rem}.status{display:inline-block;font-size:.875rem;font-weight:600;padding:.15rem .6rem;border-radius:1rem;background:#e8eaed;color:#1b1b1b}.ok{background:#d7f5dd;color:#0c5132}.warn{background:#fff1c2;color:#5c4100}.bad{background:#fde2e1;color:#8a1c15}.desc{white-space:pre-wrap;border-left:4px solid #0b57d0;padding:.25rem 0 .25rem .75rem;margin:1rem 0}dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:1rem 0}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}label{display:block;font-weight:600;margin:1rem 0 .25rem}textarea{width:100%;font:inherit;padding:.5rem;border:2px solid #5f6368;border-radius:.4rem}button{font:inherit;font-weight:600;margin-top:1rem;padding:.7rem 1.5rem;min-height:44px;border-radius:.4rem;border:2px solid #0b57d0;background:#0b57d0;color:#fff;cursor:pointer}button:focus-visible,textarea:focus-visible{outline:3px solid #f9ab00;outline-offset:2px}.note{color:#4a4a4a;font-size:.9rem}";
+const STYLE: &str = "*{box-sizing:border-box}body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:38rem;margin:0 auto;padding:1.5rem 1rem;line-height:1.5;color:#1b1b1b;background:#fff;font-size:1.0625rem}h1{font-size:1.5rem;line-height:1.25;margin:.5rem 0 1rem}.status{display:inline-block;font-size:.875rem;font-weight:600;padding:.15rem .6rem;border-radius:1rem;background:#e8eaed;color:#1b1b1b}.ok{background:#d7f5dd;color:#0c5132}.warn{background:#fff1c2;color:#5c4100}.bad{background:#fde2e1;color:#8a1c15}.desc{white-space:pre-wrap;border-left:4px solid #0b57d0;padding:.25rem 0 .25rem .75rem;margin:1rem 0}dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:1rem 0}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}label{display:block;font-weight:600;margin:1rem 0 .25rem}textarea{width:100%;font:inherit;padding:.5rem;border:2px solid #5f6368;border-radius:.4rem}button{font:inherit;font-weight:600;margin-top:1rem;padding:.7rem 1.5rem;min-height:44px;border-radius:.4rem;border:2px solid #0b57d0;background:#0b57d0;color:#fff;cursor:pointer}.button{display:inline-block;font-weight:600;padding:.7rem 1.5rem;min-height:44px;border-radius:.4rem;border:2px solid #0b57d0;background:#0b57d0;color:#fff;text-decoration:none}.button:focus-visible,button:focus-visible,textarea:focus-visible{outline:3px solid #f9ab00;outline-offset:2px}.note{color:#4a4a4a;font-size:.9rem}";
 
 /// The Content-Security-Policy of our pages: nothing but our own inline
 /// style (by hash), no frames. (No `form-action`: browsers apply it to the
@@ -101,6 +101,8 @@ pub struct Pending<'a> {
     pub expires: Option<String>,
     /// The comment box, if the action takes a comment.
     pub comment: Option<CommentRule>,
+    /// Who is signed in, for a link bound to approvers.
+    pub who: Option<&'a str>,
 }
 
 fn expiry_row(expires: Option<&str>) -> String {
@@ -131,15 +133,43 @@ pub fn confirm_page(pending: &Pending<'_>) -> String {
             required = if rule.required { " required" } else { "" },
         )
     });
+    let who = pending.who.map_or_else(String::new, |who| {
+        format!(
+            "<p class=\"who\">Signed in as <strong>{}</strong></p>",
+            escape(who)
+        )
+    });
     page(
         Tone::Neutral,
         "Not sent yet",
         &format!("Confirm: {shown}"),
         &format!(
-            "<p>Nothing has been sent yet. Check the details, then press the button.</p>{description}<dl><dt>Action</dt><dd>{name}</dd><dt>Type</dt><dd>{kind}</dd>{expires}</dl><form method=\"post\">{comment}<button type=\"submit\">{button}</button></form>",
+            "<p>Nothing has been sent yet. Check the details, then press the button.</p>{description}<dl><dt>Action</dt><dd>{name}</dd><dt>Type</dt><dd>{kind}</dd>{expires}</dl>{who}<form method=\"post\">{comment}<button type=\"submit\">{button}</button></form>",
             name = escape(pending.name),
             kind = escape(pending.kind),
             expires = expiry_row(pending.expires.as_deref()),
+        ),
+    )
+}
+
+/// The page a link bound to approvers shows to nobody signed in: what is
+/// asked, and a link to sign in (`auth/login` with this link's query,
+/// relative, so it works under a stage path too).
+pub fn sign_in_page(pending: &Pending<'_>, login_href: &str) -> String {
+    let shown = pending.label.unwrap_or(pending.name);
+    let description = pending.description.map_or_else(String::new, |d| {
+        format!("<div class=\"desc\">{}</div>", escape(d))
+    });
+    page(
+        Tone::Neutral,
+        "Sign-in needed",
+        &format!("Confirm: {shown}"),
+        &format!(
+            "<p>This request is for named approvers. Sign in to see who you are signed in as, then confirm. Nothing has been sent yet.</p>{description}<dl><dt>Action</dt><dd>{name}</dd><dt>Type</dt><dd>{kind}</dd>{expires}</dl><p><a class=\"button\" href=\"{href}\">Sign in to continue</a></p>",
+            name = escape(pending.name),
+            kind = escape(pending.kind),
+            expires = expiry_row(pending.expires.as_deref()),
+            href = escape(login_href),
         ),
     )
 }
@@ -200,6 +230,12 @@ pub enum ErrorPage {
     Busy,
     /// The comment was refused.
     BadComment,
+    /// The signed-in person may not act on this link.
+    NotAnApprover,
+    /// The link needs a signed-in person.
+    SignInRequired,
+    /// Sign-in did not finish.
+    SignInFailed,
     /// Anything else.
     Rejected,
 }
@@ -240,6 +276,24 @@ pub fn error_page(which: &ErrorPage, code: ErrorCode, message: &str, status: u16
             "Please check your comment",
             "Go back, change the comment and send it again. Nothing was changed.",
         ),
+        ErrorPage::NotAnApprover => (
+            Tone::Bad,
+            "Not allowed",
+            "You cannot answer this request",
+            "This link is for named approvers, and the person signed in is not one of them. Nothing was changed.",
+        ),
+        ErrorPage::SignInRequired => (
+            Tone::Warning,
+            "Sign-in needed",
+            "Please sign in first",
+            "This link is for named approvers. Open it again to sign in. Nothing was changed.",
+        ),
+        ErrorPage::SignInFailed => (
+            Tone::Bad,
+            "Not signed in",
+            "Sign-in did not complete",
+            "Nothing was changed. Open the link from the original message again to retry.",
+        ),
         ErrorPage::Rejected => (
             Tone::Bad,
             "Not sent",
@@ -279,6 +333,7 @@ mod tests {
                 max_chars: 300,
                 required: true,
             }),
+            who: None,
         }
     }
 

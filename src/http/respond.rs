@@ -8,19 +8,20 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{RawQuery, State};
+use axum::extract::{Extension, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::app::{Input, Needs, Outcome, Trace, Via};
+use crate::app::{Input, Link, Needs, Outcome, Trace, Via};
+use crate::core::approvers::Identity;
 use crate::core::callback::{Decision, format_millis};
 use crate::core::payload::Claims;
 use crate::core::template::Params;
 use crate::http::error::ApiError;
 use crate::http::negotiate::{Format, negotiate};
 use crate::http::pages::{self, Pending};
-use crate::http::{HttpState, body_or_error, has_media_type, is_json};
+use crate::http::{HttpState, PublicBase, auth, body_or_error, has_media_type, is_json};
 
 /// The query split into the sealed payload and the other parameters.
 struct Query {
@@ -52,6 +53,7 @@ fn parse_query(raw: Option<&str>) -> Result<Query, ApiError> {
 /// `GET`, `HEAD` and `POST /respond`.
 pub async fn respond(
     State(state): State<HttpState>,
+    public_base: Option<Extension<PublicBase>>,
     method: Method,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
@@ -59,17 +61,35 @@ pub async fn respond(
 ) -> Response {
     let format = negotiate(&headers);
     let mut trace = Trace::default();
-    let mut response = match handle(
+    // The base names the session cookie; only worth working out when the
+    // request carries cookies.
+    let base = headers
+        .contains_key(axum::http::header::COOKIE)
+        .then(|| auth::base_url(&state, public_base.as_ref().map(|e| &e.0), &headers))
+        .flatten();
+    let outcome = handle(
         &state,
         &method,
         &headers,
+        base.as_deref(),
         query.as_deref(),
         body,
         &mut trace,
     )
-    .await
-    {
-        Ok(outcome) => render(outcome, format),
+    .await;
+    let mut response = match outcome {
+        Ok(Outcome::SignIn { now: true, .. }) => {
+            let begun = match auth::base_url(&state, public_base.as_ref().map(|e| &e.0), &headers) {
+                Some(base) => {
+                    auth::begin(&state, &base, query.as_deref().unwrap_or_default()).await
+                }
+                None => Err(ApiError::bad_request(
+                    "sign-in needs this deployment's public address: set BASE_URL",
+                )),
+            };
+            begun.unwrap_or_else(|e| e.with_format(format).into_response())
+        }
+        Ok(outcome) => render(outcome, format, query.as_deref().unwrap_or_default()),
         Err(error) => error
             .with_format(format)
             .with_transaction(trace.transaction_id.clone())
@@ -83,21 +103,27 @@ async fn handle(
     state: &HttpState,
     method: &Method,
     headers: &HeaderMap,
+    base: Option<&str>,
     query: Option<&str>,
     body: Result<Bytes, BytesRejection>,
     trace: &mut Trace,
 ) -> Result<Outcome, ApiError> {
-    let query = parse_query(query)?;
+    let parsed = parse_query(query)?;
     let via = match *method {
         Method::POST => Via::Submit,
         Method::GET => Via::Visit,
         _ => Via::Preview,
     };
+    let session = base.and_then(|base| auth::read_cookie(headers, base, auth::SESSION_COOKIE));
+    let link = Link {
+        data: &parsed.data,
+        params: &parsed.params,
+        via,
+        credential: auth::credential(headers, session.as_deref()),
+    };
     state
         .app
-        .respond(&query.data, &query.params, via, trace, |needs| {
-            read_body(needs, headers, body)
-        })
+        .respond(link, trace, |needs| read_body(needs, headers, body))
         .await
 }
 
@@ -124,11 +150,44 @@ fn read_body(
     }
 }
 
-fn render(outcome: Outcome, format: Format) -> Response {
+fn render(outcome: Outcome, format: Format, query: &str) -> Response {
     match outcome {
         Outcome::PostOnly(claims) => post_only(&claims, format),
-        Outcome::Pending(claims) => pending(&claims, format),
+        Outcome::Pending { claims, who } => {
+            pending(&claims, who.as_ref().map(Identity::display), format)
+        }
+        Outcome::SignIn { claims, .. } => sign_in(&claims, format, query),
         Outcome::Sent { claims, decision } => accepted(&claims, &decision, format),
+    }
+}
+
+/// What a link bound to approvers shows to nobody signed in: a page with a
+/// way to sign in, or for programs the 401 a POST would get.
+fn sign_in(claims: &Claims, format: Format, query: &str) -> Response {
+    match format {
+        Format::Html => pages::html_ok(pages::sign_in_page(
+            &pending_view(claims, None),
+            &format!("auth/login?{query}"),
+        )),
+        Format::Json | Format::Text => ApiError::from(crate::core::error::Rejection::new(
+            crate::core::ErrorCode::SignInRequired,
+            "this link is for named approvers: sign in first (open the link in a browser), or send Authorization: Bearer with an ID token from this deployment's OpenID Provider",
+        ))
+        .with_format(format)
+        .with_transaction(Some(claims.transaction_id.to_hex()))
+        .into_response(),
+    }
+}
+
+fn pending_view<'a>(claims: &'a Claims, who: Option<&'a str>) -> Pending<'a> {
+    Pending {
+        name: claims.action.name.as_str(),
+        kind: claims.action.kind().as_str(),
+        label: claims.action.page.label.as_deref(),
+        description: claims.action.page.description.as_deref(),
+        expires: claims.expires_at_millis.map(format_millis),
+        comment: claims.action.page.comment,
+        who,
     }
 }
 
@@ -169,19 +228,12 @@ fn post_only(claims: &Claims, format: Format) -> Response {
 }
 
 /// What a GET shows: the action that a POST would perform.
-fn pending(claims: &Claims, format: Format) -> Response {
+fn pending(claims: &Claims, who: Option<&str>, format: Format) -> Response {
     let name = claims.action.name.as_str();
     let kind = claims.action.kind().as_str();
     let expires = claims.expires_at_millis.map(format_millis);
     match format {
-        Format::Html => pages::html_ok(pages::confirm_page(&Pending {
-            name,
-            kind,
-            label: claims.action.page.label.as_deref(),
-            description: claims.action.page.description.as_deref(),
-            expires,
-            comment: claims.action.page.comment,
-        })),
+        Format::Html => pages::html_ok(pages::confirm_page(&pending_view(claims, who))),
         Format::Json => {
             let mut body = json!({
                 "transaction_id": claims.transaction_id.to_hex(),

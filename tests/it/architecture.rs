@@ -84,6 +84,16 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
+        dir: "oidc.rs",
+        forbidden: &[
+            (
+                r"\bcrate::(?:http|lambda|worker|aws|keys|startup|config|app)\b",
+                "another edge module",
+            ),
+            (r"\baws_sdk_[a-z]+", "aws_sdk_*"),
+        ],
+    },
+    Rule {
         dir: "aws",
         forbidden: &[(
             r"\bcrate::(?:http|lambda|worker|keys|startup|config|app)\b",

@@ -15,5 +15,6 @@ mod notify;
 mod rotation;
 mod router;
 mod sdk_mocks;
+mod sign_in;
 mod size;
 pub mod support;

@@ -16,7 +16,7 @@ use sfn_callbacks::core::token::TaskToken;
 use sfn_callbacks::http::{HttpSettings, router};
 use sfn_callbacks::keys::{KeyMode, KeySource};
 use sfn_callbacks::lambda::{DirectErrors, Handler};
-use sfn_callbacks::ports::{Clock, Engine, EngineError, Notifier, NotifyError};
+use sfn_callbacks::ports::{Clock, Engine, EngineError, IdentityProvider, Notifier, NotifyError};
 use sfn_callbacks::system::SystemRandom;
 use time::OffsetDateTime;
 use tower::ServiceExt as _;
@@ -134,6 +134,8 @@ pub fn keyring() -> Keyring {
 pub struct Deployment {
     pub app: Settings,
     pub http: HttpSettings,
+    /// The OpenID Provider, for links bound to approvers.
+    pub identity: Option<Arc<dyn IdentityProvider>>,
 }
 
 /// The application and its router with fakes; `tweak` adjusts the settings.
@@ -185,6 +187,7 @@ impl App {
                 ..Settings::default()
             },
             http: HttpSettings::default(),
+            identity: None,
         };
         tweak(&mut settings);
         let sfn = Arc::new(FakeSfn::default());
@@ -197,6 +200,7 @@ impl App {
             notifier: notifier.clone(),
             clock: clock.clone(),
             entropy: Arc::new(SystemRandom),
+            identity: settings.identity,
         };
         Self {
             sfn,

@@ -46,6 +46,20 @@ pub(crate) struct RawAction {
     description: Option<String>,
     comment: Option<RawComment>,
     one_click: Option<bool>,
+    approvers: Option<Value>,
+}
+
+impl RawAction {
+    /// The action's own approver rules, taken out before it is parsed
+    /// (CreateUrls checks them against the request's).
+    pub(crate) fn take_approvers(&mut self) -> Option<Value> {
+        self.approvers.take()
+    }
+
+    /// The name as given, for error messages before it is checked.
+    pub(crate) fn raw_name(&self) -> &str {
+        &self.name
+    }
 }
 
 #[derive(Deserialize)]

@@ -2,24 +2,33 @@
 //!
 //! # Format
 //!
-//! `data` is unpadded base64url of `header || body`. The first header byte is
-//! the format version (high nibble, now 1) and the sealing kind (low nibble):
+//! `data` is unpadded base64url of `header || body`. The first header byte
+//! holds the purpose (high nibble) and the sealing kind (low nibble):
 //!
-//! | byte | kind | header | body |
+//! | low nibble | kind | header | body |
 //! |------|------|--------|------|
-//! | `0x11` | keyring, XChaCha20-Poly1305 | key id (u16 BE) | nonce (24) + ciphertext + tag (16) |
-//! | `0x12` | keyring, HMAC-SHA256 ("signed") | key id (u16 BE) | claims + tag (32) |
-//! | `0x13` | KMS envelope, XChaCha20-Poly1305 | wrapped key length (u16 BE) + wrapped key | nonce (24) + ciphertext + tag (16) |
+//! | `1` | keyring, XChaCha20-Poly1305 | key id (u16 BE) | nonce (24) + ciphertext + tag (16) |
+//! | `2` | keyring, HMAC-SHA256 ("signed") | key id (u16 BE) | claims + tag (32) |
+//! | `3` | KMS envelope, XChaCha20-Poly1305 | wrapped key length (u16 BE) + wrapped key | nonce (24) + ciphertext + tag (16) |
+//!
+//! | high nibble | purpose |
+//! |------|---------|
+//! | `1` | a link |
+//! | `2` | a link bound to approvers: the claims are followed by its gate |
+//! | `3` | a sign-in session (a cookie), under a key derived for sessions |
+//! | `4` | a sign-in in progress (the OAuth `state`), under a key derived for it |
 //!
 //! The whole header is authenticated (AEAD associated data, or inside the
-//! MAC), so neither the key id nor the kind can be swapped. Because the first
-//! byte is `0x1_`, every payload starts with `E`, which no payload of the old
-//! `1-…`/`2-…` formats does.
+//! MAC), so neither the key id, the kind nor the purpose can be swapped.
+//! Links start with `E` or `I`, which no payload of the old `1-`/`2-`
+//! formats does. Binaries older than the gate refuse `0x2_` links as
+//! malformed, so a mixed fleet never opens a bound link without its check.
 //!
 //! The claims are a postcard record: the task token (its bytes when it is
 //! canonical standard base64, which real tokens are), the transaction id,
 //! issue and expiry times, whether output parameters apply, the action name,
-//! and the action body (postcard, deflated only when that is shorter).
+//! and the action body (postcard, deflated only when that is shorter); for
+//! a bound link, then the approvers and the requester.
 
 mod wire;
 
@@ -31,17 +40,65 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::action::Action;
+use super::approvers::Gate;
 use super::error::{ErrorCode, Rejection};
 use super::keyring::{KeyId, KeyLookup, Keyring, SecretKey};
 use super::token::TaskToken;
 use wire::{decode_claims, encode_claims};
 
-/// Format version 1, keyring key, XChaCha20-Poly1305.
-const KIND_AEAD: u8 = 0x11;
-/// Format version 1, keyring key, HMAC-SHA256.
-const KIND_MAC: u8 = 0x12;
-/// Format version 1, KMS data key carried in the payload, XChaCha20-Poly1305.
-const KIND_ENVELOPE: u8 = 0x13;
+/// Sealing kind (low nibble): keyring key, XChaCha20-Poly1305.
+const KIND_AEAD: u8 = 0x01;
+/// Sealing kind: keyring key, HMAC-SHA256.
+const KIND_MAC: u8 = 0x02;
+/// Sealing kind: KMS data key carried in the payload, XChaCha20-Poly1305.
+const KIND_ENVELOPE: u8 = 0x03;
+
+/// What a sealed value is for: the high nibble of its first byte. It is
+/// authenticated with the rest, and sessions and sign-in states are sealed
+/// with keys derived for them alone, so no sealed value passes for another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// A link (`0x1_`).
+    Link,
+    /// A link bound to approvers (`0x2_`): its claims carry a [`Gate`].
+    /// Binaries that predate it refuse it as malformed rather than open
+    /// it without the check.
+    GatedLink,
+    /// A sign-in session cookie (`0x3_`).
+    Session,
+    /// A sign-in in progress: the OAuth `state` (`0x4_`).
+    SignIn,
+}
+
+impl Purpose {
+    fn nibble(self) -> u8 {
+        match self {
+            Self::Link => 0x10,
+            Self::GatedLink => 0x20,
+            Self::Session => 0x30,
+            Self::SignIn => 0x40,
+        }
+    }
+
+    fn of_byte(byte: u8) -> Option<Self> {
+        [Self::Link, Self::GatedLink, Self::Session, Self::SignIn]
+            .into_iter()
+            .find(|p| p.nibble() == byte & 0xf0)
+    }
+
+    fn is_link(self) -> bool {
+        matches!(self, Self::Link | Self::GatedLink)
+    }
+
+    /// The label the working key is derived with, for what is not a link.
+    fn label(self) -> Option<&'static [u8]> {
+        match self {
+            Self::Link | Self::GatedLink => None,
+            Self::Session => Some(b"sfn-callbacks/v1/session"),
+            Self::SignIn => Some(b"sfn-callbacks/v1/sign-in"),
+        }
+    }
+}
 
 /// The XChaCha20 nonce length.
 pub const NONCE_LEN: usize = 24;
@@ -86,6 +143,8 @@ pub struct Claims {
     pub output_parameters: bool,
     /// What the link does.
     pub action: Action,
+    /// Who may act on it, when it is bound to approvers.
+    pub gate: Option<Gate>,
 }
 
 /// The key a payload is sealed with.
@@ -244,25 +303,50 @@ fn mac(key: &SecretKey, message: &[u8]) -> Hmac<Sha256> {
 /// `nonce` must be fresh random bytes for every call (the signed kind does
 /// not use it).
 pub fn seal(claims: &Claims, with: SealWith<'_>, nonce: &[u8; NONCE_LEN]) -> String {
-    let plain = encode_claims(claims);
+    let purpose = if claims.gate.is_some() {
+        Purpose::GatedLink
+    } else {
+        Purpose::Link
+    };
+    seal_bytes(purpose, &encode_claims(claims), with, nonce)
+}
+
+/// Seals any plaintext for a purpose, the way links are sealed. Purposes
+/// other than links use a working key derived for them from `with`'s key.
+pub fn seal_bytes(
+    purpose: Purpose,
+    plain: &[u8],
+    with: SealWith<'_>,
+    nonce: &[u8; NONCE_LEN],
+) -> String {
+    let derived;
+    let working = |key: &SecretKey| -> SecretKey {
+        match purpose.label() {
+            Some(label) => key.derive(label),
+            None => key.clone(),
+        }
+    };
     let mut out = Vec::with_capacity(plain.len() + 64);
     match with {
         SealWith::Aead { id, key } => {
-            out.push(KIND_AEAD);
+            out.push(purpose.nibble() | KIND_AEAD);
             out.extend_from_slice(&id.0.to_be_bytes());
-            seal_aead(&mut out, key, nonce, &plain);
+            derived = working(key);
+            seal_aead(&mut out, &derived, nonce, plain);
         }
         SealWith::Envelope { wrapped, key } => {
-            out.push(KIND_ENVELOPE);
+            out.push(purpose.nibble() | KIND_ENVELOPE);
             out.extend_from_slice(&wrapped.len_u16().to_be_bytes());
             out.extend_from_slice(wrapped.as_bytes());
-            seal_aead(&mut out, key, nonce, &plain);
+            derived = working(key);
+            seal_aead(&mut out, &derived, nonce, plain);
         }
         SealWith::Mac { id, key } => {
-            out.push(KIND_MAC);
+            out.push(purpose.nibble() | KIND_MAC);
             out.extend_from_slice(&id.0.to_be_bytes());
-            out.extend_from_slice(&plain);
-            let tag = mac(key, &out).finalize().into_bytes();
+            out.extend_from_slice(plain);
+            derived = working(key);
+            let tag = mac(&derived, &out).finalize().into_bytes();
             out.extend_from_slice(&tag);
         }
     }
@@ -298,6 +382,7 @@ pub enum KeyRef<'a> {
 /// turns it into [`Claims`].
 pub struct Untrusted {
     bytes: Vec<u8>,
+    purpose: Purpose,
     kind: u8,
     header_len: usize,
 }
@@ -306,7 +391,8 @@ impl std::fmt::Debug for Untrusted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "Untrusted(kind {:#04x}, {} bytes)",
+            "Untrusted({:?}, kind {:#04x}, {} bytes)",
+            self.purpose,
             self.kind,
             self.bytes.len()
         )
@@ -314,7 +400,7 @@ impl std::fmt::Debug for Untrusted {
 }
 
 impl Untrusted {
-    /// Decodes the `data` query value and checks the header's shape.
+    /// Decodes a link's `data` query value and checks the header's shape.
     pub fn parse(data: &str) -> Result<Self, PayloadError> {
         if data.starts_with("1-") {
             return Err(PayloadError::LegacyPlaintext);
@@ -322,13 +408,26 @@ impl Untrusted {
         if data.starts_with("2-") {
             return Err(PayloadError::LegacyEncrypted);
         }
+        Self::parse_if(data, Purpose::is_link)
+    }
+
+    /// Decodes a sealed value that must be for `purpose`.
+    pub fn parse_for(data: &str, purpose: Purpose) -> Result<Self, PayloadError> {
+        Self::parse_if(data, |p| p == purpose)
+    }
+
+    fn parse_if(data: &str, wanted: impl Fn(Purpose) -> bool) -> Result<Self, PayloadError> {
         if data.len() > MAX_DATA_CHARS {
             return Err(PayloadError::Malformed);
         }
         let bytes = URL_SAFE_NO_PAD
             .decode(data.as_bytes())
             .map_err(|_| PayloadError::Malformed)?;
-        let kind = *bytes.first().ok_or(PayloadError::Malformed)?;
+        let first = *bytes.first().ok_or(PayloadError::Malformed)?;
+        let purpose = Purpose::of_byte(first)
+            .filter(|p| wanted(*p))
+            .ok_or(PayloadError::Malformed)?;
+        let kind = first & 0x0f;
         let (header_len, min_body) = match kind {
             KIND_AEAD => (3, NONCE_LEN + AEAD_TAG_LEN),
             KIND_MAC => (3, MAC_TAG_LEN),
@@ -347,6 +446,7 @@ impl Untrusted {
         }
         Ok(Self {
             bytes,
+            purpose,
             kind,
             header_len,
         })
@@ -365,17 +465,39 @@ impl Untrusted {
         KeyId(u16::from_be_bytes([self.bytes[1], self.bytes[2]]))
     }
 
-    /// Authenticates and decodes with the key [`Untrusted::key_ref`] asked
-    /// for: the derived AEAD or MAC key of a keyring entry, or the unwrapped
-    /// KMS data key.
+    /// What the value is for.
+    pub fn purpose(&self) -> Purpose {
+        self.purpose
+    }
+
+    /// Authenticates and decodes a link with the key [`Untrusted::key_ref`]
+    /// asked for: the derived AEAD or MAC key of a keyring entry, or the
+    /// unwrapped KMS data key.
     pub fn open(&self, key: &SecretKey) -> Result<Claims, PayloadError> {
+        if !self.purpose.is_link() {
+            return Err(PayloadError::Malformed);
+        }
+        decode_claims(&self.open_bytes(key)?, self.purpose == Purpose::GatedLink)
+    }
+
+    /// Authenticates with the key [`Untrusted::key_ref`] asked for and
+    /// returns the plaintext.
+    pub fn open_bytes(&self, key: &SecretKey) -> Result<Vec<u8>, PayloadError> {
+        let derived;
+        let key = match self.purpose.label() {
+            Some(label) => {
+                derived = key.derive(label);
+                &derived
+            }
+            None => key,
+        };
         let (header, body) = self.bytes.split_at(self.header_len);
-        let plain = if self.kind == KIND_MAC {
+        if self.kind == KIND_MAC {
             let (claims, tag) = body.split_at(body.len() - MAC_TAG_LEN);
             mac(key, &self.bytes[..self.bytes.len() - MAC_TAG_LEN])
                 .verify_slice(tag)
                 .map_err(|_| PayloadError::Forged)?;
-            claims.to_vec()
+            Ok(claims.to_vec())
         } else {
             let (nonce, ciphertext) = body.split_at(NONCE_LEN);
             let nonce = XNonce::try_from(nonce).map_err(|_| PayloadError::Malformed)?;
@@ -387,23 +509,28 @@ impl Untrusted {
                         aad: header,
                     },
                 )
-                .map_err(|_| PayloadError::Forged)?
-        };
-        decode_claims(&plain)
+                .map_err(|_| PayloadError::Forged)
+        }
     }
 
-    /// Opens a keyring payload (`local`, `kms` and `signed` modes).
-    pub fn open_with_keyring(&self, keyring: &Keyring) -> Result<Claims, PayloadError> {
+    /// The keyring key this value asks for: the AEAD or MAC key of an active
+    /// entry.
+    pub fn keyring_key<'k>(&self, keyring: &'k Keyring) -> Result<&'k SecretKey, PayloadError> {
         let (id, use_mac) = match self.key_ref() {
             KeyRef::AeadKey(id) => (id, false),
             KeyRef::MacKey(id) => (id, true),
             KeyRef::Wrapped(_) => return Err(PayloadError::EnvelopeUnsupported),
         };
         match keyring.lookup(id) {
-            KeyLookup::Active(keys) => self.open(if use_mac { &keys.mac } else { &keys.aead }),
+            KeyLookup::Active(keys) => Ok(if use_mac { &keys.mac } else { &keys.aead }),
             KeyLookup::Retired => Err(PayloadError::RetiredKey),
             KeyLookup::Unknown => Err(PayloadError::UnknownKey),
         }
+    }
+
+    /// Opens a keyring link (`local`, `kms` and `signed` modes).
+    pub fn open_with_keyring(&self, keyring: &Keyring) -> Result<Claims, PayloadError> {
+        self.open(self.keyring_key(keyring)?)
     }
 }
 
@@ -427,6 +554,7 @@ mod tests {
                 response: None,
                 page: crate::core::action::PageOptions::default(),
             },
+            gate: None,
         }
     }
 
@@ -565,10 +693,17 @@ mod tests {
         let mut raw = URL_SAFE_NO_PAD
             .decode(seal_all(&claims, &ring).remove(0))
             .expect("b64");
-        raw[0] = 0x21;
+        raw[0] = 0x51;
         assert_eq!(
             open_any(&URL_SAFE_NO_PAD.encode(&raw), &ring),
             Err(PayloadError::Malformed)
+        );
+        // The purpose is authenticated: a link relabelled as bound to
+        // approvers (or back) does not open.
+        raw[0] = 0x21;
+        assert_eq!(
+            open_any(&URL_SAFE_NO_PAD.encode(&raw), &ring),
+            Err(PayloadError::Forged)
         );
         assert_eq!(
             open_any("1-eyJ0b2tlbiI6IngifQ", &ring),
@@ -588,8 +723,67 @@ mod tests {
     }
 
     #[test]
+    fn bound_links_carry_their_gate_and_older_readers_refuse_them() {
+        use crate::core::approvers::{Approvers, Gate};
+        let ring = keyring();
+        let mut claims = sample_claims("QUJD", json!({"ok": true}));
+        claims.gate = Some(Gate {
+            approvers: Approvers {
+                emails: vec!["alice@example.com".into()],
+                domains: vec!["leads.example.com".into()],
+                groups: vec!["release-managers".into()],
+            },
+            requester: Some("rita@example.com".into()),
+        });
+        for data in seal_all(&claims, &ring) {
+            assert!(data.starts_with('I'), "{data}");
+            assert_eq!(open_any(&data, &ring), Ok(claims.clone()));
+            // What a reader without the gate would do: take the claims and
+            // ignore the rest. The version byte stops it first.
+            let raw = URL_SAFE_NO_PAD.decode(&data).expect("b64");
+            assert_eq!(raw[0] & 0xf0, 0x20);
+        }
+    }
+
+    #[test]
+    fn sessions_and_links_never_pass_for_each_other() {
+        let ring = keyring();
+        let (id, keys) = ring.newest();
+        let with = SealWith::Aead {
+            id,
+            key: &keys.aead,
+        };
+        let session = seal_bytes(Purpose::Session, b"who", with, &[4; NONCE_LEN]);
+        let opened = Untrusted::parse_for(&session, Purpose::Session).expect("parses");
+        assert_eq!(
+            opened.open_bytes(opened.keyring_key(&ring).expect("key")),
+            Ok(b"who".to_vec())
+        );
+        assert_eq!(open_any(&session, &ring), Err(PayloadError::Malformed));
+        assert_eq!(
+            Untrusted::parse_for(&session, Purpose::SignIn).map(|_| ()),
+            Err(PayloadError::Malformed)
+        );
+        let link = seal_all(&sample_claims("QUJD", json!(1)), &ring).remove(0);
+        assert_eq!(
+            Untrusted::parse_for(&link, Purpose::Session).map(|_| ()),
+            Err(PayloadError::Malformed)
+        );
+        // Relabelled as a session, the link's ciphertext does not open: the
+        // purpose is in the header and the working key differs.
+        let mut raw = URL_SAFE_NO_PAD.decode(&link).expect("b64");
+        raw[0] = 0x31;
+        let relabelled =
+            Untrusted::parse_for(&URL_SAFE_NO_PAD.encode(&raw), Purpose::Session).expect("parses");
+        assert_eq!(
+            relabelled.open_bytes(relabelled.keyring_key(&ring).expect("key")),
+            Err(PayloadError::Forged)
+        );
+    }
+
+    #[test]
     fn oversized_wrapped_keys_are_refused_before_any_kms_call() {
-        let mut raw = vec![KIND_ENVELOPE, 0x04, 0x01];
+        let mut raw = vec![0x10 | KIND_ENVELOPE, 0x04, 0x01];
         raw.extend(vec![0; 1025 + NONCE_LEN + AEAD_TAG_LEN]);
         assert_eq!(
             Untrusted::parse(&URL_SAFE_NO_PAD.encode(&raw)).map(|_| ()),

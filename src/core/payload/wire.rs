@@ -11,6 +11,7 @@ use crate::core::action::{
     Action, ActionEffect, ActionName, CommentRule, FieldSource, Outcome, OutcomeEffect,
     OutcomeOutput, PageOptions, ResponseSpec,
 };
+use crate::core::approvers::{Approvers, Gate};
 use crate::core::token::TaskToken;
 
 /// Action bodies shorter than this are never worth deflating.
@@ -41,6 +42,11 @@ struct WireClaims {
     name: String,
     body: WireBody,
 }
+
+/// A bound link's gate, after the claims record: emails, domains, groups,
+/// requester.
+#[derive(Serialize, Deserialize)]
+struct WireGate(Vec<String>, Vec<String>, Vec<String>, Option<String>);
 
 #[derive(Serialize, Deserialize)]
 struct WireAction {
@@ -266,12 +272,39 @@ pub(super) fn encode_claims(claims: &Claims) -> Vec<u8> {
         name: claims.action.name.as_str().to_owned(),
         body,
     };
-    postcard::to_allocvec(&wire).expect("postcard encodes")
+    let mut plain = postcard::to_allocvec(&wire).expect("postcard encodes");
+    if let Some(gate) = &claims.gate {
+        let a = &gate.approvers;
+        let wire = WireGate(
+            a.emails.clone(),
+            a.domains.clone(),
+            a.groups.clone(),
+            gate.requester.clone(),
+        );
+        plain.extend(postcard::to_allocvec(&wire).expect("postcard encodes"));
+    }
+    plain
 }
 
-/// Decodes authenticated plaintext back into claims.
-pub(super) fn decode_claims(plain: &[u8]) -> Result<Claims, PayloadError> {
-    let wire: WireClaims = postcard::from_bytes(plain).map_err(|_| PayloadError::BadClaims)?;
+/// Decodes authenticated plaintext back into claims; a bound link's
+/// (`gated`) claims are followed by its gate.
+pub(super) fn decode_claims(plain: &[u8], gated: bool) -> Result<Claims, PayloadError> {
+    let (wire, rest): (WireClaims, &[u8]) =
+        postcard::take_from_bytes(plain).map_err(|_| PayloadError::BadClaims)?;
+    let gate = if gated {
+        let WireGate(emails, domains, groups, requester) =
+            postcard::from_bytes(rest).map_err(|_| PayloadError::BadClaims)?;
+        Some(Gate {
+            approvers: Approvers {
+                emails,
+                domains,
+                groups,
+            },
+            requester,
+        })
+    } else {
+        None
+    };
     let action_bytes = match wire.body {
         WireBody::Plain(bytes) => bytes,
         WireBody::Deflated(bytes) => {
@@ -288,6 +321,7 @@ pub(super) fn decode_claims(plain: &[u8]) -> Result<Claims, PayloadError> {
         expires_at_millis: wire.exp,
         output_parameters: wire.params,
         action: action_from_wire(&wire.name, action)?,
+        gate,
     })
 }
 
@@ -305,11 +339,14 @@ mod tests {
         // 534 token bytes plus the other claims; as text it would take over 712.
         assert!(plain.len() < 600, "{} bytes", plain.len());
         let odd = sample_claims("not base64 at all!", json!(1));
-        assert_eq!(decode_claims(&encode_claims(&odd)).expect("decodes"), odd);
+        assert_eq!(
+            decode_claims(&encode_claims(&odd), false).expect("decodes"),
+            odd
+        );
         // Non-canonical base64 (bad padding) must come back exactly as given.
         let unpadded = sample_claims("QUJDRA", json!(1));
         assert_eq!(
-            decode_claims(&encode_claims(&unpadded)).expect("decodes"),
+            decode_claims(&encode_claims(&unpadded), false).expect("decodes"),
             unpadded
         );
     }
@@ -321,7 +358,7 @@ mod tests {
         let plain = encode_claims(&claims);
         assert!(plain.len() < 400, "{} bytes", plain.len());
         assert_eq!(
-            decode_claims(&plain).expect("decodes").action.effect,
+            decode_claims(&plain, false).expect("decodes").action.effect,
             ActionEffect::Success { output }
         );
     }

@@ -1,0 +1,219 @@
+//! Sign-in, stateless: the authorization code flow with PKCE, `state` and
+//! `nonce`, where what the flow must remember is sealed into the `state`
+//! (and bound to the browser by a short-lived cookie), and the session is
+//! a sealed cookie. Nothing is kept on the server.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use super::{App, AppError, Unavailable};
+use crate::core::ErrorCode;
+use crate::core::approvers::Identity;
+use crate::core::error::Rejection;
+use crate::core::payload::{Purpose, seal_bytes};
+use crate::core::session::{BINDING_LEN, SIGN_IN_SECS, Session, SessionError, SignIn};
+use crate::ports::{AuthRequest, IdentityProvider, IdpError, UnsealError};
+
+/// What the front door found about who is asking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential<'a> {
+    /// Nothing.
+    Anonymous,
+    /// A session cookie's value.
+    Session(&'a str),
+    /// An `Authorization: Bearer` JWT.
+    Bearer(&'a str),
+}
+
+/// A sign-in begun: send the person to `redirect`, with the binding cookie.
+#[derive(Debug, Clone)]
+pub struct SignInStart {
+    /// The provider's authorization URL.
+    pub redirect: String,
+    /// The value of the cookie that binds the `state` to this browser.
+    pub binding: String,
+    /// How long the binding cookie lives.
+    pub max_age_secs: i64,
+}
+
+/// A sign-in finished: the session cookie's value, and the link to go back
+/// to.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    /// The sealed session.
+    pub session: String,
+    /// How long the session cookie lives.
+    pub max_age_secs: i64,
+    /// The query of the link (`/respond?{query}`).
+    pub return_query: String,
+    /// Who signed in.
+    pub identity: Identity,
+}
+
+fn sign_in_failed(message: impl Into<String>) -> AppError {
+    AppError::Rejected(Rejection::new(ErrorCode::SignInFailed, message))
+}
+
+/// An outage of the provider, or a refusal by it (logged for the operator;
+/// the person sees no detail that would help an attacker).
+fn from_idp(e: IdpError) -> AppError {
+    match e {
+        IdpError::Unavailable(why) => {
+            tracing::warn!(error = why, "OpenID Provider unavailable");
+            AppError::Unavailable(Unavailable::IdentityProvider)
+        }
+        IdpError::Rejected(why) => {
+            tracing::info!(reason = why, "sign-in refused");
+            sign_in_failed(format!(
+                "sign-in did not complete: {why}; open the link again to retry"
+            ))
+        }
+    }
+}
+
+impl App {
+    fn provider(&self) -> Result<&dyn IdentityProvider, AppError> {
+        self.identity.as_deref().ok_or_else(|| {
+            AppError::Rejected(Rejection::new(
+                ErrorCode::SignInNotConfigured,
+                "this link needs sign-in, which this deployment does not offer (no OIDC_ISSUER)",
+            ))
+        })
+    }
+
+    fn now_secs(&self) -> i64 {
+        self.clock.now().unix_timestamp()
+    }
+
+    fn token(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.random::<32>())
+    }
+
+    /// Begins a sign-in that returns to `/respond?{return_query}`;
+    /// `redirect_uri` is this deployment's `/auth/callback`.
+    pub async fn begin_sign_in(
+        &self,
+        return_query: &str,
+        redirect_uri: &str,
+    ) -> Result<SignInStart, AppError> {
+        let provider = self.provider()?;
+        let binding: [u8; BINDING_LEN] = self.random();
+        let sign_in = SignIn {
+            binding,
+            verifier: self.token(),
+            nonce: self.token(),
+            return_query: return_query.to_owned(),
+            expires_at_secs: self.now_secs() + SIGN_IN_SECS,
+        };
+        let key = self.keys.private_key().await?;
+        let state = seal_bytes(
+            Purpose::SignIn,
+            &sign_in.encode(),
+            key.as_seal_with(),
+            &self.random(),
+        );
+        let redirect = provider
+            .authorize_url(AuthRequest {
+                state: &state,
+                nonce: &sign_in.nonce,
+                verifier: &sign_in.verifier,
+                redirect_uri,
+            })
+            .await
+            .map_err(from_idp)?;
+        Ok(SignInStart {
+            redirect,
+            binding: URL_SAFE_NO_PAD.encode(binding),
+            max_age_secs: SIGN_IN_SECS,
+        })
+    }
+
+    /// Finishes a sign-in: checks the `state` against the browser's binding
+    /// cookie, redeems the code, verifies the ID token, and seals the
+    /// session.
+    pub async fn finish_sign_in(
+        &self,
+        code: &str,
+        state: &str,
+        binding: Option<&str>,
+        redirect_uri: &str,
+    ) -> Result<SignedIn, AppError> {
+        let provider = self.provider()?;
+        let plain = self
+            .keys
+            .open_private(Purpose::SignIn, state)
+            .await
+            .map_err(|e| match e {
+                UnsealError::Payload(_) => sign_in_failed(
+                    "the sign-in answer is not valid (its state was altered or not made here); open the link again to retry",
+                ),
+                other => AppError::from(other),
+            })?;
+        let binding = binding
+            .and_then(|b| URL_SAFE_NO_PAD.decode(b).ok())
+            .unwrap_or_default();
+        let sign_in = SignIn::decode(&plain, &binding, self.now_secs()).map_err(|e| match e {
+            SessionError::Expired => sign_in_failed(
+                "the sign-in took too long; open the link again to retry",
+            ),
+            SessionError::NotBound | SessionError::Malformed => sign_in_failed(
+                "this sign-in was not started in this browser, or was already used; open the link again to retry",
+            ),
+        })?;
+        let identity = provider
+            .redeem(code, &sign_in.verifier, &sign_in.nonce, redirect_uri)
+            .await
+            .map_err(from_idp)?;
+        let ttl = i64::try_from(self.settings.session_ttl.as_secs()).unwrap_or(i64::MAX);
+        let session = Session {
+            identity: identity.clone(),
+            expires_at_secs: self.now_secs().saturating_add(ttl),
+        };
+        let key = self.keys.private_key().await?;
+        let sealed = seal_bytes(
+            Purpose::Session,
+            &session.encode(),
+            key.as_seal_with(),
+            &self.random(),
+        );
+        Ok(SignedIn {
+            session: sealed,
+            max_age_secs: ttl,
+            return_query: sign_in.return_query,
+            identity,
+        })
+    }
+
+    /// Who the credential names: the session's person (none when it is
+    /// missing, expired or not ours: sign in again), or the bearer token's
+    /// (refused when it does not verify).
+    pub async fn who(&self, credential: Credential<'_>) -> Result<Option<Identity>, AppError> {
+        match credential {
+            Credential::Anonymous => Ok(None),
+            Credential::Session(sealed) => {
+                let plain = match self.keys.open_private(Purpose::Session, sealed).await {
+                    Ok(plain) => plain,
+                    Err(UnsealError::Payload(_)) => return Ok(None),
+                    Err(other) => return Err(other.into()),
+                };
+                Ok(Session::decode(&plain, self.now_secs())
+                    .ok()
+                    .map(|s| s.identity))
+            }
+            Credential::Bearer(token) => {
+                let provider = self.provider()?;
+                match provider.verify_bearer(token).await {
+                    Ok(identity) => Ok(Some(identity)),
+                    Err(IdpError::Unavailable(why)) => {
+                        tracing::warn!(error = why, "OpenID Provider unavailable");
+                        Err(AppError::Unavailable(Unavailable::IdentityProvider))
+                    }
+                    Err(IdpError::Rejected(why)) => Err(AppError::Rejected(Rejection::new(
+                        ErrorCode::SignInRequired,
+                        format!("the bearer token was refused: {why}"),
+                    ))),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,841 @@
+//! Verified approvers through the router, with a fake OpenID Provider
+//! behind the port: the sign-in flow, the session, who may act, and every
+//! refusal leaving Step Functions untouched. (The real provider, Chromium
+//! and moto are in `oidc.rs`.)
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+use sfn_callbacks::core::approvers::Identity;
+use sfn_callbacks::core::callback::SendTask;
+use sfn_callbacks::core::keyring::{Keyring, SecretKey};
+use sfn_callbacks::keys::{KeyMode, KeySource};
+use sfn_callbacks::ports::{AuthRequest, IdentityProvider, IdpError};
+
+use super::support::{App, Reply};
+
+const TOKEN: &str = "QUJDREVGR0g=";
+
+fn person(email: &str, verified: bool, groups: &[&str]) -> Identity {
+    Identity {
+        issuer: "https://idp.example.com".into(),
+        subject: format!("sub-{}", email.split('@').next().unwrap_or_default()),
+        email: Some(email.into()),
+        email_verified: verified,
+        name: Some(format!("Name of {email}")),
+        groups: groups.iter().map(|g| (*g).to_owned()).collect(),
+    }
+}
+
+/// A provider that signs in whoever the code names (`code-<email>`),
+/// once per code and only with the verifier and nonce of a sign-in it was
+/// asked for, as PKCE and the nonce bind them.
+#[derive(Default)]
+struct FakeIdp {
+    people: HashMap<String, Identity>,
+    /// state → (nonce, verifier), per authorize call.
+    asked: Mutex<HashMap<String, (String, String)>>,
+    used_codes: Mutex<Vec<String>>,
+    bearer: HashMap<String, Identity>,
+    down: Mutex<bool>,
+}
+
+impl FakeIdp {
+    fn new() -> Self {
+        let mut people = HashMap::new();
+        for who in [
+            person("alice@example.com", true, &[]),
+            person("bob@example.com", true, &[]),
+            person("rita@example.com", true, &[]),
+            person("carol@example.com", true, &["release-managers"]),
+            person("dana@leads.example.com", true, &[]),
+            person("erin@example.com", false, &[]),
+        ] {
+            people.insert(who.email.clone().unwrap_or_default(), who);
+        }
+        let mut bearer = HashMap::new();
+        bearer.insert(
+            "good-jwt".to_owned(),
+            person("alice@example.com", true, &[]),
+        );
+        Self {
+            people,
+            bearer,
+            ..Self::default()
+        }
+    }
+}
+
+#[async_trait]
+impl IdentityProvider for FakeIdp {
+    fn issuer(&self) -> &str {
+        "https://idp.example.com"
+    }
+
+    async fn authorize_url(&self, request: AuthRequest<'_>) -> Result<String, IdpError> {
+        if *self.down.lock().expect("lock") {
+            return Err(IdpError::Unavailable("down".into()));
+        }
+        assert_eq!(
+            request.redirect_uri,
+            "https://cb.example.com/prod/auth/callback"
+        );
+        self.asked.lock().expect("lock").insert(
+            request.state.to_owned(),
+            (request.nonce.to_owned(), request.verifier.to_owned()),
+        );
+        let state: String =
+            url::form_urlencoded::byte_serialize(request.state.as_bytes()).collect();
+        Ok(format!("https://idp.example.com/authorize?state={state}"))
+    }
+
+    async fn redeem(
+        &self,
+        code: &str,
+        verifier: &str,
+        nonce: &str,
+        _redirect_uri: &str,
+    ) -> Result<Identity, IdpError> {
+        if *self.down.lock().expect("lock") {
+            return Err(IdpError::Unavailable("down".into()));
+        }
+        let mut used = self.used_codes.lock().expect("lock");
+        if used.iter().any(|c| c == code) {
+            return Err(IdpError::Rejected(
+                "the provider refused the code (invalid_grant)".into(),
+            ));
+        }
+        used.push(code.to_owned());
+        let bound = self
+            .asked
+            .lock()
+            .expect("lock")
+            .values()
+            .any(|(n, v)| n == nonce && v == verifier);
+        if !bound {
+            return Err(IdpError::Rejected("PKCE or nonce mismatch".into()));
+        }
+        let email = code.strip_prefix("code-").unwrap_or_default();
+        self.people
+            .get(email)
+            .cloned()
+            .ok_or_else(|| IdpError::Rejected("unknown code".into()))
+    }
+
+    async fn verify_bearer(&self, token: &str) -> Result<Identity, IdpError> {
+        self.bearer
+            .get(token)
+            .cloned()
+            .ok_or_else(|| IdpError::Rejected("the token's signature did not verify".into()))
+    }
+}
+
+fn deployment(idp: Arc<FakeIdp>) -> App {
+    deployment_with(idp, keys(42))
+}
+
+fn keys(seed: u8) -> KeySource {
+    KeySource::keyring(
+        KeyMode::Local,
+        Keyring::new(
+            SecretKey::from_bytes([seed; 32]),
+            "2030-01-01T00:00:00Z".into(),
+        ),
+    )
+}
+
+fn deployment_with(idp: Arc<FakeIdp>, keys: KeySource) -> App {
+    App::with_keys(keys, |s| {
+        s.app.features.sign_in = true;
+        s.identity = Some(idp);
+    })
+}
+
+fn request(actions: Value, extra: Value) -> Value {
+    let mut body = json!({"token": TOKEN, "actions": actions});
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+        body.extend(extra.clone());
+    }
+    body
+}
+
+fn approve_and_reject() -> Value {
+    json!([
+        {"name": "approve", "type": "success", "output": {"ok": true}, "comment": true},
+        {"name": "reject", "type": "failure", "error": "Rejected", "cause": "not now"}
+    ])
+}
+
+const HTML: (&str, &str) = ("accept", "text/html");
+
+/// The query of a callback URL.
+fn query_of(url: &str) -> &str {
+    url.split_once('?').map(|(_, q)| q).expect("query")
+}
+
+fn set_cookies(reply: &Reply) -> Vec<String> {
+    reply
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `name=value` of the cookie `name` a reply sets.
+fn cookie_pair(reply: &Reply, name: &str) -> Option<String> {
+    set_cookies(reply).into_iter().find_map(|c| {
+        let pair = c.split(';').next()?.trim().to_owned();
+        pair.starts_with(&format!("{name}=")).then_some(pair)
+    })
+}
+
+fn state_of(location: &str) -> String {
+    url::Url::parse(location)
+        .expect("url")
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .expect("state")
+}
+
+/// Signs `email` in for `link` through the router, as a browser would:
+/// `/auth/login`, the provider (faked), `/auth/callback`. Returns the
+/// session cookie pair and the callback's reply.
+async fn sign_in(app: &App, link: &str, email: &str) -> (String, Reply) {
+    let login = app
+        .request(
+            Method::GET,
+            &format!("/auth/login?{}", query_of(link)),
+            &[HTML],
+            "",
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::SEE_OTHER, "{}", login.text);
+    let binding = cookie_pair(&login, "__Host-sfncb-sign-in").expect("binding cookie");
+    let state = state_of(login.header("location").expect("location"));
+    let state: String = url::form_urlencoded::byte_serialize(state.as_bytes()).collect();
+    let back = app
+        .request(
+            Method::GET,
+            &format!("/auth/callback?code=code-{email}&state={state}"),
+            &[HTML, ("cookie", &binding)],
+            "",
+        )
+        .await;
+    let session = cookie_pair(&back, "__Host-sfncb-session").unwrap_or_default();
+    (session, back)
+}
+
+async fn urls(app: &App, body: &Value) -> serde_json::Map<String, Value> {
+    app.urls(body).await
+}
+
+fn link(urls: &serde_json::Map<String, Value>, name: &str) -> String {
+    urls[name].as_str().expect("url").to_owned()
+}
+
+fn form() -> (&'static str, &'static str) {
+    ("content-type", "application/x-www-form-urlencoded")
+}
+
+#[tokio::test]
+async fn an_approver_signs_in_is_named_on_the_page_and_recorded_in_the_output() {
+    let idp = Arc::new(FakeIdp::new());
+    let app = deployment(idp);
+    let urls = urls(
+        &app,
+        &request(
+            approve_and_reject(),
+            json!({"approvers": {"emails": ["alice@example.com"]}, "requester": "rita@example.com"}),
+        ),
+    )
+    .await;
+    let approve = link(&urls, "approve");
+    assert!(approve.contains("data=I"), "a bound link: {approve}");
+
+    // Nobody signed in: the page asks to sign in; a POST is 401.
+    let page = app.follow(Method::GET, &approve, &[HTML], "").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("Sign in to continue"), "{}", page.text);
+    assert!(
+        page.text
+            .contains("href=\"auth/login?action=approve&amp;type=success&amp;data=")
+    );
+    let anonymous = app.follow(Method::POST, &approve, &[], "").await;
+    anonymous.assert_error(401, "SignInRequired");
+    assert_eq!(anonymous.header("www-authenticate"), Some("Bearer"));
+
+    let (session, back) = sign_in(&app, &approve, "alice@example.com").await;
+    assert_eq!(back.status, StatusCode::SEE_OTHER, "{}", back.text);
+    assert_eq!(
+        back.header("location"),
+        Some(approve.as_str()),
+        "back to the link"
+    );
+    let cookies = set_cookies(&back);
+    let session_cookie = cookies
+        .iter()
+        .find(|c| c.starts_with("__Host-sfncb-session="))
+        .expect("session cookie");
+    for attribute in [
+        "HttpOnly",
+        "SameSite=Lax",
+        "Secure",
+        "Path=/",
+        "Max-Age=28800",
+    ] {
+        assert!(
+            session_cookie.contains(attribute),
+            "{attribute}: {session_cookie}"
+        );
+    }
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with("__Host-sfncb-sign-in=;") && c.contains("Max-Age=0")),
+        "the binding cookie is cleared: {cookies:?}"
+    );
+    assert!(app.sfn.calls().is_empty(), "signing in sends nothing");
+
+    let signed_in = app
+        .follow(Method::GET, &approve, &[HTML, ("cookie", &session)], "")
+        .await;
+    assert!(
+        signed_in
+            .text
+            .contains("Signed in as <strong>alice@example.com</strong>")
+    );
+    assert!(signed_in.text.contains("<form method=\"post\">"));
+    assert!(app.sfn.calls().is_empty());
+
+    let done = app
+        .follow(
+            Method::POST,
+            &approve,
+            &[HTML, ("cookie", &session), form()],
+            "comment=ship+it",
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    let calls = app.sfn.calls();
+    let [SendTask::Success { output, .. }] = calls.as_slice() else {
+        panic!("{calls:?}");
+    };
+    let output: Value = serde_json::from_str(output).expect("json");
+    assert_eq!(
+        output,
+        json!({
+            "ok": true,
+            "comment": "ship it",
+            "approver": {
+                "sub": "sub-alice",
+                "email": "alice@example.com",
+                "name": "Name of alice@example.com",
+                "iss": "https://idp.example.com"
+            }
+        })
+    );
+}
+
+#[tokio::test]
+async fn a_failure_names_who_decided_at_the_end_of_its_cause() {
+    let app = deployment(Arc::new(FakeIdp::new()));
+    let urls = urls(
+        &app,
+        &request(
+            approve_and_reject(),
+            json!({"approvers": {"domains": ["example.com"]}}),
+        ),
+    )
+    .await;
+    let reject = link(&urls, "reject");
+    let (session, _) = sign_in(&app, &reject, "bob@example.com").await;
+    let done = app
+        .follow(Method::POST, &reject, &[("cookie", &session)], "")
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    let calls = app.sfn.calls();
+    let [SendTask::Failure { cause, .. }] = calls.as_slice() else {
+        panic!("{calls:?}");
+    };
+    assert_eq!(
+        cause.as_deref(),
+        Some("not now\n\nDecided by bob@example.com")
+    );
+}
+
+#[tokio::test]
+async fn only_listed_people_act_and_never_the_requester() {
+    let app = deployment(Arc::new(FakeIdp::new()));
+    let urls = urls(
+        &app,
+        &request(
+            approve_and_reject(),
+            json!({
+                "approvers": {
+                    "emails": ["alice@example.com", "rita@example.com", "erin@example.com"],
+                    "domains": ["leads.example.com"],
+                    "groups": ["release-managers"]
+                },
+                "requester": "Rita@Example.com"
+            }),
+        ),
+    )
+    .await;
+    let approve = link(&urls, "approve");
+    for (email, allowed) in [
+        ("bob@example.com", false),
+        ("rita@example.com", false),
+        ("erin@example.com", false),
+        ("dana@leads.example.com", true),
+        ("carol@example.com", true),
+    ] {
+        let before = app.sfn.calls().len();
+        let (session, _) = sign_in(&app, &approve, email).await;
+        assert!(!session.is_empty(), "{email} signs in");
+        let reply = app
+            .follow(Method::POST, &approve, &[("cookie", &session)], "")
+            .await;
+        if allowed {
+            assert_eq!(reply.status, StatusCode::OK, "{email}: {}", reply.text);
+            assert_eq!(app.sfn.calls().len(), before + 1, "{email}");
+        } else {
+            reply.assert_error(403, "NotAnApprover");
+            assert!(
+                reply.json()["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains(email)
+            );
+            assert_eq!(app.sfn.calls().len(), before, "{email}: nothing sent");
+            // The page says so too.
+            let page = app
+                .follow(Method::GET, &approve, &[HTML, ("cookie", &session)], "")
+                .await;
+            assert_eq!(page.status, StatusCode::FORBIDDEN);
+            assert!(
+                page.text.contains("You cannot answer this request"),
+                "{}",
+                page.text
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_actions_own_approvers_replace_the_requests() {
+    let app = deployment(Arc::new(FakeIdp::new()));
+    let urls = urls(
+        &app,
+        &request(
+            json!([
+                {"name": "approve", "type": "success", "output": {}, "approvers": {"emails": ["alice@example.com"]}},
+                {"name": "wait", "type": "heartbeat"}
+            ]),
+            json!({}),
+        ),
+    )
+    .await;
+    // Anyone may heartbeat; only alice approves.
+    let wait = app
+        .follow(Method::POST, &link(&urls, "wait"), &[], "")
+        .await;
+    assert_eq!(wait.status, StatusCode::OK, "{}", wait.text);
+    let approve = link(&urls, "approve");
+    app.follow(Method::POST, &approve, &[], "")
+        .await
+        .assert_error(401, "SignInRequired");
+    let (bob, _) = sign_in(&app, &approve, "bob@example.com").await;
+    app.follow(Method::POST, &approve, &[("cookie", &bob)], "")
+        .await
+        .assert_error(403, "NotAnApprover");
+    assert_eq!(app.sfn.calls().len(), 1, "only the heartbeat");
+}
+
+#[tokio::test]
+async fn one_click_links_go_to_sign_in_at_once_and_act_when_back() {
+    let app = deployment(Arc::new(FakeIdp::new()));
+    let urls = urls(
+        &app,
+        &request(
+            json!([{"name": "approve", "type": "success", "output": {}, "one_click": true}]),
+            json!({"approvers": {"emails": ["alice@example.com"]}}),
+        ),
+    )
+    .await;
+    let approve = link(&urls, "approve");
+    let first = app.follow(Method::GET, &approve, &[HTML], "").await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.text);
+    assert!(
+        first
+            .header("location")
+            .is_some_and(|l| l.starts_with("https://idp.example.com/authorize?")),
+        "{:?}",
+        first.header("location")
+    );
+    assert!(cookie_pair(&first, "__Host-sfncb-sign-in").is_some());
+    // A HEAD (a scanner's look) neither redirects nor acts.
+    let look = app.follow(Method::HEAD, &approve, &[HTML], "").await;
+    assert_eq!(look.status, StatusCode::OK);
+    assert!(app.sfn.calls().is_empty());
+
+    let (session, _) = sign_in(&app, &approve, "alice@example.com").await;
+    let acted = app
+        .follow(Method::GET, &approve, &[HTML, ("cookie", &session)], "")
+        .await;
+    assert_eq!(acted.status, StatusCode::OK, "{}", acted.text);
+    assert!(acted.text.contains("Response accepted"), "{}", acted.text);
+    assert_eq!(app.sfn.calls().len(), 1);
+}
+
+#[tokio::test]
+async fn programs_act_with_a_bearer_token_and_bad_ones_are_refused() {
+    let app = deployment(Arc::new(FakeIdp::new()));
+    let urls = urls(
+        &app,
+        &request(
+            approve_and_reject(),
+            json!({"approvers": {"emails": ["alice@example.com"]}}),
+        ),
+    )
+    .await;
+    let approve = link(&urls, "approve");
+    let bad = app
+        .follow(
+            Method::POST,
+            &approve,
+            &[("authorization", "Bearer forged")],
+            "",
+        )
+        .await;
+    bad.assert_error(401, "SignInRequired");
+    assert!(app.sfn.calls().is_empty());
+    let good = app
+        .follow(
+            Method::POST,
+            &approve,
+            &[("authorization", "Bearer good-jwt")],
+            "",
+        )
+        .await;
+    assert_eq!(good.status, StatusCode::OK, "{}", good.text);
+    assert_eq!(app.sfn.calls().len(), 1);
+}
+
+#[tokio::test]
+async fn sessions_end_and_belong_to_their_keyring() {
+    let idp = Arc::new(FakeIdp::new());
+    let app = deployment(Arc::clone(&idp));
+    let body = request(
+        approve_and_reject(),
+        json!({"approvers": {"emails": ["alice@example.com"]}}),
+    );
+    let urls = urls(&app, &body).await;
+    let approve = link(&urls, "approve");
+
+    // A session made by a deployment with another keyring opens nothing here.
+    let other = deployment_with(Arc::new(FakeIdp::new()), keys(7));
+    let other_urls = other.urls(&body).await;
+    let (foreign, _) = sign_in(&other, &link(&other_urls, "approve"), "alice@example.com").await;
+    assert!(!foreign.is_empty());
+    app.follow(Method::POST, &approve, &[("cookie", &foreign)], "")
+        .await
+        .assert_error(401, "SignInRequired");
+
+    // A session of ours works until SESSION_TTL (8 hours), then not.
+    let (session, _) = sign_in(&app, &approve, "alice@example.com").await;
+    app.clock.advance(time::Duration::hours(8));
+    app.follow(Method::POST, &approve, &[("cookie", &session)], "")
+        .await
+        .assert_error(401, "SignInRequired");
+    // Tampered: one character changed.
+    let mut tampered = session.clone().into_bytes();
+    let last = tampered.len() - 2;
+    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).expect("ascii");
+    app.follow(Method::POST, &approve, &[("cookie", &tampered)], "")
+        .await
+        .assert_error(401, "SignInRequired");
+    assert!(app.sfn.calls().is_empty());
+}
+
+#[tokio::test]
+async fn bad_sign_in_answers_get_a_clear_error_and_no_session() {
+    let idp = Arc::new(FakeIdp::new());
+    let app = deployment(Arc::clone(&idp));
+    let urls = urls(
+        &app,
+        &request(
+            approve_and_reject(),
+            json!({"approvers": {"emails": ["alice@example.com"]}}),
+        ),
+    )
+    .await;
+    let approve = link(&urls, "approve");
+    let login = app
+        .request(
+            Method::GET,
+            &format!("/auth/login?{}", query_of(&approve)),
+            &[],
+            "",
+        )
+        .await;
+    let binding = cookie_pair(&login, "__Host-sfncb-sign-in").expect("binding");
+    let state = state_of(login.header("location").expect("location"));
+    let encode =
+        |s: &str| -> String { url::form_urlencoded::byte_serialize(s.as_bytes()).collect() };
+    let mut tampered = state.clone().into_bytes();
+    tampered[10] = if tampered[10] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).expect("ascii");
+    let no_session = |reply: &Reply| {
+        assert!(
+            cookie_pair(reply, "__Host-sfncb-session").is_none(),
+            "no session: {:?}",
+            set_cookies(reply)
+        );
+    };
+    let cases: Vec<(String, Option<&str>, u16, &str)> = vec![
+        ("".into(), Some(binding.as_str()), 400, "SignInFailed"),
+        (
+            format!("state={}", encode(&state)),
+            Some(binding.as_str()),
+            400,
+            "SignInFailed",
+        ),
+        (
+            "error=access_denied&state=x".into(),
+            Some(binding.as_str()),
+            400,
+            "SignInFailed",
+        ),
+        ("error=%3Cscript%3E".into(), None, 400, "SignInFailed"),
+        (
+            format!("code=code-alice@example.com&state={}", encode(&tampered)),
+            Some(binding.as_str()),
+            400,
+            "SignInFailed",
+        ),
+        // The state of another browser: no binding cookie, or another one.
+        (
+            format!("code=code-alice@example.com&state={}", encode(&state)),
+            None,
+            400,
+            "SignInFailed",
+        ),
+        (
+            format!("code=code-alice@example.com&state={}", encode(&state)),
+            Some("__Host-sfncb-sign-in=AAAAAAAAAAAAAAAAAAAAAA"),
+            400,
+            "SignInFailed",
+        ),
+        (
+            "code=x&state=not-sealed".into(),
+            Some(binding.as_str()),
+            400,
+            "SignInFailed",
+        ),
+    ];
+    for (query, cookie, status, error) in cases {
+        let mut headers = vec![];
+        if let Some(cookie) = cookie {
+            headers.push(("cookie", cookie));
+        }
+        let reply = app
+            .request(
+                Method::GET,
+                &format!("/auth/callback?{query}"),
+                &headers,
+                "",
+            )
+            .await;
+        reply.assert_error(status, error);
+        assert!(!reply.text.contains("<script"), "{}", reply.text);
+        no_session(&reply);
+    }
+    // The good answer works once; the same answer again (a replay, with
+    // the binding cookie still sent) is refused by the provider.
+    let good = format!(
+        "/auth/callback?code=code-alice@example.com&state={}",
+        encode(&state)
+    );
+    let first = app
+        .request(Method::GET, &good, &[("cookie", &binding)], "")
+        .await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.text);
+    let replay = app
+        .request(Method::GET, &good, &[("cookie", &binding)], "")
+        .await;
+    replay.assert_error(400, "SignInFailed");
+    no_session(&replay);
+    // An HTML page for a person.
+    let page = app
+        .request(
+            Method::GET,
+            "/auth/callback?error=access_denied",
+            &[HTML],
+            "",
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.text.contains("Sign-in did not complete"),
+        "{}",
+        page.text
+    );
+    assert!(app.sfn.calls().is_empty());
+}
+
+#[tokio::test]
+async fn a_provider_outage_is_503_and_the_link_works_afterwards() {
+    let idp = Arc::new(FakeIdp::new());
+    let app = deployment(Arc::clone(&idp));
+    let urls = urls(
+        &app,
+        &request(
+            approve_and_reject(),
+            json!({"approvers": {"emails": ["alice@example.com"]}}),
+        ),
+    )
+    .await;
+    let approve = link(&urls, "approve");
+    *idp.down.lock().expect("lock") = true;
+    let login = app
+        .request(
+            Method::GET,
+            &format!("/auth/login?{}", query_of(&approve)),
+            &[],
+            "",
+        )
+        .await;
+    login.assert_error(503, "ServiceError");
+    assert_eq!(login.header("retry-after"), Some("5"));
+    *idp.down.lock().expect("lock") = false;
+    let (session, _) = sign_in(&app, &approve, "alice@example.com").await;
+    let done = app
+        .follow(Method::POST, &approve, &[("cookie", &session)], "")
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+}
+
+#[tokio::test]
+async fn creation_checks_approvers_and_the_deployment() {
+    let app = deployment(Arc::new(FakeIdp::new()));
+    let cases = [
+        (
+            json!({"approvers": {"emails": "a@example.com"}}),
+            "InvalidApprovers",
+            "approvers.emails must be a list",
+        ),
+        (
+            json!({"approvers": {"emails": ["nobody"]}}),
+            "InvalidApprovers",
+            "approvers.emails[0] is not an email",
+        ),
+        (
+            json!({"approvers": {"domains": ["-x-"]}}),
+            "InvalidApprovers",
+            "approvers.domains[0] is not a domain",
+        ),
+        (
+            json!({"approvers": {"emails": []}}),
+            "InvalidApprovers",
+            "approvers lists nobody",
+        ),
+        (
+            json!({"approvers": {"users": ["x"]}}),
+            "InvalidApprovers",
+            "approvers.users is not a field",
+        ),
+        (
+            json!({"approvers": {"emails": ["a@example.com"]}, "requester": "me"}),
+            "InvalidApprovers",
+            "requester must be an email",
+        ),
+        (
+            json!({"requester": "rita@example.com"}),
+            "InvalidApprovers",
+            "requester only applies",
+        ),
+        (
+            json!({"approver": {}}),
+            "InvalidJSON",
+            "unknown field `approver`",
+        ),
+    ];
+    for (extra, error, needle) in cases {
+        let reply = app
+            .create(&request(approve_and_reject(), extra.clone()))
+            .await;
+        reply.assert_error(400, error);
+        let message = reply.json()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(message.contains(needle), "{extra}: {message}");
+    }
+    let many: Vec<String> = (0..101).map(|i| format!("g{i}")).collect();
+    let reply = app
+        .create(&request(
+            json!([{"name": "a", "type": "heartbeat", "approvers": {"groups": many}}]),
+            json!({}),
+        ))
+        .await;
+    reply.assert_error(400, "InvalidApprovers");
+    assert!(
+        reply
+            .text
+            .contains("actions[0].approvers lists more than 100"),
+        "{}",
+        reply.text
+    );
+    // The service writes who decided; an output may not claim it.
+    let reply = app
+        .create(&request(
+            json!([{"name": "a", "type": "success", "output": {"approver": "me"}}]),
+            json!({"approvers": {"emails": ["alice@example.com"]}}),
+        ))
+        .await;
+    reply.assert_error(400, "InvalidAction");
+    assert!(reply.text.contains("approver"), "{}", reply.text);
+
+    // Without an OpenID Provider, approvers are refused, naming the settings.
+    let plain = App::new(|_| {});
+    let reply = plain
+        .create(&request(
+            approve_and_reject(),
+            json!({"approvers": {"emails": ["alice@example.com"]}}),
+        ))
+        .await;
+    reply.assert_error(400, "SignInNotConfigured");
+    assert!(reply.text.contains("OIDC_ISSUER"), "{}", reply.text);
+}
+
+#[tokio::test]
+async fn a_bound_link_on_a_deployment_without_sign_in_does_nothing() {
+    let app = deployment(Arc::new(FakeIdp::new()));
+    let urls = urls(
+        &app,
+        &request(
+            approve_and_reject(),
+            json!({"approvers": {"emails": ["alice@example.com"]}}),
+        ),
+    )
+    .await;
+    // Same keys, no provider: the link opens but nobody can act.
+    let bare = App::new(|_| {});
+    let reply = bare
+        .follow(
+            Method::POST,
+            &link(&urls, "approve"),
+            &[("authorization", "Bearer good-jwt")],
+            "",
+        )
+        .await;
+    reply.assert_error(400, "SignInNotConfigured");
+    assert!(bare.sfn.calls().is_empty());
+}

@@ -280,7 +280,7 @@ pub fn error_page(which: &ErrorPage, code: ErrorCode, message: &str, status: u16
             Tone::Bad,
             "Not allowed",
             "You cannot answer this request",
-            "This link is for named approvers, and the person signed in is not one of them. Nothing was changed.",
+            "This link is for named approvers, and the person signed in may not answer it. Nothing was changed.",
         ),
         ErrorPage::SignInRequired => (
             Tone::Warning,

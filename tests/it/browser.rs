@@ -23,7 +23,7 @@ fn browser_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
 }
 
-fn tools_present() -> bool {
+pub fn tools_present() -> bool {
     let present =
         chromium().exists() && browser_dir().join("node_modules/playwright-core").exists();
     if !present {
@@ -45,7 +45,7 @@ fn artifacts() -> PathBuf {
 }
 
 /// Runs the steps in one browser and returns what each step saw.
-fn drive(steps: &[Value]) -> Vec<Value> {
+pub fn drive(steps: &[Value]) -> Vec<Value> {
     let plan = tempfile::NamedTempFile::new().expect("plan file");
     let body = json!({"screenshots": artifacts(), "steps": steps});
     std::fs::write(plan.path(), body.to_string()).expect("write plan");
@@ -68,7 +68,7 @@ fn drive(steps: &[Value]) -> Vec<Value> {
     results
 }
 
-fn text(seen: &Value) -> &str {
+pub fn text(seen: &Value) -> &str {
     seen["text"].as_str().unwrap_or_default()
 }
 

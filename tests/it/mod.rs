@@ -12,6 +12,7 @@ mod lambda_runtime;
 mod limits;
 mod moto;
 mod notify;
+mod oidc;
 mod rotation;
 mod router;
 mod sdk_mocks;

@@ -285,7 +285,17 @@ pub async fn serve_at(
     name: &'static str,
     envs: &[(&str, &str)],
 ) -> Server {
-    let port = free_port();
+    serve_on(free_port(), endpoint, dir, name, envs).await
+}
+
+/// [`serve_at`] on a given port (for settings that must name it first).
+pub async fn serve_on(
+    port: u16,
+    endpoint: &str,
+    dir: &Path,
+    name: &'static str,
+    envs: &[(&str, &str)],
+) -> Server {
     let log = dir.join(format!("{name}.log"));
     let mut command = Command::new(env!("CARGO_BIN_EXE_sfn-callbacks"));
     command

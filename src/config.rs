@@ -337,16 +337,19 @@ impl ServeArgs {
             bail!("OIDC_ISSUER must be an https URL (http only on a loopback host)");
         }
         let args = &self.oidc;
-        let client_id = args
-            .oidc_client_id
-            .clone()
-            .filter(|c| !c.trim().is_empty())
-            .context("OIDC_ISSUER is set, so OIDC_CLIENT_ID is needed too")?;
+        let client_id = args.oidc_client_id.clone().filter(|c| !c.trim().is_empty());
         let client_secret = args
             .oidc_client_secret
             .as_ref()
-            .filter(|c| !c.expose().is_empty())
-            .context("OIDC_ISSUER is set, so OIDC_CLIENT_SECRET is needed too")?;
+            .filter(|c| !c.expose().is_empty());
+        let (client_id, client_secret) = match (client_id, client_secret) {
+            (Some(id), Some(secret)) => (id, secret),
+            // The issuer alone: links bound to approvers may be made here
+            // (a CreateUrls-only function), but nobody signs in here.
+            (None, None) => return Ok(None),
+            (None, Some(_)) => bail!("OIDC_CLIENT_SECRET is set, so OIDC_CLIENT_ID is needed too"),
+            (Some(_), None) => bail!("OIDC_CLIENT_ID is set, so OIDC_CLIENT_SECRET is needed too"),
+        };
         let scopes: Vec<String> = args
             .oidc_scopes
             .split_whitespace()
@@ -696,6 +699,69 @@ mod tests {
         let st = settings(&serve(&["--api-keys", "alpha,beta"]), "r").expect("ok");
         assert!(st.http.api_key_matches("alpha") && st.http.api_key_matches("beta"));
         assert!(!st.http.api_key_matches("alph") && !st.http.api_key_matches(""));
+    }
+
+    #[test]
+    fn sign_in_settings_are_checked() {
+        let base = ["--oidc-client-id", "c", "--oidc-client-secret", "s"];
+        let with = |extra: &[&str]| {
+            let mut all: Vec<&str> = base.to_vec();
+            all.extend_from_slice(extra);
+            settings(&serve(&all), "r")
+        };
+        let ok = with(&["--oidc-issuer", "https://idp.example.com/"]).expect("https");
+        let oidc = ok.oidc.expect("oidc");
+        assert_eq!(oidc.issuer, "https://idp.example.com");
+        assert_eq!(oidc.scopes, ["openid", "email", "profile"]);
+        assert_eq!(oidc.groups_claim, "groups");
+        assert!(ok.app.features.sign_in);
+        assert_eq!(ok.app.session_ttl, Duration::from_secs(8 * 3600));
+        assert!(
+            !format!("{oidc:?}").contains("\"s\""),
+            "the secret is redacted"
+        );
+        for issuer in [
+            "http://127.0.0.1:9000",
+            "http://localhost:9000",
+            "http://[::1]:1",
+        ] {
+            assert!(with(&["--oidc-issuer", issuer]).is_ok(), "{issuer}");
+        }
+        for issuer in [
+            "http://idp.example.com",
+            "ftp://x",
+            "not a url",
+            "https://x/?q=1",
+        ] {
+            let err = with(&["--oidc-issuer", issuer]).expect_err(issuer);
+            assert!(err.to_string().contains("OIDC_ISSUER"), "{issuer}: {err}");
+        }
+        let err =
+            with(&["--oidc-issuer", "https://i", "--oidc-scopes", "email"]).expect_err("scopes");
+        assert!(err.to_string().contains("openid"), "{err}");
+        let only_id = settings(
+            &serve(&["--oidc-issuer", "https://i", "--oidc-client-id", "c"]),
+            "r",
+        )
+        .expect_err("no secret");
+        assert!(
+            only_id.to_string().contains("OIDC_CLIENT_SECRET"),
+            "{only_id}"
+        );
+        // The issuer alone: bound links can be made, nobody signs in here.
+        let create_only = settings(&serve(&["--oidc-issuer", "https://i"]), "r").expect("ok");
+        assert!(create_only.app.features.sign_in && create_only.oidc.is_none());
+        let off = settings(&serve(&[]), "r").expect("ok");
+        assert!(!off.app.features.sign_in && off.oidc.is_none());
+        for (ttl, secs) in [("90m", 5400), ("3600", 3600), ("24h", 86_400), ("60s", 60)] {
+            let s = settings(&serve(&["--session-ttl", ttl]), "r").expect(ttl);
+            assert_eq!(s.app.session_ttl, Duration::from_secs(secs), "{ttl}");
+        }
+        for ttl in ["25h", "59s", "8d", "h", ""] {
+            let mut full = vec!["sfn-callbacks", "serve", "--session-ttl", ttl];
+            full.retain(|a| !a.is_empty() || ttl.is_empty());
+            assert!(Cli::try_parse_from(full).is_err(), "{ttl:?} is refused");
+        }
     }
 
     #[test]

@@ -173,6 +173,11 @@ pub async fn service(
 ) -> anyhow::Result<(App, Settings, SdkConfig)> {
     let sdk = aws::load_sdk_config(crate::config::call_budget(args)).await;
     let settings = make_settings(args, &aws::region_of(&sdk))?;
+    if settings.app.features.sign_in && settings.oidc.is_none() {
+        tracing::warn!(
+            "OIDC_ISSUER is set without OIDC_CLIENT_ID and OIDC_CLIENT_SECRET: links bound to approvers can be made here, but nobody can sign in here to answer them"
+        );
+    }
     let mut app = app(&sdk, settings.app.clone(), &settings.keys, create_keyring).await?;
     if let Some(oidc) = &settings.oidc {
         let provider = crate::oidc::OidcProvider::new(oidc.clone())?;

@@ -15,6 +15,7 @@ use sfn_callbacks::core::keyring::{Keyring, SecretKey};
 use sfn_callbacks::keys::{KeyMode, KeySource};
 use sfn_callbacks::ports::{AuthRequest, IdentityProvider, IdpError};
 
+use super::lambda_runtime::fixture;
 use super::support::{App, Reply};
 
 const TOKEN: &str = "QUJDREVGR0g=";
@@ -41,6 +42,8 @@ struct FakeIdp {
     used_codes: Mutex<Vec<String>>,
     bearer: HashMap<String, Identity>,
     down: Mutex<bool>,
+    /// The redirect URIs sign-ins named.
+    redirects: Mutex<Vec<String>>,
 }
 
 impl FakeIdp {
@@ -79,10 +82,10 @@ impl IdentityProvider for FakeIdp {
         if *self.down.lock().expect("lock") {
             return Err(IdpError::Unavailable("down".into()));
         }
-        assert_eq!(
-            request.redirect_uri,
-            "https://cb.example.com/prod/auth/callback"
-        );
+        self.redirects
+            .lock()
+            .expect("lock")
+            .push(request.redirect_uri.to_owned());
         self.asked.lock().expect("lock").insert(
             request.state.to_owned(),
             (request.nonce.to_owned(), request.verifier.to_owned()),
@@ -246,7 +249,7 @@ fn form() -> (&'static str, &'static str) {
 #[tokio::test]
 async fn an_approver_signs_in_is_named_on_the_page_and_recorded_in_the_output() {
     let idp = Arc::new(FakeIdp::new());
-    let app = deployment(idp);
+    let app = deployment(Arc::clone(&idp));
     let urls = urls(
         &app,
         &request(
@@ -271,6 +274,10 @@ async fn an_approver_signs_in_is_named_on_the_page_and_recorded_in_the_output() 
     assert_eq!(anonymous.header("www-authenticate"), Some("Bearer"));
 
     let (session, back) = sign_in(&app, &approve, "alice@example.com").await;
+    assert_eq!(
+        *idp.redirects.lock().expect("lock"),
+        ["https://cb.example.com/prod/auth/callback"]
+    );
     assert_eq!(back.status, StatusCode::SEE_OTHER, "{}", back.text);
     assert_eq!(
         back.header("location"),
@@ -838,4 +845,154 @@ async fn a_bound_link_on_a_deployment_without_sign_in_does_nothing() {
         .await;
     reply.assert_error(400, "SignInNotConfigured");
     assert!(bare.sfn.calls().is_empty());
+}
+
+/// A Function URL (payload 2.0) event for `method path?query` with cookies.
+fn v2_event(method: &str, path: &str, query: &str, cookies: &[String]) -> Value {
+    let mut event = fixture("function_url_post_respond.json");
+    event["rawPath"] = json!(path);
+    event["rawQueryString"] = json!(query);
+    event["requestContext"]["http"]["method"] = json!(method);
+    event["requestContext"]["http"]["path"] = json!(path);
+    let params: serde_json::Map<String, Value> = url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), json!(v)))
+        .collect();
+    event["queryStringParameters"] = Value::Object(params);
+    event["cookies"] = json!(cookies);
+    event["body"] = Value::Null;
+    event["isBase64Encoded"] = json!(false);
+    event
+}
+
+fn pair(set_cookie: &Value) -> String {
+    set_cookie
+        .as_str()
+        .and_then(|c| c.split(';').next())
+        .expect("a Set-Cookie value")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn sign_in_works_through_the_lambda_front_doors_with_their_cookie_shapes() {
+    let idp = Arc::new(FakeIdp::new());
+    let app = App::with_keys(keys(42), |s| {
+        s.app.base_url = None;
+        s.app.features.sign_in = true;
+        s.identity = Some(Arc::clone(&idp) as Arc<dyn IdentityProvider>);
+    });
+    let lambda = app.lambda(sfn_callbacks::lambda::DirectErrors::Function);
+    let created = lambda
+        .handle(request(
+            approve_and_reject(),
+            json!({"approvers": {"emails": ["alice@example.com"]}, "base_url": "https://q2w3e4r5t6y7u8i9o0p1a2s3d4f5g6h7.lambda-url.us-east-1.on.aws"}),
+        ))
+        .await
+        .expect("created");
+    let approve = created["urls"]["approve"].as_str().expect("url").to_owned();
+    let query = query_of(&approve).to_owned();
+
+    // Payload 2.0: Set-Cookie values travel in `cookies`, never joined.
+    let login = lambda
+        .handle(v2_event("GET", "/auth/login", &query, &[]))
+        .await
+        .expect("login");
+    assert_eq!(login["statusCode"], 303, "{login}");
+    let cookies = login["cookies"].as_array().expect("cookies").clone();
+    assert_eq!(cookies.len(), 1, "{login}");
+    assert!(login["headers"].get("set-cookie").is_none(), "{login}");
+    let binding = pair(&cookies[0]);
+    assert!(binding.starts_with("__Host-sfncb-sign-in="), "{binding}");
+    assert_eq!(
+        idp.redirects
+            .lock()
+            .expect("lock")
+            .last()
+            .map(String::as_str),
+        Some("https://q2w3e4r5t6y7u8i9o0p1a2s3d4f5g6h7.lambda-url.us-east-1.on.aws/auth/callback"),
+        "the redirect URI comes from the event"
+    );
+    let location = login["headers"]["location"].as_str().expect("location");
+    let state: String =
+        url::form_urlencoded::byte_serialize(state_of(location).as_bytes()).collect();
+    let back = lambda
+        .handle(v2_event(
+            "GET",
+            "/auth/callback",
+            &format!("code=code-alice@example.com&state={state}"),
+            &[binding],
+        ))
+        .await
+        .expect("callback");
+    assert_eq!(back["statusCode"], 303, "{back}");
+    let set = back["cookies"].as_array().expect("cookies");
+    assert_eq!(set.len(), 2, "the session and the cleared binding: {back}");
+    let session = set
+        .iter()
+        .map(pair)
+        .find(|p| p.starts_with("__Host-sfncb-session="))
+        .expect("session");
+
+    // The session comes back in the event's `cookies` array and acts.
+    let anonymous = lambda
+        .handle(v2_event("POST", "/respond", &query, &[]))
+        .await
+        .expect("post");
+    assert_eq!(anonymous["statusCode"], 401, "{anonymous}");
+    let acted = lambda
+        .handle(v2_event(
+            "POST",
+            "/respond",
+            &query,
+            &["other=1".to_owned(), session],
+        ))
+        .await
+        .expect("post");
+    assert_eq!(acted["statusCode"], 200, "{acted}");
+    assert_eq!(app.sfn.calls().len(), 1);
+
+    // REST API (payload 1.0): the callback's two Set-Cookie values are two
+    // entries of multiValueHeaders.
+    let mut rest_login = fixture("apigw_rest_get_respond.json");
+    rest_login["resource"] = json!("/auth/login");
+    rest_login["path"] = json!("/auth/login");
+    rest_login["requestContext"]["path"] = json!("/prod/auth/login");
+    let params: serde_json::Map<String, Value> = url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), json!(v)))
+        .collect();
+    let multi: serde_json::Map<String, Value> = params
+        .iter()
+        .map(|(k, v)| (k.clone(), json!([v])))
+        .collect();
+    rest_login["queryStringParameters"] = Value::Object(params);
+    rest_login["multiValueQueryStringParameters"] = Value::Object(multi);
+    let login = lambda.handle(rest_login).await.expect("rest login");
+    assert_eq!(login["statusCode"], 303, "{login}");
+    let binding = pair(&login["multiValueHeaders"]["set-cookie"][0]);
+    let location = login["multiValueHeaders"]["location"][0]
+        .as_str()
+        .expect("location");
+    let mut rest_back = fixture("apigw_rest_get_respond.json");
+    rest_back["resource"] = json!("/auth/callback");
+    rest_back["path"] = json!("/auth/callback");
+    rest_back["requestContext"]["path"] = json!("/prod/auth/callback");
+    let code = "code-bob@example.com".to_owned();
+    let state = state_of(location);
+    rest_back["queryStringParameters"] = json!({"code": code, "state": state});
+    rest_back["multiValueQueryStringParameters"] = json!({"code": [code], "state": [state]});
+    rest_back["headers"]["Cookie"] = json!(binding);
+    rest_back["multiValueHeaders"]["Cookie"] = json!([binding]);
+    let back = lambda.handle(rest_back).await.expect("rest callback");
+    assert_eq!(back["statusCode"], 303, "{back}");
+    let set = back["multiValueHeaders"]["set-cookie"]
+        .as_array()
+        .expect("set-cookie");
+    assert_eq!(set.len(), 2, "{back}");
+    assert!(
+        back["multiValueHeaders"]["location"][0]
+            .as_str()
+            .is_some_and(|l| l.starts_with(
+                "https://abc123defg.execute-api.us-east-1.amazonaws.com/prod/respond?action=approve"
+            )),
+        "{back}"
+    );
 }

@@ -22,20 +22,31 @@ fn token_712() -> String {
 }
 
 async fn lengths(keys: KeySource) -> (usize, usize) {
-    let app = App::with_keys(keys, |s| s.app.base_url = Some(BASE.into()));
+    lengths_with(keys, json!({})).await
+}
+
+/// The approve and reject URL lengths of the request, with `extra` fields.
+async fn lengths_with(keys: KeySource, extra: serde_json::Value) -> (usize, usize) {
+    let app = App::with_keys(keys, |s| {
+        s.app.base_url = Some(BASE.into());
+        s.app.features.sign_in = true;
+    });
+    let mut body = json!({
+        "token": token_712(),
+        "actions": [
+            {"name": "approve", "type": "success", "output": {"approved": true, "by": "alice@example.com"}},
+            {"name": "reject", "type": "failure"}
+        ]
+    });
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+        body.extend(extra.clone());
+    }
     let reply = app
         .request(
             Method::POST,
             "/urls",
             &[("content-type", "application/json")],
-            json!({
-                "token": token_712(),
-                "actions": [
-                    {"name": "approve", "type": "success", "output": {"approved": true, "by": "alice@example.com"}},
-                    {"name": "reject", "type": "failure"}
-                ]
-            })
-            .to_string(),
+            body.to_string(),
         )
         .await;
     assert_eq!(reply.status, 200, "{}", reply.text);
@@ -85,5 +96,27 @@ async fn a_712_character_token_fits_in_998_characters_in_the_keyring_modes() {
                 "{name}: reject URL is {reject} characters"
             );
         }
+    }
+}
+
+#[tokio::test]
+async fn bound_to_one_approver_email_and_domain_it_still_fits() {
+    let gate = json!({"approvers": {"emails": ["alice@example.com"], "domains": ["example.com"]}});
+    for (name, keys) in [
+        ("local", KeySource::keyring(KeyMode::Local, keyring())),
+        ("signed", KeySource::keyring(KeyMode::Signed, keyring())),
+    ] {
+        let (plain, _) = lengths(KeySource::keyring(KeyMode::Local, keyring())).await;
+        let (approve, reject) = lengths_with(keys, gate.clone()).await;
+        println!("  {name:<13} bound: approve {approve:>5}  reject {reject:>5} (unbound {plain})");
+        assert!(approve > plain, "the gate is in the link");
+        assert!(
+            approve <= MAIL_LIMIT,
+            "{name}: approve URL is {approve} characters"
+        );
+        assert!(
+            reject <= MAIL_LIMIT,
+            "{name}: reject URL is {reject} characters"
+        );
     }
 }

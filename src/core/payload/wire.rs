@@ -250,10 +250,30 @@ fn token_from_wire(wire: WireToken) -> Result<TaskToken, PayloadError> {
     TaskToken::parse(text).map_err(|_| PayloadError::BadClaims)
 }
 
-/// Encodes claims as the plaintext that gets sealed.
+/// Encodes claims as the plaintext that gets sealed. A bound link's gate
+/// follows the action in the body, so it is deflated with the action's
+/// text: approver addresses repeat their domains, and often the output.
 pub(super) fn encode_claims(claims: &Claims) -> Vec<u8> {
-    let action = postcard::to_allocvec(&action_to_wire(&claims.action)).expect("postcard encodes");
-    let body = if action.len() >= DEFLATE_THRESHOLD {
+    let mut action = Vec::new();
+    if claims.gate.is_some() {
+        // A bound link deflates its action name with the rest: outputs
+        // often repeat it.
+        action = postcard::to_allocvec(claims.action.name.as_str()).expect("postcard encodes");
+    }
+    action
+        .extend(postcard::to_allocvec(&action_to_wire(&claims.action)).expect("postcard encodes"));
+    if let Some(gate) = &claims.gate {
+        let a = &gate.approvers;
+        let wire = WireGate(
+            a.emails.clone(),
+            a.domains.clone(),
+            a.groups.clone(),
+            gate.requester.clone(),
+        );
+        action.extend(postcard::to_allocvec(&wire).expect("postcard encodes"));
+    }
+    let worth_trying = claims.gate.is_some() || action.len() >= DEFLATE_THRESHOLD;
+    let body = if worth_trying {
         let deflated = miniz_oxide::deflate::compress_to_vec(&action, 9);
         if deflated.len() < action.len() {
             WireBody::Deflated(deflated)
@@ -269,28 +289,36 @@ pub(super) fn encode_claims(claims: &Claims) -> Vec<u8> {
         iat: claims.issued_at_secs,
         exp: claims.expires_at_millis,
         params: claims.output_parameters,
-        name: claims.action.name.as_str().to_owned(),
+        name: if claims.gate.is_some() {
+            String::new()
+        } else {
+            claims.action.name.as_str().to_owned()
+        },
         body,
     };
-    let mut plain = postcard::to_allocvec(&wire).expect("postcard encodes");
-    if let Some(gate) = &claims.gate {
-        let a = &gate.approvers;
-        let wire = WireGate(
-            a.emails.clone(),
-            a.domains.clone(),
-            a.groups.clone(),
-            gate.requester.clone(),
-        );
-        plain.extend(postcard::to_allocvec(&wire).expect("postcard encodes"));
-    }
-    plain
+    postcard::to_allocvec(&wire).expect("postcard encodes")
 }
 
 /// Decodes authenticated plaintext back into claims; a bound link's
-/// (`gated`) claims are followed by its gate.
+/// (`gated`) action is followed by its gate.
 pub(super) fn decode_claims(plain: &[u8], gated: bool) -> Result<Claims, PayloadError> {
-    let (wire, rest): (WireClaims, &[u8]) =
-        postcard::take_from_bytes(plain).map_err(|_| PayloadError::BadClaims)?;
+    let wire: WireClaims = postcard::from_bytes(plain).map_err(|_| PayloadError::BadClaims)?;
+    let action_bytes = match wire.body {
+        WireBody::Plain(bytes) => bytes,
+        WireBody::Deflated(bytes) => {
+            miniz_oxide::inflate::decompress_to_vec_with_limit(&bytes, MAX_INFLATED)
+                .map_err(|_| PayloadError::BadClaims)?
+        }
+    };
+    let (name, rest) = if gated {
+        let (name, rest): (String, &[u8]) =
+            postcard::take_from_bytes(&action_bytes).map_err(|_| PayloadError::BadClaims)?;
+        (name, rest)
+    } else {
+        (wire.name, action_bytes.as_slice())
+    };
+    let (action, rest): (WireAction, &[u8]) =
+        postcard::take_from_bytes(rest).map_err(|_| PayloadError::BadClaims)?;
     let gate = if gated {
         let WireGate(emails, domains, groups, requester) =
             postcard::from_bytes(rest).map_err(|_| PayloadError::BadClaims)?;
@@ -305,22 +333,13 @@ pub(super) fn decode_claims(plain: &[u8], gated: bool) -> Result<Claims, Payload
     } else {
         None
     };
-    let action_bytes = match wire.body {
-        WireBody::Plain(bytes) => bytes,
-        WireBody::Deflated(bytes) => {
-            miniz_oxide::inflate::decompress_to_vec_with_limit(&bytes, MAX_INFLATED)
-                .map_err(|_| PayloadError::BadClaims)?
-        }
-    };
-    let action: WireAction =
-        postcard::from_bytes(&action_bytes).map_err(|_| PayloadError::BadClaims)?;
     Ok(Claims {
         token: token_from_wire(wire.token)?,
         transaction_id: TransactionId(wire.tid),
         issued_at_secs: wire.iat,
         expires_at_millis: wire.exp,
         output_parameters: wire.params,
-        action: action_from_wire(&wire.name, action)?,
+        action: action_from_wire(&name, action)?,
         gate,
     })
 }

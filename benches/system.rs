@@ -456,9 +456,245 @@ async fn kms_section(out: &mut String) {
 async fn main() {
     // `cargo bench` passes --bench; nothing else is expected.
     let mut out = String::new();
+    // SYSTEM_BENCH_ONLY=sign-in runs one section, for a quick look.
+    if std::env::var("SYSTEM_BENCH_ONLY").as_deref() == Ok("sign-in") {
+        sign_in_section(&mut out).await;
+        print!("{out}");
+        return;
+    }
     url_sizes_section(&mut out);
     kms_section(&mut out).await;
     cold_start_section(&mut out).await;
     http_section(&mut out).await;
+    sign_in_section(&mut out).await;
     print!("{out}");
+}
+
+/// The test OpenID Provider (`tests/browser/provider.mjs`, the npm package
+/// `oidc-provider`), stopped on drop.
+struct Provider {
+    child: std::process::Child,
+    issuer: String,
+}
+
+impl Drop for Provider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const BENCH_CLIENT: &str = "sfn-callbacks-bench";
+const BENCH_SECRET: &str = "bench-client-secret-0123456789abcdef";
+
+fn start_provider(redirect_uri: &str) -> Provider {
+    use std::io::BufRead as _;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/provider.mjs");
+    let mut child = Command::new("node")
+        .arg(script)
+        .env("CLIENT_ID", BENCH_CLIENT)
+        .env("CLIENT_SECRET", BENCH_SECRET)
+        .env("REDIRECT_URIS", redirect_uri)
+        .env("PORT", "0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("node tests/browser/provider.mjs (scripts/bench.sh installs its packages)");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("issuer line");
+    let issuer = serde_json::from_str::<Value>(&line).expect("json")["issuer"]
+        .as_str()
+        .expect("issuer")
+        .to_owned();
+    Provider { child, issuer }
+}
+
+/// Requests the provider has answered, all paths together.
+async fn provider_requests(provider: &Provider) -> u64 {
+    let stats: Value = reqwest::get(format!("{}/test/stats", provider.issuer))
+        .await
+        .expect("stats")
+        .json()
+        .await
+        .expect("json");
+    stats
+        .as_object()
+        .map(|m| m.values().filter_map(Value::as_u64).sum())
+        .unwrap_or(0)
+}
+
+/// Signs alice in through the provider's development pages, as a browser
+/// would, and returns the session cookie's value.
+async fn sign_in_alice(base: &str, link: &str) -> String {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let query = link.split_once('?').expect("query").1;
+    let hop = |reply: &reqwest::Response, at: &str| -> String {
+        let location = reply.headers()["location"].to_str().expect("location");
+        reqwest::Url::parse(at)
+            .and_then(|u| u.join(location))
+            .expect("url")
+            .to_string()
+    };
+    let mut at = format!("{base}/auth/login?{query}");
+    for _ in 0..16 {
+        let reply = client.get(&at).send().await.expect("sign-in hop");
+        if at.starts_with(&format!("{base}/auth/callback")) {
+            let session = reply
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .find_map(|c| c.strip_prefix("sfncb-session="))
+                .and_then(|c| c.split(';').next())
+                .expect("a session cookie")
+                .to_owned();
+            return session;
+        }
+        if reply.status().is_redirection() {
+            at = hop(&reply, &at);
+            continue;
+        }
+        let page = reply.text().await.expect("page");
+        let form: Vec<(&str, &str)> = if page.contains("name=\"login\"") {
+            vec![
+                ("prompt", "login"),
+                ("login", "alice@example.com"),
+                ("password", "x"),
+            ]
+        } else {
+            vec![("prompt", "consent")]
+        };
+        let posted = client.post(&at).form(&form).send().await.expect("form");
+        at = hop(&posted, &at);
+    }
+    panic!("sign-in did not finish");
+}
+
+/// Callbacks on links bound to approvers: the cost of checking a session
+/// cookie or a bearer ID token, against the same server's plain links, and
+/// how often the provider is called meanwhile.
+async fn sign_in_section(out: &mut String) {
+    let (sfn_port, sfn_calls) = stub_sfn().await;
+    let port = common::free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let provider = start_provider(&format!("{base}/auth/callback"));
+    let (server, _) = common::start_server_with(
+        sfn_port,
+        port,
+        &[
+            ("BASE_URL", base.as_str()),
+            ("OIDC_ISSUER", provider.issuer.as_str()),
+            ("OIDC_CLIENT_ID", BENCH_CLIENT),
+            ("OIDC_CLIENT_SECRET", BENCH_SECRET),
+        ],
+    );
+    let http = reqwest::Client::new();
+    let create = |body: Value| {
+        let http = http.clone();
+        let url = format!("{base}/urls");
+        async move {
+            let created: Value = http
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .expect("create")
+                .json()
+                .await
+                .expect("json");
+            created["urls"]["ping"].as_str().expect("url").to_owned()
+        }
+    };
+    let plain =
+        create(json!({"token": token(712), "actions": [{"name": "ping", "type": "heartbeat"}]}))
+            .await;
+    let bound = create(json!({
+        "token": token(712),
+        "actions": [{"name": "ping", "type": "heartbeat"}],
+        "approvers": {"emails": ["alice@example.com"]}
+    }))
+    .await;
+    let session = sign_in_alice(&base, &bound).await;
+    let id_token: Value = http
+        .post(format!("{}/test/id-token", provider.issuer))
+        .json(&json!({"email": "alice@example.com"}))
+        .send()
+        .await
+        .expect("id token")
+        .json()
+        .await
+        .expect("json");
+    let bearer = id_token["id_token"].as_str().expect("jwt").to_owned();
+    // One bearer call first, so the JWKS is cached as it would be.
+    let warm = http
+        .post(&bound)
+        .header("authorization", format!("Bearer {bearer}"))
+        .send()
+        .await
+        .expect("warm");
+    assert_eq!(warm.status(), 200, "a bearer callback works");
+
+    let cookie =
+        format!("wrk.method = \"POST\"\nwrk.headers[\"Cookie\"] = \"sfncb-session={session}\"\n");
+    let authorization =
+        format!("wrk.method = \"POST\"\nwrk.headers[\"Authorization\"] = \"Bearer {bearer}\"\n");
+    let _ = wrk(&plain, "wrk.method = \"POST\"\n", 2);
+    let provider_before = provider_requests(&provider).await;
+    let sfn_before = sfn_calls.load(Ordering::Relaxed);
+    // Interleaved, twice each, so a noisy neighbour hits all three alike.
+    let mut runs: Vec<(&str, Vec<Load>)> =
+        vec![("plain", vec![]), ("session", vec![]), ("bearer", vec![])];
+    for _ in 0..2 {
+        runs[0].1.push(wrk(&plain, "wrk.method = \"POST\"\n", 8));
+        runs[1].1.push(wrk(&bound, &cookie, 8));
+        runs[2].1.push(wrk(&bound, &authorization, 8));
+    }
+    let provider_calls = provider_requests(&provider).await - provider_before;
+    let sfn_made = sfn_calls.load(Ordering::Relaxed) - sfn_before;
+    drop(server);
+    drop(provider);
+
+    let rate = |loads: &[Load]| median(loads.iter().map(|l| l.requests_per_sec).collect());
+    let p99 = |loads: &[Load]| median(loads.iter().map(|l| l.p99_ms).collect());
+    let baseline = rate(&runs[0].1);
+    out.push_str(&format!(
+        "## Verified approvers (wrk, 2 threads, {CONNECTIONS} connections, 2 × 8 s each, interleaved; stub Step Functions; the test OpenID Provider on loopback)\n\n"
+    ));
+    out.push_str("| `POST /respond` (heartbeat) | requests/s | p99 | vs plain | errors | target |\n|---|---|---|---|---|---|\n");
+    for (name, loads) in &runs {
+        let label = match *name {
+            "plain" => "plain link",
+            "session" => "bound link, session cookie",
+            _ => "bound link, bearer ID token (ES256)",
+        };
+        let errors: Vec<&str> = loads
+            .iter()
+            .map(|l| l.errors.as_str())
+            .filter(|e| *e != "none")
+            .collect();
+        let target = match *name {
+            "session" => "≥ 90% of plain",
+            _ => "",
+        };
+        out.push_str(&format!(
+            "| {label} | {:.0} | {:.2} ms | {:.0}% | {} | {target} |\n",
+            rate(loads),
+            p99(loads),
+            100.0 * rate(loads) / baseline,
+            if errors.is_empty() {
+                "none".to_owned()
+            } else {
+                errors.join("; ")
+            },
+        ));
+    }
+    out.push_str(&format!(
+        "\nCalls to the OpenID Provider during these runs: {provider_calls} (target 0: sessions are checked with the keyring, and the JWKS is cached). The stub answered {sfn_made} SendTaskHeartbeat calls.\n\n"
+    ));
 }

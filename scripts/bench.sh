@@ -15,6 +15,11 @@ if ! command -v wrk >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 fi
 
+if [ ! -d tests/browser/node_modules/oidc-provider ]; then
+  echo "== installing the test OpenID Provider (oidc-provider)"
+  npm ci --prefix tests/browser --no-audit --no-fund --silent
+fi
+
 echo "== release build"
 cargo build --release --locked --bin sfn-callbacks
 echo "== micro-benchmarks (criterion)"

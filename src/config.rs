@@ -362,7 +362,8 @@ impl ServeArgs {
             bail!("OIDC_GROUPS_CLAIM may not be empty");
         }
         Ok(Some(OidcSettings {
-            issuer: issuer.trim_end_matches('/').to_owned(),
+            // As given: `iss` must equal it exactly, trailing slash and all.
+            issuer: issuer.to_owned(),
             client_id: client_id.trim().to_owned(),
             client_secret: ClientSecretText::new(client_secret.expose().to_owned()),
             scopes,
@@ -711,7 +712,7 @@ mod tests {
         };
         let ok = with(&["--oidc-issuer", "https://idp.example.com/"]).expect("https");
         let oidc = ok.oidc.expect("oidc");
-        assert_eq!(oidc.issuer, "https://idp.example.com");
+        assert_eq!(oidc.issuer, "https://idp.example.com/", "kept as given");
         assert_eq!(oidc.scopes, ["openid", "email", "profile"]);
         assert_eq!(oidc.groups_claim, "groups");
         assert!(ok.app.features.sign_in);

@@ -247,7 +247,7 @@ async fn inspect(args: InspectArgs) -> anyhow::Result<()> {
             claims.token.len()
         ))
     };
-    let out = json!({
+    let mut out = json!({
         "transaction_id": claims.transaction_id.to_hex(),
         "token": token,
         "issued_at": format_millis(claims.issued_at_secs * 1000),
@@ -257,6 +257,14 @@ async fn inspect(args: InspectArgs) -> anyhow::Result<()> {
         "action": {"name": claims.action.name.as_str(), "type": claims.action.kind().as_str()},
         "effect": format!("{:?}", claims.action.effect),
     });
+    if let Some(gate) = &claims.gate {
+        out["approvers"] = json!({
+            "emails": gate.approvers.emails,
+            "domains": gate.approvers.domains,
+            "groups": gate.approvers.groups,
+        });
+        out["requester"] = json!(gate.requester);
+    }
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())
 }

@@ -89,7 +89,11 @@ pub fn keyring_json() -> String {
 /// `sfn_port`, and waits (10 s at most) for `GET /health` to answer 200.
 /// Returns the server and the time from exec to that answer.
 pub fn start_server(sfn_port: u16) -> (Server, Duration) {
-    let port = free_port();
+    start_server_with(sfn_port, free_port(), &[])
+}
+
+/// [`start_server`] on `port`, with more environment.
+pub fn start_server_with(sfn_port: u16, port: u16, envs: &[(&str, &str)]) -> (Server, Duration) {
     let started = Instant::now();
     let child = Command::new(binary())
         .arg("serve")
@@ -104,6 +108,7 @@ pub fn start_server(sfn_port: u16) -> (Server, Duration) {
         // The per-client rate limit runs (its cost is measured) but never
         // refuses: one client makes all of the load here.
         .env("RESPOND_RATE_LIMIT", "1000000000")
+        .envs(envs.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -191,14 +191,18 @@ impl App {
         match credential {
             Credential::Anonymous => Ok(None),
             Credential::Session(sealed) => {
+                let provider = self.provider()?;
                 let plain = match self.keys.open_private(Purpose::Session, sealed).await {
                     Ok(plain) => plain,
                     Err(UnsealError::Payload(_)) => return Ok(None),
                     Err(other) => return Err(other.into()),
                 };
+                // A session from another provider (the deployment moved, or
+                // shares its keyring) is no session here.
                 Ok(Session::decode(&plain, self.now_secs())
                     .ok()
-                    .map(|s| s.identity))
+                    .map(|s| s.identity)
+                    .filter(|who| who.issuer == provider.issuer()))
             }
             Credential::Bearer(token) => {
                 let provider = self.provider()?;

@@ -221,11 +221,17 @@ impl CreateRequest {
         let mut actions = Vec::with_capacity(raw.actions.len());
         let mut gates = Vec::with_capacity(raw.actions.len());
         for (i, mut raw_action) in raw.actions.into_iter().enumerate() {
-            let own = raw_action
-                .take_approvers()
-                .map(|v| Approvers::from_value(&format!("actions[{i}].approvers"), &v))
-                .transpose()?;
-            let gate = own.or_else(|| shared.clone()).map(|approvers| Gate {
+            // An action's own rules replace the request's; `null` opens the
+            // action to anyone holding the link.
+            let rules = match raw_action.take_approvers() {
+                Some(Value::Null) => None,
+                Some(own) => Some(Approvers::from_value(
+                    &format!("actions[{i}].approvers"),
+                    &own,
+                )?),
+                None => shared.clone(),
+            };
+            let gate = rules.map(|approvers| Gate {
                 approvers,
                 requester: requester.clone(),
             });
@@ -238,6 +244,17 @@ impl CreateRequest {
             gates.push(gate);
             let name = raw_action.raw_name().to_owned();
             let action = parse_action(raw_action, policy.post_actions)?;
+            if gates[i].is_some()
+                && let ActionEffect::Success { output } = &action.effect
+                && !output.is_object()
+            {
+                return Err(Rejection::new(
+                    ErrorCode::InvalidAction,
+                    format!(
+                        "action {name:?}: on a link bound to approvers the output must be a JSON object, so that it can carry who decided (wrap the value, for example {{\"value\": ...}})"
+                    ),
+                ));
+            }
             if gates[i].is_some()
                 && let ActionEffect::Success { output } = &action.effect
                 && output.get("approver").is_some()

@@ -230,11 +230,21 @@ pub fn router(app: App, settings: HttpSettings) -> Router {
         )
         .route(
             "/auth/login",
-            get(auth::login).fallback(|| async { ApiError::method_not_allowed("GET, HEAD") }),
+            get(auth::login)
+                .fallback(|| async { ApiError::method_not_allowed("GET, HEAD") })
+                .layer(middleware::from_fn_with_state(
+                    Arc::clone(&settings),
+                    limits::respond_rate_limit,
+                )),
         )
         .route(
             "/auth/callback",
-            get(auth::callback).fallback(|| async { ApiError::method_not_allowed("GET, HEAD") }),
+            get(auth::callback)
+                .fallback(|| async { ApiError::method_not_allowed("GET, HEAD") })
+                .layer(middleware::from_fn_with_state(
+                    Arc::clone(&settings),
+                    limits::respond_rate_limit,
+                )),
         )
         .route("/health", get(health))
         .fallback(not_found)

@@ -47,7 +47,7 @@ const RULES: &[Rule] = &[
         dir: "http",
         forbidden: &[
             (
-                r"\bcrate::(?:lambda|worker|aws|keys|startup|config)\b",
+                r"\bcrate::(?:lambda|worker|aws|keys|oidc|startup|config)\b",
                 "another edge module",
             ),
             (r"\baws_sdk_[a-z]+", "aws_sdk_*"),
@@ -57,7 +57,7 @@ const RULES: &[Rule] = &[
         dir: "lambda.rs",
         forbidden: &[
             (
-                r"\bcrate::(?:worker|aws|keys|startup|config)\b",
+                r"\bcrate::(?:worker|aws|keys|oidc|startup|config)\b",
                 "another edge module",
             ),
             (r"\baws_sdk_[a-z]+", "aws_sdk_*"),
@@ -67,7 +67,7 @@ const RULES: &[Rule] = &[
         dir: "worker.rs",
         forbidden: &[
             (
-                r"\bcrate::(?:http|lambda|aws|keys|startup|config)\b",
+                r"\bcrate::(?:http|lambda|aws|keys|oidc|startup|config)\b",
                 "another edge module",
             ),
             (r"\baws_sdk_[a-z]+", "aws_sdk_*"),
@@ -77,7 +77,7 @@ const RULES: &[Rule] = &[
         dir: "keys.rs",
         forbidden: &[
             (
-                r"\bcrate::(?:http|lambda|worker|aws|startup|config|app)\b",
+                r"\bcrate::(?:http|lambda|worker|aws|oidc|startup|config|app)\b",
                 "another edge module",
             ),
             (r"\baws_sdk_[a-z]+", "aws_sdk_*"),
@@ -96,7 +96,7 @@ const RULES: &[Rule] = &[
     Rule {
         dir: "aws",
         forbidden: &[(
-            r"\bcrate::(?:http|lambda|worker|keys|startup|config|app)\b",
+            r"\bcrate::(?:http|lambda|worker|keys|oidc|startup|config|app)\b",
             "another edge module",
         )],
     },

@@ -44,6 +44,8 @@ struct FakeIdp {
     down: Mutex<bool>,
     /// The redirect URIs sign-ins named.
     redirects: Mutex<Vec<String>>,
+    /// The issuer it reports (its people are from idp.example.com).
+    issuer: String,
 }
 
 impl FakeIdp {
@@ -67,6 +69,7 @@ impl FakeIdp {
         Self {
             people,
             bearer,
+            issuer: "https://idp.example.com".into(),
             ..Self::default()
         }
     }
@@ -75,7 +78,7 @@ impl FakeIdp {
 #[async_trait]
 impl IdentityProvider for FakeIdp {
     fn issuer(&self) -> &str {
-        "https://idp.example.com"
+        &self.issuer
     }
 
     async fn authorize_url(&self, request: AuthRequest<'_>) -> Result<String, IdpError> {
@@ -125,6 +128,10 @@ impl IdentityProvider for FakeIdp {
         self.people
             .get(email)
             .cloned()
+            .map(|who| Identity {
+                issuer: self.issuer.clone(),
+                ..who
+            })
             .ok_or_else(|| IdpError::Rejected("unknown code".into()))
     }
 
@@ -448,7 +455,8 @@ async fn an_actions_own_approvers_replace_the_requests() {
         ),
     )
     .await;
-    // Anyone may heartbeat; only alice approves.
+    // Anyone may heartbeat; only alice approves. (`null` opens an action
+    // under request-level approvers, below.)
     let wait = app
         .follow(Method::POST, &link(&urls, "wait"), &[], "")
         .await;
@@ -551,6 +559,20 @@ async fn sessions_end_and_belong_to_their_keyring() {
     let (foreign, _) = sign_in(&other, &link(&other_urls, "approve"), "alice@example.com").await;
     assert!(!foreign.is_empty());
     app.follow(Method::POST, &approve, &[("cookie", &foreign)], "")
+        .await
+        .assert_error(401, "SignInRequired");
+
+    // Same keyring, another provider: its sessions are no sessions here.
+    let moved = deployment_with(
+        Arc::new(FakeIdp {
+            issuer: "https://other-idp.example.com".into(),
+            ..FakeIdp::new()
+        }),
+        keys(42),
+    );
+    let (theirs, _) = sign_in(&moved, &approve, "alice@example.com").await;
+    assert!(!theirs.is_empty());
+    app.follow(Method::POST, &approve, &[("cookie", &theirs)], "")
         .await
         .assert_error(401, "SignInRequired");
 
@@ -810,6 +832,19 @@ async fn creation_checks_approvers_and_the_deployment() {
     reply.assert_error(400, "InvalidAction");
     assert!(reply.text.contains("approver"), "{}", reply.text);
 
+    let reply = app
+        .create(&request(
+            json!([{"name": "a", "type": "success", "output": true}]),
+            json!({"approvers": {"emails": ["alice@example.com"]}}),
+        ))
+        .await;
+    reply.assert_error(400, "InvalidAction");
+    assert!(
+        reply.text.contains("must be a JSON object"),
+        "{}",
+        reply.text
+    );
+
     // Without an OpenID Provider, approvers are refused, naming the settings.
     let plain = App::new(|_| {});
     let reply = plain
@@ -991,8 +1026,34 @@ async fn sign_in_works_through_the_lambda_front_doors_with_their_cookie_shapes()
         back["multiValueHeaders"]["location"][0]
             .as_str()
             .is_some_and(|l| l.starts_with(
-                "https://abc123defg.execute-api.us-east-1.amazonaws.com/prod/respond?action=approve"
-            )),
+                "https://abc123defg.execute-api.us-east-1.amazonaws.com/prod/respond?"
+            ) && l.contains("action=approve")),
         "{back}"
     );
+}
+
+#[tokio::test]
+async fn null_approvers_open_one_action_of_a_bound_request() {
+    let app = deployment(Arc::new(FakeIdp::new()));
+    let urls = urls(
+        &app,
+        &request(
+            json!([
+                {"name": "approve", "type": "success", "output": {}},
+                {"name": "wait", "type": "heartbeat", "approvers": null}
+            ]),
+            json!({"approvers": {"groups": ["leads"]}}),
+        ),
+    )
+    .await;
+    assert!(link(&urls, "wait").contains("data=E"), "an open link");
+    assert!(link(&urls, "approve").contains("data=I"), "a bound link");
+    let wait = app
+        .follow(Method::POST, &link(&urls, "wait"), &[], "")
+        .await;
+    assert_eq!(wait.status, StatusCode::OK, "{}", wait.text);
+    app.follow(Method::POST, &link(&urls, "approve"), &[], "")
+        .await
+        .assert_error(401, "SignInRequired");
+    assert_eq!(app.sfn.calls().len(), 1);
 }

@@ -46,12 +46,14 @@ pub(crate) struct RawAction {
     description: Option<String>,
     comment: Option<RawComment>,
     one_click: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
     approvers: Option<Value>,
 }
 
 impl RawAction {
     /// The action's own approver rules, taken out before it is parsed
-    /// (CreateUrls checks them against the request's).
+    /// (CreateUrls checks them against the request's); `Some(Null)` when
+    /// given as `null`.
     pub(crate) fn take_approvers(&mut self) -> Option<Value> {
         self.approvers.take()
     }

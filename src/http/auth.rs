@@ -166,6 +166,38 @@ pub async fn login(
     result.unwrap_or_else(|e| e.with_format(format).into_response())
 }
 
+/// `POST /auth/logout?{link query}`: ends the session here (the cookie is
+/// cleared; the provider's own session is the provider's) and goes back to
+/// the link, to sign in as someone else. A POST, so no link preview or
+/// scanner signs anyone out.
+pub async fn logout(
+    State(state): State<HttpState>,
+    public_base: Option<Extension<PublicBase>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let format = negotiate(&headers);
+    let result = (|| {
+        let base =
+            base_url(&state, public_base.as_ref().map(|e| &e.0), &headers).ok_or_else(no_base)?;
+        let query = query
+            .filter(|q| q.split('&').any(|p| p.starts_with("data=")))
+            .ok_or_else(|| {
+                ApiError::invalid_payload(
+                    "sign-out returns to a link: /auth/logout takes the link's query, with its data parameter",
+                )
+            })?;
+        let location = HeaderValue::from_str(&format!("{base}/respond?{query}"))
+            .map_err(|_| ApiError::invalid_payload("the link to return to is not valid"))?;
+        let mut response = pages::see_other(location);
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, set_cookie(&base, SESSION_COOKIE, "", 0));
+        Ok::<_, ApiError>(response)
+    })();
+    result.unwrap_or_else(|e| e.with_format(format).into_response())
+}
+
 /// The provider's answer, from the callback's query.
 #[derive(Debug, Default)]
 struct Answer {

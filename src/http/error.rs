@@ -162,6 +162,16 @@ impl ApiError {
         self
     }
 
+    /// Offers a signed-in person who may not act a way to sign out, at
+    /// `href` (relative to the link).
+    #[must_use]
+    pub fn with_sign_out(mut self, href: String) -> Self {
+        if self.code == ErrorCode::NotAnApprover {
+            self.page = Some(ErrorPage::NotAnApprover(Some(href)));
+        }
+        self
+    }
+
     /// Names the transaction in the body.
     #[must_use]
     pub fn with_transaction(mut self, transaction_id: Option<String>) -> Self {
@@ -186,7 +196,7 @@ impl ApiError {
             ) => ErrorPage::InvalidLink,
             (StatusCode::SERVICE_UNAVAILABLE, _) => ErrorPage::Busy,
             (_, ErrorCode::InvalidComment) => ErrorPage::BadComment,
-            (_, ErrorCode::NotAnApprover) => ErrorPage::NotAnApprover,
+            (_, ErrorCode::NotAnApprover) => ErrorPage::NotAnApprover(None),
             (_, ErrorCode::SignInRequired) => ErrorPage::SignInRequired,
             (_, ErrorCode::SignInFailed) => ErrorPage::SignInFailed,
             _ => ErrorPage::Rejected,

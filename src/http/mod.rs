@@ -206,7 +206,8 @@ async fn health() -> impl IntoResponse {
 }
 
 /// The service's routes: `POST /urls`, `GET|HEAD|POST /respond`,
-/// `GET /auth/login`, `GET /auth/callback`, `GET /health`.
+/// `GET /auth/login`, `GET /auth/callback`, `POST /auth/logout`,
+/// `GET /health`.
 pub fn router(app: App, settings: HttpSettings) -> Router {
     let settings = Arc::new(settings);
     let state = HttpState {
@@ -232,6 +233,15 @@ pub fn router(app: App, settings: HttpSettings) -> Router {
             "/auth/login",
             get(auth::login)
                 .fallback(|| async { ApiError::method_not_allowed("GET, HEAD") })
+                .layer(middleware::from_fn_with_state(
+                    Arc::clone(&settings),
+                    limits::respond_rate_limit,
+                )),
+        )
+        .route(
+            "/auth/logout",
+            post(auth::logout)
+                .fallback(|| async { ApiError::method_not_allowed("POST") })
                 .layer(middleware::from_fn_with_state(
                     Arc::clone(&settings),
                     limits::respond_rate_limit,

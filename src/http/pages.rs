@@ -230,8 +230,9 @@ pub enum ErrorPage {
     Busy,
     /// The comment was refused.
     BadComment,
-    /// The signed-in person may not act on this link.
-    NotAnApprover,
+    /// The signed-in person may not act on this link; with where to sign
+    /// out (and come back to the link).
+    NotAnApprover(Option<String>),
     /// The link needs a signed-in person.
     SignInRequired,
     /// Sign-in did not finish.
@@ -276,7 +277,7 @@ pub fn error_page(which: &ErrorPage, code: ErrorCode, message: &str, status: u16
             "Please check your comment",
             "Go back, change the comment and send it again. Nothing was changed.",
         ),
-        ErrorPage::NotAnApprover => (
+        ErrorPage::NotAnApprover(_) => (
             Tone::Bad,
             "Not allowed",
             "You cannot answer this request",
@@ -301,12 +302,19 @@ pub fn error_page(which: &ErrorPage, code: ErrorCode, message: &str, status: u16
             "Nothing was changed.",
         ),
     };
+    let sign_out = match which {
+        ErrorPage::NotAnApprover(Some(href)) => format!(
+            "<form method=\"post\" action=\"{}\"><button type=\"submit\">Sign out and use another account</button></form>",
+            escape(href)
+        ),
+        _ => String::new(),
+    };
     page(
         tone,
         badge,
         title,
         &format!(
-            "<p>{}</p><p class=\"note\">Details: {} ({}, {status})</p>",
+            "<p>{}</p>{sign_out}<p class=\"note\">Details: {} ({}, {status})</p>",
             escape(advice),
             escape(message),
             code.as_str(),

@@ -93,6 +93,10 @@ pub async fn respond(
         Err(error) => error
             .with_format(format)
             .with_transaction(trace.transaction_id.clone())
+            .with_sign_out(format!(
+                "auth/logout?{}",
+                query.as_deref().unwrap_or_default()
+            ))
             .into_response(),
     };
     response.extensions_mut().insert(trace);

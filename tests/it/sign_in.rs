@@ -433,6 +433,28 @@ async fn only_listed_people_act_and_never_the_requester() {
                 .await;
             assert_eq!(page.status, StatusCode::FORBIDDEN);
             assert!(
+                page.text.contains("<form method=\"post\" action=\"auth/logout?action=approve&amp;type=success&amp;data="),
+                "a way to sign out: {}",
+                page.text
+            );
+            let out = app
+                .request(
+                    Method::POST,
+                    &format!("/auth/logout?{}", query_of(&approve)),
+                    &[HTML, ("cookie", &session)],
+                    "",
+                )
+                .await;
+            assert_eq!(out.status, StatusCode::SEE_OTHER, "{}", out.text);
+            assert_eq!(out.header("location"), Some(approve.as_str()));
+            assert!(
+                set_cookies(&out)
+                    .iter()
+                    .any(|c| c.starts_with("__Host-sfncb-session=;") && c.contains("Max-Age=0")),
+                "{:?}",
+                set_cookies(&out)
+            );
+            assert!(
                 page.text.contains("You cannot answer this request"),
                 "{}",
                 page.text

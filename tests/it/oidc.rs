@@ -176,6 +176,19 @@ async fn sign_in_answer(
     panic!("the provider never sent us back");
 }
 
+/// The `kid` of a JWT's header.
+fn header_kid(jwt: &str) -> String {
+    use base64::Engine as _;
+    let header = jwt.split('.').next().unwrap_or_default();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
+        .unwrap_or_default();
+    serde_json::from_slice::<Value>(&bytes).unwrap_or_default()["kid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 fn session_of(reply: &reqwest::Response) -> Option<String> {
     reply
         .headers()
@@ -400,14 +413,19 @@ async fn approvers_sign_in_with_a_real_provider_and_only_they_decide() {
         (401, Some("SignInRequired")),
         "{body}"
     );
+    // Keys rotate at the provider: a token under the new kid refetches the
+    // JWKS once and verifies (alice's, below, acts).
+    let jwks_before = provider.count("/jwks").await;
+    provider.post("/test/rotate", &json!({})).await;
     let now = provider
         .id_token(json!({"email": "alice@example.com"}))
         .await;
+    assert!(
+        header_kid(&now) == "k2",
+        "signed with the new key: {}",
+        header_kid(&now)
+    );
     secrets.push(now.clone());
-    // Keys rotate at the provider: a token under the new kid refetches the
-    // JWKS once and verifies.
-    let jwks_before = provider.count("/jwks").await;
-    provider.post("/test/rotate", &json!({})).await;
     let rotated = provider
         .id_token(json!({"email": "erin@example.com", "email_verified": false}))
         .await;

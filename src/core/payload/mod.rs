@@ -7,9 +7,12 @@
 //!
 //! | low nibble | kind | header | body |
 //! |------|------|--------|------|
-//! | `1` | keyring, XChaCha20-Poly1305 | key id (u16 BE) | nonce (24) + ciphertext + tag (16) |
+//! | `1` | keyring, XChaCha20-Poly1305 | key id (u16 BE) | nonce + ciphertext + tag (16) |
 //! | `2` | keyring, HMAC-SHA256 ("signed") | key id (u16 BE) | claims + tag (32) |
-//! | `3` | KMS envelope, XChaCha20-Poly1305 | wrapped key length (u16 BE) + wrapped key | nonce (24) + ciphertext + tag (16) |
+//! | `3` | KMS envelope, XChaCha20-Poly1305 | wrapped key length (u16 BE) + wrapped key | nonce + ciphertext + tag (16) |
+//!
+//! The nonce is 24 random bytes for links of purpose `1`, and 16 random
+//! bytes (then 8 zero bytes) for the newer purposes.
 //!
 //! | high nibble | purpose |
 //! |------|---------|
@@ -27,8 +30,9 @@
 //! The claims are a postcard record: the task token (its bytes when it is
 //! canonical standard base64, which real tokens are), the transaction id,
 //! issue and expiry times, whether output parameters apply, the action name,
-//! and the action body (postcard, deflated only when that is shorter); for
-//! a bound link, then the approvers and the requester.
+//! and the action body (postcard, deflated only when that is shorter). A
+//! bound link moves the action name into the body and follows the action
+//! with its gate (approvers and requester), so they deflate together.
 
 mod wire;
 

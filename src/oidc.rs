@@ -169,13 +169,31 @@ impl ProviderHttp {
     }
 }
 
-/// What discovery found, and when.
+/// What discovery found, and when; the ID token verifier is built once
+/// per key set, not per token.
 struct Discovered {
     metadata: CoreProviderMetadata,
-    jwks: CoreJsonWebKeySet,
+    verifier: CoreIdTokenVerifier<'static>,
     fetched: Instant,
     jwks_fetched: Instant,
 }
+
+impl Discovered {
+    /// Whether neither the document nor the keys are older than [`MAX_AGE`].
+    fn is_fresh(&self) -> bool {
+        self.fetched.elapsed() < MAX_AGE && self.jwks_fetched.elapsed() < MAX_AGE
+    }
+}
+
+/// The OAuth client discovery makes: authorization and token endpoints.
+type Client = CoreClient<
+    openidconnect::EndpointSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointMaybeSet,
+    openidconnect::EndpointMaybeSet,
+>;
 
 /// The OpenID Provider over HTTP.
 pub struct OidcProvider {
@@ -249,27 +267,21 @@ impl OidcProvider {
     /// stale copy is still used when the provider cannot be reached.
     async fn discovered(&self) -> Result<Arc<Discovered>, IdpError> {
         if let Some(d) = self.cache.read().await.as_ref()
-            && d.fetched.elapsed() < MAX_AGE
-            && d.jwks_fetched.elapsed() < MAX_AGE
+            && d.is_fresh()
         {
             return Ok(Arc::clone(d));
         }
         let _one = self.fetching.lock().await;
         let current = self.cache.read().await.clone();
         if let Some(d) = &current
-            && d.fetched.elapsed() < MAX_AGE
-            && d.jwks_fetched.elapsed() < MAX_AGE
+            && d.is_fresh()
         {
             return Ok(Arc::clone(d));
         }
         match CoreProviderMetadata::discover_async(self.issuer.clone(), &self.http).await {
             Ok(metadata) => {
-                let fresh = Arc::new(Discovered {
-                    jwks: metadata.jwks().clone(),
-                    metadata,
-                    fetched: Instant::now(),
-                    jwks_fetched: Instant::now(),
-                });
+                let jwks = metadata.jwks().clone();
+                let fresh = Arc::new(self.discovered_with(metadata, jwks, Instant::now()));
                 *self.cache.write().await = Some(Arc::clone(&fresh));
                 Ok(fresh)
             }
@@ -296,23 +308,30 @@ impl OidcProvider {
         let jwks = JsonWebKeySet::fetch_async(known.metadata.jwks_uri(), &self.http)
             .await
             .map_err(|e| unavailable("the JWKS could not be fetched", e))?;
-        let fresh = Arc::new(Discovered {
-            metadata: known.metadata.clone(),
-            jwks,
-            fetched: known.fetched,
-            jwks_fetched: Instant::now(),
-        });
+        let fresh = Arc::new(self.discovered_with(known.metadata.clone(), jwks, known.fetched));
         *self.cache.write().await = Some(fresh);
         Ok(true)
     }
 
-    fn verifier<'a>(&self, d: &'a Discovered) -> CoreIdTokenVerifier<'a> {
-        CoreIdTokenVerifier::new_public_client(
+    /// A discovery result with its verifier; the keys are fetched now.
+    fn discovered_with(
+        &self,
+        metadata: CoreProviderMetadata,
+        jwks: CoreJsonWebKeySet,
+        fetched: Instant,
+    ) -> Discovered {
+        let verifier = CoreIdTokenVerifier::new_public_client(
             ClientId::new(self.settings.client_id.clone()),
             self.issuer.clone(),
-            d.jwks.clone(),
+            jwks,
         )
-        .set_allowed_algs(ALGORITHMS)
+        .set_allowed_algs(ALGORITHMS);
+        Discovered {
+            metadata,
+            verifier,
+            fetched,
+            jwks_fetched: Instant::now(),
+        }
     }
 
     /// Verifies an ID token: with the cached keys, then once more after a
@@ -322,19 +341,17 @@ impl OidcProvider {
             .parse()
             .map_err(|_| IdpError::Rejected("the token is not a JWT".to_owned()))?;
         let discovered = self.discovered().await?;
-        let claims = match self.check(&token, nonce, &discovered) {
-            Ok(claims) => claims,
+        match self.check(&token, nonce, &discovered) {
             Err(e) if is_unknown_key(&e) => {
                 if !self.refresh_keys(&discovered).await? {
                     return Err(refusal(&e));
                 }
                 let refreshed = self.discovered().await?;
                 self.check(&token, nonce, &refreshed)
-                    .map_err(|e| refusal(&e))?
+                    .map_err(|e| refusal(&e))
             }
-            Err(e) => return Err(refusal(&e)),
-        };
-        Ok(self.identity(&claims))
+            checked => checked.map_err(|e| refusal(&e)),
+        }
     }
 
     fn check(
@@ -342,16 +359,12 @@ impl OidcProvider {
         token: &Token,
         nonce: Option<&str>,
         d: &Discovered,
-    ) -> Result<Claims, openidconnect::ClaimsVerificationError> {
-        let verifier = self.verifier(d);
-        match nonce {
-            Some(expected) => token
-                .clone()
-                .into_claims(&verifier, &Nonce::new(expected.to_owned())),
-            None => token
-                .clone()
-                .into_claims(&verifier, |_: Option<&Nonce>| Ok(())),
-        }
+    ) -> Result<Identity, openidconnect::ClaimsVerificationError> {
+        let claims = match nonce {
+            Some(expected) => token.claims(&d.verifier, &Nonce::new(expected.to_owned()))?,
+            None => token.claims(&d.verifier, |_: Option<&Nonce>| Ok(()))?,
+        };
+        Ok(self.identity(claims))
     }
 
     fn identity(&self, claims: &Claims) -> Identity {
@@ -381,20 +394,7 @@ impl OidcProvider {
         }
     }
 
-    fn client(
-        &self,
-        d: &Discovered,
-    ) -> Result<
-        CoreClient<
-            openidconnect::EndpointSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointMaybeSet,
-            openidconnect::EndpointMaybeSet,
-        >,
-        IdpError,
-    > {
+    fn client(&self, d: &Discovered) -> Client {
         let client = CoreClient::from_provider_metadata(
             d.metadata.clone(),
             ClientId::new(self.settings.client_id.clone()),
@@ -406,11 +406,11 @@ impl OidcProvider {
             !m.contains(&CoreClientAuthMethod::ClientSecretBasic)
                 && m.contains(&CoreClientAuthMethod::ClientSecretPost)
         });
-        Ok(if post_only {
+        if post_only {
             client.set_auth_type(AuthType::RequestBody)
         } else {
             client.set_auth_type(AuthType::BasicAuth)
-        })
+        }
     }
 }
 
@@ -427,7 +427,7 @@ impl IdentityProvider for OidcProvider {
 
     async fn authorize_url(&self, request: AuthRequest<'_>) -> Result<String, IdpError> {
         let discovered = self.discovered().await?;
-        let client = self.client(&discovered)?;
+        let client = self.client(&discovered);
         let challenge = PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(
             request.verifier.to_owned(),
         ));
@@ -461,7 +461,7 @@ impl IdentityProvider for OidcProvider {
         redirect_uri: &str,
     ) -> Result<Identity, IdpError> {
         let discovered = self.discovered().await?;
-        let client = self.client(&discovered)?;
+        let client = self.client(&discovered);
         let answer = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .map_err(|e| IdpError::Rejected(format!("the provider has no token endpoint: {e}")))?

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 pub use error::{AppError, RETRY_AFTER_SECS, Refused, Unavailable};
 pub use respond::{Input, Link, Needs, Outcome, Trace, Via, call_engine};
-pub use sign_in::{Credential, SignInStart, SignedIn};
+pub use sign_in::{Credential, SignInStart, SignedIn, sign_in_required};
 
 use crate::core::Features;
 use crate::core::notify::NotifyPolicy;

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use super::sign_in::Credential;
+use super::sign_in::{Credential, sign_in_required};
 use super::{App, AppError};
 use crate::core::ErrorCode;
 use crate::core::action::ActionKind;
@@ -164,13 +164,7 @@ impl App {
                     gate.check(&who).map_err(|refusal| refused(refusal, &who))?;
                     Some(who)
                 }
-                None if via == Via::Submit => {
-                    return Err(AppError::Rejected(Rejection::new(
-                        ErrorCode::SignInRequired,
-                        "this link is for named approvers: sign in first (open the link in a browser), or send Authorization: Bearer with an ID token from this deployment's OpenID Provider",
-                    ))
-                    .into());
-                }
+                None if via == Via::Submit => return Err(sign_in_required().into()),
                 None => {
                     trace.result = Some("sign-in");
                     return Ok(Outcome::SignIn {

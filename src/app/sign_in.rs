@@ -50,6 +50,14 @@ pub struct SignedIn {
     pub identity: Identity,
 }
 
+/// The 401 for a bound link acted on by nobody signed in.
+pub fn sign_in_required() -> AppError {
+    AppError::Rejected(Rejection::new(
+        ErrorCode::SignInRequired,
+        "this link is for named approvers: sign in first (open the link in a browser), or send Authorization: Bearer with an ID token from this deployment's OpenID Provider",
+    ))
+}
+
 fn sign_in_failed(message: impl Into<String>) -> AppError {
     AppError::Rejected(Rejection::new(ErrorCode::SignInFailed, message))
 }
@@ -85,6 +93,18 @@ impl App {
         self.clock.now().unix_timestamp()
     }
 
+    /// Seals a session or sign-in state with the private key and a fresh
+    /// nonce.
+    async fn seal_private(&self, purpose: Purpose, plain: &[u8]) -> Result<String, AppError> {
+        let key = self.keys.private_key().await?;
+        Ok(seal_bytes(
+            purpose,
+            plain,
+            key.as_seal_with(),
+            &self.random(),
+        ))
+    }
+
     fn token(&self) -> String {
         URL_SAFE_NO_PAD.encode(self.random::<32>())
     }
@@ -105,13 +125,9 @@ impl App {
             return_query: return_query.to_owned(),
             expires_at_secs: self.now_secs() + SIGN_IN_SECS,
         };
-        let key = self.keys.private_key().await?;
-        let state = seal_bytes(
-            Purpose::SignIn,
-            &sign_in.encode(),
-            key.as_seal_with(),
-            &self.random(),
-        );
+        let state = self
+            .seal_private(Purpose::SignIn, &sign_in.encode())
+            .await?;
         let redirect = provider
             .authorize_url(AuthRequest {
                 state: &state,
@@ -169,13 +185,9 @@ impl App {
             identity: identity.clone(),
             expires_at_secs: self.now_secs().saturating_add(ttl),
         };
-        let key = self.keys.private_key().await?;
-        let sealed = seal_bytes(
-            Purpose::Session,
-            &session.encode(),
-            key.as_seal_with(),
-            &self.random(),
-        );
+        let sealed = self
+            .seal_private(Purpose::Session, &session.encode())
+            .await?;
         Ok(SignedIn {
             session: sealed,
             max_age_secs: ttl,
@@ -208,14 +220,11 @@ impl App {
                 let provider = self.provider()?;
                 match provider.verify_bearer(token).await {
                     Ok(identity) => Ok(Some(identity)),
-                    Err(IdpError::Unavailable(why)) => {
-                        tracing::warn!(error = why, "OpenID Provider unavailable");
-                        Err(AppError::Unavailable(Unavailable::IdentityProvider))
-                    }
                     Err(IdpError::Rejected(why)) => Err(AppError::Rejected(Rejection::new(
                         ErrorCode::SignInRequired,
                         format!("the bearer token was refused: {why}"),
                     ))),
+                    Err(outage) => Err(from_idp(outage)),
                 }
             }
         }

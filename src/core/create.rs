@@ -241,31 +241,29 @@ impl CreateRequest {
                     "approvers need sign-in, which this deployment does not offer: set OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET",
                 ));
             }
-            gates.push(gate);
-            let name = raw_action.raw_name().to_owned();
             let action = parse_action(raw_action, policy.post_actions)?;
-            if gates[i].is_some()
+            if gate.is_some()
                 && let ActionEffect::Success { output } = &action.effect
-                && !output.is_object()
             {
-                return Err(Rejection::new(
-                    ErrorCode::InvalidAction,
-                    format!(
-                        "action {name:?}: on a link bound to approvers the output must be a JSON object, so that it can carry who decided (wrap the value, for example {{\"value\": ...}})"
-                    ),
-                ));
+                let problem = if !output.is_object() {
+                    Some(
+                        "on a link bound to approvers the output must be a JSON object, so that it can carry who decided (wrap the value, for example {\"value\": ...})",
+                    )
+                } else if output.get("approver").is_some() {
+                    Some(
+                        "the output may not hold an \"approver\" field on a link bound to approvers; the service adds who decided there",
+                    )
+                } else {
+                    None
+                };
+                if let Some(problem) = problem {
+                    return Err(Rejection::new(
+                        ErrorCode::InvalidAction,
+                        format!("action {:?}: {problem}", action.name.as_str()),
+                    ));
+                }
             }
-            if gates[i].is_some()
-                && let ActionEffect::Success { output } = &action.effect
-                && output.get("approver").is_some()
-            {
-                return Err(Rejection::new(
-                    ErrorCode::InvalidAction,
-                    format!(
-                        "action {name:?}: the output may not hold an \"approver\" field on a link bound to approvers; the service adds who decided there"
-                    ),
-                ));
-            }
+            gates.push(gate);
             if !seen.insert(action.name.clone()) {
                 return Err(Rejection::new(
                     ErrorCode::DuplicateActionName,

@@ -106,10 +106,32 @@ fn sign_in_failed(message: impl Into<String>) -> ApiError {
     ))
 }
 
-fn no_base() -> ApiError {
-    ApiError::bad_request(
-        "sign-in needs this deployment's public address: set BASE_URL, or send a Host header",
-    )
+/// [`base_url`], or the 400 that says how to give one.
+pub fn require_base(
+    state: &HttpState,
+    public_base: Option<&PublicBase>,
+    headers: &HeaderMap,
+) -> Result<String, ApiError> {
+    base_url(state, public_base, headers).ok_or_else(|| {
+        ApiError::bad_request(
+            "sign-in needs this deployment's public address: set BASE_URL, or send a Host header",
+        )
+    })
+}
+
+/// The query of the link a sign-in or sign-out returns to: it must carry
+/// the link's `data`; `refusal` says what the endpoint takes.
+fn link_query(query: Option<String>, refusal: &str) -> Result<String, ApiError> {
+    query
+        .filter(|q| q.split('&').any(|p| p.starts_with("data=")))
+        .ok_or_else(|| ApiError::invalid_payload(refusal))
+}
+
+/// A 303 back to the link `/respond?{query}`.
+fn back_to_link(base: &str, query: &str) -> Result<Response, ApiError> {
+    let location = HeaderValue::from_str(&format!("{base}/respond?{query}"))
+        .map_err(|_| ApiError::invalid_payload("the link to return to is not valid"))?;
+    Ok(pages::see_other(location))
 }
 
 /// Starts a sign-in that comes back to `/respond?{return_query}`: a 303 to
@@ -151,15 +173,11 @@ pub async fn login(
 ) -> Response {
     let format = negotiate(&headers);
     let result = async {
-        let base = base_url(&state, public_base.as_ref().map(|e| &e.0), &headers)
-            .ok_or_else(no_base)?;
-        let query = query
-            .filter(|q| q.split('&').any(|p| p.starts_with("data=")))
-            .ok_or_else(|| {
-                ApiError::invalid_payload(
-                    "sign-in starts from a link: /auth/login takes the link's query, with its data parameter",
-                )
-            })?;
+        let base = require_base(&state, public_base.as_ref().map(|e| &e.0), &headers)?;
+        let query = link_query(
+            query,
+            "sign-in starts from a link: /auth/login takes the link's query, with its data parameter",
+        )?;
         begin(&state, &base, &query).await
     }
     .await;
@@ -178,18 +196,12 @@ pub async fn logout(
 ) -> Response {
     let format = negotiate(&headers);
     let result = (|| {
-        let base =
-            base_url(&state, public_base.as_ref().map(|e| &e.0), &headers).ok_or_else(no_base)?;
-        let query = query
-            .filter(|q| q.split('&').any(|p| p.starts_with("data=")))
-            .ok_or_else(|| {
-                ApiError::invalid_payload(
-                    "sign-out returns to a link: /auth/logout takes the link's query, with its data parameter",
-                )
-            })?;
-        let location = HeaderValue::from_str(&format!("{base}/respond?{query}"))
-            .map_err(|_| ApiError::invalid_payload("the link to return to is not valid"))?;
-        let mut response = pages::see_other(location);
+        let base = require_base(&state, public_base.as_ref().map(|e| &e.0), &headers)?;
+        let query = link_query(
+            query,
+            "sign-out returns to a link: /auth/logout takes the link's query, with its data parameter",
+        )?;
+        let mut response = back_to_link(&base, &query)?;
         response
             .headers_mut()
             .append(header::SET_COOKIE, set_cookie(&base, SESSION_COOKIE, "", 0));
@@ -230,8 +242,7 @@ pub async fn callback(
 ) -> Response {
     let format = negotiate(&headers);
     let result = async {
-        let base = base_url(&state, public_base.as_ref().map(|e| &e.0), &headers)
-            .ok_or_else(no_base)?;
+        let base = require_base(&state, public_base.as_ref().map(|e| &e.0), &headers)?;
         let answer = parse_answer(query.as_deref());
         if let Some(error) = &answer.error {
             // The provider's own error code: a short ASCII word by the
@@ -257,10 +268,7 @@ pub async fn callback(
             .app
             .finish_sign_in(code, sealed_state, binding.as_deref(), &redirect_uri(&base))
             .await?;
-        let location = format!("{base}/respond?{}", signed_in.return_query);
-        let location = HeaderValue::from_str(&location)
-            .map_err(|_| ApiError::invalid_payload("the link to return to is not valid"))?;
-        let mut response = pages::see_other(location);
+        let mut response = back_to_link(&base, &signed_in.return_query)?;
         let cookies = response.headers_mut();
         cookies.append(
             header::SET_COOKIE,

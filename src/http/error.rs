@@ -163,11 +163,11 @@ impl ApiError {
     }
 
     /// Offers a signed-in person who may not act a way to sign out, at
-    /// `href` (relative to the link).
+    /// `href()` (relative to the link); other errors are left as they are.
     #[must_use]
-    pub fn with_sign_out(mut self, href: String) -> Self {
+    pub fn with_sign_out(mut self, href: impl FnOnce() -> String) -> Self {
         if self.code == ErrorCode::NotAnApprover {
-            self.page = Some(ErrorPage::NotAnApprover(Some(href)));
+            self.page = Some(ErrorPage::NotAnApprover(Some(href())));
         }
         self
     }

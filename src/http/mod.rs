@@ -214,48 +214,36 @@ pub fn router(app: App, settings: HttpSettings) -> Router {
         app,
         settings: Arc::clone(&settings),
     };
+    // The endpoints a link's holder reaches share the per-client limit.
+    let limited = Router::new()
+        .route(
+            "/respond",
+            get(respond::respond)
+                .post(respond::respond)
+                .fallback(|| async { ApiError::method_not_allowed("GET, HEAD, POST") }),
+        )
+        .route(
+            "/auth/login",
+            get(auth::login).fallback(|| async { ApiError::method_not_allowed("GET, HEAD") }),
+        )
+        .route(
+            "/auth/logout",
+            post(auth::logout).fallback(|| async { ApiError::method_not_allowed("POST") }),
+        )
+        .route(
+            "/auth/callback",
+            get(auth::callback).fallback(|| async { ApiError::method_not_allowed("GET, HEAD") }),
+        )
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&settings),
+            limits::respond_rate_limit,
+        ));
     Router::new()
         .route(
             "/urls",
             post(create::create_urls).fallback(|| async { ApiError::method_not_allowed("POST") }),
         )
-        .route(
-            "/respond",
-            get(respond::respond)
-                .post(respond::respond)
-                .fallback(|| async { ApiError::method_not_allowed("GET, HEAD, POST") })
-                .layer(middleware::from_fn_with_state(
-                    Arc::clone(&settings),
-                    limits::respond_rate_limit,
-                )),
-        )
-        .route(
-            "/auth/login",
-            get(auth::login)
-                .fallback(|| async { ApiError::method_not_allowed("GET, HEAD") })
-                .layer(middleware::from_fn_with_state(
-                    Arc::clone(&settings),
-                    limits::respond_rate_limit,
-                )),
-        )
-        .route(
-            "/auth/logout",
-            post(auth::logout)
-                .fallback(|| async { ApiError::method_not_allowed("POST") })
-                .layer(middleware::from_fn_with_state(
-                    Arc::clone(&settings),
-                    limits::respond_rate_limit,
-                )),
-        )
-        .route(
-            "/auth/callback",
-            get(auth::callback)
-                .fallback(|| async { ApiError::method_not_allowed("GET, HEAD") })
-                .layer(middleware::from_fn_with_state(
-                    Arc::clone(&settings),
-                    limits::respond_rate_limit,
-                )),
-        )
+        .merge(limited)
         .route("/health", get(health))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::app::{Input, Link, Needs, Outcome, Trace, Via};
+use crate::app::{Input, Link, Needs, Outcome, Trace, Via, sign_in_required};
 use crate::core::approvers::Identity;
 use crate::core::callback::{Decision, format_millis};
 use crate::core::payload::Claims;
@@ -79,24 +79,23 @@ pub async fn respond(
     .await;
     let mut response = match outcome {
         Ok(Outcome::SignIn { now: true, .. }) => {
-            let begun = match auth::base_url(&state, public_base.as_ref().map(|e| &e.0), &headers) {
-                Some(base) => {
-                    auth::begin(&state, &base, query.as_deref().unwrap_or_default()).await
-                }
-                None => Err(ApiError::bad_request(
-                    "sign-in needs this deployment's public address: set BASE_URL",
-                )),
-            };
+            let begun = async {
+                let base = match base {
+                    Some(base) => base,
+                    None => {
+                        auth::require_base(&state, public_base.as_ref().map(|e| &e.0), &headers)?
+                    }
+                };
+                auth::begin(&state, &base, query.as_deref().unwrap_or_default()).await
+            }
+            .await;
             begun.unwrap_or_else(|e| e.with_format(format).into_response())
         }
         Ok(outcome) => render(outcome, format, query.as_deref().unwrap_or_default()),
         Err(error) => error
             .with_format(format)
             .with_transaction(trace.transaction_id.clone())
-            .with_sign_out(format!(
-                "auth/logout?{}",
-                query.as_deref().unwrap_or_default()
-            ))
+            .with_sign_out(|| format!("auth/logout?{}", query.as_deref().unwrap_or_default()))
             .into_response(),
     };
     response.extensions_mut().insert(trace);
@@ -173,13 +172,10 @@ fn sign_in(claims: &Claims, format: Format, query: &str) -> Response {
             &pending_view(claims, None),
             &format!("auth/login?{query}"),
         )),
-        Format::Json | Format::Text => ApiError::from(crate::core::error::Rejection::new(
-            crate::core::ErrorCode::SignInRequired,
-            "this link is for named approvers: sign in first (open the link in a browser), or send Authorization: Bearer with an ID token from this deployment's OpenID Provider",
-        ))
-        .with_format(format)
-        .with_transaction(Some(claims.transaction_id.to_hex()))
-        .into_response(),
+        Format::Json | Format::Text => ApiError::from(sign_in_required())
+            .with_format(format)
+            .with_transaction(Some(claims.transaction_id.to_hex()))
+            .into_response(),
     }
 }
 

@@ -1,6 +1,6 @@
 //! Abuse limits against the real listener of `serve`: each test crosses
 //! one limit and gets a clean 4xx (URL and header size, slow request heads
-//! and bodies, the per-client rate limit on `/respond`).
+//! and bodies, the per-client rate limit on `/respond` and sign-in).
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
@@ -182,6 +182,15 @@ async fn respond_is_rate_limited_per_client() {
     assert!((1..=13).contains(&retry_after), "{retry_after}");
     let body: Value = reply.json().await.expect("json");
     assert_eq!(body["error"], "TooManyRequests");
+    // The sign-in endpoints share the budget.
+    for path in ["/auth/login", "/auth/callback"] {
+        let reply = http()
+            .get(format!("{}{path}", server.base))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(reply.status(), 429, "{path}");
+    }
     // CreateUrls is not /respond: not limited.
     for _ in 0..6 {
         link(&server).await;

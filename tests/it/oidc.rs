@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use super::browser::{drive, text, tools_present};
 use super::moto::{Moto, Proc, Server, create, free_port, output_of, serve_on, url_of};
+use super::support::query_param;
 
 const CLIENT_ID: &str = "sfn-callbacks-tests";
 const CLIENT_SECRET: &str = "a-client-secret-only-the-tests-know-0123456789";
@@ -208,6 +209,20 @@ fn bound(token: &str, actions: Value, gate: Value) -> Value {
     body
 }
 
+/// Starts an execution for `case` and makes its links, bound by `gate`;
+/// the execution's ARN and the approve link.
+async fn bound_link(
+    moto: &mut Moto,
+    server: &Server,
+    case: &str,
+    actions: Value,
+    gate: Value,
+) -> (String, String) {
+    let (arn, token) = moto.aws.start(case).await;
+    let created = create(server, &bound(&token, actions, gate)).await;
+    (arn, url_of(&created, "approve"))
+}
+
 fn approve_only() -> Value {
     json!([{"name": "approve", "type": "success", "output": {"approved": true}, "label": "Approve release 1.2"}])
 }
@@ -262,20 +277,10 @@ async fn approvers_sign_in_with_a_real_provider_and_only_they_decide() {
 
     // 1. Alice signs in in Chromium and approves; her name is on the page
     //    and in the output.
-    let (alice_arn, token) = moto.aws.start("oidc-alice").await;
-    let created = create(
-        &server,
-        &bound(
-            &token,
-            json!([
+    let (alice_arn, approve) = bound_link(&mut moto, &server, "oidc-alice", json!([
                 {"name": "approve", "type": "success", "output": {"approved": true}, "label": "Approve release 1.2"},
                 {"name": "reject", "type": "failure", "error": "Rejected"}
-            ]),
-            json!({"approvers": {"emails": ["alice@example.com", "rita@example.com"]}, "requester": "rita@example.com"}),
-        ),
-    )
-    .await;
-    let approve = url_of(&created, "approve");
+            ]), json!({"approvers": {"emails": ["alice@example.com", "rita@example.com"]}, "requester": "rita@example.com"})).await;
     let seen = drive(&[
         json!({"do": "visit", "url": approve, "shot": "oidc-01-sign-in", "context": "alice"}),
         json!({"do": "sign-in-approve", "url": approve, "login": "alice@example.com", "press": false, "context": "alice", "shot": "oidc-02-signed-in"}),
@@ -312,17 +317,7 @@ async fn approvers_sign_in_with_a_real_provider_and_only_they_decide() {
 
     // 2. Bob and the requester (listed, but the requester) get 403 and the
     //    execution stays RUNNING.
-    let (arn, token) = moto.aws.start("oidc-refused").await;
-    let created = create(
-        &server,
-        &bound(
-            &token,
-            approve_only(),
-            json!({"approvers": {"emails": ["alice@example.com", "rita@example.com"]}, "requester": "rita@example.com"}),
-        ),
-    )
-    .await;
-    let approve = url_of(&created, "approve");
+    let (arn, approve) = bound_link(&mut moto, &server, "oidc-refused", approve_only(), json!({"approvers": {"emails": ["alice@example.com", "rita@example.com"]}, "requester": "rita@example.com"})).await;
     let seen = drive(&[
         json!({"do": "sign-in-approve", "url": approve, "login": "bob@example.com", "press": false, "shot": "oidc-04-bob"}),
         json!({"do": "sign-in-approve", "url": approve, "login": "rita@example.com", "press": false, "shot": "oidc-05-requester"}),
@@ -354,13 +349,14 @@ async fn approvers_sign_in_with_a_real_provider_and_only_they_decide() {
             "carol@example.com",
         ),
     ] {
-        let (arn, token) = moto.aws.start(case).await;
-        let created = create(
+        let (arn, approve) = bound_link(
+            &mut moto,
             &server,
-            &bound(&token, approve_only(), json!({"approvers": rule})),
+            case,
+            approve_only(),
+            json!({"approvers": rule}),
         )
         .await;
-        let approve = url_of(&created, "approve");
         let seen = drive(&[
             json!({"do": "sign-in-approve", "url": approve, "login": email, "press": true, "shot": case}),
         ]);
@@ -374,17 +370,7 @@ async fn approvers_sign_in_with_a_real_provider_and_only_they_decide() {
     }
 
     // 4. One click with approvers: to the provider at once, back, done.
-    let (arn, token) = moto.aws.start("oidc-one-click").await;
-    let created = create(
-        &server,
-        &bound(
-            &token,
-            json!([{"name": "approve", "type": "success", "output": {"approved": true}, "one_click": true}]),
-            json!({"approvers": {"emails": ["alice@example.com"]}}),
-        ),
-    )
-    .await;
-    let approve = url_of(&created, "approve");
+    let (arn, approve) = bound_link(&mut moto, &server, "oidc-one-click", json!([{"name": "approve", "type": "success", "output": {"approved": true}, "one_click": true}]), json!({"approvers": {"emails": ["alice@example.com"]}})).await;
     let seen = drive(&[
         json!({"do": "sign-in-approve", "url": approve, "login": "alice@example.com", "press": false, "shot": "oidc-06-one-click"}),
     ]);
@@ -396,17 +382,14 @@ async fn approvers_sign_in_with_a_real_provider_and_only_they_decide() {
 
     // 5. Programs: a bearer ID token from the provider acts; without one,
     //    or with a bad one, nothing is sent.
-    let (arn, token) = moto.aws.start("oidc-bearer").await;
-    let created = create(
+    let (arn, approve) = bound_link(
+        &mut moto,
         &server,
-        &bound(
-            &token,
-            approve_only(),
-            json!({"approvers": {"emails": ["alice@example.com"]}}),
-        ),
+        "oidc-bearer",
+        approve_only(),
+        json!({"approvers": {"emails": ["alice@example.com"]}}),
     )
     .await;
-    let approve = url_of(&created, "approve");
     let (status, body) = post_with(&approve, &[]).await;
     assert_eq!(
         (status, body["error"].as_str()),
@@ -494,25 +477,17 @@ async fn approvers_sign_in_with_a_real_provider_and_only_they_decide() {
     );
 
     // 6. Sign-in answers replayed or altered get a clear error, no session.
-    let (arn, token) = moto.aws.start("oidc-replay").await;
-    let created = create(
+    let (arn, approve) = bound_link(
+        &mut moto,
         &server,
-        &bound(
-            &token,
-            approve_only(),
-            json!({"approvers": {"emails": ["alice@example.com"]}}),
-        ),
+        "oidc-replay",
+        approve_only(),
+        json!({"approvers": {"emails": ["alice@example.com"]}}),
     )
     .await;
-    let approve = url_of(&created, "approve");
     let client = jar();
     let answer = sign_in_answer(&client, &server, &approve, "alice@example.com").await;
-    let code = url::Url::parse(&answer)
-        .expect("url")
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .map(|(_, v)| v.into_owned())
-        .expect("code");
+    let code = query_param(&answer, "code");
     secrets.push(code.clone());
     let mut altered = answer.clone();
     let at = altered.find("state=").expect("state") + 20;
@@ -548,12 +523,7 @@ async fn approvers_sign_in_with_a_real_provider_and_only_they_decide() {
     // code (and its PKCE verifier is not this sign-in's).
     let fresh_client = jar();
     let fresh = sign_in_answer(&fresh_client, &server, &approve, "alice@example.com").await;
-    let fresh_state = url::Url::parse(&fresh)
-        .expect("url")
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .map(|(_, v)| v.into_owned())
-        .expect("state");
+    let fresh_state = query_param(&fresh, "state");
     let mut replayed = url::Url::parse(&format!("{}/auth/callback", server.base)).expect("url");
     replayed
         .query_pairs_mut()
@@ -581,17 +551,14 @@ async fn approvers_sign_in_with_a_real_provider_and_only_they_decide() {
     );
 
     // 7. The provider down: sign-in is 503, and the link works afterwards.
-    let (arn, token) = moto.aws.start("oidc-down").await;
-    let created = create(
+    let (arn, approve) = bound_link(
+        &mut moto,
         &server,
-        &bound(
-            &token,
-            approve_only(),
-            json!({"approvers": {"emails": ["alice@example.com"]}}),
-        ),
+        "oidc-down",
+        approve_only(),
+        json!({"approvers": {"emails": ["alice@example.com"]}}),
     )
     .await;
-    let approve = url_of(&created, "approve");
     provider.post("/test/down", &json!({})).await;
     // Discovery and the JWKS are cached, so sign-in fails only at the
     // token endpoint; whichever call fails, it is a 503.
@@ -609,12 +576,7 @@ async fn approvers_sign_in_with_a_real_provider_and_only_they_decide() {
     );
     let callback = {
         let mut url = url::Url::parse(&format!("{}/auth/callback", server.base)).expect("url");
-        let state = url::Url::parse(&location(&login))
-            .expect("url")
-            .query_pairs()
-            .find(|(k, _)| k == "state")
-            .map(|(_, v)| v.into_owned())
-            .expect("state");
+        let state = query_param(&location(&login), "state");
         url.query_pairs_mut()
             .append_pair("code", "whatever")
             .append_pair("state", &state);

@@ -6,7 +6,7 @@ use sfn_callbacks::core::callback::SendTask;
 use sfn_callbacks::http::HttpSettings;
 use sfn_callbacks::ports::EngineError;
 
-use super::support::{App, data_of, with_data};
+use super::support::{App, data_of, one_char_changed, with_data};
 
 const TOKEN: &str = "AAAAKgAAAAIAAAAAAAAAAQ+token/with+slashes==";
 
@@ -318,10 +318,7 @@ async fn broken_links_get_coarse_client_errors_and_no_call() {
         .await
         .assert_error(400, "InvalidPayload");
 
-    let mut tampered = data.clone().into_bytes();
-    let middle = tampered.len() / 2;
-    tampered[middle] = if tampered[middle] == b'A' { b'B' } else { b'A' };
-    let tampered = String::from_utf8(tampered).expect("ascii");
+    let tampered = one_char_changed(&data, data.len() / 2);
     let altered = app
         .follow(Method::POST, &with_data(approve, &tampered), &[], "")
         .await;

@@ -16,7 +16,7 @@ use sfn_callbacks::keys::{KeyMode, KeySource};
 use sfn_callbacks::ports::{AuthRequest, IdentityProvider, IdpError};
 
 use super::lambda_runtime::fixture;
-use super::support::{App, Reply};
+use super::support::{App, Reply, one_char_changed, query_param};
 
 const TOKEN: &str = "QUJDREVGR0g=";
 
@@ -179,6 +179,14 @@ fn approve_and_reject() -> Value {
     ])
 }
 
+/// Approve and reject links only alice may use.
+fn for_alice() -> Value {
+    request(
+        approve_and_reject(),
+        json!({"approvers": {"emails": ["alice@example.com"]}}),
+    )
+}
+
 const HTML: (&str, &str) = ("accept", "text/html");
 
 /// The query of a callback URL.
@@ -205,26 +213,25 @@ fn cookie_pair(reply: &Reply, name: &str) -> Option<String> {
 }
 
 fn state_of(location: &str) -> String {
-    url::Url::parse(location)
-        .expect("url")
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .map(|(_, v)| v.into_owned())
-        .expect("state")
+    query_param(location, "state")
+}
+
+/// `GET /auth/login` for `link`.
+async fn login(app: &App, link: &str, headers: &[(&str, &str)]) -> Reply {
+    app.request(
+        Method::GET,
+        &format!("/auth/login?{}", query_of(link)),
+        headers,
+        "",
+    )
+    .await
 }
 
 /// Signs `email` in for `link` through the router, as a browser would:
 /// `/auth/login`, the provider (faked), `/auth/callback`. Returns the
 /// session cookie pair and the callback's reply.
 async fn sign_in(app: &App, link: &str, email: &str) -> (String, Reply) {
-    let login = app
-        .request(
-            Method::GET,
-            &format!("/auth/login?{}", query_of(link)),
-            &[HTML],
-            "",
-        )
-        .await;
+    let login = login(app, link, &[HTML]).await;
     assert_eq!(login.status, StatusCode::SEE_OTHER, "{}", login.text);
     let binding = cookie_pair(&login, "__Host-sfncb-sign-in").expect("binding cookie");
     let state = state_of(login.header("location").expect("location"));
@@ -533,14 +540,7 @@ async fn one_click_links_go_to_sign_in_at_once_and_act_when_back() {
 #[tokio::test]
 async fn programs_act_with_a_bearer_token_and_bad_ones_are_refused() {
     let app = deployment(Arc::new(FakeIdp::new()));
-    let urls = urls(
-        &app,
-        &request(
-            approve_and_reject(),
-            json!({"approvers": {"emails": ["alice@example.com"]}}),
-        ),
-    )
-    .await;
+    let urls = urls(&app, &for_alice()).await;
     let approve = link(&urls, "approve");
     let bad = app
         .follow(
@@ -568,10 +568,7 @@ async fn programs_act_with_a_bearer_token_and_bad_ones_are_refused() {
 async fn sessions_end_and_belong_to_their_keyring() {
     let idp = Arc::new(FakeIdp::new());
     let app = deployment(Arc::clone(&idp));
-    let body = request(
-        approve_and_reject(),
-        json!({"approvers": {"emails": ["alice@example.com"]}}),
-    );
+    let body = for_alice();
     let urls = urls(&app, &body).await;
     let approve = link(&urls, "approve");
 
@@ -605,10 +602,7 @@ async fn sessions_end_and_belong_to_their_keyring() {
         .await
         .assert_error(401, "SignInRequired");
     // Tampered: one character changed.
-    let mut tampered = session.clone().into_bytes();
-    let last = tampered.len() - 2;
-    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
-    let tampered = String::from_utf8(tampered).expect("ascii");
+    let tampered = one_char_changed(&session, session.len() - 2);
     app.follow(Method::POST, &approve, &[("cookie", &tampered)], "")
         .await
         .assert_error(401, "SignInRequired");
@@ -619,30 +613,14 @@ async fn sessions_end_and_belong_to_their_keyring() {
 async fn bad_sign_in_answers_get_a_clear_error_and_no_session() {
     let idp = Arc::new(FakeIdp::new());
     let app = deployment(Arc::clone(&idp));
-    let urls = urls(
-        &app,
-        &request(
-            approve_and_reject(),
-            json!({"approvers": {"emails": ["alice@example.com"]}}),
-        ),
-    )
-    .await;
+    let urls = urls(&app, &for_alice()).await;
     let approve = link(&urls, "approve");
-    let login = app
-        .request(
-            Method::GET,
-            &format!("/auth/login?{}", query_of(&approve)),
-            &[],
-            "",
-        )
-        .await;
+    let login = login(&app, &approve, &[]).await;
     let binding = cookie_pair(&login, "__Host-sfncb-sign-in").expect("binding");
     let state = state_of(login.header("location").expect("location"));
     let encode =
         |s: &str| -> String { url::form_urlencoded::byte_serialize(s.as_bytes()).collect() };
-    let mut tampered = state.clone().into_bytes();
-    tampered[10] = if tampered[10] == b'A' { b'B' } else { b'A' };
-    let tampered = String::from_utf8(tampered).expect("ascii");
+    let tampered = one_char_changed(&state, 10);
     let no_session = |reply: &Reply| {
         assert!(
             cookie_pair(reply, "__Host-sfncb-session").is_none(),
@@ -745,24 +723,10 @@ async fn bad_sign_in_answers_get_a_clear_error_and_no_session() {
 async fn a_provider_outage_is_503_and_the_link_works_afterwards() {
     let idp = Arc::new(FakeIdp::new());
     let app = deployment(Arc::clone(&idp));
-    let urls = urls(
-        &app,
-        &request(
-            approve_and_reject(),
-            json!({"approvers": {"emails": ["alice@example.com"]}}),
-        ),
-    )
-    .await;
+    let urls = urls(&app, &for_alice()).await;
     let approve = link(&urls, "approve");
     *idp.down.lock().expect("lock") = true;
-    let login = app
-        .request(
-            Method::GET,
-            &format!("/auth/login?{}", query_of(&approve)),
-            &[],
-            "",
-        )
-        .await;
+    let login = login(&app, &approve, &[]).await;
     login.assert_error(503, "ServiceError");
     assert_eq!(login.header("retry-after"), Some("5"));
     *idp.down.lock().expect("lock") = false;
@@ -869,12 +833,7 @@ async fn creation_checks_approvers_and_the_deployment() {
 
     // Without an OpenID Provider, approvers are refused, naming the settings.
     let plain = App::new(|_| {});
-    let reply = plain
-        .create(&request(
-            approve_and_reject(),
-            json!({"approvers": {"emails": ["alice@example.com"]}}),
-        ))
-        .await;
+    let reply = plain.create(&for_alice()).await;
     reply.assert_error(400, "SignInNotConfigured");
     assert!(reply.text.contains("OIDC_ISSUER"), "{}", reply.text);
 }
@@ -882,14 +841,7 @@ async fn creation_checks_approvers_and_the_deployment() {
 #[tokio::test]
 async fn a_bound_link_on_a_deployment_without_sign_in_does_nothing() {
     let app = deployment(Arc::new(FakeIdp::new()));
-    let urls = urls(
-        &app,
-        &request(
-            approve_and_reject(),
-            json!({"approvers": {"emails": ["alice@example.com"]}}),
-        ),
-    )
-    .await;
+    let urls = urls(&app, &for_alice()).await;
     // Same keys, no provider: the link opens but nobody can act.
     let bare = App::new(|_| {});
     let reply = bare

@@ -280,12 +280,25 @@ impl App {
 
 /// The `data` value of a callback URL.
 pub fn data_of(url: &str) -> String {
+    query_param(url, "data")
+}
+
+/// The (decoded) value of the query parameter `name` of `url`.
+pub fn query_param(url: &str, name: &str) -> String {
     url::Url::parse(url)
         .expect("url")
         .query_pairs()
-        .find(|(k, _)| k == "data")
+        .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
-        .expect("data")
+        .unwrap_or_else(|| panic!("no {name} parameter"))
+}
+
+/// `text` with the ASCII character at `at` changed: `A` becomes `B`,
+/// anything else `A`.
+pub fn one_char_changed(text: &str, at: usize) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+    String::from_utf8(bytes).expect("ascii")
 }
 
 /// A URL with its `data` replaced.

@@ -57,11 +57,6 @@ impl RawAction {
     pub(crate) fn take_approvers(&mut self) -> Option<Value> {
         self.approvers.take()
     }
-
-    /// The name as given, for error messages before it is checked.
-    pub(crate) fn raw_name(&self) -> &str {
-        &self.name
-    }
 }
 
 #[derive(Deserialize)]

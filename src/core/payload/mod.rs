@@ -36,6 +36,8 @@
 
 mod wire;
 
+use std::borrow::Cow;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -103,13 +105,15 @@ impl Purpose {
         }
     }
 
-    /// The label the working key is derived with, for what is not a link.
-    fn label(self) -> Option<&'static [u8]> {
-        match self {
-            Self::Link | Self::GatedLink => None,
-            Self::Session => Some(b"sfn-callbacks/v1/session"),
-            Self::SignIn => Some(b"sfn-callbacks/v1/sign-in"),
-        }
+    /// The key this purpose seals with: links use the given key, the rest
+    /// a key derived from it under their own label.
+    fn working_key(self, key: &SecretKey) -> Cow<'_, SecretKey> {
+        let label: &[u8] = match self {
+            Self::Link | Self::GatedLink => return Cow::Borrowed(key),
+            Self::Session => b"sfn-callbacks/v1/session",
+            Self::SignIn => b"sfn-callbacks/v1/sign-in",
+        };
+        Cow::Owned(key.derive(label))
     }
 }
 
@@ -338,34 +342,25 @@ pub fn seal_bytes(
     with: SealWith<'_>,
     nonce: &[u8; NONCE_LEN],
 ) -> String {
-    let derived;
-    let working = |key: &SecretKey| -> SecretKey {
-        match purpose.label() {
-            Some(label) => key.derive(label),
-            None => key.clone(),
-        }
-    };
+    let nonce = &nonce[..purpose.nonce_len()];
     let mut out = Vec::with_capacity(plain.len() + 64);
     match with {
         SealWith::Aead { id, key } => {
             out.push(purpose.nibble() | KIND_AEAD);
             out.extend_from_slice(&id.0.to_be_bytes());
-            derived = working(key);
-            seal_aead(&mut out, &derived, &nonce[..purpose.nonce_len()], plain);
+            seal_aead(&mut out, &purpose.working_key(key), nonce, plain);
         }
         SealWith::Envelope { wrapped, key } => {
             out.push(purpose.nibble() | KIND_ENVELOPE);
             out.extend_from_slice(&wrapped.len_u16().to_be_bytes());
             out.extend_from_slice(wrapped.as_bytes());
-            derived = working(key);
-            seal_aead(&mut out, &derived, &nonce[..purpose.nonce_len()], plain);
+            seal_aead(&mut out, &purpose.working_key(key), nonce, plain);
         }
         SealWith::Mac { id, key } => {
             out.push(purpose.nibble() | KIND_MAC);
             out.extend_from_slice(&id.0.to_be_bytes());
             out.extend_from_slice(plain);
-            derived = working(key);
-            let tag = mac(&derived, &out).finalize().into_bytes();
+            let tag = mac(&purpose.working_key(key), &out).finalize().into_bytes();
             out.extend_from_slice(&tag);
         }
     }
@@ -510,14 +505,8 @@ impl Untrusted {
     /// Authenticates with the key [`Untrusted::key_ref`] asked for and
     /// returns the plaintext.
     pub fn open_bytes(&self, key: &SecretKey) -> Result<Vec<u8>, PayloadError> {
-        let derived;
-        let key = match self.purpose.label() {
-            Some(label) => {
-                derived = key.derive(label);
-                &derived
-            }
-            None => key,
-        };
+        let key = self.purpose.working_key(key);
+        let key = key.as_ref();
         let (header, body) = self.bytes.split_at(self.header_len);
         if self.kind == KIND_MAC {
             let (claims, tag) = body.split_at(body.len() - MAC_TAG_LEN);

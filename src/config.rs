@@ -214,6 +214,10 @@ pub struct ServeArgs {
     /// Act on GET, as sfn-callback-urls did (mail scanners will click).
     #[arg(long, env = "GET_ACTS", num_args = 0..=1, default_value = "false", default_missing_value = "true", value_parser = parse_bool)]
     pub get_acts: bool,
+    /// Before a GET shows a success or failure link's page, ask Step
+    /// Functions by a heartbeat whether the task is still open.
+    #[arg(long, env = "GET_PROBE", num_args = 0..=1, default_value = "true", default_missing_value = "true", value_parser = parse_bool)]
+    pub get_probe: bool,
     /// Comma-separated API keys for CreateUrls (required unless listening on loopback).
     #[arg(long, env = "API_KEYS", hide_env_values = true, value_delimiter = ',')]
     pub api_keys: Vec<Redacted>,
@@ -585,6 +589,7 @@ pub fn settings(args: &ServeArgs, region: &str) -> anyhow::Result<Settings> {
             default_region: region.to_owned(),
             features: args.features.features(),
             get_acts: args.get_acts,
+            get_probe: args.get_probe,
             notify: args.notify.policy(),
             session_ttl: args.oidc.session_ttl,
         },
@@ -677,6 +682,14 @@ mod tests {
         );
         let st = settings(&s, "eu-west-1").expect("ok");
         assert_eq!(st.app.base_url.as_deref(), Some("http://127.0.0.1:8080"));
+    }
+
+    #[test]
+    fn the_probe_is_on_unless_turned_off() {
+        let on = settings(&serve(&[]), "r").expect("ok");
+        assert!(on.app.get_probe);
+        let off = settings(&serve(&["--get-probe", "false"]), "r").expect("ok");
+        assert!(!off.app.get_probe);
     }
 
     #[test]

@@ -95,6 +95,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         listen = %listener.local_addr()?,
         key_mode = app.keys.mode_name(),
         get_acts = settings.app.get_acts,
+        get_probe = settings.app.get_probe,
         post_actions = settings.app.features.post_actions,
         output_parameters = settings.app.features.output_parameters,
         "serving"

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::{AppError, RETRY_AFTER_SECS, Refused, Unavailable};
-pub use respond::{Input, Link, Needs, Outcome, Trace, Via, call_engine};
+pub use respond::{Input, Link, Needs, Outcome, PROBE_WAIT, Task, Trace, Via, call_engine};
 pub use sign_in::{Credential, SignInStart, SignedIn, sign_in_required};
 
 use crate::core::Features;
@@ -36,6 +36,9 @@ pub struct Settings {
     pub features: Features,
     /// `GET_ACTS`: act on GET, as sfn-callback-urls did.
     pub get_acts: bool,
+    /// `GET_PROBE`: before a GET shows a success or failure link's page,
+    /// ask Step Functions (by a heartbeat) whether the task is still open.
+    pub get_probe: bool,
     /// Who CreateUrls may notify.
     pub notify: NotifyPolicy,
     /// How long a sign-in session lasts (`SESSION_TTL`).
@@ -49,6 +52,7 @@ impl Default for Settings {
             default_region: "us-east-1".to_owned(),
             features: Features::default(),
             get_acts: false,
+            get_probe: true,
             notify: NotifyPolicy::default(),
             session_ttl: Duration::from_secs(8 * 3600),
         }

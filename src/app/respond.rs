@@ -5,7 +5,7 @@
 //! show (a look that does not act) or read the submission, decide and call
 //! the engine. Nothing reaches the engine before every check has passed.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -63,6 +63,31 @@ pub enum Input {
     Comment(Option<String>),
 }
 
+/// What the service knows of the task behind a link it shows without
+/// acting. A page never claims more than this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Task {
+    /// Step Functions just took a heartbeat for it: nobody has answered it.
+    Open,
+    /// Not asked (a heartbeat link, a HEAD, `GET_PROBE=false`), or Step
+    /// Functions could not say.
+    Unknown,
+}
+
+impl Task {
+    /// Its name in the request log and in JSON answers.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+/// How long a GET waits for the probe before showing the page without
+/// knowing (the page must not wait for a whole engine deadline).
+pub const PROBE_WAIT: Duration = Duration::from_secs(2);
+
 /// What answering the link came to.
 #[derive(Debug, Clone)]
 pub enum Outcome {
@@ -75,6 +100,8 @@ pub enum Outcome {
         claims: Claims,
         /// The signed-in approver.
         who: Option<Identity>,
+        /// Whether the task is known to be open.
+        task: Task,
     },
     /// A link bound to approvers, opened by nobody signed in: sign in first,
     /// `now` (one-click links) or after a press.
@@ -83,6 +110,8 @@ pub enum Outcome {
         claims: Claims,
         /// Whether to go to the provider at once.
         now: bool,
+        /// Whether the task is known to be open.
+        task: Task,
     },
     /// The engine took the call.
     Sent {
@@ -113,6 +142,8 @@ pub struct Trace {
     pub open_error: Option<String>,
     /// The approver's `sub`, for links bound to approvers.
     pub approver: Option<String>,
+    /// What the probe of a GET found: `open`, `closed`, `unknown`.
+    pub probe: Option<&'static str>,
 }
 
 impl App {
@@ -166,11 +197,14 @@ impl App {
                 }
                 None if via == Via::Submit => return Err(sign_in_required().into()),
                 None => {
+                    let now = via == Via::Visit && one_click;
+                    let task = if now {
+                        Task::Unknown
+                    } else {
+                        self.probe(&claims, via, trace).await?
+                    };
                     trace.result = Some("sign-in");
-                    return Ok(Outcome::SignIn {
-                        claims,
-                        now: via == Via::Visit && one_click,
-                    });
+                    return Ok(Outcome::SignIn { claims, now, task });
                 }
             },
         };
@@ -192,10 +226,12 @@ impl App {
         } else {
             let acts = via == Via::Submit || (via == Via::Visit && one_click);
             if !acts {
+                let task = self.probe(&claims, via, trace).await?;
                 trace.result = Some("pending");
                 return Ok(Outcome::Pending {
                     claims,
                     who: approver,
+                    task,
                 });
             }
             let comment = match via {
@@ -234,6 +270,39 @@ impl App {
             claims,
             decision: Box::new(decision),
         })
+    }
+
+    /// Before a GET shows a success or failure link's page: is the task
+    /// still open? A heartbeat asks Step Functions without answering the
+    /// task (no history event; it restarts the heartbeat clock of a task
+    /// with `HeartbeatSeconds`). A closed task is the already-answered
+    /// error at once; when Step Functions cannot say in [`PROBE_WAIT`],
+    /// the page is shown without knowing. HEAD, heartbeat links and
+    /// `GET_PROBE=false` never probe.
+    async fn probe(&self, claims: &Claims, via: Via, trace: &mut Trace) -> Result<Task, AppError> {
+        let decides = matches!(
+            claims.action.kind(),
+            ActionKind::Success | ActionKind::Failure
+        );
+        if via != Via::Visit || !decides || !self.settings.get_probe {
+            return Ok(Task::Unknown);
+        }
+        let asked = tokio::time::timeout(PROBE_WAIT, self.engine.heartbeat(&claims.token)).await;
+        let (task, finding) = match asked {
+            Ok(Ok(())) => (Ok(Task::Open), "open"),
+            Ok(Err(closed @ EngineError::TaskClosed(_))) => (Err(AppError::from(closed)), "closed"),
+            Ok(Err(e)) => {
+                tracing::warn!(
+                    transaction_id = trace.transaction_id,
+                    error = %e,
+                    "the probe could not ask Step Functions; the page says it does not know"
+                );
+                (Ok(Task::Unknown), "unknown")
+            }
+            Err(_) => (Ok(Task::Unknown), "unknown"),
+        };
+        trace.probe = Some(finding);
+        task
     }
 
     /// Makes one engine call.

@@ -160,6 +160,7 @@ async fn observe(
         error,
         open_error = fields.open_error,
         approver = fields.approver,
+        probe = fields.probe,
         "request"
     );
     response

@@ -14,9 +14,10 @@ use crate::core::ErrorCode;
 use crate::core::action::CommentRule;
 use crate::core::template::escape_html as escape;
 
-/// One small stylesheet for every page: readable on a phone, high contrast,
-/// a visible focus ring, nothing loaded from elsewhere.
-const STYLE: &str = "*{box-sizing:border-box}body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:38rem;margin:0 auto;padding:1.5rem 1rem;line-height:1.5;color:#1b1b1b;background:#fff;font-size:1.0625rem}h1{font-size:1.5rem;line-height:1.25;margin:.5rem 0 1rem}.status{display:inline-block;font-size:.875rem;font-weight:600;padding:.15rem .6rem;border-radius:1rem;background:#e8eaed;color:#1b1b1b}.ok{background:#d7f5dd;color:#0c5132}.warn{background:#fff1c2;color:#5c4100}.bad{background:#fde2e1;color:#8a1c15}.desc{white-space:pre-wrap;border-left:4px solid #0b57d0;padding:.25rem 0 .25rem .75rem;margin:1rem 0}dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:1rem 0}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}label{display:block;font-weight:600;margin:1rem 0 .25rem}textarea{width:100%;font:inherit;padding:.5rem;border:2px solid #5f6368;border-radius:.4rem}button{font:inherit;font-weight:600;margin-top:1rem;padding:.7rem 1.5rem;min-height:44px;border-radius:.4rem;border:2px solid #0b57d0;background:#0b57d0;color:#fff;cursor:pointer}.button{display:inline-block;font-weight:600;padding:.7rem 1.5rem;min-height:44px;border-radius:.4rem;border:2px solid #0b57d0;background:#0b57d0;color:#fff;text-decoration:none}.button:focus-visible,button:focus-visible,textarea:focus-visible{outline:3px solid #f9ab00;outline-offset:2px}.note{color:#4a4a4a;font-size:.9rem}";
+/// One small stylesheet for every page: readable on a phone, high contrast
+/// in both colour schemes (a dark variant for `prefers-color-scheme:
+/// dark`), a visible focus ring, nothing loaded from elsewhere.
+const STYLE: &str = "*{box-sizing:border-box}body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:38rem;margin:0 auto;padding:1.5rem 1rem;line-height:1.5;color:#1b1b1b;background:#fff;font-size:1.0625rem}h1{font-size:1.5rem;line-height:1.25;margin:.5rem 0 1rem}.status{display:inline-block;font-size:.875rem;font-weight:600;padding:.15rem .6rem;border-radius:1rem;background:#e8eaed;color:#1b1b1b}.ok{background:#d7f5dd;color:#0c5132}.warn{background:#fff1c2;color:#5c4100}.bad{background:#fde2e1;color:#8a1c15}.desc{white-space:pre-wrap;border-left:4px solid #0b57d0;padding:.25rem 0 .25rem .75rem;margin:1rem 0}dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:1rem 0}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}label{display:block;font-weight:600;margin:1rem 0 .25rem}textarea{width:100%;font:inherit;padding:.5rem;border:2px solid #5f6368;border-radius:.4rem}button{font:inherit;font-weight:600;margin-top:1rem;padding:.7rem 1.5rem;min-height:44px;border-radius:.4rem;border:2px solid #0b57d0;background:#0b57d0;color:#fff;cursor:pointer}.button{display:inline-block;font-weight:600;padding:.7rem 1.5rem;min-height:44px;border-radius:.4rem;border:2px solid #0b57d0;background:#0b57d0;color:#fff;text-decoration:none}.button:focus-visible,button:focus-visible,textarea:focus-visible{outline:3px solid #f9ab00;outline-offset:2px}.note{color:#4a4a4a;font-size:.9rem}a{color:#0b57d0}:root{color-scheme:light dark}@media (prefers-color-scheme:dark){body{color:#e8eaed;background:#121212}.status{background:#3c4043;color:#e8eaed}.ok{background:#0f3d22;color:#b7f5cb}.warn{background:#473600;color:#ffe08a}.bad{background:#5c1511;color:#ffd2ce}.desc{border-left-color:#8ab4f8}textarea{background:#1e1e1e;color:#e8eaed;border-color:#9aa0a6}button,.button{background:#8ab4f8;border-color:#8ab4f8;color:#0b1a33}.note{color:#bdc1c6}a{color:#8ab4f8}}";
 
 /// The Content-Security-Policy of our pages: nothing but our own inline
 /// style (by hash), no frames. (No `form-action`: browsers apply it to the
@@ -89,6 +90,9 @@ pub fn custom_html_response(html: String) -> Response {
 /// What the confirmation page shows.
 #[derive(Debug)]
 pub struct Pending<'a> {
+    /// Step Functions just said the task is open. Otherwise the page says
+    /// nothing about whether it was answered: it does not know.
+    pub open: bool,
     /// Action name.
     pub name: &'a str,
     /// Action type.
@@ -111,9 +115,25 @@ fn expiry_row(expires: Option<&str>) -> String {
     })
 }
 
-/// The page a GET shows: nothing has happened yet; one button POSTs. The
-/// form has no script and no `action` attribute, so it posts back to this
-/// very URL, and only a person pressing the button sends it.
+/// The badge and first sentence of a page shown before acting: that the
+/// request waits for an answer only when Step Functions just said so.
+fn before_acting(open: bool) -> (&'static str, &'static str) {
+    if open {
+        (
+            "Awaiting answer",
+            "This request is still waiting for an answer. Check the details, then press the button.",
+        )
+    } else {
+        (
+            "Please confirm",
+            "Check the details, then press the button. If the request was already answered or has closed, the next page says so and nothing changes.",
+        )
+    }
+}
+
+/// The page a GET shows: the action and one button that POSTs. The form
+/// has no script and no `action` attribute, so it posts back to this very
+/// URL, and only a person pressing the button sends it.
 pub fn confirm_page(pending: &Pending<'_>) -> String {
     let shown = pending.label.unwrap_or(pending.name);
     let button = match (pending.label, pending.kind) {
@@ -139,12 +159,13 @@ pub fn confirm_page(pending: &Pending<'_>) -> String {
             escape(who)
         )
     });
+    let (badge, lead) = before_acting(pending.open);
     page(
         Tone::Neutral,
-        "Not sent yet",
+        badge,
         &format!("Confirm: {shown}"),
         &format!(
-            "<p>Nothing has been sent yet. Check the details, then press the button.</p>{description}<dl><dt>Action</dt><dd>{name}</dd><dt>Type</dt><dd>{kind}</dd>{expires}</dl>{who}<form method=\"post\">{comment}<button type=\"submit\">{button}</button></form>",
+            "<p>{lead}</p>{description}<dl><dt>Action</dt><dd>{name}</dd><dt>Type</dt><dd>{kind}</dd>{expires}</dl>{who}<form method=\"post\">{comment}<button type=\"submit\">{button}</button></form>",
             name = escape(pending.name),
             kind = escape(pending.kind),
             expires = expiry_row(pending.expires.as_deref()),
@@ -160,12 +181,17 @@ pub fn sign_in_page(pending: &Pending<'_>, login_href: &str) -> String {
     let description = pending.description.map_or_else(String::new, |d| {
         format!("<div class=\"desc\">{}</div>", escape(d))
     });
+    let still = if pending.open {
+        " It is still waiting for an answer."
+    } else {
+        ""
+    };
     page(
         Tone::Neutral,
         "Sign-in needed",
         &format!("Confirm: {shown}"),
         &format!(
-            "<p>This request is for named approvers. Sign in to see who you are signed in as, then confirm. Nothing has been sent yet.</p>{description}<dl><dt>Action</dt><dd>{name}</dd><dt>Type</dt><dd>{kind}</dd>{expires}</dl><p><a class=\"button\" href=\"{href}\">Sign in to continue</a></p>",
+            "<p>This request is for named approvers. Sign in to see who you are signed in as, then confirm.{still}</p>{description}<dl><dt>Action</dt><dd>{name}</dd><dt>Type</dt><dd>{kind}</dd>{expires}</dl><p><a class=\"button\" href=\"{href}\">Sign in to continue</a></p>",
             name = escape(pending.name),
             kind = escape(pending.kind),
             expires = expiry_row(pending.expires.as_deref()),
@@ -332,6 +358,7 @@ mod tests {
         description: Option<&'a str>,
     ) -> Pending<'a> {
         Pending {
+            open: false,
             name,
             kind: "success",
             label,

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::app::{Input, Link, Needs, Outcome, Trace, Via, sign_in_required};
+use crate::app::{Input, Link, Needs, Outcome, Task, Trace, Via, sign_in_required};
 use crate::core::approvers::Identity;
 use crate::core::callback::{Decision, format_millis};
 use crate::core::payload::Claims;
@@ -156,20 +156,20 @@ fn read_body(
 fn render(outcome: Outcome, format: Format, query: &str) -> Response {
     match outcome {
         Outcome::PostOnly(claims) => post_only(&claims, format),
-        Outcome::Pending { claims, who } => {
-            pending(&claims, who.as_ref().map(Identity::display), format)
+        Outcome::Pending { claims, who, task } => {
+            pending(&claims, who.as_ref().map(Identity::display), task, format)
         }
-        Outcome::SignIn { claims, .. } => sign_in(&claims, format, query),
+        Outcome::SignIn { claims, task, .. } => sign_in(&claims, task, format, query),
         Outcome::Sent { claims, decision } => accepted(&claims, &decision, format),
     }
 }
 
 /// What a link bound to approvers shows to nobody signed in: a page with a
 /// way to sign in, or for programs the 401 a POST would get.
-fn sign_in(claims: &Claims, format: Format, query: &str) -> Response {
+fn sign_in(claims: &Claims, task: Task, format: Format, query: &str) -> Response {
     match format {
         Format::Html => pages::html_ok(pages::sign_in_page(
-            &pending_view(claims, None),
+            &pending_view(claims, None, task),
             &format!("auth/login?{query}"),
         )),
         Format::Json | Format::Text => ApiError::from(sign_in_required())
@@ -179,8 +179,9 @@ fn sign_in(claims: &Claims, format: Format, query: &str) -> Response {
     }
 }
 
-fn pending_view<'a>(claims: &'a Claims, who: Option<&'a str>) -> Pending<'a> {
+fn pending_view<'a>(claims: &'a Claims, who: Option<&'a str>, task: Task) -> Pending<'a> {
     Pending {
+        open: task == Task::Open,
         name: claims.action.name.as_str(),
         kind: claims.action.kind().as_str(),
         label: claims.action.page.label.as_deref(),
@@ -228,18 +229,21 @@ fn post_only(claims: &Claims, format: Format) -> Response {
 }
 
 /// What a GET shows: the action that a POST would perform.
-fn pending(claims: &Claims, who: Option<&str>, format: Format) -> Response {
+/// What it says of the task is only what the probe found: `open` when
+/// Step Functions just said so, else `unknown`.
+fn pending(claims: &Claims, who: Option<&str>, task: Task, format: Format) -> Response {
     let name = claims.action.name.as_str();
     let kind = claims.action.kind().as_str();
     let expires = claims.expires_at_millis.map(format_millis);
     match format {
-        Format::Html => pages::html_ok(pages::confirm_page(&pending_view(claims, who))),
+        Format::Html => pages::html_ok(pages::confirm_page(&pending_view(claims, who, task))),
         Format::Json => {
             let mut body = json!({
                 "transaction_id": claims.transaction_id.to_hex(),
                 "action": {"name": name, "type": kind},
                 "status": "pending",
-                "message": "Nothing was sent to Step Functions. Send a POST to this same URL to perform the action.",
+                "task": task.as_str(),
+                "message": "This request made no decision. Send a POST to this same URL to perform the action.",
             });
             if let Some(e) = expires {
                 body["expiration"] = json!(e);
@@ -247,7 +251,7 @@ fn pending(claims: &Claims, who: Option<&str>, format: Format) -> Response {
             axum::Json(body).into_response()
         }
         Format::Text => format!(
-            "Nothing was sent yet. Send a POST to this same URL to perform {name} ({kind}).\n"
+            "This request made no decision. Send a POST to this same URL to perform {name} ({kind}).\n"
         )
         .into_response(),
     }

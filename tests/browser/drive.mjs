@@ -14,6 +14,19 @@
 //       consent page, wait to be back on u's origin; with "press", press the
 //       page's button (as "approve" does) and wait for the next page
 //   {"do": "cookies", "context": name}                             the context's cookies, no values
+// Any step that ends on a page may add "axe": true: the page it ends on is then
+// checked with axe-core's WCAG 2.0/2.1 A and AA rules in the light and the dark
+// colour scheme, and measured at 320 and 640 CSS pixels wide (a phone, and a
+// 1280-pixel window at 200% zoom), with screenshots "<shot>-dark" and
+// "<shot>-320px" when the step names a shot; its result gains
+//   "axe": {"light": [violation], "dark": [violation], "overflow": {"320": px, "640": px}}
+// where a violation is {id, impact, help, targets} and overflow is how many
+// pixels the page is wider than the window (0: no sideways scrolling).
+// With "before": "unrequire", the approve step first removes the page's own
+// checks of its form fields (required, maxlength), as an old browser would not
+// make them, so the server's own check answers; with "before": "clear-cookies"
+// it forgets the context's cookies before pressing (a session that ended while
+// the page was open).
 // Every step runs in a fresh browser context, closed after it, unless it names
 // one with "context": steps naming the same context share it (its cookies), and
 // it is closed at the end.
@@ -21,8 +34,12 @@
 // "url" (origin and path of the last page, no query) for sign-in-approve; for
 // cookies, [{name, httpOnly, secure, sameSite, path}].
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const WCAG_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 
 const plan = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const browser = await chromium.launch({
@@ -47,10 +64,68 @@ async function look(page, response, shot) {
   return {
     status: response ? response.status() : null,
     title: await page.title(),
-    heading: await page.locator('h1').first().textContent().catch(() => null),
-    badge: await page.locator('.status').first().textContent().catch(() => null),
+    // Read at once: a page without them (a creator's own html) has none.
+    heading: await page.evaluate(() => document.querySelector('h1')?.textContent ?? null),
+    badge: await page.evaluate(() => document.querySelector('.status')?.textContent ?? null),
     text: await page.locator('body').innerText(),
   };
+}
+
+// axe-core on the page as it is, in both colour schemes, then its width at
+// 320 and 640 pixels. axe runs through the DevTools protocol, which the pages'
+// Content-Security-Policy (no scripts) does not govern.
+async function audit(page, shot) {
+  const found = {};
+  for (const colorScheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme });
+    if (shot && colorScheme === 'dark') {
+      await page.screenshot({ path: join(plan.screenshots, `${shot}-dark.png`), fullPage: true });
+    }
+    if (!(await page.evaluate(() => typeof window.axe === 'object'))) {
+      await page.evaluate(axeSource);
+    }
+    const result = await page.evaluate(
+      (tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] }),
+      WCAG_AA,
+    );
+    found[colorScheme] = result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      targets: v.nodes.map((n) => n.target.join(' ')),
+    }));
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+  const viewport = page.viewportSize();
+  found.overflow = {};
+  for (const width of [320, 640]) {
+    await page.setViewportSize({ width, height: 800 });
+    found.overflow[width] = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    if (shot && width === 320) {
+      await page.screenshot({ path: join(plan.screenshots, `${shot}-320px.png`), fullPage: true });
+    }
+  }
+  await page.setViewportSize(viewport);
+  return found;
+}
+
+// Removes the page's own checks of its form fields.
+async function unrequire(page) {
+  await page.evaluate(() => {
+    for (const field of document.querySelectorAll('textarea, input, select')) {
+      field.removeAttribute('required');
+      field.removeAttribute('maxlength');
+      field.removeAttribute('minlength');
+      field.removeAttribute('pattern');
+      field.removeAttribute('min');
+      field.removeAttribute('max');
+    }
+    for (const form of document.querySelectorAll('form')) {
+      form.noValidate = true;
+    }
+  });
 }
 
 // Named contexts, shared by the steps that name them.
@@ -165,6 +240,13 @@ try {
       if (step.shot) {
         await page.screenshot({ path: join(plan.screenshots, `${step.shot}-confirm.png`), fullPage: true });
       }
+      if (step.before === 'unrequire') {
+        await unrequire(page);
+      } else if (step.before === 'clear-cookies') {
+        await context.clearCookies();
+      } else if (step.before !== undefined) {
+        throw new Error(`unknown before ${step.before}`);
+      }
       if (step.comment !== undefined) {
         await page.getByLabel(/Comment/).fill(step.comment);
       }
@@ -182,6 +264,9 @@ try {
       result = await signInApprove(page, step);
     } else {
       throw new Error(`unknown step ${step.do}`);
+    }
+    if (step.axe) {
+      result.axe = await audit(page, step.shot);
     }
     console.log(JSON.stringify(result));
     if (step.context === undefined) {

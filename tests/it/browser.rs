@@ -13,7 +13,9 @@ use std::time::Duration;
 use aws_sdk_sfn::types::ExecutionStatus;
 use serde_json::{Value, json};
 
-use super::moto::{Moto, Server, create, expiring_in, output_of, serve, tampered, url_of};
+use super::moto::{
+    Moto, Server, create, expiring_in, free_port, output_of, serve, serve_at, tampered, url_of,
+};
 
 fn chromium() -> PathBuf {
     std::env::var_os("CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from)
@@ -24,18 +26,47 @@ fn browser_dir() -> PathBuf {
 }
 
 pub fn tools_present() -> bool {
-    let present =
-        chromium().exists() && browser_dir().join("node_modules/playwright-core").exists();
+    let modules = browser_dir().join("node_modules");
+    let present = chromium().exists()
+        && modules.join("playwright-core").exists()
+        && modules.join("axe-core").exists();
     if !present {
         assert!(
             std::env::var("SFN_CALLBACKS_REQUIRE_BROWSER").is_err(),
-            "Chromium and playwright-core are required: run the README's test command, which installs them"
+            "Chromium, playwright-core and axe-core are required: run the README's test command, which installs them"
         );
         eprintln!(
-            "SKIPPED: Chromium or playwright-core not installed (the README's test command installs them)"
+            "SKIPPED: Chromium, playwright-core or axe-core not installed (the README's test command installs them)"
         );
     }
     present
+}
+
+/// Asserts that axe-core found no WCAG 2.1 A or AA violation on the page a
+/// step with `"axe": true` ended on, in the light and the dark colour
+/// scheme, and that the page needs no sideways scrolling at 320 and 640
+/// pixels; prints the counts.
+pub fn assert_accessible(page: &str, seen: &Value) {
+    let axe = &seen["axe"];
+    let count = |scheme: &str| {
+        axe[scheme]
+            .as_array()
+            .unwrap_or_else(|| panic!("{page}: no axe-core result for {scheme}: {seen}"))
+            .len()
+    };
+    let (light, dark) = (count("light"), count("dark"));
+    eprintln!("axe-core: {page}: {light} violations (light), {dark} (dark)");
+    assert_eq!(
+        (light, dark),
+        (0, 0),
+        "{page}: axe-core found violations: {axe}"
+    );
+    for width in ["320", "640"] {
+        assert_eq!(
+            axe["overflow"][width], 0,
+            "{page}: wider than {width} pixels: {axe}"
+        );
+    }
 }
 
 fn artifacts() -> PathBuf {
@@ -108,21 +139,38 @@ async fn a_person_approves_in_a_browser_and_scanners_change_nothing() {
 
     // Mail scanners: many GETs and HEADs with scanner-like headers, and a
     // browser that loads the pages and runs their scripts without clicking.
+    // A GET's probe is a heartbeat; a HEAD calls nothing.
     let (arn, token) = moto.aws.start("browser-scanned").await;
     let created = create(&server, &approval(&token)).await;
     let http = reqwest::Client::new();
+    let scan = |method: reqwest::Method, url: String| {
+        http.request(method, url)
+            .header("user-agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36 (compatible; Microsoft Safe Links scanner)")
+            .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+            .header("x-forwarded-for", "40.94.0.1")
+            .send()
+    };
+    moto.record().await;
     for url in [url_of(&created, "approve"), url_of(&created, "reject")] {
-        for _ in 0..15 {
+        for _ in 0..10 {
+            let reply = scan(reqwest::Method::HEAD, url.clone())
+                .await
+                .expect("scan");
+            assert_eq!(reply.status(), 200);
+        }
+    }
+    assert_eq!(
+        moto.sfn_calls().await,
+        Vec::<String>::new(),
+        "a HEAD calls nothing"
+    );
+    for url in [url_of(&created, "approve"), url_of(&created, "reject")] {
+        for _ in 0..10 {
             for method in [reqwest::Method::GET, reqwest::Method::HEAD] {
-                let reply = http
-                    .request(method, &url)
-                    .header("user-agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36 (compatible; Microsoft Safe Links scanner)")
-                    .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
-                    .header("x-forwarded-for", "40.94.0.1")
-                    .send()
-                    .await
-                    .expect("scan");
+                let reply = scan(method, url.clone()).await.expect("scan");
                 assert_eq!(reply.status(), 200);
+                let page = reply.text().await.expect("page");
+                assert!(!page.contains("Nothing has been sent"), "{page}");
             }
         }
     }
@@ -131,24 +179,50 @@ async fn a_person_approves_in_a_browser_and_scanners_change_nothing() {
         json!({"do": "scan", "url": url_of(&created, "reject")}),
     ]);
     for seen in &scans {
-        assert_eq!(seen["badge"], "Not sent yet", "{seen}");
+        assert_eq!(seen["status"], 200, "{seen}");
+        assert_eq!(
+            seen["badge"], "Awaiting answer",
+            "the probe found it open: {seen}"
+        );
     }
+    assert_eq!(
+        moto.sfn_calls().await,
+        vec!["SendTaskHeartbeat".to_owned(); 2 * 10 + scans.len()],
+        "one heartbeat per GET, none per HEAD"
+    );
     moto.aws
         .assert_running(&arn, "scanners must not decide the task")
         .await;
+    let history = moto.aws.history(&arn).await;
+    assert!(
+        !history
+            .iter()
+            .any(|event| event.starts_with("TaskSucceeded")
+                || event.starts_with("TaskFailed")
+                || event.starts_with("TaskTimedOut")),
+        "no decision in the history: {history:?}"
+    );
 
-    // A person: the confirmation page, a comment, the button, the result.
+    // A person: the confirmation page, a comment, the button, the result;
+    // the same link opened again says at once that it was answered.
     let (arn, token) = moto.aws.start("browser-approve").await;
     let created = create(&server, &approval(&token)).await;
     let approve = url_of(&created, "approve");
     let seen = drive(&[
         json!({"do": "visit", "url": approve, "shot": "01-confirm"}),
         json!({"do": "approve", "url": approve, "comment": "Ship it <b>now</b> & then", "shot": "02-accepted"}),
-        json!({"do": "approve", "url": approve, "shot": "03-already-answered"}),
+        json!({"do": "visit", "url": approve, "shot": "03-already-answered"}),
     ]);
+    for page in &seen {
+        assert!(
+            !text(page).contains("Nothing has been sent"),
+            "never claimed: {page}"
+        );
+    }
     let confirm = &seen[0];
     assert_eq!(confirm["status"], 200);
     assert_eq!(confirm["heading"], "Confirm: Approve <release> 1.2");
+    assert_eq!(confirm["badge"], "Awaiting answer", "{confirm}");
     assert!(
         text(confirm).contains("Deploys <b>everything</b> & more."),
         "markup renders as text: {confirm}"
@@ -162,17 +236,12 @@ async fn a_person_approves_in_a_browser_and_scanners_change_nothing() {
     );
     let out = moto.aws.finished(&arn).await;
     assert_eq!(out.status, ExecutionStatus::Succeeded);
-    assert_eq!(
-        output_of(&out),
-        json!({"approved": true, "comment": "Ship it <b>now</b> & then"})
-    );
+    let decided = json!({"approved": true, "comment": "Ship it <b>now</b> & then"});
+    assert_eq!(output_of(&out), decided);
     let again = &seen[2];
-    assert_eq!(again["status"], 410, "{again}");
+    assert_eq!(again["status"], 410, "the GET itself says so: {again}");
     assert_eq!(again["heading"], "This request was already answered");
-    assert_eq!(
-        output_of(&moto.aws.execution(&arn).await),
-        json!({"approved": true, "comment": "Ship it <b>now</b> & then"})
-    );
+    assert_eq!(output_of(&moto.aws.execution(&arn).await), decided);
 
     // An expired link and an altered link get their own pages.
     let (arn, token) = moto.aws.start("browser-expired").await;
@@ -210,4 +279,131 @@ async fn a_person_approves_in_a_browser_and_scanners_change_nothing() {
         );
     }
     eprintln!("screenshots in {}", artifacts().display());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_passes_axe_core_in_both_schemes_and_fits_a_phone() {
+    if !tools_present() {
+        return;
+    }
+    let Some(mut moto) = Moto::start().await else {
+        return;
+    };
+    let server = local_server(&moto).await;
+    // The same keys in front of a Step Functions that is not there: the
+    // probe cannot ask, and the button's call is refused.
+    let keyring = super::support::keyring().to_json();
+    let down = serve_at(
+        &format!("http://127.0.0.1:{}", free_port()),
+        moto.dir.path(),
+        "serve-no-sfn",
+        &[("KEYRING", keyring.as_str()), ("SFN_DEADLINE_MS", "1500")],
+    )
+    .await;
+
+    let (_, token) = moto.aws.start("axe").await;
+    let mut body = approval(&token);
+    body["actions"].as_array_mut().expect("actions").extend([
+        json!({"name": "ping", "type": "heartbeat"}),
+        json!({"name": "hook", "type": "post", "outcomes": [
+            {"name": "done", "type": "success", "schema": {}, "output_body": true}
+        ]}),
+    ]);
+    let created = create(&server, &body).await;
+    let (_, token) = moto.aws.start("axe-expired").await;
+    let mut expiring = approval(&token);
+    expiring["expiration"] = json!(expiring_in(2000));
+    let expired = create(&server, &expiring).await;
+    tokio::time::sleep(Duration::from_millis(2300)).await;
+    let (_, token) = moto.aws.start("axe-down").await;
+    let unreachable = create(&server, &approval(&token)).await;
+
+    let approve = url_of(&created, "approve");
+    // approve takes a comment of up to 200 characters.
+    let pages = [
+        ("confirm", json!({"do": "visit", "url": approve})),
+        (
+            "confirm-heartbeat",
+            json!({"do": "visit", "url": url_of(&created, "ping")}),
+        ),
+        (
+            "for-systems",
+            json!({"do": "visit", "url": url_of(&created, "hook")}),
+        ),
+        (
+            "bad-comment",
+            json!({"do": "approve", "url": approve, "before": "unrequire", "comment": "x".repeat(201)}),
+        ),
+        (
+            "accepted",
+            json!({"do": "approve", "url": approve, "comment": "Looks good"}),
+        ),
+        ("already-answered", json!({"do": "visit", "url": approve})),
+        (
+            "expired",
+            json!({"do": "visit", "url": url_of(&expired, "approve")}),
+        ),
+        ("invalid", json!({"do": "visit", "url": tampered(&approve)})),
+        (
+            "confirm-unknown",
+            json!({"do": "visit", "url": down.link(&url_of(&unreachable, "approve"))}),
+        ),
+        (
+            "busy",
+            json!({"do": "approve", "url": down.link(&url_of(&unreachable, "approve"))}),
+        ),
+    ];
+    let steps: Vec<Value> = pages
+        .iter()
+        .map(|(name, step)| {
+            let mut step = step.clone();
+            step["axe"] = json!(true);
+            step["shot"] = json!(format!("axe-{name}"));
+            step
+        })
+        .collect();
+    let seen = drive(&steps);
+    let expected = [
+        ("confirm", 200, "Awaiting answer"),
+        ("confirm-heartbeat", 200, "Please confirm"),
+        ("for-systems", 405, "For systems"),
+        ("bad-comment", 400, "Not sent"),
+        ("accepted", 200, "Done"),
+        ("already-answered", 410, "Already answered"),
+        ("expired", 410, "Expired"),
+        ("invalid", 400, "Invalid link"),
+        ("confirm-unknown", 200, "Please confirm"),
+        ("busy", 503, "Busy"),
+    ];
+    for ((name, status, badge), page) in expected.iter().zip(&seen) {
+        assert_eq!(page["status"], *status, "{name}: {page}");
+        assert_eq!(page["badge"], *badge, "{name}: {page}");
+        assert!(
+            !text(page).contains("Nothing has been sent"),
+            "{name}: {page}"
+        );
+        assert_accessible(name, page);
+    }
+
+    // The check itself: a creator's own html response with an image
+    // without text, no language and no title is found out.
+    let (_, token) = moto.aws.start("axe-control").await;
+    let control = create(
+        &server,
+        &json!({"token": token, "actions": [{
+            "name": "approve", "type": "success", "output": {},
+            "response": {"html": "<!doctype html><html><body><img src=\"data:,x\"><p>Thanks</p></body></html>"}
+        }]}),
+    )
+    .await;
+    let seen = drive(&[json!({"do": "approve", "url": url_of(&control, "approve"), "axe": true})]);
+    let found: Vec<&str> = seen[0]["axe"]["light"]
+        .as_array()
+        .expect("axe-core result")
+        .iter()
+        .filter_map(|v| v["id"].as_str())
+        .collect();
+    for rule in ["image-alt", "html-has-lang", "document-title"] {
+        assert!(found.contains(&rule), "axe-core missed {rule}: {found:?}");
+    }
 }

@@ -49,6 +49,13 @@ async fn end_to_end_against_moto() {
     let page = call(reqwest::Method::GET, &approve, Some("text/html"), None).await;
     assert_eq!(page.status, 200);
     assert!(page.text.contains("<form method=\"post\">"));
+    let look = call(reqwest::Method::GET, &approve, None, None).await;
+    assert_eq!(
+        look.json()["task"],
+        "open",
+        "the probe's heartbeat: {}",
+        look.text
+    );
     assert_eq!(
         call(reqwest::Method::HEAD, &approve, None, None)
             .await
@@ -67,10 +74,13 @@ async fn end_to_end_against_moto() {
         json!({"approved": true, "by": "alice@example.com"})
     );
 
-    // A second use is a clear 4xx, and the execution is untouched.
-    let again = call(reqwest::Method::POST, &approve, None, None).await;
-    assert_eq!(again.status, 410, "{}", again.text);
-    assert_eq!(again.json()["error"], "StepFunctionsError");
+    // A second use is a clear 4xx, the GET's probe already says so, and
+    // the execution is untouched.
+    for method in [reqwest::Method::POST, reqwest::Method::GET] {
+        let again = call(method.clone(), &approve, None, None).await;
+        assert_eq!(again.status, 410, "{method}: {}", again.text);
+        assert_eq!(again.json()["error"], "StepFunctionsError");
+    }
     assert_eq!(
         output_of(&aws.execution(&arn).await),
         json!({"approved": true, "by": "alice@example.com"})

@@ -54,7 +54,9 @@ async fn rest_api_events_derive_the_stage_url_and_use_multi_value_headers() {
     let response = invoke(&app, get).await;
     assert_eq!(response["statusCode"], 200, "{response}");
     assert_eq!(body_json(&response)["status"], "pending");
-    assert!(app.sfn.calls().is_empty(), "GET must not act");
+    assert_eq!(body_json(&response)["task"], "open", "{response}");
+    assert!(app.sfn.decisions().is_empty(), "GET must not act");
+    assert_eq!(app.sfn.heartbeats(), 1, "the GET's one probe");
 }
 
 #[tokio::test]

@@ -207,6 +207,20 @@ impl Aws {
         }
     }
 
+    /// The types of the execution's history events, in order.
+    pub async fn history(&self, arn: &str) -> Vec<String> {
+        self.sfn
+            .get_execution_history()
+            .execution_arn(arn)
+            .send()
+            .await
+            .expect("history")
+            .events
+            .iter()
+            .map(|e| e.r#type.as_str().to_owned())
+            .collect()
+    }
+
     pub async fn assert_running(&self, arn: &str, why: &str) {
         tokio::time::sleep(Duration::from_millis(150)).await;
         assert_eq!(
@@ -496,6 +510,8 @@ impl Moto {
         let port = free_port();
         let mut child = Command::new(&moto)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            // Where [`Moto::record`] keeps what moto is asked.
+            .env("MOTO_RECORDER_FILEPATH", dir.path().join("recording.jsonl"))
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(dir.path().join("moto.log")).expect("log"))
             .spawn()
@@ -523,5 +539,45 @@ impl Moto {
             dir,
             _proc: proc,
         })
+    }
+
+    /// Starts recording the requests moto gets, forgetting earlier ones.
+    pub async fn record(&self) {
+        for step in ["reset-recording", "start-recording"] {
+            let reply = http()
+                .post(format!("{}/moto-api/recorder/{step}", self.aws.endpoint))
+                .send()
+                .await
+                .expect("moto recorder");
+            assert!(reply.status().is_success(), "{step}: {}", reply.status());
+        }
+    }
+
+    /// The Step Functions operations (`SendTaskHeartbeat`, ...) moto got
+    /// since [`Self::record`], in order.
+    pub async fn sfn_calls(&self) -> Vec<String> {
+        let reply = http()
+            .get(format!(
+                "{}/moto-api/recorder/download-recording",
+                self.aws.endpoint
+            ))
+            .send()
+            .await
+            .expect("moto recording");
+        assert!(reply.status().is_success(), "{}", reply.status());
+        let text = reply.text().await.expect("recording");
+        text.lines()
+            .filter(|line| !line.trim().is_empty())
+            .filter_map(|line| {
+                let entry: Value = serde_json::from_str(line).expect("a recorded request");
+                let headers = entry["headers"].as_object().expect("headers");
+                headers
+                    .iter()
+                    .find(|(name, _)| name.eq_ignore_ascii_case("x-amz-target"))
+                    .and_then(|(_, target)| target.as_str())
+                    .and_then(|t| t.strip_prefix("AWSStepFunctions."))
+                    .map(str::to_owned)
+            })
+            .collect()
     }
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 use aws_sdk_sfn::types::ExecutionStatus;
 use serde_json::{Value, json};
 
-use super::browser::{drive, text, tools_present};
+use super::browser::{assert_accessible, drive, text, tools_present};
 use super::moto::{Moto, Proc, Server, create, free_port, output_of, serve_on, url_of};
 use super::support::query_param;
 
@@ -282,11 +282,18 @@ async fn approvers_sign_in_with_a_real_provider_and_only_they_decide() {
                 {"name": "reject", "type": "failure", "error": "Rejected"}
             ]), json!({"approvers": {"emails": ["alice@example.com", "rita@example.com"]}, "requester": "rita@example.com"})).await;
     let seen = drive(&[
-        json!({"do": "visit", "url": approve, "shot": "oidc-01-sign-in", "context": "alice"}),
-        json!({"do": "sign-in-approve", "url": approve, "login": "alice@example.com", "press": false, "context": "alice", "shot": "oidc-02-signed-in"}),
+        json!({"do": "visit", "url": approve, "shot": "oidc-01-sign-in", "context": "alice", "axe": true}),
+        json!({"do": "sign-in-approve", "url": approve, "login": "alice@example.com", "press": false, "context": "alice", "shot": "oidc-02-signed-in", "axe": true}),
         json!({"do": "cookies", "context": "alice"}),
-        json!({"do": "approve", "url": approve, "context": "alice", "shot": "oidc-03-approved"}),
+        json!({"do": "approve", "url": approve, "context": "alice", "shot": "oidc-03-approved", "axe": true}),
     ]);
+    for (page, seen) in [
+        ("sign-in", &seen[0]),
+        ("signed-in", &seen[1]),
+        ("approved", &seen[3]),
+    ] {
+        assert_accessible(page, seen);
+    }
     assert!(
         text(&seen[0]).contains("Sign in to continue"),
         "{}",
@@ -319,9 +326,24 @@ async fn approvers_sign_in_with_a_real_provider_and_only_they_decide() {
     //    execution stays RUNNING.
     let (arn, approve) = bound_link(&mut moto, &server, "oidc-refused", approve_only(), json!({"approvers": {"emails": ["alice@example.com", "rita@example.com"]}, "requester": "rita@example.com"})).await;
     let seen = drive(&[
-        json!({"do": "sign-in-approve", "url": approve, "login": "bob@example.com", "press": false, "shot": "oidc-04-bob"}),
+        json!({"do": "sign-in-approve", "url": approve, "login": "bob@example.com", "press": false, "shot": "oidc-04-bob", "axe": true}),
         json!({"do": "sign-in-approve", "url": approve, "login": "rita@example.com", "press": false, "shot": "oidc-05-requester"}),
+        // Alice signs in, and her session is gone when she presses.
+        json!({"do": "sign-in-approve", "url": approve, "login": "alice@example.com", "press": false, "context": "late"}),
+        json!({"do": "approve", "url": approve, "context": "late", "before": "clear-cookies", "shot": "oidc-07-session-gone", "axe": true}),
+        json!({"do": "visit", "url": format!("{base}/auth/callback?state=forged&code=forged"), "shot": "oidc-08-sign-in-failed", "axe": true}),
     ]);
+    assert_accessible("not-an-approver", &seen[0]);
+    assert_eq!(seen[3]["status"], 401, "{}", seen[3]);
+    assert_eq!(seen[3]["heading"], "Please sign in first", "{}", seen[3]);
+    assert_accessible("sign-in-required", &seen[3]);
+    assert_eq!(seen[4]["status"], 400, "{}", seen[4]);
+    assert_eq!(
+        seen[4]["heading"], "Sign-in did not complete",
+        "{}",
+        seen[4]
+    );
+    assert_accessible("sign-in-failed", &seen[4]);
     for (who, page) in [("bob", &seen[0]), ("rita", &seen[1])] {
         assert_eq!(page["status"], 403, "{who}: {page}");
         assert_eq!(

@@ -191,7 +191,7 @@ async fn create_urls_needs_an_api_key_when_keys_are_configured() {
 }
 
 #[tokio::test]
-async fn get_and_head_show_the_action_and_never_call() {
+async fn get_probes_once_and_shows_the_action_head_never_calls() {
     let app = App::new(|_| {});
     let urls = app.urls(&approve_reject()).await;
     let approve = urls["approve"].as_str().expect("url");
@@ -199,6 +199,12 @@ async fn get_and_head_show_the_action_and_never_call() {
     let reply = app.follow(Method::GET, approve, &[], "").await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.json()["status"], "pending");
+    assert_eq!(reply.json()["task"], "open", "{}", reply.text);
+    assert!(
+        matches!(&app.sfn.calls()[..], [SendTask::Heartbeat { token }] if token.expose() == TOKEN),
+        "one probe, a heartbeat with the link's token: {:?}",
+        app.sfn.calls()
+    );
     assert_eq!(
         reply.json()["action"],
         json!({"name": "approve", "type": "success"})
@@ -219,12 +225,18 @@ async fn get_and_head_show_the_action_and_never_call() {
         page.text
     );
     assert!(!page.text.to_lowercase().contains("<script"));
+    assert!(
+        page.text.contains("still waiting for an answer"),
+        "the probe found it open: {}",
+        page.text
+    );
     let csp = page.header("content-security-policy").expect("csp");
     assert!(
         csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
         "{csp}"
     );
 
+    assert_eq!(app.sfn.heartbeats(), 2, "one probe per GET");
     let head = app.follow(Method::HEAD, approve, &[], "").await;
     assert_eq!(head.status, 200);
     assert!(head.text.is_empty());
@@ -232,7 +244,122 @@ async fn get_and_head_show_the_action_and_never_call() {
         assert_eq!(reply.header("cache-control"), Some("no-store"));
         assert_eq!(reply.header("referrer-policy"), Some("no-referrer"));
     }
-    assert!(app.sfn.calls().is_empty(), "GET and HEAD must not act");
+    assert!(app.sfn.decisions().is_empty(), "GET and HEAD must not act");
+    assert_eq!(app.sfn.heartbeats(), 2, "HEAD never probes");
+}
+
+/// The three answers of Step Functions that mean the task is closed.
+fn closed_answers() -> [EngineError; 3] {
+    ["TaskTimedOut", "InvalidToken", "TaskDoesNotExist"].map(|c| EngineError::TaskClosed(c.into()))
+}
+
+#[tokio::test]
+async fn a_get_of_a_closed_task_says_already_answered_at_once() {
+    for closed in closed_answers() {
+        let app = App::new(|_| {});
+        let urls = app.urls(&approve_reject()).await;
+        for action in ["approve", "reject"] {
+            let url = urls[action].as_str().expect("url");
+            app.sfn.fail_next(closed.clone());
+            let page = app.follow(Method::GET, url, &[HTML], "").await;
+            assert_eq!(page.status, 410, "{closed:?} {action}: {}", page.text);
+            assert!(
+                page.text.contains("This request was already answered"),
+                "{}",
+                page.text
+            );
+            assert!(!page.text.contains("press the button"), "{}", page.text);
+            app.sfn.fail_next(closed.clone());
+            app.follow(Method::GET, url, &[], "")
+                .await
+                .assert_error(410, "StepFunctionsError");
+        }
+        assert!(app.sfn.calls().is_empty(), "only the refused probes");
+    }
+}
+
+#[tokio::test]
+async fn when_step_functions_cannot_say_the_page_claims_nothing() {
+    let app = App::new(|_| {});
+    let urls = app.urls(&approve_reject()).await;
+    let approve = urls["approve"].as_str().expect("url");
+    for outage in [
+        EngineError::Unavailable("ThrottlingException".into()),
+        EngineError::Unconfirmed("no answer in time".into()),
+        EngineError::NoCredentials,
+        EngineError::Refused("AccessDeniedException".into()),
+    ] {
+        app.sfn.fail_next(outage.clone());
+        let page = app.follow(Method::GET, approve, &[HTML], "").await;
+        assert_eq!(page.status, 200, "{outage:?}: {}", page.text);
+        assert!(
+            page.text
+                .contains("If the request was already answered or has closed"),
+            "{outage:?}: {}",
+            page.text
+        );
+        assert!(!page.text.contains("still waiting"), "{}", page.text);
+        assert!(
+            !page.text.contains("Nothing has been sent"),
+            "{}",
+            page.text
+        );
+        app.sfn.fail_next(outage);
+        let json = app.follow(Method::GET, approve, &[], "").await;
+        assert_eq!(json.json()["task"], "unknown", "{}", json.text);
+    }
+    // The link still works.
+    let sent = app.follow(Method::POST, approve, &[], "").await;
+    assert_eq!(sent.status, 200, "{}", sent.text);
+    assert_eq!(app.sfn.decisions().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_probe_is_not_waited_for() {
+    let app = App::new(|_| {});
+    let urls = app.urls(&approve_reject()).await;
+    *app.sfn.heartbeat_delay.lock().expect("lock") = Some(sfn_callbacks::app::PROBE_WAIT * 5);
+    let started = tokio::time::Instant::now();
+    let reply = app
+        .follow(Method::GET, urls["approve"].as_str().expect("url"), &[], "")
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.json()["task"], "unknown");
+    assert_eq!(started.elapsed(), sfn_callbacks::app::PROBE_WAIT);
+}
+
+#[tokio::test]
+async fn heartbeat_links_and_get_probe_false_never_probe() {
+    let app = App::new(|_| {});
+    let urls = app.urls(&approve_reject()).await;
+    let ping = app
+        .follow(
+            Method::GET,
+            urls["ping"].as_str().expect("url"),
+            &[HTML],
+            "",
+        )
+        .await;
+    assert_eq!(ping.status, 200, "{}", ping.text);
+    assert!(
+        ping.text.contains("If the request was already answered"),
+        "{}",
+        ping.text
+    );
+    assert!(
+        app.sfn.calls().is_empty(),
+        "the probe would be the action itself"
+    );
+
+    let app = App::new(|s| s.app.get_probe = false);
+    let urls = app.urls(&approve_reject()).await;
+    for action in ["approve", "reject"] {
+        let reply = app
+            .follow(Method::GET, urls[action].as_str().expect("url"), &[], "")
+            .await;
+        assert_eq!(reply.json()["task"], "unknown", "{}", reply.text);
+    }
+    assert!(app.sfn.calls().is_empty(), "GET_PROBE=false");
 }
 
 #[tokio::test]
@@ -747,6 +874,7 @@ fn with_comments() -> Value {
 }
 
 const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");
+const HTML: (&str, &str) = ("accept", "text/html");
 
 #[tokio::test]
 async fn comments_reach_step_functions_in_the_documented_places() {
@@ -787,7 +915,7 @@ async fn comments_reach_step_functions_in_the_documented_places() {
         )
         .await;
     assert_eq!(ok.status, 200, "{}", ok.text);
-    let calls = app.sfn.calls();
+    let calls = app.sfn.decisions();
     assert!(
         matches!(&calls[0], SendTask::Success { output, .. } if output == r#"{"approved":true,"comment":"Looks good!"}"#),
         "{calls:?}"
@@ -914,7 +1042,8 @@ async fn one_click_acts_on_get_for_that_action_only() {
         .follow(Method::GET, urls["approve"].as_str().expect("url"), &[], "")
         .await;
     assert_eq!(reply.json()["status"], "pending");
-    assert_eq!(app.sfn.calls().len(), 1);
+    assert!(app.sfn.decisions().is_empty(), "approve is not one-click");
+    assert_eq!(app.sfn.heartbeats(), 2, "the ack, and approve's probe");
 }
 
 #[tokio::test]

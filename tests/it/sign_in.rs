@@ -13,7 +13,7 @@ use sfn_callbacks::core::approvers::Identity;
 use sfn_callbacks::core::callback::SendTask;
 use sfn_callbacks::core::keyring::{Keyring, SecretKey};
 use sfn_callbacks::keys::{KeyMode, KeySource};
-use sfn_callbacks::ports::{AuthRequest, IdentityProvider, IdpError};
+use sfn_callbacks::ports::{AuthRequest, EngineError, IdentityProvider, IdpError};
 
 use super::lambda_runtime::fixture;
 use super::support::{App, Reply, one_char_changed, query_param};
@@ -321,7 +321,7 @@ async fn an_approver_signs_in_is_named_on_the_page_and_recorded_in_the_output() 
             .any(|c| c.starts_with("__Host-sfncb-sign-in=;") && c.contains("Max-Age=0")),
         "the binding cookie is cleared: {cookies:?}"
     );
-    assert!(app.sfn.calls().is_empty(), "signing in sends nothing");
+    assert!(app.sfn.decisions().is_empty(), "signing in decides nothing");
 
     let signed_in = app
         .follow(Method::GET, &approve, &[HTML, ("cookie", &session)], "")
@@ -332,7 +332,7 @@ async fn an_approver_signs_in_is_named_on_the_page_and_recorded_in_the_output() 
             .contains("Signed in as <strong>alice@example.com</strong>")
     );
     assert!(signed_in.text.contains("<form method=\"post\">"));
-    assert!(app.sfn.calls().is_empty());
+    assert!(app.sfn.decisions().is_empty());
 
     let done = app
         .follow(
@@ -343,7 +343,7 @@ async fn an_approver_signs_in_is_named_on_the_page_and_recorded_in_the_output() 
         )
         .await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.text);
-    let calls = app.sfn.calls();
+    let calls = app.sfn.decisions();
     let [SendTask::Success { output, .. }] = calls.as_slice() else {
         panic!("{calls:?}");
     };
@@ -1030,4 +1030,37 @@ async fn null_approvers_open_one_action_of_a_bound_request() {
         .await
         .assert_error(401, "SignInRequired");
     assert_eq!(app.sfn.calls().len(), 1);
+}
+
+#[tokio::test]
+async fn a_closed_task_says_so_before_anyone_signs_in() {
+    let app = deployment(Arc::new(FakeIdp::new()));
+    let urls = urls(
+        &app,
+        &request(
+            approve_and_reject(),
+            json!({"approvers": {"domains": ["example.com"]}}),
+        ),
+    )
+    .await;
+    let approve = link(&urls, "approve");
+    let page = app.follow(Method::GET, &approve, &[HTML], "").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(
+        page.text.contains("Sign in to continue")
+            && page.text.contains("still waiting for an answer"),
+        "{}",
+        page.text
+    );
+    app.sfn
+        .fail_next(EngineError::TaskClosed("InvalidToken".into()));
+    let page = app.follow(Method::GET, &approve, &[HTML], "").await;
+    assert_eq!(page.status, StatusCode::GONE, "{}", page.text);
+    assert!(
+        page.text.contains("This request was already answered") && !page.text.contains("Sign in"),
+        "no sign-in for a closed task: {}",
+        page.text
+    );
+    assert!(app.sfn.decisions().is_empty());
+    assert_eq!(app.sfn.heartbeats(), 1, "the first GET's probe");
 }

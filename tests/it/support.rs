@@ -27,11 +27,26 @@ use tower::ServiceExt as _;
 pub struct FakeSfn {
     pub calls: Mutex<Vec<SendTask>>,
     pub next_errors: Mutex<VecDeque<EngineError>>,
+    /// How long each heartbeat takes to answer (the probe's wait).
+    pub heartbeat_delay: Mutex<Option<std::time::Duration>>,
 }
 
 impl FakeSfn {
     pub fn calls(&self) -> Vec<SendTask> {
         self.calls.lock().expect("lock").clone()
+    }
+
+    /// The calls that answered a task (SendTaskSuccess, SendTaskFailure).
+    pub fn decisions(&self) -> Vec<SendTask> {
+        self.calls()
+            .into_iter()
+            .filter(|c| !matches!(c, SendTask::Heartbeat { .. }))
+            .collect()
+    }
+
+    /// How many heartbeats arrived: a GET's probes and heartbeat actions.
+    pub fn heartbeats(&self) -> usize {
+        self.calls().len() - self.decisions().len()
     }
 
     pub fn fail_next(&self, error: EngineError) {
@@ -70,6 +85,10 @@ impl Engine for FakeSfn {
     }
 
     async fn heartbeat(&self, token: &TaskToken) -> Result<(), EngineError> {
+        let delay = *self.heartbeat_delay.lock().expect("lock");
+        if let Some(delay) = delay {
+            tokio::time::sleep(delay).await;
+        }
         self.record(SendTask::Heartbeat {
             token: token.clone(),
         })

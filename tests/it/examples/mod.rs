@@ -74,6 +74,14 @@ pub const NOTIFY_ENVS: [(&str, &str); 2] = [
     ("NOTIFY_EMAIL_TO_DOMAINS", "corp.example"),
 ];
 
+/// moto answers `SendTaskHeartbeat` with `InvalidToken` for a task that
+/// sets no `HeartbeatSeconds`, which Step Functions accepts (it only has no
+/// clock to restart). The examples' approval tasks set none, so on moto a
+/// GET's probe would find every one of them closed: their deployments run
+/// with the probe off. The probe itself is tested on the harness's state
+/// machine, which sets `HeartbeatSeconds` (`it::browser`, `it::e2e_moto`).
+pub const PROBE_OFF: (&str, &str) = ("GET_PROBE", "false");
+
 /// The ARN the examples' definitions invoke, `${CreateUrlsFunctionArn}`.
 pub const FUNCTION_ARN: &str =
     "arn:aws:lambda:us-east-1:123456789012:function:sfn-callbacks-create";
@@ -130,7 +138,8 @@ impl Lab<Server> {
 impl<D: CreateUrls> Lab<D> {
     /// Starts moto, verifies the SES identity `example.com`, makes the SNS
     /// `topics`, then has `deploy` start the deployment with
-    /// [`NOTIFY_ENVS`], the topics in `NOTIFY_SNS_TOPICS`, and `envs`.
+    /// [`NOTIFY_ENVS`], [`PROBE_OFF`], the topics in `NOTIFY_SNS_TOPICS`,
+    /// and `envs`.
     pub async fn start_with(
         topics: &[&str],
         envs: &[(&str, &str)],
@@ -158,6 +167,7 @@ impl<D: CreateUrls> Lab<D> {
         }
         let allowed = arns.values().cloned().collect::<Vec<_>>().join(",");
         let mut all = NOTIFY_ENVS.to_vec();
+        all.push(PROBE_OFF);
         if !topics.is_empty() {
             all.push(("NOTIFY_SNS_TOPICS", &allowed));
         }

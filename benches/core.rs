@@ -106,8 +106,8 @@ fn benches(c: &mut Criterion) {
                 let request =
                     CreateRequest::parse(black_box(body.as_bytes()), Features::default(), now)
                         .expect("valid");
-                make_urls(&request, TransactionId([1; 16]), now, BASE, |claims| {
-                    seal(claims, with, &[3; 24])
+                make_urls(&request, TransactionId([1; 16]), now, BASE, |what| {
+                    what.seal(with, &[3; 24])
                 })
                 .expect("urls")
             });

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use sfn_callbacks::core::Features;
 use sfn_callbacks::core::create::{CreateRequest, make_urls};
 use sfn_callbacks::core::keyring::{Keyring, SecretKey};
-use sfn_callbacks::core::payload::{SealWith, TransactionId, WrappedKey, seal};
+use sfn_callbacks::core::payload::{SealWith, TransactionId, WrappedKey};
 use sfn_callbacks::keys::{EnvelopeLimits, KeyMode, KeySource};
 use sfn_callbacks::ports::{Keys as _, Kms, KmsContext, KmsError};
 use sfn_callbacks::system::random_bytes;
@@ -319,7 +319,7 @@ fn url_sizes_section(out: &mut String) {
                 .iter()
                 .map(|(_, with)| {
                     make_urls(&request, TransactionId(random_bytes()), now, BASE, |c| {
-                        seal(c, *with, &random_bytes())
+                        c.seal(*with, &random_bytes())
                     })
                     .map(|o| o.urls["approve"].as_str().map_or(0, str::len).to_string())
                     .unwrap_or_else(|e| format!("refused ({})", e.code))
@@ -427,7 +427,7 @@ async fn kms_section(out: &mut String) {
                 CreateRequest::parse(body.as_bytes(), Features::default(), now).expect("valid");
             let key = maker.sealing_key().await.expect("key");
             let output = make_urls(&request, TransactionId(random_bytes()), now, BASE, |c| {
-                seal(c, key.as_seal_with(), &random_bytes())
+                c.seal(key.as_seal_with(), &random_bytes())
             })
             .expect("urls");
             let url = output.urls["approve"].as_str().expect("url").to_owned();

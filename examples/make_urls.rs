@@ -8,7 +8,7 @@ use serde_json::json;
 use sfn_callbacks::core::Features;
 use sfn_callbacks::core::create::{CreateRequest, make_urls};
 use sfn_callbacks::core::keyring::{Keyring, SecretKey};
-use sfn_callbacks::core::payload::{SealWith, TransactionId, seal};
+use sfn_callbacks::core::payload::{SealWith, TransactionId};
 use sfn_callbacks::system::random_bytes;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -37,13 +37,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("signed", SealWith::Mac { id, key: &keys.mac }),
     ];
     for (mode, with) in modes {
-        let output = make_urls(
-            &request,
-            TransactionId(random_bytes()),
-            now,
-            base,
-            |claims| seal(claims, with, &random_bytes()),
-        )?;
+        let output = make_urls(&request, TransactionId(random_bytes()), now, base, |what| {
+            what.seal(with, &random_bytes())
+        })?;
         println!("{mode}:\n{}", serde_json::to_string_pretty(&output)?);
         let approve = output.urls["approve"].as_str().unwrap_or_default();
         println!("{mode}: the approve link is {} characters\n", approve.len());

@@ -19,7 +19,7 @@ use tokio::sync::Mutex;
 
 use crate::core::keyring::{Keyring, KeyringError, SecretKey};
 use crate::core::payload::{
-    Claims, KeyRef, PayloadError, Purpose, SealingKey, Untrusted, WrappedKey,
+    KeyRef, Opened, PayloadError, Purpose, SealingKey, Untrusted, WrappedKey,
 };
 use crate::ports::{Keys, Kms, KmsContext, KmsError, UnsealError};
 
@@ -232,10 +232,10 @@ impl Keys for KeySource {
     }
 
     /// Opens a `data` value.
-    async fn open(&self, data: &str) -> Result<Claims, UnsealError> {
+    async fn open(&self, data: &str) -> Result<Opened, UnsealError> {
         let untrusted = Untrusted::parse(data).map_err(UnsealError::Payload)?;
         let key = self.key_for(&untrusted).await?;
-        untrusted.open(&key).map_err(UnsealError::Payload)
+        untrusted.open_link(&key).map_err(UnsealError::Payload)
     }
 
     async fn private_key(&self) -> Result<SealingKey, KmsError> {

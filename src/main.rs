@@ -4,15 +4,17 @@ use std::io::Read as _;
 
 use anyhow::{Context as _, bail};
 use clap::Parser as _;
-use serde_json::json;
+use serde_json::{Value, json};
 use sfn_callbacks::aws::{CallBudget, SdkActivities, load_sdk_config, region_of};
 use sfn_callbacks::config::{
     self, Cli, Command, CreateArgs, InspectArgs, KeygenArgs, ServeArgs, WorkerArgs,
 };
+use sfn_callbacks::core::action::Action;
+use sfn_callbacks::core::approvers::Gate;
 use sfn_callbacks::core::callback::format_millis;
 use sfn_callbacks::core::create::{CreateRequest, make_urls};
 use sfn_callbacks::core::keyring::{KeyId, SecretKey};
-use sfn_callbacks::core::payload::{TransactionId, seal};
+use sfn_callbacks::core::payload::{Opened, TransactionId};
 use sfn_callbacks::http;
 use sfn_callbacks::keys::{encrypt_keyring, read_keyring};
 use sfn_callbacks::lambda::Handler;
@@ -216,7 +218,7 @@ async fn create(args: CreateArgs) -> anyhow::Result<()> {
         TransactionId(random_bytes()),
         now,
         &base,
-        |claims| seal(claims, key.as_seal_with(), &random_bytes()),
+        |what| what.seal(key.as_seal_with(), &random_bytes()),
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("{}", serde_json::to_string_pretty(&output)?);
@@ -233,11 +235,18 @@ async fn inspect(args: InspectArgs) -> anyhow::Result<()> {
         Err(_) => args.url.clone(),
     };
     let keys = startup::load_keys(&args.keys.settings()?).await?;
-    let claims = match keys.open(&data).await {
-        Ok(c) => c,
+    let opened = match keys.open(&data).await {
+        Ok(opened) => opened,
         Err(UnsealError::Payload(e)) => bail!("{} ({e:?})", e.rejection().message),
         Err(UnsealError::KmsUnavailable) => bail!("KMS is unavailable"),
         Err(UnsealError::KmsRefused) => bail!("KMS refused to unwrap the link's key"),
+    };
+    let (review, claims) = match opened {
+        Opened::Link(claims) => (None, claims),
+        Opened::Review(review) => {
+            let first = review.claims_of(&review.choices[0]);
+            (Some(review), first)
+        }
     };
     let now_ms = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
     let token = if args.show_token {
@@ -255,16 +264,38 @@ async fn inspect(args: InspectArgs) -> anyhow::Result<()> {
         "expiration": claims.expires_at_millis.map(format_millis),
         "expired": claims.expires_at_millis.is_some_and(|e| e <= now_ms),
         "output_parameters": claims.output_parameters,
-        "action": {"name": claims.action.name.as_str(), "type": claims.action.kind().as_str()},
-        "effect": format!("{:?}", claims.action.effect),
     });
-    if let Some(gate) = &claims.gate {
-        out["approvers"] = json!({
-            "emails": gate.approvers.emails,
-            "domains": gate.approvers.domains,
-            "groups": gate.approvers.groups,
+    let action = |action: &Action, gate: Option<&Gate>| {
+        let mut shown = json!({
+            "action": {"name": action.name.as_str(), "type": action.kind().as_str()},
+            "effect": format!("{:?}", action.effect),
         });
-        out["requester"] = json!(gate.requester);
+        if let Some(gate) = gate {
+            shown["approvers"] = json!({
+                "emails": gate.approvers.emails,
+                "domains": gate.approvers.domains,
+                "groups": gate.approvers.groups,
+            });
+            shown["requester"] = json!(gate.requester);
+        }
+        shown
+    };
+    match &review {
+        Some(review) => {
+            out["review"] = review
+                .choices
+                .iter()
+                .map(|c| action(&c.action, c.gate.as_ref()))
+                .collect();
+        }
+        None => {
+            if let (Some(out), Value::Object(shown)) = (
+                out.as_object_mut(),
+                action(&claims.action, claims.gate.as_ref()),
+            ) {
+                out.extend(shown);
+            }
+        }
     }
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use crate::core::approvers::Identity;
 use crate::core::keyring::SecretKey;
 use crate::core::notify::Notification;
-use crate::core::payload::{Claims, PayloadError, Purpose, SealingKey, WrappedKeyLength};
+use crate::core::payload::{Opened, PayloadError, Purpose, SealingKey, WrappedKeyLength};
 use crate::core::token::TaskToken;
 
 /// How a call to the workflow engine can fail.
@@ -179,8 +179,9 @@ pub trait Keys: Send + Sync {
     fn mode_name(&self) -> &'static str;
     /// The key for the next CreateUrls call.
     async fn sealing_key(&self) -> Result<SealingKey, KmsError>;
-    /// Authenticates and opens a link's `data` value.
-    async fn open(&self, data: &str) -> Result<Claims, UnsealError>;
+    /// Authenticates and opens a link's `data` value (an action's link or
+    /// a review link).
+    async fn open(&self, data: &str) -> Result<Opened, UnsealError>;
     /// The key sessions and sign-in states are sealed with: always an
     /// encryption key, also in the `signed` mode (they carry the PKCE
     /// verifier and the person's details).

@@ -1,5 +1,5 @@
-//! CreateUrls: parse the request, seal one link per action, send the
-//! notification.
+//! CreateUrls: parse the request, seal one link per action (and the review
+//! link when asked), send the notification.
 
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -8,7 +8,7 @@ use super::{App, AppError};
 use crate::core::create::{CreateRequest, CreateUrlsOutput, make_urls};
 use crate::core::error::Rejection;
 use crate::core::notify::Notified;
-use crate::core::payload::{TransactionId, seal};
+use crate::core::payload::TransactionId;
 use crate::core::{ErrorCode, Features};
 
 impl App {
@@ -80,8 +80,8 @@ impl App {
             AppError::from(e)
         })?;
         let transaction_id = TransactionId(self.random());
-        let mut output = make_urls(request, transaction_id, now, &base, |claims| {
-            seal(claims, key.as_seal_with(), &self.random())
+        let mut output = make_urls(request, transaction_id, now, &base, |what| {
+            what.seal(key.as_seal_with(), &self.random())
         })?;
         if let Some(notify) = &request.notify {
             // Rendered before anything is sent.

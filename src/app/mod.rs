@@ -17,7 +17,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::{AppError, RETRY_AFTER_SECS, Refused, Unavailable};
-pub use respond::{Input, Link, Needs, Outcome, PROBE_WAIT, Task, Trace, Via, call_engine};
+pub use respond::{
+    Input, Link, Needs, Outcome, PROBE_WAIT, Standing, Task, Trace, Via, call_engine,
+};
 pub use sign_in::{Credential, SignInStart, SignedIn, sign_in_required};
 
 use crate::core::Features;

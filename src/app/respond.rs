@@ -14,10 +14,11 @@ use super::{App, AppError};
 use crate::core::ErrorCode;
 use crate::core::action::ActionKind;
 use crate::core::approvers::{Identity, Refusal};
-use crate::core::callback::{Decision, SendTask, decide_as, verify};
+use crate::core::callback::{Decision, SendTask, check_expiry, decide_as, verify};
 use crate::core::error::Rejection;
-use crate::core::payload::Claims;
+use crate::core::payload::{Claims, Opened, Review};
 use crate::core::template::Params;
+use crate::core::token::TaskToken;
 use crate::ports::{Engine, EngineError};
 
 /// How the caller came to the link.
@@ -88,9 +89,34 @@ impl Task {
 /// knowing (the page must not wait for a whole engine deadline).
 pub const PROBE_WAIT: Duration = Duration::from_secs(2);
 
+/// Whether the person looking at a review link may press one of its
+/// choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// Anyone holding the link may (a choice bound to no approvers), or the
+    /// signed-in person is among its approvers.
+    May,
+    /// Bound to approvers, and nobody is signed in.
+    SignInFirst,
+    /// The signed-in person may not.
+    MayNot(Refusal),
+}
+
 /// What answering the link came to.
 #[derive(Debug, Clone)]
 pub enum Outcome {
+    /// A review link looked at: every choice, and whether the person may
+    /// press it (same order as the review's choices).
+    Review {
+        /// The review link's claims.
+        review: Review,
+        /// Each choice's standing.
+        standings: Vec<Standing>,
+        /// The signed-in person, if any.
+        who: Option<Identity>,
+        /// Whether the task is known to be open.
+        task: Task,
+    },
     /// A POST action looked at: only a system's JSON POST answers it.
     PostOnly(Claims),
     /// Not acted on: what a submission would do, and who is signed in for
@@ -163,13 +189,31 @@ impl App {
             via,
             credential,
         } = link;
-        let claims = self.keys.open(data).await.map_err(|e| {
+        let opened = self.keys.open(data).await.map_err(|e| {
             let error = AppError::from(e);
             if let AppError::BadLink(reason) = &error {
                 trace.open_error = Some(format!("{reason:?}"));
             }
             error
         })?;
+        // A review link with `action` in its query is that action's link,
+        // except that a GET of it never acts.
+        let (claims, from_review) = match opened {
+            Opened::Link(claims) => (claims, false),
+            Opened::Review(review) => {
+                trace.transaction_id = Some(review.transaction_id.to_hex());
+                let Some(name) = params.get("action") else {
+                    return Ok(self.review(review, via, credential, trace).await?);
+                };
+                let claims = review.claims_for(name).ok_or_else(|| {
+                    AppError::Rejected(Rejection::new(
+                        ErrorCode::ActionMismatched,
+                        format!("this review link has no action named {name:?}"),
+                    ))
+                })?;
+                (claims, true)
+            }
+        };
         let kind = claims.action.kind();
         trace.transaction_id = Some(claims.transaction_id.to_hex());
         trace.action = Some(claims.action.name.as_str().to_owned());
@@ -186,7 +230,7 @@ impl App {
             trace.result = Some("pending");
             return Ok(Outcome::PostOnly(claims));
         }
-        let one_click = self.settings.get_acts || claims.action.page.one_click;
+        let one_click = !from_review && (self.settings.get_acts || claims.action.page.one_click);
         let approver = match &claims.gate {
             None => None,
             Some(gate) => match self.who(credential).await? {
@@ -280,14 +324,22 @@ impl App {
     /// the page is shown without knowing. HEAD, heartbeat links and
     /// `GET_PROBE=false` never probe.
     async fn probe(&self, claims: &Claims, via: Via, trace: &mut Trace) -> Result<Task, AppError> {
-        let decides = matches!(
-            claims.action.kind(),
-            ActionKind::Success | ActionKind::Failure
-        );
-        if via != Via::Visit || !decides || !self.settings.get_probe {
+        self.probe_token(&claims.token, decides(claims.action.kind()), via, trace)
+            .await
+    }
+
+    /// The probe of a token whose links `decide` the task (or not).
+    async fn probe_token(
+        &self,
+        token: &TaskToken,
+        decide: bool,
+        via: Via,
+        trace: &mut Trace,
+    ) -> Result<Task, AppError> {
+        if via != Via::Visit || !decide || !self.settings.get_probe {
             return Ok(Task::Unknown);
         }
-        let asked = tokio::time::timeout(PROBE_WAIT, self.engine.heartbeat(&claims.token)).await;
+        let asked = tokio::time::timeout(PROBE_WAIT, self.engine.heartbeat(token)).await;
         let (task, finding) = match asked {
             Ok(Ok(())) => (Ok(Task::Open), "open"),
             Ok(Err(closed @ EngineError::TaskClosed(_))) => (Err(AppError::from(closed)), "closed"),
@@ -305,10 +357,62 @@ impl App {
         task
     }
 
+    /// A review link without a chosen action: a look at every choice (a
+    /// POST must name the one it makes). Who is asking matters only when a
+    /// choice is bound to approvers.
+    async fn review(
+        &self,
+        review: Review,
+        via: Via,
+        credential: Credential<'_>,
+        trace: &mut Trace,
+    ) -> Result<Outcome, AppError> {
+        trace.action_type = Some("review");
+        check_expiry(review.expires_at_millis, self.clock.now())?;
+        if via == Via::Submit {
+            return Err(AppError::Rejected(Rejection::new(
+                ErrorCode::ActionMismatched,
+                "a review link takes one choice at a time: add action=<name> to its query, as each button of its page does",
+            )));
+        }
+        let who = if review.choices.iter().any(|c| c.gate.is_some()) {
+            self.who(credential).await?
+        } else {
+            None
+        };
+        trace.approver = who.as_ref().map(|w| w.subject.clone());
+        let standings = review
+            .choices
+            .iter()
+            .map(|choice| match (&choice.gate, &who) {
+                (None, _) => Standing::May,
+                (Some(_), None) => Standing::SignInFirst,
+                (Some(gate), Some(who)) => match gate.check(who) {
+                    Ok(()) => Standing::May,
+                    Err(refusal) => Standing::MayNot(refusal),
+                },
+            })
+            .collect();
+        let decide = review.choices.iter().any(|c| decides(c.action.kind()));
+        let task = self.probe_token(&review.token, decide, via, trace).await?;
+        trace.result = Some("pending");
+        Ok(Outcome::Review {
+            review,
+            standings,
+            who,
+            task,
+        })
+    }
+
     /// Makes one engine call.
     pub async fn send(&self, command: &SendTask) -> Result<(), EngineError> {
         call_engine(self.engine.as_ref(), command).await
     }
+}
+
+/// Whether links of this kind answer the task (so a GET probes first).
+fn decides(kind: ActionKind) -> bool {
+    matches!(kind, ActionKind::Success | ActionKind::Failure)
 }
 
 /// The 403 for a signed-in person who may not act.

@@ -77,15 +77,9 @@ pub fn format_millis(millis: i64) -> String {
         .unwrap_or_else(|| millis.to_string())
 }
 
-/// Checks expiry, then that the query's `action` and `type` (when present)
-/// match the sealed action.
-pub fn verify(
-    claims: &Claims,
-    query_action: Option<&str>,
-    query_type: Option<&str>,
-    now: OffsetDateTime,
-) -> Result<(), Rejection> {
-    if let Some(expires) = claims.expires_at_millis {
+/// Refuses a link whose expiry (Unix milliseconds) has come.
+pub fn check_expiry(expires_at_millis: Option<i64>, now: OffsetDateTime) -> Result<(), Rejection> {
+    if let Some(expires) = expires_at_millis {
         let now_ms = now.unix_timestamp_nanos() / 1_000_000;
         if now_ms >= i128::from(expires) {
             return Err(Rejection::new(
@@ -94,6 +88,18 @@ pub fn verify(
             ));
         }
     }
+    Ok(())
+}
+
+/// Checks expiry, then that the query's `action` and `type` (when present)
+/// match the sealed action.
+pub fn verify(
+    claims: &Claims,
+    query_action: Option<&str>,
+    query_type: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<(), Rejection> {
+    check_expiry(claims.expires_at_millis, now)?;
     let name = claims.action.name.as_str();
     if query_action.is_some_and(|q| q != name) {
         return Err(Rejection::new(

@@ -11,12 +11,14 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::action::{Action, ActionEffect, RawAction, parse_action, redirect_origin};
+use super::action::{Action, ActionEffect, ActionKind, RawAction, parse_action, redirect_origin};
 use super::approvers::{Approvers, Gate, parse_requester};
 use super::error::{ErrorCode, Rejection};
 use super::features::Features;
 use super::notify::{Links, Notified, NotifySpec};
-use super::payload::{Claims, MAX_DATA_CHARS, TransactionId};
+use super::payload::{
+    Choice, Claims, MAX_DATA_CHARS, NONCE_LEN, Review, SealWith, TransactionId, seal, seal_review,
+};
 use super::token::TaskToken;
 
 /// Where the URLs point when the caller asks for another deployment.
@@ -63,6 +65,7 @@ struct RawCreateUrls {
     notify: Option<Value>,
     approvers: Option<Value>,
     requester: Option<Value>,
+    review: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -98,6 +101,9 @@ pub struct CreateRequest {
     pub base_url: Option<BaseUrl>,
     /// A notification to send with the links.
     pub notify: Option<NotifySpec>,
+    /// Whether to add one review link for all the actions a person can
+    /// press (every action but the `post` ones).
+    pub review: bool,
 }
 
 fn invalid_json(message: impl Into<String>) -> Rejection {
@@ -306,6 +312,13 @@ impl CreateRequest {
                 "requester only applies to links bound to approvers: give approvers too",
             ));
         }
+        let review = raw.review.unwrap_or(false);
+        if review && actions.iter().all(|a| a.kind() == ActionKind::Post) {
+            return Err(Rejection::new(
+                ErrorCode::InvalidAction,
+                "review: a review link shows the actions a person can press, and every action here is a post action; leave review out",
+            ));
+        }
         let base_url = raw.base_url.map(parse_base_url).transpose()?;
         let notify = raw.notify.map(NotifySpec::parse).transpose()?;
         Ok(Self {
@@ -316,6 +329,7 @@ impl CreateRequest {
             output_parameters,
             base_url,
             notify,
+            review,
         })
     }
 }
@@ -330,6 +344,9 @@ pub struct CreateUrlsOutput {
     /// The expiration, when one was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expiration: Option<String>,
+    /// The review link, when `review` was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_url: Option<String>,
     /// The notification sent with the links, when one was asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notified: Option<Notified>,
@@ -341,6 +358,7 @@ impl CreateUrlsOutput {
         Links {
             transaction_id: &self.transaction_id,
             urls: &self.urls,
+            review_url: self.review_url.as_deref(),
             expiration: self.expiration.as_deref(),
         }
     }
@@ -357,16 +375,51 @@ pub fn callback_url(base: &str, action: &Action, data: &str) -> String {
     )
 }
 
+/// The review link: its `data` alone, since it answers no one action.
+pub fn review_url(base: &str, data: &str) -> String {
+    format!("{}/respond?data={data}", base.trim_end_matches('/'))
+}
+
+/// What the review link seals: every action but the `post` ones, with
+/// their gates, under the claims every link of the request shares.
+pub fn review_for(
+    request: &CreateRequest,
+    transaction_id: TransactionId,
+    now: OffsetDateTime,
+) -> Review {
+    Review {
+        token: request.token.clone(),
+        transaction_id,
+        issued_at_secs: now.unix_timestamp(),
+        expires_at_millis: expires_at_millis(request),
+        output_parameters: request.output_parameters,
+        choices: request
+            .actions
+            .iter()
+            .zip(&request.gates)
+            .filter(|(action, _)| action.kind() != ActionKind::Post)
+            .map(|(action, gate)| Choice {
+                action: action.clone(),
+                gate: gate.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn expires_at_millis(request: &CreateRequest) -> Option<i64> {
+    request
+        .expiration
+        .as_ref()
+        .map(|e| i64::try_from(e.at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX))
+}
+
 /// The claims sealed into each action's URL.
 pub fn claims_for(
     request: &CreateRequest,
     transaction_id: TransactionId,
     now: OffsetDateTime,
 ) -> Vec<Claims> {
-    let expires_at = request
-        .expiration
-        .as_ref()
-        .map(|e| i64::try_from(e.at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX));
+    let expires_at = expires_at_millis(request);
     request
         .actions
         .iter()
@@ -383,26 +436,52 @@ pub fn claims_for(
         .collect()
 }
 
-/// Makes the URLs. `base` is the resolved base URL; `seal` turns claims into
-/// the `data` string. Fails when a link would be too long to work.
+/// What [`make_urls`] asks to have sealed.
+#[derive(Debug, Clone, Copy)]
+pub enum ToSeal<'a> {
+    /// One action's link.
+    Link(&'a Claims),
+    /// The review link.
+    Review(&'a Review),
+}
+
+impl ToSeal<'_> {
+    /// Seals it into a `data` string (`nonce`: fresh random bytes).
+    pub fn seal(self, with: SealWith<'_>, nonce: &[u8; NONCE_LEN]) -> String {
+        match self {
+            Self::Link(claims) => seal(claims, with, nonce),
+            Self::Review(review) => seal_review(review, with, nonce),
+        }
+    }
+}
+
+fn too_long(what: &str, chars: usize, advice: &str) -> Rejection {
+    Rejection::new(
+        ErrorCode::InvalidAction,
+        format!(
+            "{what}: its link would carry {chars} characters of data, over the limit of {MAX_DATA_CHARS}; {advice}"
+        ),
+    )
+}
+
+/// Makes the URLs. `base` is the resolved base URL; `seal` turns claims (or
+/// the review) into the `data` string. Fails when a link would be too long
+/// to work.
 pub fn make_urls(
     request: &CreateRequest,
     transaction_id: TransactionId,
     now: OffsetDateTime,
     base: &str,
-    mut seal: impl FnMut(&Claims) -> String,
+    mut seal: impl FnMut(ToSeal<'_>) -> String,
 ) -> Result<CreateUrlsOutput, Rejection> {
     let mut urls = Map::with_capacity(request.actions.len());
     for claims in claims_for(request, transaction_id, now) {
-        let data = seal(&claims);
+        let data = seal(ToSeal::Link(&claims));
         if data.len() > MAX_DATA_CHARS {
-            return Err(Rejection::new(
-                ErrorCode::InvalidAction,
-                format!(
-                    "action {:?}: its link would carry {} characters of data, over the limit of {MAX_DATA_CHARS}; make its output or outcomes smaller",
-                    claims.action.name.as_str(),
-                    data.len()
-                ),
+            return Err(too_long(
+                &format!("action {:?}", claims.action.name.as_str()),
+                data.len(),
+                "make its output or outcomes smaller",
             ));
         }
         urls.insert(
@@ -410,10 +489,24 @@ pub fn make_urls(
             Value::String(callback_url(base, &claims.action, &data)),
         );
     }
+    let review_url = if request.review {
+        let data = seal(ToSeal::Review(&review_for(request, transaction_id, now)));
+        if data.len() > MAX_DATA_CHARS {
+            return Err(too_long(
+                "review",
+                data.len(),
+                "make the outputs smaller, or leave review out",
+            ));
+        }
+        Some(review_url(base, &data))
+    } else {
+        None
+    };
     Ok(CreateUrlsOutput {
         transaction_id: transaction_id.to_hex(),
         urls,
         expiration: request.expiration.as_ref().map(|e| e.text.clone()),
+        review_url,
         notified: None,
     })
 }
@@ -569,9 +662,16 @@ mod tests {
             .as_ref()
             .expect("base")
             .resolve("eu-west-1");
-        let out = make_urls(&request, TransactionId([0xab; 16]), NOW, &base, |c| {
-            format!("sealed-{}", c.action.name)
-        })
+        let out = make_urls(
+            &request,
+            TransactionId([0xab; 16]),
+            NOW,
+            &base,
+            |what| match what {
+                ToSeal::Link(c) => format!("sealed-{}", c.action.name),
+                ToSeal::Review(r) => format!("review-{}", r.choices.len()),
+            },
+        )
         .expect("urls");
         assert_eq!(out.transaction_id, "ab".repeat(16));
         assert_eq!(
@@ -583,6 +683,68 @@ mod tests {
             "https://abc123.execute-api.eu-west-1.amazonaws.com/prod/respond?action=gr%C3%B6%C3%9Fe&type=heartbeat&data=sealed-größe"
         );
         assert_eq!(out.expiration, None);
+        assert_eq!(out.review_url, None, "only when asked");
+    }
+
+    #[test]
+    fn a_review_link_holds_every_action_a_person_can_press() {
+        let mut body = json!({
+            "token": "QUJD",
+            "review": true,
+            "actions": [
+                {"name": "approve", "type": "success", "output": {}},
+                {"name": "hook", "type": "post", "outcomes": [{"name": "done", "type": "heartbeat", "schema": {}}]},
+                {"name": "reject", "type": "failure", "approvers": {"emails": ["a@example.com"]}}
+            ]
+        });
+        let request = parse(body.clone()).expect("valid");
+        assert!(request.review);
+        let mut sealed = Vec::new();
+        let out = make_urls(
+            &request,
+            TransactionId([1; 16]),
+            NOW,
+            "https://cb.example/p/",
+            |what| match what {
+                ToSeal::Link(c) => format!("link-{}", c.action.name),
+                ToSeal::Review(r) => {
+                    sealed.push(r.clone());
+                    "R".to_owned()
+                }
+            },
+        )
+        .expect("urls");
+        assert_eq!(
+            out.review_url.as_deref(),
+            Some("https://cb.example/p/respond?data=R")
+        );
+        assert_eq!(out.urls.len(), 3, "the action links stay as they are");
+        let [review] = sealed.as_slice() else {
+            panic!("one review sealed: {sealed:?}")
+        };
+        let names: Vec<&str> = review
+            .choices
+            .iter()
+            .map(|c| c.action.name.as_str())
+            .collect();
+        assert_eq!(names, ["approve", "reject"], "no post action");
+        assert!(review.choices[0].gate.is_none() && review.choices[1].gate.is_some());
+        let approve = review.claims_for("approve").expect("approve");
+        assert_eq!(approve.action, request.actions[0]);
+        assert_eq!(approve.transaction_id, TransactionId([1; 16]));
+        assert!(review.claims_for("hook").is_none());
+
+        body["actions"] = json!([{"name": "hook", "type": "post", "outcomes": [{"name": "done", "type": "heartbeat", "schema": {}}]}]);
+        check(
+            body,
+            ErrorCode::InvalidAction,
+            "every action here is a post action",
+        );
+        check(
+            with("review", json!("yes")),
+            ErrorCode::InvalidJson,
+            "review",
+        );
     }
 
     #[test]

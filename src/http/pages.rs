@@ -17,7 +17,7 @@ use crate::core::template::escape_html as escape;
 /// One small stylesheet for every page: readable on a phone, high contrast
 /// in both colour schemes (a dark variant for `prefers-color-scheme:
 /// dark`), a visible focus ring, nothing loaded from elsewhere.
-const STYLE: &str = "*{box-sizing:border-box}body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:38rem;margin:0 auto;padding:1.5rem 1rem;line-height:1.5;color:#1b1b1b;background:#fff;font-size:1.0625rem}h1{font-size:1.5rem;line-height:1.25;margin:.5rem 0 1rem}.status{display:inline-block;font-size:.875rem;font-weight:600;padding:.15rem .6rem;border-radius:1rem;background:#e8eaed;color:#1b1b1b}.ok{background:#d7f5dd;color:#0c5132}.warn{background:#fff1c2;color:#5c4100}.bad{background:#fde2e1;color:#8a1c15}.desc{white-space:pre-wrap;border-left:4px solid #0b57d0;padding:.25rem 0 .25rem .75rem;margin:1rem 0}dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:1rem 0}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}label{display:block;font-weight:600;margin:1rem 0 .25rem}textarea{width:100%;font:inherit;padding:.5rem;border:2px solid #5f6368;border-radius:.4rem}button{font:inherit;font-weight:600;margin-top:1rem;padding:.7rem 1.5rem;min-height:44px;border-radius:.4rem;border:2px solid #0b57d0;background:#0b57d0;color:#fff;cursor:pointer}.button{display:inline-block;font-weight:600;padding:.7rem 1.5rem;min-height:44px;border-radius:.4rem;border:2px solid #0b57d0;background:#0b57d0;color:#fff;text-decoration:none}.button:focus-visible,button:focus-visible,textarea:focus-visible{outline:3px solid #f9ab00;outline-offset:2px}.note{color:#4a4a4a;font-size:.9rem}a{color:#0b57d0}:root{color-scheme:light dark}@media (prefers-color-scheme:dark){body{color:#e8eaed;background:#121212}.status{background:#3c4043;color:#e8eaed}.ok{background:#0f3d22;color:#b7f5cb}.warn{background:#473600;color:#ffe08a}.bad{background:#5c1511;color:#ffd2ce}.desc{border-left-color:#8ab4f8}textarea{background:#1e1e1e;color:#e8eaed;border-color:#9aa0a6}button,.button{background:#8ab4f8;border-color:#8ab4f8;color:#0b1a33}.note{color:#bdc1c6}a{color:#8ab4f8}}";
+const STYLE: &str = "*{box-sizing:border-box}body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:38rem;margin:0 auto;padding:1.5rem 1rem;line-height:1.5;color:#1b1b1b;background:#fff;font-size:1.0625rem}h1{font-size:1.5rem;line-height:1.25;margin:.5rem 0 1rem}.status{display:inline-block;font-size:.875rem;font-weight:600;padding:.15rem .6rem;border-radius:1rem;background:#e8eaed;color:#1b1b1b}.ok{background:#d7f5dd;color:#0c5132}.warn{background:#fff1c2;color:#5c4100}.bad{background:#fde2e1;color:#8a1c15}.desc{white-space:pre-wrap;border-left:4px solid #0b57d0;padding:.25rem 0 .25rem .75rem;margin:1rem 0}dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:1rem 0}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}label{display:block;font-weight:600;margin:1rem 0 .25rem}textarea{width:100%;font:inherit;padding:.5rem;border:2px solid #5f6368;border-radius:.4rem}button{font:inherit;font-weight:600;margin-top:1rem;padding:.7rem 1.5rem;min-height:44px;border-radius:.4rem;border:2px solid #0b57d0;background:#0b57d0;color:#fff;cursor:pointer}.button{display:inline-block;font-weight:600;padding:.7rem 1.5rem;min-height:44px;border-radius:.4rem;border:2px solid #0b57d0;background:#0b57d0;color:#fff;text-decoration:none}.button:focus-visible,button:focus-visible,textarea:focus-visible{outline:3px solid #f9ab00;outline-offset:2px}.note{color:#4a4a4a;font-size:.9rem}a{color:#0b57d0}h2{font-size:1.2rem;margin:0 0 .25rem}.choice{border-top:1px solid #c4c7c5;padding:1rem 0;margin-top:1rem}:root{color-scheme:light dark}@media (prefers-color-scheme:dark){body{color:#e8eaed;background:#121212}.status{background:#3c4043;color:#e8eaed}.ok{background:#0f3d22;color:#b7f5cb}.warn{background:#473600;color:#ffe08a}.bad{background:#5c1511;color:#ffd2ce}.desc{border-left-color:#8ab4f8}textarea{background:#1e1e1e;color:#e8eaed;border-color:#9aa0a6}.choice{border-top-color:#5f6368}button,.button{background:#8ab4f8;border-color:#8ab4f8;color:#0b1a33}.note{color:#bdc1c6}a{color:#8ab4f8}}";
 
 /// The Content-Security-Policy of our pages: nothing but our own inline
 /// style (by hash), no frames. (No `form-action`: browsers apply it to the
@@ -117,16 +117,25 @@ fn expiry_row(expires: Option<&str>) -> String {
 
 /// The badge and first sentence of a page shown before acting: that the
 /// request waits for an answer only when Step Functions just said so.
-fn before_acting(open: bool) -> (&'static str, &'static str) {
+fn before_acting(open: bool, choices: bool) -> (&'static str, String) {
+    let press = if choices {
+        "press the button of your choice"
+    } else {
+        "press the button"
+    };
     if open {
         (
             "Awaiting answer",
-            "This request is still waiting for an answer. Check the details, then press the button.",
+            format!(
+                "This request is still waiting for an answer. Check the details, then {press}."
+            ),
         )
     } else {
         (
             "Please confirm",
-            "Check the details, then press the button. If the request was already answered or has closed, the next page says so and nothing changes.",
+            format!(
+                "Check the details, then {press}. If the request was already answered or has closed, the next page says so and nothing changes."
+            ),
         )
     }
 }
@@ -144,22 +153,16 @@ pub fn confirm_page(pending: &Pending<'_>) -> String {
     let description = pending.description.map_or_else(String::new, |d| {
         format!("<div class=\"desc\">{}</div>", escape(d))
     });
-    let comment = pending.comment.map_or_else(String::new, |rule| {
-        format!(
-            "<label for=\"comment\">Comment{} <span class=\"note\">(up to {} characters)</span></label><textarea id=\"comment\" name=\"comment\" rows=\"4\" maxlength=\"{max}\"{required}></textarea>",
-            if rule.required { "" } else { " (optional)" },
-            rule.max_chars,
-            max = rule.max_chars,
-            required = if rule.required { " required" } else { "" },
-        )
-    });
+    let comment = pending
+        .comment
+        .map_or_else(String::new, |rule| comment_box("comment", rule));
     let who = pending.who.map_or_else(String::new, |who| {
         format!(
             "<p class=\"who\">Signed in as <strong>{}</strong></p>",
             escape(who)
         )
     });
-    let (badge, lead) = before_acting(pending.open);
+    let (badge, lead) = before_acting(pending.open, false);
     page(
         Tone::Neutral,
         badge,
@@ -170,6 +173,133 @@ pub fn confirm_page(pending: &Pending<'_>) -> String {
             kind = escape(pending.kind),
             expires = expiry_row(pending.expires.as_deref()),
         ),
+    )
+}
+
+/// Whether the person looking at a review page may press a choice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChoiceStanding {
+    /// Its form and button.
+    May,
+    /// Bound to approvers, nobody signed in: sign in first.
+    SignInFirst,
+    /// The signed-in person may not: why, in their terms.
+    MayNot(&'static str),
+}
+
+/// One choice of a review page.
+#[derive(Debug)]
+pub struct ChoiceView<'a> {
+    /// Action name.
+    pub name: &'a str,
+    /// Action type.
+    pub kind: &'a str,
+    /// The creator's label for it.
+    pub label: Option<&'a str>,
+    /// Its own description (none when every choice shares one).
+    pub description: Option<&'a str>,
+    /// The comment box, if it takes a comment.
+    pub comment: Option<CommentRule>,
+    /// Where its form posts: this page's query with its `action` and `type`.
+    pub form_action: String,
+    /// Whether the person may press it.
+    pub standing: ChoiceStanding,
+}
+
+/// What a review page shows.
+#[derive(Debug)]
+pub struct ReviewView<'a> {
+    /// Step Functions just said the task is open.
+    pub open: bool,
+    /// The description every choice shares, if they share one.
+    pub description: Option<&'a str>,
+    /// RFC 3339 expiry, if any.
+    pub expires: Option<String>,
+    /// Who is signed in.
+    pub who: Option<&'a str>,
+    /// Where to sign in, when a choice needs it.
+    pub login_href: Option<String>,
+    /// The choices, in the request's order.
+    pub choices: Vec<ChoiceView<'a>>,
+}
+
+/// The review page: every choice as its own form, each posting only its
+/// own action; nothing acts on opening it.
+pub fn review_page(review: &ReviewView<'_>) -> String {
+    let (badge, lead) = before_acting(review.open, true);
+    let description = review.description.map_or_else(String::new, |d| {
+        format!("<div class=\"desc\">{}</div>", escape(d))
+    });
+    let who = review.who.map_or_else(String::new, |who| {
+        format!(
+            "<p class=\"who\">Signed in as <strong>{}</strong></p>",
+            escape(who)
+        )
+    });
+    let login = review.login_href.as_deref().map_or_else(String::new, |href| {
+        format!(
+            "<p>Some choices are for named approvers.</p><p><a class=\"button\" href=\"{}\">Sign in to continue</a></p>",
+            escape(href)
+        )
+    });
+    let choices: String = review
+        .choices
+        .iter()
+        .enumerate()
+        .map(|(i, choice)| choice_section(i, choice))
+        .collect();
+    let expires = review.expires.as_deref().map_or_else(String::new, |e| {
+        format!("<dl><dt>Link expires</dt><dd>{}</dd></dl>", escape(e))
+    });
+    page(
+        Tone::Neutral,
+        badge,
+        "Review and decide",
+        &format!("<p>{lead}</p>{description}{expires}{who}{login}{choices}"),
+    )
+}
+
+fn choice_section(i: usize, choice: &ChoiceView<'_>) -> String {
+    let shown = choice.label.unwrap_or(choice.name);
+    let description = choice.description.map_or_else(String::new, |d| {
+        format!("<div class=\"desc\">{}</div>", escape(d))
+    });
+    let body = match choice.standing {
+        ChoiceStanding::May => {
+            let comment = choice.comment.map_or_else(String::new, |rule| {
+                comment_box(&format!("comment-{i}"), rule)
+            });
+            let button = match (choice.label, choice.kind) {
+                (Some(label), _) => escape(label),
+                (None, "heartbeat") => "Send a heartbeat".to_owned(),
+                (None, _) => format!("Confirm: {}", escape(choice.name)),
+            };
+            format!(
+                "<form method=\"post\" action=\"{}\">{comment}<button type=\"submit\">{button}</button></form>",
+                escape(&choice.form_action)
+            )
+        }
+        ChoiceStanding::SignInFirst => {
+            "<p class=\"note\">Only named approvers can choose this: sign in first.</p>".to_owned()
+        }
+        ChoiceStanding::MayNot(why) => format!("<p class=\"note\">{}</p>", escape(why)),
+    };
+    format!(
+        "<section class=\"choice\" aria-labelledby=\"choice-{i}\"><h2 id=\"choice-{i}\">{}</h2>{description}<p class=\"note\">Action {} ({})</p>{body}</section>",
+        escape(shown),
+        escape(choice.name),
+        escape(choice.kind),
+    )
+}
+
+/// A labelled comment box.
+fn comment_box(id: &str, rule: CommentRule) -> String {
+    format!(
+        "<label for=\"{id}\">Comment{} <span class=\"note\">(up to {} characters)</span></label><textarea id=\"{id}\" name=\"comment\" rows=\"4\" maxlength=\"{max}\"{required}></textarea>",
+        if rule.required { "" } else { " (optional)" },
+        rule.max_chars,
+        max = rule.max_chars,
+        required = if rule.required { " required" } else { "" },
     )
 }
 

@@ -13,14 +13,14 @@ use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::app::{Input, Link, Needs, Outcome, Task, Trace, Via, sign_in_required};
-use crate::core::approvers::Identity;
+use crate::app::{Input, Link, Needs, Outcome, Standing, Task, Trace, Via, sign_in_required};
+use crate::core::approvers::{Identity, Refusal};
 use crate::core::callback::{Decision, format_millis};
-use crate::core::payload::Claims;
+use crate::core::payload::{Claims, Review};
 use crate::core::template::Params;
 use crate::http::error::ApiError;
 use crate::http::negotiate::{Format, negotiate};
-use crate::http::pages::{self, Pending};
+use crate::http::pages::{self, ChoiceStanding, ChoiceView, Pending, ReviewView};
 use crate::http::{HttpState, PublicBase, auth, body_or_error, has_media_type, is_json};
 
 /// The query split into the sealed payload and the other parameters.
@@ -155,6 +155,19 @@ fn read_body(
 
 fn render(outcome: Outcome, format: Format, query: &str) -> Response {
     match outcome {
+        Outcome::Review {
+            review,
+            standings,
+            who,
+            task,
+        } => review_answer(
+            &review,
+            &standings,
+            who.as_ref().map(Identity::display),
+            task,
+            format,
+            query,
+        ),
         Outcome::PostOnly(claims) => post_only(&claims, format),
         Outcome::Pending { claims, who, task } => {
             pending(&claims, who.as_ref().map(Identity::display), task, format)
@@ -295,5 +308,123 @@ fn accepted(claims: &Claims, decision: &Decision, format: Format) -> Response {
             .text
             .unwrap_or_else(|| format!("Response accepted: {name} ({kind})\n"))
             .into_response(),
+    }
+}
+
+/// What a look at a review link answers: the review page, or for programs
+/// the choices and how to make one.
+fn review_answer(
+    review: &Review,
+    standings: &[Standing],
+    who: Option<&str>,
+    task: Task,
+    format: Format,
+    query: &str,
+) -> Response {
+    let expires = review.expires_at_millis.map(format_millis);
+    match format {
+        Format::Html => {
+            // A description every choice that has one shares is shown once.
+            let mut descriptions = review
+                .choices
+                .iter()
+                .filter_map(|c| c.action.page.description.as_deref());
+            let shared = descriptions
+                .next()
+                .filter(|first| descriptions.all(|d| d == *first));
+            let choices = review
+                .choices
+                .iter()
+                .zip(standings)
+                .map(|(choice, standing)| {
+                    let action = &choice.action;
+                    let name: String =
+                        url::form_urlencoded::byte_serialize(action.name.as_str().as_bytes())
+                            .collect();
+                    ChoiceView {
+                        name: action.name.as_str(),
+                        kind: action.kind().as_str(),
+                        label: action.page.label.as_deref(),
+                        description: if shared.is_some() {
+                            None
+                        } else {
+                            action.page.description.as_deref()
+                        },
+                        comment: action.page.comment,
+                        form_action: format!(
+                            "?action={name}&type={}&{query}",
+                            action.kind().as_str()
+                        ),
+                        standing: match standing {
+                            Standing::May => ChoiceStanding::May,
+                            Standing::SignInFirst => ChoiceStanding::SignInFirst,
+                            Standing::MayNot(Refusal::NotAnApprover) => ChoiceStanding::MayNot(
+                                "You are not among the approvers of this choice.",
+                            ),
+                            Standing::MayNot(Refusal::Requester) => ChoiceStanding::MayNot(
+                                "You asked for this decision, so someone else must make it.",
+                            ),
+                        },
+                    }
+                })
+                .collect();
+            let needs_sign_in = standings.contains(&Standing::SignInFirst);
+            pages::html_ok(pages::review_page(&ReviewView {
+                open: task == Task::Open,
+                description: shared,
+                expires,
+                who,
+                login_href: needs_sign_in.then(|| format!("auth/login?{query}")),
+                choices,
+            }))
+        }
+        Format::Json => {
+            let actions: Vec<Value> = review
+                .choices
+                .iter()
+                .zip(standings)
+                .map(|(choice, standing)| {
+                    let mut entry = json!({
+                        "name": choice.action.name.as_str(),
+                        "type": choice.action.kind().as_str(),
+                        "standing": match standing {
+                            Standing::May => "may",
+                            Standing::SignInFirst => "sign-in-first",
+                            Standing::MayNot(_) => "may-not",
+                        },
+                    });
+                    if let Some(label) = &choice.action.page.label {
+                        entry["label"] = json!(label);
+                    }
+                    entry
+                })
+                .collect();
+            let mut body = json!({
+                "transaction_id": review.transaction_id.to_hex(),
+                "status": "pending",
+                "task": task.as_str(),
+                "actions": actions,
+                "message": "This request made no decision. To choose, send a POST to this same URL with action=<name> added to its query.",
+            });
+            if let Some(e) = expires {
+                body["expiration"] = json!(e);
+            }
+            if let Some(who) = who {
+                body["signed_in_as"] = json!(who);
+            }
+            axum::Json(body).into_response()
+        }
+        Format::Text => {
+            let names: Vec<&str> = review
+                .choices
+                .iter()
+                .map(|c| c.action.name.as_str())
+                .collect();
+            format!(
+                "This request made no decision. To choose one of {}, send a POST to this same URL with action=<name> added to its query.\n",
+                names.join(", ")
+            )
+            .into_response()
+        }
     }
 }

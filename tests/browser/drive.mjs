@@ -14,6 +14,11 @@
 //       consent page, wait to be back on u's origin; with "press", press the
 //       page's button (as "approve" does) and wait for the next page
 //   {"do": "cookies", "context": name}                             the context's cookies, no values
+//   {"do": "review", "url": u, "press": [{"choice": heading, "comment": text?, "shot": name?}, ...], "shot": name}
+//       open the review page u once per press, every tab before pressing any (a page
+//       left open while someone else decides); then on tab i press the button of the
+//       choice whose heading is press[i].choice, after typing its comment; the
+//       result is the review page's, with "presses": one result per press
 // Any step that ends on a page may add "axe": true: the page it ends on is then
 // checked with axe-core's WCAG 2.0/2.1 A and AA rules in the light and the dark
 // colour scheme, and measured at 320 and 640 CSS pixels wide (a phone, and a
@@ -260,12 +265,38 @@ try {
       const response = await page.goto(step.url, { waitUntil: 'networkidle' });
       await page.waitForTimeout(500);
       result = await look(page, response, null);
+    } else if (step.do === 'review') {
+      const tabs = [page];
+      while (tabs.length < step.press.length) {
+        tabs.push(await context.newPage());
+      }
+      const opened = [];
+      for (const tab of tabs) {
+        opened.push(await tab.goto(step.url));
+      }
+      result = await look(page, opened[0], step.shot);
+      if (step.axe) {
+        result.axe = await audit(page, step.shot);
+      }
+      result.choices = await page.locator('section.choice h2').allTextContents();
+      result.presses = [];
+      for (const [i, press] of step.press.entries()) {
+        const tab = tabs[i];
+        const section = tab.locator('section.choice').filter({
+          has: tab.getByRole('heading', { name: press.choice, exact: true }),
+        });
+        if (press.comment !== undefined) {
+          await section.getByLabel(/Comment/).fill(press.comment);
+        }
+        const [response] = await Promise.all([tab.waitForNavigation(), section.getByRole('button').click()]);
+        result.presses.push(await look(tab, response, press.shot));
+      }
     } else if (step.do === 'sign-in-approve') {
       result = await signInApprove(page, step);
     } else {
       throw new Error(`unknown step ${step.do}`);
     }
-    if (step.axe) {
+    if (step.axe && !result.axe) {
       result.axe = await audit(page, step.shot);
     }
     console.log(JSON.stringify(result));

@@ -407,3 +407,60 @@ async fn every_page_passes_axe_core_in_both_schemes_and_fits_a_phone() {
         assert!(found.contains(&rule), "axe-core missed {rule}: {found:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_review_link_offers_every_choice_and_each_button_decides_once() {
+    if !tools_present() {
+        return;
+    }
+    let Some(mut moto) = Moto::start().await else {
+        return;
+    };
+    let server = local_server(&moto).await;
+    let (arn, token) = moto.aws.start("browser-review").await;
+    let mut body = approval(&token);
+    body["review"] = json!(true);
+    let created = create(&server, &body).await;
+    let review = created["review_url"]
+        .as_str()
+        .expect("review_url")
+        .to_owned();
+    let seen = drive(&[json!({
+        "do": "review", "url": review, "shot": "06-review", "axe": true,
+        "press": [
+            {"choice": "reject", "comment": "Not this week", "shot": "07-review-rejected"},
+            {"choice": "Approve <release> 1.2", "shot": "08-review-approve-after"}
+        ]
+    })]);
+    let page = &seen[0];
+    assert_eq!(page["status"], 200, "{page}");
+    assert_eq!(page["heading"], "Review and decide", "{page}");
+    assert_eq!(page["badge"], "Awaiting answer", "{page}");
+    assert_eq!(
+        page["choices"],
+        json!(["Approve <release> 1.2", "reject"]),
+        "both choices: {page}"
+    );
+    assert!(!text(page).contains("Nothing has been sent"), "{page}");
+    assert_accessible("review", page);
+    let rejected = &page["presses"][0];
+    assert_eq!(rejected["status"], 200, "{rejected}");
+    assert_eq!(rejected["heading"], "Response accepted!", "{rejected}");
+    let out = moto.aws.finished(&arn).await;
+    assert_eq!(out.status, ExecutionStatus::Failed);
+    assert_eq!(out.error.as_deref(), Some("Rejected"));
+    let approve_after = &page["presses"][1];
+    assert_eq!(approve_after["status"], 410, "{approve_after}");
+    assert_eq!(
+        approve_after["heading"], "This request was already answered",
+        "{approve_after}"
+    );
+    assert_eq!(
+        moto.aws.execution(&arn).await.status,
+        ExecutionStatus::Failed,
+        "unchanged"
+    );
+    // Opened again, the review page itself says so.
+    let again = drive(&[json!({"do": "visit", "url": review})]);
+    assert_eq!(again[0]["status"], 410, "{}", again[0]);
+}

@@ -99,6 +99,39 @@ fn keygen_rotation_create_and_inspect() {
     ));
     assert!(shown.contains(TOKEN));
 
+    // A review link made by `create` shows every choice.
+    let request = json!({"token": TOKEN, "review": true, "actions": [
+        {"name": "approve", "type": "success", "output": {"ok": true}},
+        {"name": "reject", "type": "failure", "error": "No"}
+    ]});
+    let out = ok(&run(
+        dir,
+        &[
+            "create",
+            "--keyring-file",
+            "ring.json",
+            "--base-url",
+            "https://x.example",
+        ],
+        Some(&request.to_string()),
+    ));
+    let created: Value = serde_json::from_str(&out).expect("json");
+    let review = created["review_url"].as_str().expect("review_url");
+    let inspected = ok(&run(
+        dir,
+        &["inspect", "--keyring-file", "ring.json", review],
+        None,
+    ));
+    let claims: Value = serde_json::from_str(&inspected).expect("json");
+    let names: Vec<&Value> = claims["review"]
+        .as_array()
+        .unwrap_or_else(|| panic!("choices: {claims}"))
+        .iter()
+        .map(|c| &c["action"]["name"])
+        .collect();
+    assert_eq!(names, [&json!("approve"), &json!("reject")]);
+    assert!(!inspected.contains(TOKEN), "redacted here too");
+
     // Rotation: a new key seals new links; old links still open.
     ok(&run(
         dir,

@@ -13,6 +13,7 @@ mod limits;
 mod moto;
 mod notify;
 mod oidc;
+mod review;
 mod rotation;
 mod router;
 mod sdk_mocks;

@@ -253,6 +253,37 @@ async fn email_and_sns_notifications_end_to_end_on_moto() {
     let done = aws.finished(&published_arn).await;
     assert_eq!(done.status, aws_sdk_sfn::types::ExecutionStatus::Failed);
 
+    // With a review link, the default text sends it alone; choosing
+    // through it decides.
+    let (reviewed_arn, token) = aws.start("reviewed").await;
+    let mut body = super::moto::approval(&token);
+    body["review"] = json!(true);
+    body["notify"] = json!({"sns": {"topic_arn": topic}});
+    let created = create(&server, &body).await;
+    secrets.push((token.clone(), created.clone()));
+    let review = created["review_url"].as_str().expect("review_url");
+    let envelope = next_message(&aws.sqs, &inbox).await;
+    let message = envelope["Message"].as_str().expect("message");
+    assert!(
+        message.contains(&format!("Review and decide:\n{review}\n")),
+        "{message}"
+    );
+    for url in created["urls"].as_object().expect("urls").values() {
+        assert!(!message.contains(url.as_str().expect("url")), "{message}");
+    }
+    let reply = call(
+        reqwest::Method::POST,
+        &format!("{review}&action=approve&type=success"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(
+        output_of(&aws.finished(&reviewed_arn).await)["approved"],
+        true
+    );
+
     // A sender SES has not verified: SES refuses, and no links come back.
     let (_, token) = aws.start("refused").await;
     let mut body = super::moto::approval(&token);
@@ -286,7 +317,13 @@ async fn email_and_sns_notifications_end_to_end_on_moto() {
             !log.contains(token.as_str()),
             "a task token leaked into the log"
         );
-        for url in created["urls"].as_object().expect("urls").values() {
+        let review = created.get("review_url").into_iter();
+        for url in created["urls"]
+            .as_object()
+            .expect("urls")
+            .values()
+            .chain(review)
+        {
             let data = url
                 .as_str()
                 .expect("url")

@@ -1064,3 +1064,104 @@ async fn a_closed_task_says_so_before_anyone_signs_in() {
     assert!(app.sfn.decisions().is_empty());
     assert_eq!(app.sfn.heartbeats(), 1, "the first GET's probe");
 }
+
+#[tokio::test]
+async fn a_review_link_applies_each_choices_own_approvers() {
+    let app = deployment(Arc::new(FakeIdp::new()));
+    let body = json!({
+        "token": TOKEN,
+        "review": true,
+        "actions": [
+            {"name": "approve", "type": "success", "output": {"ok": true},
+             "approvers": {"emails": ["alice@example.com"]}},
+            {"name": "reject", "type": "failure", "error": "Rejected",
+             "approvers": {"emails": ["bob@example.com"]}},
+            {"name": "ping", "type": "heartbeat", "approvers": null}
+        ]
+    });
+    let reply = app.create(&body).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let review = reply.json()["review_url"]
+        .as_str()
+        .expect("review_url")
+        .to_owned();
+
+    let page = app.follow(Method::GET, &review, &[HTML], "").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let login = format!(
+        "href=\"auth/login?{}\"",
+        query_of(&review).replace('&', "&amp;")
+    );
+    assert!(page.text.contains(&login), "{login}: {}", page.text);
+    assert_eq!(
+        page.text
+            .matches("Only named approvers can choose this")
+            .count(),
+        2,
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text.contains(">Send a heartbeat</button>"),
+        "the open choice"
+    );
+    let json = app.follow(Method::GET, &review, &[], "").await.json();
+    let standings: Vec<&str> = json["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .map(|a| a["standing"].as_str().expect("standing"))
+        .collect();
+    assert_eq!(standings, ["sign-in-first", "sign-in-first", "may"]);
+
+    let (session, back) = sign_in(&app, &review, "alice@example.com").await;
+    assert_eq!(back.status, StatusCode::SEE_OTHER, "{}", back.text);
+    assert!(
+        back.header("location")
+            .is_some_and(|l| l.ends_with(&format!("/respond?{}", query_of(&review)))),
+        "back to the review page: {:?}",
+        back.header("location")
+    );
+    let page = app
+        .follow(Method::GET, &review, &[HTML, ("cookie", &session)], "")
+        .await;
+    assert!(
+        page.text
+            .contains("Signed in as <strong>alice@example.com</strong>")
+            && page
+                .text
+                .contains("You are not among the approvers of this choice.")
+            && !page.text.contains("Sign in to continue"),
+        "{}",
+        page.text
+    );
+    assert_eq!(
+        page.text.matches("<form method=\"post\"").count(),
+        2,
+        "approve and ping"
+    );
+
+    app.follow(
+        Method::POST,
+        &format!("{review}&action=reject&type=failure"),
+        &[("cookie", &session)],
+        "",
+    )
+    .await
+    .assert_error(403, "NotAnApprover");
+    let done = app
+        .follow(
+            Method::POST,
+            &format!("{review}&action=approve&type=success"),
+            &[("cookie", &session)],
+            "",
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    let calls = app.sfn.decisions();
+    let [SendTask::Success { output, .. }] = calls.as_slice() else {
+        panic!("{calls:?}");
+    };
+    let output: Value = serde_json::from_str(output).expect("json");
+    assert_eq!(output["approver"]["email"], "alice@example.com", "{output}");
+}

@@ -22,11 +22,18 @@ fn token_712() -> String {
 }
 
 async fn lengths(keys: KeySource) -> (usize, usize) {
-    lengths_with(keys, json!({})).await
+    let urls = answer(keys, json!({})).await;
+    (urls.0, urls.1)
 }
 
 /// The approve and reject URL lengths of the request, with `extra` fields.
 async fn lengths_with(keys: KeySource, extra: serde_json::Value) -> (usize, usize) {
+    let urls = answer(keys, extra).await;
+    (urls.0, urls.1)
+}
+
+/// The approve, reject and (when asked for) review URL lengths.
+async fn answer(keys: KeySource, extra: serde_json::Value) -> (usize, usize, Option<usize>) {
     let app = App::with_keys(keys, |s| {
         s.app.base_url = Some(BASE.into());
         s.app.features.sign_in = true;
@@ -50,12 +57,17 @@ async fn lengths_with(keys: KeySource, extra: serde_json::Value) -> (usize, usiz
         )
         .await;
     assert_eq!(reply.status, 200, "{}", reply.text);
-    let urls = reply.json()["urls"].clone();
+    let answer = reply.json();
+    let urls = &answer["urls"];
     let approve = urls["approve"].as_str().expect("url").to_owned();
     let prefix = format!("{BASE}/respond?action=approve&type=success&data=");
     assert_eq!(prefix.len(), 101);
     assert!(approve.starts_with(&prefix));
-    (approve.len(), urls["reject"].as_str().expect("url").len())
+    (
+        approve.len(),
+        urls["reject"].as_str().expect("url").len(),
+        answer["review_url"].as_str().map(str::len),
+    )
 }
 
 #[tokio::test]
@@ -117,6 +129,23 @@ async fn bound_to_one_approver_email_and_domain_it_still_fits() {
         assert!(
             reject <= MAIL_LIMIT,
             "{name}: reject URL is {reject} characters"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_review_link_of_approve_and_reject_fits_in_a_mail_line() {
+    for (name, keys) in [
+        ("local", KeySource::keyring(KeyMode::Local, keyring())),
+        ("kms", KeySource::keyring(KeyMode::Kms, keyring())),
+        ("signed", KeySource::keyring(KeyMode::Signed, keyring())),
+    ] {
+        let (approve, reject, review) = answer(keys, json!({"review": true})).await;
+        let review = review.expect("a review_url");
+        println!("  {name:<13} review {review:>5} (approve {approve}, reject {reject})");
+        assert!(
+            review <= MAIL_LIMIT,
+            "{name}: the review URL is {review} characters"
         );
     }
 }

@@ -9,7 +9,8 @@
 //!
 //! Templates see `urls` (action name to URL), `actions` (a list of
 //! `{name, type, label, description, url}`), `transaction_id`,
-//! `expiration` (the caller's text, or none) and `context`. Undefined
+//! `expiration` (the caller's text, or none), `context`, and `review_url`
+//! when the request asked for a review link (undefined otherwise). Undefined
 //! variables are errors, HTML templates escape what they print, and
 //! rendering has a fuel limit.
 

@@ -18,18 +18,27 @@ const FUEL: u64 = 100_000;
 const DEFAULT_SUBJECT: &str = "Your decision is needed";
 const DEFAULT_TEXT: &str = "\
 A workflow is waiting for your decision.
-{% for a in actions %}
+{% if review_url is defined %}
+{% for a in actions if a.type != \"post\" %}- {{ a.label }}{% if a.description %}: {{ a.description }}{% endif %}
+{% endfor %}
+Review and decide:
+{{ review_url }}
+{% else %}{% for a in actions %}
 {{ a.label }}{% if a.description %}: {{ a.description }}{% endif %}
 {{ a.url }}
-{% endfor %}{% if expiration %}
+{% endfor %}{% endif %}{% if expiration %}
 These links stop working at {{ expiration }}.
 {% endif %}";
 const DEFAULT_HTML: &str = "\
 <!doctype html>
 <html><body style=\"font-family: sans-serif\">
 <p>A workflow is waiting for your decision.</p>
-{% for a in actions %}<p><a href=\"{{ a.url }}\">{{ a.label }}</a>{% if a.description %}<br>{{ a.description }}{% endif %}</p>
-{% endfor %}{% if expiration %}<p>These links stop working at {{ expiration }}.</p>
+{% if review_url is defined %}<ul>
+{% for a in actions if a.type != \"post\" %}<li>{{ a.label }}{% if a.description %}: {{ a.description }}{% endif %}</li>
+{% endfor %}</ul>
+<p><a href=\"{{ review_url }}\">Review and decide</a></p>
+{% else %}{% for a in actions %}<p><a href=\"{{ a.url }}\">{{ a.label }}</a>{% if a.description %}<br>{{ a.description }}{% endif %}</p>
+{% endfor %}{% endif %}{% if expiration %}<p>These links stop working at {{ expiration }}.</p>
 {% endif %}</body></html>";
 
 /// What a notification's templates see of the links CreateUrls just made.
@@ -41,6 +50,8 @@ pub struct Links<'a> {
     pub transaction_id: &'a str,
     /// One URL per action name.
     pub urls: &'a Map<String, Value>,
+    /// The review link, when one was made.
+    pub review_url: Option<&'a str>,
     /// The caller's expiration text, when one was given.
     pub expiration: Option<&'a str>,
 }
@@ -155,13 +166,19 @@ fn view(actions: &[Action], links: Links<'_>, context: &Value) -> Value {
             })
         })
         .collect();
-    serde_json::json!({
+    let mut view = serde_json::json!({
         "urls": links.urls,
         "actions": actions,
         "transaction_id": links.transaction_id,
         "expiration": links.expiration,
         "context": context,
-    })
+    });
+    // Only there when the request asked for it: a template that uses it
+    // without asking is an error naming it, not a mail that says "none".
+    if let Some(url) = links.review_url {
+        view["review_url"] = Value::from(url);
+    }
+    view
 }
 
 /// One environment and one view for all of a notification's templates.
@@ -231,8 +248,55 @@ mod tests {
         Links {
             transaction_id: "0123",
             urls: &URLS,
+            review_url: None,
             expiration: Some("2030-01-01T00:00:00Z"),
         }
+    }
+
+    #[test]
+    fn with_a_review_link_the_default_texts_send_it_alone() {
+        let spec = email(json!({}));
+        let mut links = output();
+        links.review_url = Some("https://x.example/respond?data=UQ&x=<y>");
+        let Notification::Email(mail) = spec.render(&policy(), &actions(), links).expect("renders")
+        else {
+            panic!("email")
+        };
+        assert!(
+            mail.text
+                .contains("Review and decide:\nhttps://x.example/respond?data=UQ&x=<y>"),
+            "{}",
+            mail.text
+        );
+        assert!(
+            mail.html
+                .contains("<a href=\"https://x.example/respond?data=UQ&amp;x=&lt;y&gt;\">Review and decide</a>"),
+            "{}",
+            mail.html
+        );
+        for url in URLS.values() {
+            let url = url.as_str().expect("url");
+            assert!(
+                !mail.text.contains(url) && !mail.html.contains(url),
+                "{url}"
+            );
+        }
+        let spec = email(
+            json!({"text": "Open {{ review_url }}", "html": "{% if review_url is defined %}yes{% endif %}"}),
+        );
+        let Notification::Email(mail) = spec.render(&policy(), &actions(), links).expect("renders")
+        else {
+            panic!("email")
+        };
+        assert_eq!(mail.text, "Open https://x.example/respond?data=UQ&x=<y>");
+        let err = spec
+            .render(&policy(), &actions(), output())
+            .expect_err("no review link was asked for");
+        assert!(
+            err.message.contains("notify.email.text") && err.message.contains("undefined"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

@@ -20,6 +20,7 @@
 //! | `2` | a link bound to approvers: the claims are followed by its gate |
 //! | `3` | a sign-in session (a cookie), under a key derived for sessions |
 //! | `4` | a sign-in in progress (the OAuth `state`), under a key derived for it |
+//! | `5` | a review link: one request's token and every action, each with its gate |
 //!
 //! The whole header is authenticated (AEAD associated data, or inside the
 //! MAC), so neither the key id, the kind nor the purpose can be swapped.
@@ -32,7 +33,9 @@
 //! issue and expiry times, whether output parameters apply, the action name,
 //! and the action body (postcard, deflated only when that is shorter). A
 //! bound link moves the action name into the body and follows the action
-//! with its gate (approvers and requester), so they deflate together.
+//! with its gate (approvers and requester), so they deflate together. A
+//! review link's body is the list of its choices (name, action, gate),
+//! deflated together.
 
 mod wire;
 
@@ -50,7 +53,7 @@ use super::approvers::Gate;
 use super::error::{ErrorCode, Rejection};
 use super::keyring::{KeyId, KeyLookup, Keyring, SecretKey};
 use super::token::TaskToken;
-use wire::{decode_claims, encode_claims};
+use wire::{decode_claims, decode_review, encode_claims, encode_review};
 
 /// Sealing kind (low nibble): keyring key, XChaCha20-Poly1305.
 const KIND_AEAD: u8 = 0x01;
@@ -74,6 +77,8 @@ pub enum Purpose {
     Session,
     /// A sign-in in progress: the OAuth `state` (`0x4_`).
     SignIn,
+    /// A review link (`0x5_`): every action of one request.
+    Review,
 }
 
 impl Purpose {
@@ -83,17 +88,24 @@ impl Purpose {
             Self::GatedLink => 0x20,
             Self::Session => 0x30,
             Self::SignIn => 0x40,
+            Self::Review => 0x50,
         }
     }
 
     fn of_byte(byte: u8) -> Option<Self> {
-        [Self::Link, Self::GatedLink, Self::Session, Self::SignIn]
-            .into_iter()
-            .find(|p| p.nibble() == byte & 0xf0)
+        [
+            Self::Link,
+            Self::GatedLink,
+            Self::Session,
+            Self::SignIn,
+            Self::Review,
+        ]
+        .into_iter()
+        .find(|p| p.nibble() == byte & 0xf0)
     }
 
     fn is_link(self) -> bool {
-        matches!(self, Self::Link | Self::GatedLink)
+        matches!(self, Self::Link | Self::GatedLink | Self::Review)
     }
 
     /// How many nonce bytes the value carries (the original link format
@@ -101,7 +113,7 @@ impl Purpose {
     fn nonce_len(self) -> usize {
         match self {
             Self::Link => NONCE_LEN,
-            Self::GatedLink | Self::Session | Self::SignIn => SHORT_NONCE_LEN,
+            Self::GatedLink | Self::Session | Self::SignIn | Self::Review => SHORT_NONCE_LEN,
         }
     }
 
@@ -109,7 +121,7 @@ impl Purpose {
     /// a key derived from it under their own label.
     fn working_key(self, key: &SecretKey) -> Cow<'_, SecretKey> {
         let label: &[u8] = match self {
-            Self::Link | Self::GatedLink => return Cow::Borrowed(key),
+            Self::Link | Self::GatedLink | Self::Review => return Cow::Borrowed(key),
             Self::Session => b"sfn-callbacks/v1/session",
             Self::SignIn => b"sfn-callbacks/v1/sign-in",
         };
@@ -168,6 +180,71 @@ pub struct Claims {
     pub action: Action,
     /// Who may act on it, when it is bound to approvers.
     pub gate: Option<Gate>,
+}
+
+/// One choice of a review link: an action and, when it is bound to
+/// approvers, its gate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Choice {
+    /// What pressing it does.
+    pub action: Action,
+    /// Who may choose it.
+    pub gate: Option<Gate>,
+}
+
+/// What a review link asserts: one CreateUrls request's token and every
+/// action, each as its own link would carry it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Review {
+    /// The task token to answer.
+    pub token: TaskToken,
+    /// The CreateUrls call that made this link.
+    pub transaction_id: TransactionId,
+    /// When the link was made, in Unix seconds.
+    pub issued_at_secs: i64,
+    /// When the link stops working, in Unix milliseconds.
+    pub expires_at_millis: Option<i64>,
+    /// Whether `$name` placeholders are expanded from query parameters.
+    pub output_parameters: bool,
+    /// The actions, in the request's order.
+    pub choices: Vec<Choice>,
+}
+
+impl Review {
+    /// The claims of the action named `name`, exactly as that action's own
+    /// link carries them.
+    pub fn claims_for(&self, name: &str) -> Option<Claims> {
+        self.choices
+            .iter()
+            .find(|c| c.action.name.as_str() == name)
+            .map(|c| self.claims_of(c))
+    }
+
+    /// The claims of one of its choices.
+    pub fn claims_of(&self, choice: &Choice) -> Claims {
+        Claims {
+            token: self.token.clone(),
+            transaction_id: self.transaction_id,
+            issued_at_secs: self.issued_at_secs,
+            expires_at_millis: self.expires_at_millis,
+            output_parameters: self.output_parameters,
+            action: choice.action.clone(),
+            gate: choice.gate.clone(),
+        }
+    }
+}
+
+/// What a link's `data` opens to.
+#[derive(Debug, Clone, PartialEq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "an action's link is what nearly every callback opens; boxing it would allocate for each"
+)]
+pub enum Opened {
+    /// One action's link.
+    Link(Claims),
+    /// A review link.
+    Review(Review),
 }
 
 /// The key a payload is sealed with.
@@ -334,6 +411,11 @@ pub fn seal(claims: &Claims, with: SealWith<'_>, nonce: &[u8; NONCE_LEN]) -> Str
     seal_bytes(purpose, &encode_claims(claims), with, nonce)
 }
 
+/// Seals a review into the `data` string of a review link.
+pub fn seal_review(review: &Review, with: SealWith<'_>, nonce: &[u8; NONCE_LEN]) -> String {
+    seal_bytes(Purpose::Review, &encode_review(review), with, nonce)
+}
+
 /// Seals any plaintext for a purpose, the way links are sealed. Purposes
 /// other than links use a working key derived for them from `with`'s key.
 pub fn seal_bytes(
@@ -495,11 +577,24 @@ impl Untrusted {
     /// Authenticates and decodes a link with the key [`Untrusted::key_ref`]
     /// asked for: the derived AEAD or MAC key of a keyring entry, or the
     /// unwrapped KMS data key.
+    /// A review link is refused here: see [`Untrusted::open_link`].
     pub fn open(&self, key: &SecretKey) -> Result<Claims, PayloadError> {
-        if !self.purpose.is_link() {
-            return Err(PayloadError::Malformed);
+        match self.open_link(key)? {
+            Opened::Link(claims) => Ok(claims),
+            Opened::Review(_) => Err(PayloadError::Malformed),
         }
-        decode_claims(&self.open_bytes(key)?, self.purpose == Purpose::GatedLink)
+    }
+
+    /// Authenticates and decodes any link, a review link too.
+    pub fn open_link(&self, key: &SecretKey) -> Result<Opened, PayloadError> {
+        match self.purpose {
+            Purpose::Link | Purpose::GatedLink => Ok(Opened::Link(decode_claims(
+                &self.open_bytes(key)?,
+                self.purpose == Purpose::GatedLink,
+            )?)),
+            Purpose::Review => Ok(Opened::Review(decode_review(&self.open_bytes(key)?)?)),
+            Purpose::Session | Purpose::SignIn => Err(PayloadError::Malformed),
+        }
     }
 
     /// Authenticates with the key [`Untrusted::key_ref`] asked for and
@@ -617,6 +712,61 @@ mod tests {
     }
 
     #[test]
+    fn review_links_seal_every_choice_and_open_only_as_reviews() {
+        let ring = keyring();
+        let (id, keys) = ring.newest();
+        let approve = sample_claims("QUJDREVG", json!({"approved": true}));
+        let mut reject = approve.action.clone();
+        reject.name = ActionName::parse("reject").expect("name");
+        reject.effect = ActionEffect::Failure {
+            error: Some("Rejected".into()),
+            cause: None,
+        };
+        let review = Review {
+            token: approve.token.clone(),
+            transaction_id: approve.transaction_id,
+            issued_at_secs: approve.issued_at_secs,
+            expires_at_millis: approve.expires_at_millis,
+            output_parameters: false,
+            choices: vec![
+                Choice {
+                    action: approve.action.clone(),
+                    gate: None,
+                },
+                Choice {
+                    action: reject,
+                    gate: Some(Gate {
+                        approvers: crate::core::approvers::Approvers {
+                            emails: vec!["lead@example.com".into()],
+                            domains: Vec::new(),
+                            groups: Vec::new(),
+                        },
+                        requester: None,
+                    }),
+                },
+            ],
+        };
+        for with in [
+            SealWith::Aead {
+                id,
+                key: &keys.aead,
+            },
+            SealWith::Mac { id, key: &keys.mac },
+        ] {
+            let data = seal_review(&review, with, &[7; NONCE_LEN]);
+            let untrusted = Untrusted::parse(&data).expect("a link");
+            assert_eq!(untrusted.purpose(), Purpose::Review);
+            let key = untrusted.keyring_key(&ring).expect("key");
+            assert_eq!(
+                untrusted.open_link(key).expect("opens"),
+                Opened::Review(review.clone())
+            );
+            assert_eq!(untrusted.open(key), Err(PayloadError::Malformed));
+            assert_eq!(review.claims_for("approve"), Some(approve.clone()));
+        }
+    }
+
+    #[test]
     fn wrapped_keys_no_header_can_carry_are_refused_before_sealing() {
         assert_eq!(WrappedKey::new(Vec::new()), Err(WrappedKeyLength(0)));
         assert_eq!(
@@ -708,18 +858,20 @@ mod tests {
         let mut raw = URL_SAFE_NO_PAD
             .decode(seal_all(&claims, &ring).remove(0))
             .expect("b64");
-        raw[0] = 0x51;
+        raw[0] = 0x61;
         assert_eq!(
             open_any(&URL_SAFE_NO_PAD.encode(&raw), &ring),
             Err(PayloadError::Malformed)
         );
         // The purpose is authenticated: a link relabelled as bound to
-        // approvers (or back) does not open.
-        raw[0] = 0x21;
-        assert_eq!(
-            open_any(&URL_SAFE_NO_PAD.encode(&raw), &ring),
-            Err(PayloadError::Forged)
-        );
+        // approvers (or back), or as a review link, does not open.
+        for relabelled in [0x21, 0x51] {
+            raw[0] = relabelled;
+            assert_eq!(
+                open_any(&URL_SAFE_NO_PAD.encode(&raw), &ring),
+                Err(PayloadError::Forged)
+            );
+        }
         assert_eq!(
             open_any("1-eyJ0b2tlbiI6IngifQ", &ring),
             Err(PayloadError::LegacyPlaintext)

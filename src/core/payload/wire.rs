@@ -6,7 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Claims, PayloadError, TransactionId};
+use super::{Choice, Claims, PayloadError, Review, TransactionId};
 use crate::core::action::{
     Action, ActionEffect, ActionName, CommentRule, FieldSource, Outcome, OutcomeEffect,
     OutcomeOutput, PageOptions, ResponseSpec,
@@ -47,6 +47,22 @@ struct WireClaims {
 /// requester.
 #[derive(Serialize, Deserialize)]
 struct WireGate(Vec<String>, Vec<String>, Vec<String>, Option<String>);
+
+/// A review link's record: the claims every choice shares, then the
+/// choices (postcard `Vec<WireChoice>`, deflated when that is shorter).
+#[derive(Serialize, Deserialize)]
+struct WireReview {
+    token: WireToken,
+    tid: [u8; 16],
+    iat: i64,
+    exp: Option<i64>,
+    params: bool,
+    choices: WireBody,
+}
+
+/// One choice: its name, action and gate.
+#[derive(Serialize, Deserialize)]
+struct WireChoice(String, WireAction, Option<WireGate>);
 
 #[derive(Serialize, Deserialize)]
 struct WireAction {
@@ -234,6 +250,97 @@ fn action_from_wire(name: &str, wire: WireAction) -> Result<Action, PayloadError
     })
 }
 
+fn gate_to_wire(gate: &Gate) -> WireGate {
+    let a = &gate.approvers;
+    WireGate(
+        a.emails.clone(),
+        a.domains.clone(),
+        a.groups.clone(),
+        gate.requester.clone(),
+    )
+}
+
+fn gate_from_wire(WireGate(emails, domains, groups, requester): WireGate) -> Gate {
+    Gate {
+        approvers: Approvers {
+            emails,
+            domains,
+            groups,
+        },
+        requester,
+    }
+}
+
+/// Deflates `bytes` when that makes them shorter.
+fn body_of(bytes: Vec<u8>) -> WireBody {
+    let deflated = miniz_oxide::deflate::compress_to_vec(&bytes, 9);
+    if deflated.len() < bytes.len() {
+        WireBody::Deflated(deflated)
+    } else {
+        WireBody::Plain(bytes)
+    }
+}
+
+fn bytes_of(body: WireBody) -> Result<Vec<u8>, PayloadError> {
+    match body {
+        WireBody::Plain(bytes) => Ok(bytes),
+        WireBody::Deflated(bytes) => {
+            miniz_oxide::inflate::decompress_to_vec_with_limit(&bytes, MAX_INFLATED)
+                .map_err(|_| PayloadError::BadClaims)
+        }
+    }
+}
+
+/// Encodes a review as the plaintext that gets sealed.
+pub(super) fn encode_review(review: &Review) -> Vec<u8> {
+    let choices: Vec<WireChoice> = review
+        .choices
+        .iter()
+        .map(|c| {
+            WireChoice(
+                c.action.name.as_str().to_owned(),
+                action_to_wire(&c.action),
+                c.gate.as_ref().map(gate_to_wire),
+            )
+        })
+        .collect();
+    let wire = WireReview {
+        token: token_to_wire(&review.token),
+        tid: review.transaction_id.0,
+        iat: review.issued_at_secs,
+        exp: review.expires_at_millis,
+        params: review.output_parameters,
+        choices: body_of(postcard::to_allocvec(&choices).expect("postcard encodes")),
+    };
+    postcard::to_allocvec(&wire).expect("postcard encodes")
+}
+
+/// Decodes an authenticated review link's plaintext.
+pub(super) fn decode_review(plain: &[u8]) -> Result<Review, PayloadError> {
+    let wire: WireReview = postcard::from_bytes(plain).map_err(|_| PayloadError::BadClaims)?;
+    let choices: Vec<WireChoice> =
+        postcard::from_bytes(&bytes_of(wire.choices)?).map_err(|_| PayloadError::BadClaims)?;
+    if choices.is_empty() {
+        return Err(PayloadError::BadClaims);
+    }
+    Ok(Review {
+        token: token_from_wire(wire.token)?,
+        transaction_id: TransactionId(wire.tid),
+        issued_at_secs: wire.iat,
+        expires_at_millis: wire.exp,
+        output_parameters: wire.params,
+        choices: choices
+            .into_iter()
+            .map(|WireChoice(name, action, gate)| {
+                Ok(Choice {
+                    action: action_from_wire(&name, action)?,
+                    gate: gate.map(gate_from_wire),
+                })
+            })
+            .collect::<Result<_, PayloadError>>()?,
+    })
+}
+
 fn token_to_wire(token: &TaskToken) -> WireToken {
     let text = token.expose();
     match STANDARD.decode(text) {
@@ -263,23 +370,11 @@ pub(super) fn encode_claims(claims: &Claims) -> Vec<u8> {
     action
         .extend(postcard::to_allocvec(&action_to_wire(&claims.action)).expect("postcard encodes"));
     if let Some(gate) = &claims.gate {
-        let a = &gate.approvers;
-        let wire = WireGate(
-            a.emails.clone(),
-            a.domains.clone(),
-            a.groups.clone(),
-            gate.requester.clone(),
-        );
-        action.extend(postcard::to_allocvec(&wire).expect("postcard encodes"));
+        action.extend(postcard::to_allocvec(&gate_to_wire(gate)).expect("postcard encodes"));
     }
     let worth_trying = claims.gate.is_some() || action.len() >= DEFLATE_THRESHOLD;
     let body = if worth_trying {
-        let deflated = miniz_oxide::deflate::compress_to_vec(&action, 9);
-        if deflated.len() < action.len() {
-            WireBody::Deflated(deflated)
-        } else {
-            WireBody::Plain(action)
-        }
+        body_of(action)
     } else {
         WireBody::Plain(action)
     };
@@ -303,13 +398,7 @@ pub(super) fn encode_claims(claims: &Claims) -> Vec<u8> {
 /// (`gated`) action is followed by its gate.
 pub(super) fn decode_claims(plain: &[u8], gated: bool) -> Result<Claims, PayloadError> {
     let wire: WireClaims = postcard::from_bytes(plain).map_err(|_| PayloadError::BadClaims)?;
-    let action_bytes = match wire.body {
-        WireBody::Plain(bytes) => bytes,
-        WireBody::Deflated(bytes) => {
-            miniz_oxide::inflate::decompress_to_vec_with_limit(&bytes, MAX_INFLATED)
-                .map_err(|_| PayloadError::BadClaims)?
-        }
-    };
+    let action_bytes = bytes_of(wire.body)?;
     let (name, rest) = if gated {
         let (name, rest): (String, &[u8]) =
             postcard::take_from_bytes(&action_bytes).map_err(|_| PayloadError::BadClaims)?;
@@ -320,16 +409,8 @@ pub(super) fn decode_claims(plain: &[u8], gated: bool) -> Result<Claims, Payload
     let (action, rest): (WireAction, &[u8]) =
         postcard::take_from_bytes(rest).map_err(|_| PayloadError::BadClaims)?;
     let gate = if gated {
-        let WireGate(emails, domains, groups, requester) =
-            postcard::from_bytes(rest).map_err(|_| PayloadError::BadClaims)?;
-        Some(Gate {
-            approvers: Approvers {
-                emails,
-                domains,
-                groups,
-            },
-            requester,
-        })
+        let wire: WireGate = postcard::from_bytes(rest).map_err(|_| PayloadError::BadClaims)?;
+        Some(gate_from_wire(wire))
     } else {
         None
     };

@@ -436,7 +436,7 @@ async fn soak(settings: Settings) -> bool {
         "| achieved rate, measured part | {achieved:.1} requests/s | {rate} requests/s |\n"
     ));
     out.push_str(&format!(
-        "| SendTask* calls the stub answered | {stub_calls} (accepted `POST /respond`: {}) | |\n",
+        "| SendTask* calls the stub answered | {stub_calls} (accepted `POST /respond`: {}; the rest are the probes of the GETs of success links) | |\n",
         tally.callbacks_ok
     ));
     out.push_str(&format!(

@@ -141,7 +141,17 @@ async fn a_person_approves_in_a_browser_and_scanners_change_nothing() {
     // browser that loads the pages and runs their scripts without clicking.
     // A GET's probe is a heartbeat; a HEAD calls nothing.
     let (arn, token) = moto.aws.start("browser-scanned").await;
-    let created = create(&server, &approval(&token)).await;
+    let mut body = approval(&token);
+    body["review"] = json!(true);
+    let created = create(&server, &body).await;
+    let links = [
+        url_of(&created, "approve"),
+        url_of(&created, "reject"),
+        created["review_url"]
+            .as_str()
+            .expect("review_url")
+            .to_owned(),
+    ];
     let http = reqwest::Client::new();
     let scan = |method: reqwest::Method, url: String| {
         http.request(method, url)
@@ -151,7 +161,7 @@ async fn a_person_approves_in_a_browser_and_scanners_change_nothing() {
             .send()
     };
     moto.record().await;
-    for url in [url_of(&created, "approve"), url_of(&created, "reject")] {
+    for url in &links {
         for _ in 0..10 {
             let reply = scan(reqwest::Method::HEAD, url.clone())
                 .await
@@ -164,7 +174,7 @@ async fn a_person_approves_in_a_browser_and_scanners_change_nothing() {
         Vec::<String>::new(),
         "a HEAD calls nothing"
     );
-    for url in [url_of(&created, "approve"), url_of(&created, "reject")] {
+    for url in &links {
         for _ in 0..10 {
             for method in [reqwest::Method::GET, reqwest::Method::HEAD] {
                 let reply = scan(method, url.clone()).await.expect("scan");
@@ -175,8 +185,9 @@ async fn a_person_approves_in_a_browser_and_scanners_change_nothing() {
         }
     }
     let scans = drive(&[
-        json!({"do": "scan", "url": url_of(&created, "approve")}),
-        json!({"do": "scan", "url": url_of(&created, "reject")}),
+        json!({"do": "scan", "url": links[0]}),
+        json!({"do": "scan", "url": links[1]}),
+        json!({"do": "scan", "url": links[2]}),
     ]);
     for seen in &scans {
         assert_eq!(seen["status"], 200, "{seen}");
@@ -187,7 +198,7 @@ async fn a_person_approves_in_a_browser_and_scanners_change_nothing() {
     }
     assert_eq!(
         moto.sfn_calls().await,
-        vec!["SendTaskHeartbeat".to_owned(); 2 * 10 + scans.len()],
+        vec!["SendTaskHeartbeat".to_owned(); links.len() * 10 + scans.len()],
         "one heartbeat per GET, none per HEAD"
     );
     moto.aws

@@ -34,8 +34,10 @@
 //! and the action body (postcard, deflated only when that is shorter). A
 //! bound link moves the action name into the body and follows the action
 //! with its gate (approvers and requester), so they deflate together. A
-//! review link's body is the list of its choices (name, action, gate),
-//! deflated together.
+//! review link's body is the list of its choices (name, action, gate,
+//! extensions), deflated together, followed by the review's extensions.
+//! No extension is defined yet; a binary refuses a review link carrying one
+//! it does not know, so what a later version seals is never ignored.
 
 mod wire;
 

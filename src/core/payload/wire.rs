@@ -49,7 +49,8 @@ struct WireClaims {
 struct WireGate(Vec<String>, Vec<String>, Vec<String>, Option<String>);
 
 /// A review link's record: the claims every choice shares, then the
-/// choices (postcard `Vec<WireChoice>`, deflated when that is shorter).
+/// choices (postcard `Vec<WireChoice>`, deflated when that is shorter),
+/// then its extensions.
 #[derive(Serialize, Deserialize)]
 struct WireReview {
     token: WireToken,
@@ -58,11 +59,19 @@ struct WireReview {
     exp: Option<i64>,
     params: bool,
     choices: WireBody,
+    ext: Vec<WireExtension>,
 }
 
-/// One choice: its name, action and gate.
+/// One choice: its name, action, gate and extensions.
 #[derive(Serialize, Deserialize)]
-struct WireChoice(String, WireAction, Option<WireGate>);
+struct WireChoice(String, WireAction, Option<WireGate>, Vec<WireExtension>);
+
+/// What later versions add to a review link or a choice. None are defined
+/// yet, so every review link carries empty lists; a binary that meets an
+/// extension it does not know refuses the link (postcard cannot decode the
+/// variant) rather than open it without what the extension asks for.
+#[derive(Serialize, Deserialize)]
+enum WireExtension {}
 
 #[derive(Serialize, Deserialize)]
 struct WireAction {
@@ -301,6 +310,7 @@ pub(super) fn encode_review(review: &Review) -> Vec<u8> {
                 c.action.name.as_str().to_owned(),
                 action_to_wire(&c.action),
                 c.gate.as_ref().map(gate_to_wire),
+                Vec::new(),
             )
         })
         .collect();
@@ -311,6 +321,7 @@ pub(super) fn encode_review(review: &Review) -> Vec<u8> {
         exp: review.expires_at_millis,
         params: review.output_parameters,
         choices: body_of(postcard::to_allocvec(&choices).expect("postcard encodes")),
+        ext: Vec::new(),
     };
     postcard::to_allocvec(&wire).expect("postcard encodes")
 }
@@ -331,7 +342,7 @@ pub(super) fn decode_review(plain: &[u8]) -> Result<Review, PayloadError> {
         output_parameters: wire.params,
         choices: choices
             .into_iter()
-            .map(|WireChoice(name, action, gate)| {
+            .map(|WireChoice(name, action, gate, _)| {
                 Ok(Choice {
                     action: action_from_wire(&name, action)?,
                     gate: gate.map(gate_from_wire),
@@ -449,6 +460,32 @@ mod tests {
             decode_claims(&encode_claims(&unpadded), false).expect("decodes"),
             unpadded
         );
+    }
+
+    #[test]
+    fn a_review_with_an_extension_this_binary_does_not_know_is_refused() {
+        let claims = sample_claims("QUJD", json!({"ok": true}));
+        let review = Review {
+            token: claims.token.clone(),
+            transaction_id: claims.transaction_id,
+            issued_at_secs: claims.issued_at_secs,
+            expires_at_millis: claims.expires_at_millis,
+            output_parameters: false,
+            choices: vec![Choice {
+                action: claims.action.clone(),
+                gate: None,
+            }],
+        };
+        let mut plain = encode_review(&review);
+        assert_eq!(decode_review(&plain).expect("decodes"), review);
+        // The record ends with its (empty) extension list: one extension
+        // of a kind a later version defines.
+        assert_eq!(plain.pop(), Some(0));
+        plain.extend([1, 0, 0]);
+        assert!(matches!(
+            decode_review(&plain),
+            Err(PayloadError::BadClaims)
+        ));
     }
 
     #[test]

@@ -351,7 +351,14 @@ impl App {
                 );
                 (Ok(Task::Unknown), "unknown")
             }
-            Err(_) => (Ok(Task::Unknown), "unknown"),
+            Err(_) => {
+                tracing::warn!(
+                    transaction_id = trace.transaction_id,
+                    waited_ms = PROBE_WAIT.as_millis() as u64,
+                    "the probe had no answer in time; the page says it does not know"
+                );
+                (Ok(Task::Unknown), "unknown")
+            }
         };
         trace.probe = Some(finding);
         task
@@ -392,8 +399,14 @@ impl App {
                     Err(refusal) => Standing::MayNot(refusal),
                 },
             })
-            .collect();
-        let decide = review.choices.iter().any(|c| decides(c.action.kind()));
+            .collect::<Vec<_>>();
+        // Probe only for a choice this person may press (or may after
+        // signing in): someone refused everything learns nothing more.
+        let decide = review
+            .choices
+            .iter()
+            .zip(&standings)
+            .any(|(c, s)| decides(c.action.kind()) && !matches!(s, Standing::MayNot(_)));
         let task = self.probe_token(&review.token, decide, via, trace).await?;
         trace.result = Some("pending");
         Ok(Outcome::Review {
@@ -417,14 +430,12 @@ fn decides(kind: ActionKind) -> bool {
 
 /// The 403 for a signed-in person who may not act.
 fn refused(refusal: Refusal, who: &Identity) -> AppError {
-    let name = who.display();
+    let (name, reason) = (who.display(), refusal.reason());
     let message = match refusal {
         Refusal::NotAnApprover => format!(
-            "{name} is not among the approvers of this link; nothing was sent. Sign in as an approver, or ask the requester to add you"
+            "{name} {reason} of this link; nothing was sent. Sign in as an approver, or ask the requester to add you"
         ),
-        Refusal::Requester => format!(
-            "{name} asked for this decision, so someone else must make it; nothing was sent"
-        ),
+        Refusal::Requester => format!("{name} {reason}; nothing was sent"),
     };
     AppError::Rejected(Rejection::new(ErrorCode::NotAnApprover, message))
 }

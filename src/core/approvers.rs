@@ -95,6 +95,17 @@ pub enum Refusal {
     Requester,
 }
 
+impl Refusal {
+    /// Why, after the person's name: "alice@example.com is not among the
+    /// approvers".
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::NotAnApprover => "is not among the approvers",
+            Self::Requester => "asked for this decision, so someone else must make it",
+        }
+    }
+}
+
 fn invalid(message: String) -> Rejection {
     Rejection::new(ErrorCode::InvalidApprovers, message)
 }

@@ -43,6 +43,8 @@ pub enum ErrorCode {
     ParametersDisabled,
     /// A comment the action does not take, or that breaks its rule.
     InvalidComment,
+    /// Form values that do not fit the action's form.
+    InvalidForm,
     /// An output, error or cause over the Step Functions limits.
     InvalidOutput,
     /// Step Functions refused the call (task closed, bad output).
@@ -97,6 +99,7 @@ impl ErrorCode {
             Self::OutputFormatting => "OutputFormatting",
             Self::ParametersDisabled => "ParametersDisabled",
             Self::InvalidComment => "InvalidComment",
+            Self::InvalidForm => "InvalidForm",
             Self::InvalidOutput => "InvalidOutput",
             Self::StepFunctionsError => "StepFunctionsError",
             Self::InvalidRequest => "InvalidRequest",

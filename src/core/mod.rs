@@ -10,6 +10,7 @@ pub mod callback;
 pub mod create;
 pub mod error;
 pub mod features;
+pub mod form;
 pub mod keyring;
 pub mod notify;
 pub mod payload;

@@ -145,23 +145,14 @@ fn before_acting(open: bool, choices: bool) -> (&'static str, String) {
 /// URL, and only a person pressing the button sends it.
 pub fn confirm_page(pending: &Pending<'_>) -> String {
     let shown = pending.label.unwrap_or(pending.name);
-    let button = match (pending.label, pending.kind) {
-        (Some(label), _) => escape(label),
-        (None, "heartbeat") => "Send a heartbeat".to_owned(),
-        (None, _) => format!("Confirm: {}", escape(pending.name)),
-    };
+    let button = button_text(pending.label, pending.kind, pending.name);
     let description = pending.description.map_or_else(String::new, |d| {
         format!("<div class=\"desc\">{}</div>", escape(d))
     });
     let comment = pending
         .comment
         .map_or_else(String::new, |rule| comment_box("comment", rule));
-    let who = pending.who.map_or_else(String::new, |who| {
-        format!(
-            "<p class=\"who\">Signed in as <strong>{}</strong></p>",
-            escape(who)
-        )
-    });
+    let who = signed_in_as(pending.who);
     let (badge, lead) = before_acting(pending.open, false);
     page(
         Tone::Neutral,
@@ -184,7 +175,7 @@ pub enum ChoiceStanding {
     /// Bound to approvers, nobody signed in: sign in first.
     SignInFirst,
     /// The signed-in person may not: why, in their terms.
-    MayNot(&'static str),
+    MayNot(String),
 }
 
 /// One choice of a review page.
@@ -230,12 +221,7 @@ pub fn review_page(review: &ReviewView<'_>) -> String {
     let description = review.description.map_or_else(String::new, |d| {
         format!("<div class=\"desc\">{}</div>", escape(d))
     });
-    let who = review.who.map_or_else(String::new, |who| {
-        format!(
-            "<p class=\"who\">Signed in as <strong>{}</strong></p>",
-            escape(who)
-        )
-    });
+    let who = signed_in_as(review.who);
     let login = review.login_href.as_deref().map_or_else(String::new, |href| {
         format!(
             "<p>Some choices are for named approvers.</p><p><a class=\"button\" href=\"{}\">Sign in to continue</a></p>",
@@ -269,11 +255,7 @@ fn choice_section(i: usize, choice: &ChoiceView<'_>) -> String {
             let comment = choice.comment.map_or_else(String::new, |rule| {
                 comment_box(&format!("comment-{i}"), rule)
             });
-            let button = match (choice.label, choice.kind) {
-                (Some(label), _) => escape(label),
-                (None, "heartbeat") => "Send a heartbeat".to_owned(),
-                (None, _) => format!("Confirm: {}", escape(choice.name)),
-            };
+            let button = button_text(choice.label, choice.kind, choice.name);
             format!(
                 "<form method=\"post\" action=\"{}\">{comment}<button type=\"submit\">{button}</button></form>",
                 escape(&choice.form_action)
@@ -282,7 +264,7 @@ fn choice_section(i: usize, choice: &ChoiceView<'_>) -> String {
         ChoiceStanding::SignInFirst => {
             "<p class=\"note\">Only named approvers can choose this: sign in first.</p>".to_owned()
         }
-        ChoiceStanding::MayNot(why) => format!("<p class=\"note\">{}</p>", escape(why)),
+        ChoiceStanding::MayNot(ref why) => format!("<p class=\"note\">{}</p>", escape(why)),
     };
     format!(
         "<section class=\"choice\" aria-labelledby=\"choice-{i}\"><h2 id=\"choice-{i}\">{}</h2>{description}<p class=\"note\">Action {} ({})</p>{body}</section>",
@@ -290,6 +272,25 @@ fn choice_section(i: usize, choice: &ChoiceView<'_>) -> String {
         escape(choice.name),
         escape(choice.kind),
     )
+}
+
+/// A button's text (escaped): the label, else what it does.
+fn button_text(label: Option<&str>, kind: &str, name: &str) -> String {
+    match (label, kind) {
+        (Some(label), _) => escape(label),
+        (None, "heartbeat") => "Send a heartbeat".to_owned(),
+        (None, _) => format!("Confirm: {}", escape(name)),
+    }
+}
+
+/// Who is signed in, when someone is.
+fn signed_in_as(who: Option<&str>) -> String {
+    who.map_or_else(String::new, |who| {
+        format!(
+            "<p class=\"who\">Signed in as <strong>{}</strong></p>",
+            escape(who)
+        )
+    })
 }
 
 /// A labelled comment box.

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::app::{Input, Link, Needs, Outcome, Standing, Task, Trace, Via, sign_in_required};
-use crate::core::approvers::{Identity, Refusal};
+use crate::core::approvers::Identity;
 use crate::core::callback::{Decision, format_millis};
 use crate::core::payload::{Claims, Review};
 use crate::core::template::Params;
@@ -183,13 +183,31 @@ fn sign_in(claims: &Claims, task: Task, format: Format, query: &str) -> Response
     match format {
         Format::Html => pages::html_ok(pages::sign_in_page(
             &pending_view(claims, None, task),
-            &format!("auth/login?{query}"),
+            &login_href(query),
         )),
         Format::Json | Format::Text => ApiError::from(sign_in_required())
             .with_format(format)
             .with_transaction(Some(claims.transaction_id.to_hex()))
             .into_response(),
     }
+}
+
+/// Where a page's "Sign in" goes: relative, so it works under a stage path.
+fn login_href(query: &str) -> String {
+    format!("auth/login?{query}")
+}
+
+/// A review link's query without `action` and `type`, which each of its
+/// buttons sets for itself.
+fn without_choice(query: &str) -> String {
+    query
+        .split('&')
+        .filter(|pair| {
+            let key = pair.split('=').next().unwrap_or_default();
+            key != "action" && key != "type"
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 fn pending_view<'a>(claims: &'a Claims, who: Option<&'a str>, task: Task) -> Pending<'a> {
@@ -324,14 +342,16 @@ fn review_answer(
     let expires = review.expires_at_millis.map(format_millis);
     match format {
         Format::Html => {
-            // A description every choice that has one shares is shown once.
+            // A description every choice shares is shown once.
             let mut descriptions = review
                 .choices
                 .iter()
-                .filter_map(|c| c.action.page.description.as_deref());
+                .map(|c| c.action.page.description.as_deref());
             let shared = descriptions
                 .next()
-                .filter(|first| descriptions.all(|d| d == *first));
+                .flatten()
+                .filter(|first| descriptions.all(|d| d == Some(*first)));
+            let rest = without_choice(query);
             let choices = review
                 .choices
                 .iter()
@@ -352,18 +372,17 @@ fn review_answer(
                         },
                         comment: action.page.comment,
                         form_action: format!(
-                            "?action={name}&type={}&{query}",
+                            "?action={name}&type={}&{rest}",
                             action.kind().as_str()
                         ),
                         standing: match standing {
                             Standing::May => ChoiceStanding::May,
                             Standing::SignInFirst => ChoiceStanding::SignInFirst,
-                            Standing::MayNot(Refusal::NotAnApprover) => ChoiceStanding::MayNot(
-                                "You are not among the approvers of this choice.",
-                            ),
-                            Standing::MayNot(Refusal::Requester) => ChoiceStanding::MayNot(
-                                "You asked for this decision, so someone else must make it.",
-                            ),
+                            Standing::MayNot(refusal) => ChoiceStanding::MayNot(format!(
+                                "{} {}.",
+                                who.unwrap_or("The person signed in"),
+                                refusal.reason()
+                            )),
                         },
                     }
                 })
@@ -374,7 +393,7 @@ fn review_answer(
                 description: shared,
                 expires,
                 who,
-                login_href: needs_sign_in.then(|| format!("auth/login?{query}")),
+                login_href: needs_sign_in.then(|| login_href(query)),
                 choices,
             }))
         }

@@ -106,8 +106,8 @@ async fn the_review_page_shows_every_choice_and_acts_on_none() {
     }
     assert_eq!(
         page.text.matches("Ships v2 tonight.").count(),
-        1,
-        "a description every choice shares is shown once: {}",
+        2,
+        "ping has none, so approve and reject each show theirs: {}",
         page.text
     );
     let data = data_of(&review);
@@ -255,4 +255,80 @@ async fn post_actions_stay_out_and_an_expired_review_says_so() {
     app.create(&only_post)
         .await
         .assert_error(400, "InvalidAction");
+}
+
+#[tokio::test]
+async fn the_review_query_cannot_break_or_redirect_the_buttons() {
+    let app = App::new(|_| {});
+    let review = review_of(&created(&app, &approve_reject()).await);
+    // Someone adds a type and markup to the review link's query.
+    let altered = format!("{review}&type=failure&x=%22%3E%3Cb%3Ehi");
+    let page = app.follow(Method::GET, &altered, &[HTML], "").await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(!page.text.contains("<b>hi"), "{}", page.text);
+    let actions = form_actions(&page.text);
+    let data = data_of(&review);
+    assert_eq!(
+        actions[0],
+        format!("?action=approve&type=success&data={data}&x=%22%3E%3Cb%3Ehi"),
+        "the button's own action and type, the rest kept: {actions:?}"
+    );
+    let done = app
+        .request(
+            Method::POST,
+            &format!("/respond{}", actions[0]),
+            &[FORM],
+            "",
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.text);
+    assert!(matches!(
+        &app.sfn.decisions()[..],
+        [SendTask::Success { .. }]
+    ));
+}
+
+#[tokio::test]
+async fn a_description_is_shown_once_only_when_every_choice_shares_it() {
+    let app = App::new(|_| {});
+    let review = review_of(
+        &created(
+            &app,
+            &reviewed(json!([
+                {"name": "approve", "type": "success", "output": {}, "description": "Deploys prod"},
+                {"name": "reject", "type": "failure"}
+            ])),
+        )
+        .await,
+    );
+    let page = app.follow(Method::GET, &review, &[HTML], "").await;
+    let at = page.text.find("Deploys prod").expect("the description");
+    let first_choice = page.text.find("<section").expect("a choice");
+    assert!(
+        at > first_choice,
+        "approve's own description stays with approve: {}",
+        page.text
+    );
+    let review = review_of(
+        &created(
+            &app,
+            &reviewed(json!([
+                {"name": "approve", "type": "success", "output": {}, "description": "Deploys prod"},
+                {"name": "reject", "type": "failure", "description": "Deploys prod"}
+            ])),
+        )
+        .await,
+    );
+    let page = app.follow(Method::GET, &review, &[HTML], "").await;
+    assert_eq!(
+        page.text.matches("Deploys prod").count(),
+        1,
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text.find("Deploys prod") < page.text.find("<section"),
+        "shared, so above the choices: {}",
+        page.text
+    );
 }

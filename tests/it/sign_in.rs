@@ -1130,7 +1130,7 @@ async fn a_review_link_applies_each_choices_own_approvers() {
             .contains("Signed in as <strong>alice@example.com</strong>")
             && page
                 .text
-                .contains("You are not among the approvers of this choice.")
+                .contains("alice@example.com is not among the approvers.")
             && !page.text.contains("Sign in to continue"),
         "{}",
         page.text
@@ -1149,6 +1149,24 @@ async fn a_review_link_applies_each_choices_own_approvers() {
     )
     .await
     .assert_error(403, "NotAnApprover");
+
+    // Someone no deciding choice admits: the page says so and asks Step
+    // Functions nothing.
+    let (carol, _) = sign_in(&app, &review, "carol@example.com").await;
+    let heartbeats = app.sfn.heartbeats();
+    let page = app
+        .follow(Method::GET, &review, &[HTML, ("cookie", &carol)], "")
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert_eq!(
+        page.text
+            .matches("carol@example.com is not among the approvers.")
+            .count(),
+        2,
+        "{}",
+        page.text
+    );
+    assert_eq!(app.sfn.heartbeats(), heartbeats, "no probe for carol");
     let done = app
         .follow(
             Method::POST,

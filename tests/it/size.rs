@@ -22,8 +22,7 @@ fn token_712() -> String {
 }
 
 async fn lengths(keys: KeySource) -> (usize, usize) {
-    let urls = answer(keys, json!({})).await;
-    (urls.0, urls.1)
+    lengths_with(keys, json!({})).await
 }
 
 /// The approve and reject URL lengths of the request, with `extra` fields.

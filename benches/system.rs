@@ -457,17 +457,98 @@ async fn main() {
     // `cargo bench` passes --bench; nothing else is expected.
     let mut out = String::new();
     // SYSTEM_BENCH_ONLY=sign-in runs one section, for a quick look.
-    if std::env::var("SYSTEM_BENCH_ONLY").as_deref() == Ok("sign-in") {
-        sign_in_section(&mut out).await;
-        print!("{out}");
-        return;
+    match std::env::var("SYSTEM_BENCH_ONLY").as_deref() {
+        Ok("sign-in") => {
+            sign_in_section(&mut out).await;
+            print!("{out}");
+            return;
+        }
+        Ok("probe") => {
+            probe_section(&mut out).await;
+            print!("{out}");
+            return;
+        }
+        _ => {}
     }
     url_sizes_section(&mut out);
     kms_section(&mut out).await;
     cold_start_section(&mut out).await;
     http_section(&mut out).await;
     sign_in_section(&mut out).await;
+    probe_section(&mut out).await;
     print!("{out}");
+}
+
+/// What the probe costs a GET of a success link's confirmation page: the
+/// same link on two servers in front of one stub Step Functions, the
+/// probe on and off, interleaved.
+async fn probe_section(out: &mut String) {
+    let (sfn_port, sfn_calls) = stub_sfn().await;
+    let (on, _) = common::start_server_with(sfn_port, common::free_port(), &[]);
+    let (off, _) =
+        common::start_server_with(sfn_port, common::free_port(), &[("GET_PROBE", "false")]);
+    let created: Value = reqwest::Client::new()
+        .post(format!("{}/urls", on.base))
+        .json(&json!({"token": token(712), "actions": [
+            {"name": "approve", "type": "success", "output": {"approved": true}}
+        ]}))
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("json");
+    let link = created["urls"]["approve"].as_str().expect("url");
+    let path = &link[link.find("/respond").expect("a callback URL")..];
+    let (with, without) = (format!("{}{path}", on.base), format!("{}{path}", off.base));
+    let page = "wrk.headers[\"Accept\"] = \"text/html\"\n";
+    let _ = wrk(&with, page, 2);
+    let _ = wrk(&without, page, 2);
+    let mut runs: Vec<(&str, Vec<Load>, usize)> = vec![("on", vec![], 0), ("off", vec![], 0)];
+    for _ in 0..2 {
+        for (name, loads, calls) in &mut runs {
+            let url = if *name == "on" { &with } else { &without };
+            let before = sfn_calls.load(Ordering::Relaxed);
+            loads.push(wrk(url, page, 8));
+            *calls += sfn_calls.load(Ordering::Relaxed) - before;
+        }
+    }
+    drop(on);
+    drop(off);
+
+    let rate = |loads: &[Load]| median(loads.iter().map(|l| l.requests_per_sec).collect());
+    let p50 = |loads: &[Load]| median(loads.iter().map(|l| l.p50_ms).collect());
+    let p99 = |loads: &[Load]| median(loads.iter().map(|l| l.p99_ms).collect());
+    let baseline = rate(&runs[1].1);
+    out.push_str(&format!(
+        "## The probe (wrk, 2 threads, {CONNECTIONS} connections, 2 × 8 s each, interleaved; stub Step Functions)\n\n"
+    ));
+    out.push_str("| `GET /respond` (success link, confirmation page) | requests/s | p50 | p99 | vs off | SendTaskHeartbeat calls | errors |\n|---|---|---|---|---|---|---|\n");
+    for (name, loads, calls) in &runs {
+        let label = if *name == "on" {
+            "`GET_PROBE=true` (the default)"
+        } else {
+            "`GET_PROBE=false`"
+        };
+        let errors: Vec<&str> = loads
+            .iter()
+            .map(|l| l.errors.as_str())
+            .filter(|e| *e != "none")
+            .collect();
+        out.push_str(&format!(
+            "| {label} | {:.0} | {:.2} ms | {:.2} ms | {:.0}% | {calls} | {} |\n",
+            rate(loads),
+            p50(loads),
+            p99(loads),
+            100.0 * rate(loads) / baseline,
+            if errors.is_empty() {
+                "none".to_owned()
+            } else {
+                errors.join("; ")
+            },
+        ));
+    }
+    out.push_str("\nEach probed GET makes one SendTaskHeartbeat call; the stub answers at once, so this is the service's own cost of the call (the real Step Functions adds its round trip, bounded by the probe's 2-second wait).\n\n");
 }
 
 /// The test OpenID Provider (`tests/browser/provider.mjs`, the npm package

@@ -479,6 +479,20 @@ async fn main() {
     print!("{out}");
 }
 
+/// The errors of several wrk runs, or `none`.
+fn errors_of(loads: &[Load]) -> String {
+    let errors: Vec<&str> = loads
+        .iter()
+        .map(|l| l.errors.as_str())
+        .filter(|e| *e != "none")
+        .collect();
+    if errors.is_empty() {
+        "none".to_owned()
+    } else {
+        errors.join("; ")
+    }
+}
+
 /// What the probe costs a GET of a success link's confirmation page: the
 /// same link on two servers in front of one stub Step Functions, the
 /// probe on and off, interleaved.
@@ -530,22 +544,13 @@ async fn probe_section(out: &mut String) {
         } else {
             "`GET_PROBE=false`"
         };
-        let errors: Vec<&str> = loads
-            .iter()
-            .map(|l| l.errors.as_str())
-            .filter(|e| *e != "none")
-            .collect();
         out.push_str(&format!(
             "| {label} | {:.0} | {:.2} ms | {:.2} ms | {:.0}% | {calls} | {} |\n",
             rate(loads),
             p50(loads),
             p99(loads),
             100.0 * rate(loads) / baseline,
-            if errors.is_empty() {
-                "none".to_owned()
-            } else {
-                errors.join("; ")
-            },
+            errors_of(loads),
         ));
     }
     out.push_str("\nEach probed GET makes one SendTaskHeartbeat call; the stub answers at once, so this is the service's own cost of the call (the real Step Functions adds its round trip, bounded by the probe's 2-second wait).\n\n");
@@ -754,11 +759,6 @@ async fn sign_in_section(out: &mut String) {
             "session" => "bound link, session cookie",
             _ => "bound link, bearer ID token (ES256)",
         };
-        let errors: Vec<&str> = loads
-            .iter()
-            .map(|l| l.errors.as_str())
-            .filter(|e| *e != "none")
-            .collect();
         let target = match *name {
             "session" => "≥ 90% of plain",
             _ => "",
@@ -768,11 +768,7 @@ async fn sign_in_section(out: &mut String) {
             rate(loads),
             p99(loads),
             100.0 * rate(loads) / baseline,
-            if errors.is_empty() {
-                "none".to_owned()
-            } else {
-                errors.join("; ")
-            },
+            errors_of(loads),
         ));
     }
     out.push_str(&format!(

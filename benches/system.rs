@@ -272,6 +272,27 @@ async fn cold_start_section(out: &mut String) {
     ));
 }
 
+/// The length of the `approve` link CreateUrls makes of `body`, in each
+/// sealing mode.
+fn approve_lengths(
+    body: &Value,
+    modes: &[(&str, SealWith<'_>)],
+    now: time::OffsetDateTime,
+) -> Vec<String> {
+    let request =
+        CreateRequest::parse(body.to_string().as_bytes(), Features::default(), now).expect("valid");
+    modes
+        .iter()
+        .map(|(_, with)| {
+            make_urls(&request, TransactionId(random_bytes()), now, BASE, |c| {
+                c.seal(*with, &random_bytes())
+            })
+            .map(|o| o.urls["approve"].as_str().map_or(0, str::len).to_string())
+            .unwrap_or_else(|e| format!("refused ({})", e.code))
+        })
+        .collect()
+}
+
 fn url_sizes_section(out: &mut String) {
     let ring = Keyring::new(SecretKey::from_bytes([7; 32]), "bench".into());
     let (id, keys) = ring.newest();
@@ -312,24 +333,37 @@ fn url_sizes_section(out: &mut String) {
             ("2 KB", big.clone()),
         ] {
             let body = json!({"token": token(chars), "actions": [{"name": "approve", "type": "success", "output": output}]});
-            let request =
-                CreateRequest::parse(body.to_string().as_bytes(), Features::default(), now)
-                    .expect("valid");
-            let lengths: Vec<String> = modes
-                .iter()
-                .map(|(_, with)| {
-                    make_urls(&request, TransactionId(random_bytes()), now, BASE, |c| {
-                        c.seal(*with, &random_bytes())
-                    })
-                    .map(|o| o.urls["approve"].as_str().map_or(0, str::len).to_string())
-                    .unwrap_or_else(|e| format!("refused ({})", e.code))
-                })
-                .collect();
             out.push_str(&format!(
                 "| {chars} | {label} | {} |\n",
-                lengths.join(" | ")
+                approve_lengths(&body, &modes, now).join(" | ")
             ));
         }
+    }
+    out.push('\n');
+    // A form travels in the link: its schema as given, deflated with the
+    // rest of the action.
+    let form = json!({"type": "object", "required": ["env", "count", "when"], "properties": {
+        "env": {"type": "string", "title": "Environment", "enum": ["staging", "production"]},
+        "count": {"type": "integer", "title": "Instances", "minimum": 1, "maximum": 5},
+        "when": {"type": "string", "title": "Go-live date", "format": "date"}
+    }});
+    out.push_str(
+        "### With a three-field form
+
+",
+    );
+    out.push_str(&format!(
+        "The approve link above (small output) with `form`: `{form}` (an enum, a bounded integer and a date; {} characters of JSON).\n\n",
+        form.to_string().len()
+    ));
+    out.push_str("| token chars | local / kms | signed | kms-envelope |\n|---|---|---|---|\n");
+    for chars in [36, 200, 712, 1024] {
+        let body = json!({"token": token(chars), "actions": [{"name": "approve", "type": "success",
+            "output": {"approved": true, "by": "alice@example.com"}, "form": form}]});
+        out.push_str(&format!(
+            "| {chars} | {} |\n",
+            approve_lengths(&body, &modes, now).join(" | ")
+        ));
     }
     out.push('\n');
 }
@@ -465,6 +499,11 @@ async fn main() {
         }
         Ok("probe") => {
             probe_section(&mut out).await;
+            print!("{out}");
+            return;
+        }
+        Ok("lengths") => {
+            url_sizes_section(&mut out);
             print!("{out}");
             return;
         }

@@ -1,12 +1,14 @@
 //! A valid link with random query parameters and a random body: the
-//! callback decision never panics, and any call it builds carries the token
-//! that was sealed.
+//! callback decision never panics, form values (the query's pairs as a
+//! page's fields, or the body's `form`) are read or refused with named
+//! errors, and any call it builds carries the token that was sealed.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use sfn_callbacks::core::Features;
-use sfn_callbacks::core::callback::{SendTask, decide, verify};
+use sfn_callbacks::core::callback::{Answer, SendTask, decide_as, form_values, verify};
 use sfn_callbacks::core::create::{CreateRequest, claims_for};
+use sfn_callbacks::core::form::Submitted;
 use sfn_callbacks::core::payload::TransactionId;
 use sfn_callbacks::core::template::Params;
 
@@ -14,6 +16,14 @@ const REQUEST: &str = r#"{"token": "QUJD", "enable_output_parameters": true, "ac
   {"name": "approve", "type": "success", "output": {"by": "$who", "n": ["${n}", "$$"]},
    "comment": {"max_length": 50}, "response": {"redirect": "https://example.com/x/$page", "html": "<p>$who</p>"}},
   {"name": "reject", "type": "failure", "error": "E_$who", "cause": "$why", "comment": true},
+  {"name": "release", "type": "success", "output": {"ok": true}, "form": {"type": "object",
+   "required": ["env", "count"], "properties": {
+    "env": {"type": "string", "enum": ["staging", "production"]},
+    "count": {"type": "integer", "minimum": 1, "maximum": 5, "multipleOf": 1},
+    "ratio": {"type": "number", "multipleOf": 0.25},
+    "when": {"type": "string", "format": "date-time"},
+    "ticket": {"type": "string", "pattern": "^[A-Z]+-[0-9]+$", "maxLength": 20},
+    "notify": {"type": "boolean"}}}},
   {"name": "hook", "type": "post", "outcomes": [
     {"name": "done", "type": "success", "output_path": "$.a[*].b", "schema": {"type": "object", "required": ["a"]}},
     {"name": "failed", "type": "failure", "error_path": "$..code", "cause_path": "$.why", "schema": {"type": "object"}},
@@ -37,7 +47,7 @@ fuzz_target!(|data: &[u8]| {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         params.insert(k.to_owned(), v.to_owned());
     }
-    let body = serde_json::from_str(body_text).ok();
+    let body: Option<serde_json::Value> = serde_json::from_str(body_text).ok();
     for claims in claims_for(&request, TransactionId([0; 16]), now) {
         let _ = verify(
             &claims,
@@ -45,11 +55,32 @@ fuzz_target!(|data: &[u8]| {
             params.get("type").map(String::as_str),
             now,
         );
-        let decided = decide(
+        let submitted = match &body {
+            Some(body) => Submitted::Json(body.get("form").cloned()),
+            None => Submitted::Page(
+                params
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            ),
+        };
+        let values = match form_values(&claims.action, submitted) {
+            Ok(values) => values,
+            Err(errors) => {
+                assert!(!errors.is_empty() && !errors.summary().is_empty());
+                continue;
+            }
+        };
+        let answer = Answer {
+            comment: params.get("comment").map(String::as_str),
+            form: values.as_ref(),
+        };
+        let decided = decide_as(
             &claims,
             &params,
             body.as_ref(),
-            params.get("comment").map(String::as_str),
+            answer,
+            None,
             Features {
                 output_parameters: true,
                 post_actions: true,

@@ -14,8 +14,11 @@ use super::{App, AppError};
 use crate::core::ErrorCode;
 use crate::core::action::ActionKind;
 use crate::core::approvers::{Identity, Refusal};
-use crate::core::callback::{Decision, SendTask, check_expiry, decide_as, verify};
+use crate::core::callback::{
+    Answer, Decision, SendTask, check_expiry, decide_as, form_values, verify,
+};
 use crate::core::error::Rejection;
+use crate::core::form::{FormErrors, Submitted};
 use crate::core::payload::{Claims, Opened, Review};
 use crate::core::template::Params;
 use crate::core::token::TaskToken;
@@ -51,8 +54,8 @@ pub struct Link<'a> {
 pub enum Needs {
     /// A JSON body (POST actions).
     Json,
-    /// The person's comment, if any.
-    Comment,
+    /// The person's answer: a comment and form values, if any.
+    Answer,
 }
 
 /// What a submission carried.
@@ -60,8 +63,13 @@ pub enum Needs {
 pub enum Input {
     /// A JSON body.
     Json(Value),
-    /// The person's comment.
-    Comment(Option<String>),
+    /// The person's answer.
+    Answer {
+        /// Their comment.
+        comment: Option<String>,
+        /// Their form values, as sent.
+        form: Submitted,
+    },
 }
 
 /// What the service knows of the task behind a link it shows without
@@ -138,6 +146,20 @@ pub enum Outcome {
         now: bool,
         /// Whether the task is known to be open.
         task: Task,
+    },
+    /// The form's values were refused: nothing was sent. A page shows
+    /// the form again with what was entered and each error by its field.
+    FormRefused {
+        /// The link's claims.
+        claims: Claims,
+        /// The signed-in approver.
+        who: Option<Identity>,
+        /// What is wrong.
+        errors: FormErrors,
+        /// The page's fields as sent (empty for a program's JSON).
+        entered: Vec<(String, String)>,
+        /// The comment as sent, to show again.
+        comment: Option<String>,
     },
     /// The engine took the call.
     Sent {
@@ -230,7 +252,11 @@ impl App {
             trace.result = Some("pending");
             return Ok(Outcome::PostOnly(claims));
         }
-        let one_click = !from_review && (self.settings.get_acts || claims.action.page.one_click);
+        // A link with a form acts only on a submission: a GET carries no
+        // values, whatever `GET_ACTS` says.
+        let one_click = !from_review
+            && claims.action.page.form.is_none()
+            && (self.settings.get_acts || claims.action.page.one_click);
         let approver = match &claims.gate {
             None => None,
             Some(gate) => match self.who(credential).await? {
@@ -257,13 +283,13 @@ impl App {
         let decision = if kind == ActionKind::Post {
             let body = match read(Needs::Json)? {
                 Input::Json(value) => Some(value),
-                Input::Comment(_) => None,
+                Input::Answer { .. } => None,
             };
             decide_as(
                 &claims,
                 params,
                 body.as_ref(),
-                None,
+                Answer::default(),
                 approver.as_ref(),
                 features,
             )
@@ -278,21 +304,35 @@ impl App {
                     task,
                 });
             }
-            let comment = match via {
-                Via::Submit => match read(Needs::Comment)? {
-                    Input::Comment(comment) => comment,
-                    Input::Json(_) => None,
+            let (comment, submitted) = match via {
+                Via::Submit => match read(Needs::Answer)? {
+                    Input::Answer { comment, form } => (comment, form),
+                    Input::Json(_) => (None, Submitted::Json(None)),
                 },
-                Via::Visit | Via::Preview => None,
+                Via::Visit | Via::Preview => (None, Submitted::Json(None)),
             };
-            decide_as(
-                &claims,
-                params,
-                None,
-                comment.as_deref(),
-                approver.as_ref(),
-                features,
-            )
+            let entered = match &submitted {
+                Submitted::Page(pairs) => pairs.clone(),
+                Submitted::Json(_) => Vec::new(),
+            };
+            let values = match form_values(&claims.action, submitted) {
+                Ok(values) => values,
+                Err(errors) => {
+                    trace.result = Some("form-refused");
+                    return Ok(Outcome::FormRefused {
+                        claims,
+                        who: approver,
+                        errors,
+                        entered,
+                        comment,
+                    });
+                }
+            };
+            let answer = Answer {
+                comment: comment.as_deref(),
+                form: values.as_ref(),
+            };
+            decide_as(&claims, params, None, answer, approver.as_ref(), features)
         }
         .map_err(AppError::from)?;
 

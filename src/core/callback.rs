@@ -9,12 +9,13 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::action::{
-    ActionEffect, ActionName, CommentRule, FieldSource, MAX_CAUSE_CHARS, MAX_ERROR_CHARS,
+    Action, ActionEffect, ActionName, CommentRule, FieldSource, MAX_CAUSE_CHARS, MAX_ERROR_CHARS,
     MAX_OUTPUT_BYTES, OutcomeEffect, OutcomeOutput, ResponseSpec, checked_redirect, compile_path,
 };
 use super::approvers::Identity;
 use super::error::{ErrorCode, Rejection};
 use super::features::Features;
+use super::form::{FormErrors, Submitted};
 use super::payload::Claims;
 use super::template::{Embed, Params, expand_str, expand_str_as, expand_value};
 use super::token::TaskToken;
@@ -277,6 +278,36 @@ fn checked_comment(
     }
 }
 
+/// What the person sent with a success or failure decision.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Answer<'a> {
+    /// Their comment, as sent.
+    pub comment: Option<&'a str>,
+    /// The form's values, as [`form_values`] made and checked them.
+    pub form: Option<&'a Value>,
+}
+
+/// The form values a submission carries, read and checked against the
+/// action's form: a page's fields ([`Submitted::Page`]) are converted to
+/// typed JSON; a program's `{"form": ...}` is checked as it is (absent
+/// counts as `{}`, so required fields are named). An action without a
+/// form ignores a page's other fields (as before forms), and refuses a
+/// program's `form`.
+pub fn form_values(action: &Action, submitted: Submitted) -> Result<Option<Value>, FormErrors> {
+    match (&action.page.form, submitted) {
+        (None, Submitted::Page(_) | Submitted::Json(None)) => Ok(None),
+        (None, Submitted::Json(Some(_))) => Err(FormErrors {
+            form: vec!["this action takes no form".to_owned()],
+            ..FormErrors::default()
+        }),
+        (Some(form), Submitted::Page(pairs)) => form.read(&pairs).map(Some),
+        (Some(form), Submitted::Json(values)) => {
+            let values = values.unwrap_or_else(|| Value::Object(serde_json::Map::new()));
+            form.check(&values).map(|()| Some(values))
+        }
+    }
+}
+
 /// Builds the Step Functions call for an opened, verified link.
 ///
 /// `params` are the query parameters except `data`; `body` is the parsed
@@ -288,23 +319,44 @@ pub fn decide(
     comment: Option<&str>,
     policy: Features,
 ) -> Result<Decision, Rejection> {
-    decide_as(claims, params, body, comment, None, policy)
+    let answer = Answer {
+        comment,
+        form: None,
+    };
+    decide_as(claims, params, body, answer, None, policy)
 }
 
-/// [`decide`] for a verified person: a success's object output gains
-/// `"approver"` (its `sub`, `email`, `name` and `iss`), and a failure's
-/// cause ends with their email.
+/// [`decide`] for a verified person, with the answer's form values: a
+/// success's object output gains `"approver"` (its `sub`, `email`, `name`
+/// and `iss`) and `"form"`, and a failure's cause ends with the values'
+/// JSON and their email.
 pub fn decide_as(
     claims: &Claims,
     params: &Params,
     body: Option<&Value>,
-    comment: Option<&str>,
+    answer: Answer<'_>,
     approver: Option<&Identity>,
     policy: Features,
 ) -> Result<Decision, Rejection> {
     let token = &claims.token;
     let action = &claims.action;
-    let comment = checked_comment(action.page.comment, comment)?;
+    let comment = checked_comment(action.page.comment, answer.comment)?;
+    let form = match (&action.page.form, answer.form) {
+        (None, None) => None,
+        (Some(_), Some(values)) => Some(values),
+        (None, Some(_)) => {
+            return Err(Rejection::new(
+                ErrorCode::InvalidForm,
+                "this action takes no form",
+            ));
+        }
+        (Some(_), None) => {
+            return Err(Rejection::new(
+                ErrorCode::InvalidForm,
+                "this action needs its form's values",
+            ));
+        }
+    };
     if let ActionEffect::Post { outcomes } = &action.effect {
         if !policy.post_actions {
             return Err(Rejection::new(
@@ -394,16 +446,23 @@ pub fn decide_as(
             } else {
                 output.clone()
             };
-            if let (Some(comment), Value::Object(fields)) = (&comment, &mut output) {
-                fields.insert("comment".to_owned(), Value::String(comment.clone()));
+            if let Value::Object(fields) = &mut output {
+                if let Some(comment) = &comment {
+                    fields.insert("comment".to_owned(), Value::String(comment.clone()));
+                }
+                if let Some(values) = form {
+                    fields.insert("form".to_owned(), values.clone());
+                }
             }
             success(token, &with_approver(&output, approver))?
         }
         ActionEffect::Failure { error, cause } => {
-            let cause = match (text(cause)?, &comment) {
-                (Some(cause), Some(comment)) => Some(format!("{cause}\n\n{comment}")),
-                (cause, comment) => cause.or_else(|| comment.clone()),
-            };
+            let values = form.map(|v| serde_json::to_string(v).expect("JSON serialises"));
+            let parts: Vec<String> = [text(cause)?, comment.clone(), values]
+                .into_iter()
+                .flatten()
+                .collect();
+            let cause = (!parts.is_empty()).then(|| parts.join("\n\n"));
             failure(token, text(error)?, cause_with_approver(cause, approver))?
         }
         ActionEffect::Heartbeat | ActionEffect::Post { .. } => SendTask::Heartbeat {

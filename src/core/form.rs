@@ -64,7 +64,7 @@ impl TextFormat {
 }
 
 /// What a field takes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FieldKind {
     /// A string.
     Text {
@@ -96,7 +96,7 @@ pub enum FieldKind {
 }
 
 /// One field of a form.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
     /// The property name: the value's key in the output.
     pub name: String,
@@ -113,12 +113,22 @@ pub struct Field {
 }
 
 /// A checked form.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Form {
     /// The schema as the creator gave it (what is sealed).
     pub schema: Value,
     /// Its fields, in the schema's order.
     pub fields: Vec<Field>,
+}
+
+/// A form's values as a submission carries them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Submitted {
+    /// A page's `application/x-www-form-urlencoded` pairs, other controls
+    /// (such as `comment`) left out.
+    Page(Vec<(String, String)>),
+    /// A program's `{"form": ...}`, if its JSON body has one.
+    Json(Option<Value>),
 }
 
 /// What is wrong with submitted values: per field (in the form's order),
@@ -289,6 +299,12 @@ impl Form {
                         ),
                     ));
                 }
+                if name == "comment" {
+                    return Err(refused(
+                        &at,
+                        "the name \"comment\" is the comment box's: name the field otherwise",
+                    ));
+                }
                 field(&at, name, property, required.iter().any(|r| r == name))
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -296,7 +312,10 @@ impl Form {
             schema: schema.clone(),
             fields,
         };
-        let validator = form.validator();
+        let validator = jsonschema::options()
+            .should_validate_formats(true)
+            .build(&form.checked_schema())
+            .map_err(|e| refused(path, format!("is not a schema this service can check: {e}")))?;
         for field in &form.fields {
             if let Some(default) = &field.default {
                 let one = Value::Object(Map::from_iter([(field.name.clone(), default.clone())]));

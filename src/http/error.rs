@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::app::AppError;
 use crate::core::error::{ErrorCode, Rejection};
+use crate::core::form::FormErrors;
 use crate::core::payload::PayloadError;
 use crate::http::negotiate::Format;
 use crate::http::pages::{self, ErrorPage};
@@ -33,6 +34,8 @@ pub struct ApiError {
     pub format: Format,
     /// The HTML page, when the status and name alone do not tell it.
     page: Option<ErrorPage>,
+    /// For `InvalidForm`: each field's problem, by field name.
+    fields: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl ApiError {
@@ -46,7 +49,31 @@ impl ApiError {
             allow: None,
             format: Format::Json,
             page: None,
+            fields: None,
         }
+    }
+
+    /// 400 `InvalidForm`: what is wrong with each field, and with the
+    /// values as a whole.
+    pub fn invalid_form(errors: &FormErrors) -> Self {
+        let mut e = Self::from(errors.rejection());
+        e.fields = Some(Box::new(
+            errors
+                .fields
+                .iter()
+                .map(|(name, message)| (name.clone(), json!(message)))
+                .collect(),
+        ));
+        e
+    }
+
+    /// Answers with `html`, one of our pages, in place of the error page
+    /// (a form shown again with its errors), keeping the status and the
+    /// error name for the request log.
+    pub fn page_response(self, html: String) -> Response {
+        let mut response = pages::html_response(self.status, html);
+        response.extensions_mut().insert(LoggedError(self.code));
+        response
     }
 
     /// 400 for a request this service cannot read at all.
@@ -248,6 +275,9 @@ impl IntoResponse for ApiError {
                 let mut body = json!({"error": self.code.as_str(), "message": self.message});
                 if let Some(tid) = &self.transaction_id {
                     body["transaction_id"] = json!(tid);
+                }
+                if let Some(fields) = &self.fields {
+                    body["fields"] = json!(fields);
                 }
                 (self.status, axum::Json(body)).into_response()
             }

@@ -12,12 +12,13 @@ use sha2::{Digest, Sha256};
 
 use crate::core::ErrorCode;
 use crate::core::action::CommentRule;
+use crate::core::form::{Field, FieldKind, Form, FormErrors, TextFormat};
 use crate::core::template::escape_html as escape;
 
 /// One small stylesheet for every page: readable on a phone, high contrast
 /// in both colour schemes (a dark variant for `prefers-color-scheme:
 /// dark`), a visible focus ring, nothing loaded from elsewhere.
-const STYLE: &str = "*{box-sizing:border-box}body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:38rem;margin:0 auto;padding:1.5rem 1rem;line-height:1.5;color:#1b1b1b;background:#fff;font-size:1.0625rem}h1{font-size:1.5rem;line-height:1.25;margin:.5rem 0 1rem}.status{display:inline-block;font-size:.875rem;font-weight:600;padding:.15rem .6rem;border-radius:1rem;background:#e8eaed;color:#1b1b1b}.ok{background:#d7f5dd;color:#0c5132}.warn{background:#fff1c2;color:#5c4100}.bad{background:#fde2e1;color:#8a1c15}.desc{white-space:pre-wrap;border-left:4px solid #0b57d0;padding:.25rem 0 .25rem .75rem;margin:1rem 0}dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:1rem 0}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}label{display:block;font-weight:600;margin:1rem 0 .25rem}textarea{width:100%;font:inherit;padding:.5rem;border:2px solid #5f6368;border-radius:.4rem}button{font:inherit;font-weight:600;margin-top:1rem;padding:.7rem 1.5rem;min-height:44px;border-radius:.4rem;border:2px solid #0b57d0;background:#0b57d0;color:#fff;cursor:pointer}.button{display:inline-block;font-weight:600;padding:.7rem 1.5rem;min-height:44px;border-radius:.4rem;border:2px solid #0b57d0;background:#0b57d0;color:#fff;text-decoration:none}.button:focus-visible,button:focus-visible,textarea:focus-visible{outline:3px solid #f9ab00;outline-offset:2px}.note{color:#4a4a4a;font-size:.9rem}a{color:#0b57d0}h2{font-size:1.2rem;margin:0 0 .25rem}.choice{border-top:1px solid #c4c7c5;padding:1rem 0;margin-top:1rem}:root{color-scheme:light dark}@media (prefers-color-scheme:dark){body{color:#e8eaed;background:#121212}.status{background:#3c4043;color:#e8eaed}.ok{background:#0f3d22;color:#b7f5cb}.warn{background:#473600;color:#ffe08a}.bad{background:#5c1511;color:#ffd2ce}.desc{border-left-color:#8ab4f8}textarea{background:#1e1e1e;color:#e8eaed;border-color:#9aa0a6}.choice{border-top-color:#5f6368}button,.button{background:#8ab4f8;border-color:#8ab4f8;color:#0b1a33}.note{color:#bdc1c6}a{color:#8ab4f8}}";
+const STYLE: &str = "*{box-sizing:border-box}body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:38rem;margin:0 auto;padding:1.5rem 1rem;line-height:1.5;color:#1b1b1b;background:#fff;font-size:1.0625rem}h1{font-size:1.5rem;line-height:1.25;margin:.5rem 0 1rem}.status{display:inline-block;font-size:.875rem;font-weight:600;padding:.15rem .6rem;border-radius:1rem;background:#e8eaed;color:#1b1b1b}.ok{background:#d7f5dd;color:#0c5132}.warn{background:#fff1c2;color:#5c4100}.bad{background:#fde2e1;color:#8a1c15}.desc{white-space:pre-wrap;border-left:4px solid #0b57d0;padding:.25rem 0 .25rem .75rem;margin:1rem 0}dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:1rem 0}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}label{display:block;font-weight:600;margin:1rem 0 .25rem}textarea,input,select{width:100%;font:inherit;padding:.5rem;border:2px solid #5f6368;border-radius:.4rem}input[type=checkbox],input[type=radio]{width:auto;min-width:1.25rem;min-height:1.25rem;margin:0 .5rem 0 0;vertical-align:middle}fieldset{border:0;padding:0;margin:1rem 0 0}legend{font-weight:600;padding:0;margin-bottom:.25rem}.opt{display:block;font-weight:400;margin:.25rem 0}.check{font-weight:600}.help{margin:.1rem 0 .25rem}.error{color:#8a1c15;font-weight:600;margin:.25rem 0}.problem{border:2px solid #8a1c15;border-radius:.4rem;padding:.5rem .75rem;margin:1rem 0}.problem p,.problem ul{margin:.25rem 0}[aria-invalid=true]{border-color:#8a1c15}button{font:inherit;font-weight:600;margin-top:1rem;padding:.7rem 1.5rem;min-height:44px;border-radius:.4rem;border:2px solid #0b57d0;background:#0b57d0;color:#fff;cursor:pointer}.button{display:inline-block;font-weight:600;padding:.7rem 1.5rem;min-height:44px;border-radius:.4rem;border:2px solid #0b57d0;background:#0b57d0;color:#fff;text-decoration:none}.button:focus-visible,button:focus-visible,textarea:focus-visible,input:focus-visible,select:focus-visible{outline:3px solid #f9ab00;outline-offset:2px}.note{color:#4a4a4a;font-size:.9rem}a{color:#0b57d0}h2{font-size:1.2rem;margin:0 0 .25rem}.choice{border-top:1px solid #c4c7c5;padding:1rem 0;margin-top:1rem}:root{color-scheme:light dark}@media (prefers-color-scheme:dark){body{color:#e8eaed;background:#121212}.status{background:#3c4043;color:#e8eaed}.ok{background:#0f3d22;color:#b7f5cb}.warn{background:#473600;color:#ffe08a}.bad{background:#5c1511;color:#ffd2ce}.desc{border-left-color:#8ab4f8}textarea,input,select{background:#1e1e1e;color:#e8eaed;border-color:#9aa0a6}.error{color:#ffb4ab}.problem,[aria-invalid=true]{border-color:#ffb4ab}.choice{border-top-color:#5f6368}button,.button{background:#8ab4f8;border-color:#8ab4f8;color:#0b1a33}.note{color:#bdc1c6}a{color:#8ab4f8}}";
 
 /// The Content-Security-Policy of our pages: nothing but our own inline
 /// style (by hash), no frames. (No `form-action`: browsers apply it to the
@@ -105,8 +106,37 @@ pub struct Pending<'a> {
     pub expires: Option<String>,
     /// The comment box, if the action takes a comment.
     pub comment: Option<CommentRule>,
+    /// The comment to show in the box (a form shown again).
+    pub comment_text: Option<&'a str>,
+    /// The action's form, if it has one.
+    pub form: Option<FormView<'a>>,
+    /// Shown again because the values were refused: nothing was sent.
+    pub refused: bool,
     /// Who is signed in, for a link bound to approvers.
     pub who: Option<&'a str>,
+}
+
+/// An action's form on a page: its fields, with what the person entered
+/// and what is wrong when it is shown again.
+#[derive(Debug, Clone, Copy)]
+pub struct FormView<'a> {
+    /// The form.
+    pub form: &'a Form,
+    /// The page's fields as sent; the schema's defaults when `None`.
+    pub entered: Option<&'a [(String, String)]>,
+    /// What was wrong with them.
+    pub errors: Option<&'a FormErrors>,
+}
+
+impl<'a> FormView<'a> {
+    /// A fresh form, filled with its defaults.
+    pub fn new(form: &'a Form) -> Self {
+        Self {
+            form,
+            entered: None,
+            errors: None,
+        }
+    }
 }
 
 fn expiry_row(expires: Option<&str>) -> String {
@@ -149,22 +179,270 @@ pub fn confirm_page(pending: &Pending<'_>) -> String {
     let description = pending.description.map_or_else(String::new, |d| {
         format!("<div class=\"desc\">{}</div>", escape(d))
     });
-    let comment = pending
-        .comment
-        .map_or_else(String::new, |rule| comment_box("comment", rule));
+    let fields = pending
+        .form
+        .as_ref()
+        .map_or_else(String::new, |form| form_fields("f", form));
+    let comment = pending.comment.map_or_else(String::new, |rule| {
+        comment_box("comment", rule, pending.comment_text)
+    });
     let who = signed_in_as(pending.who);
-    let (badge, lead) = before_acting(pending.open, false);
+    let (tone, badge, lead) = if pending.refused {
+        (
+            Tone::Bad,
+            "Not sent",
+            "Your answer was not sent: please correct the fields marked below, then press the button again.".to_owned(),
+        )
+    } else {
+        let (badge, lead) = before_acting(pending.open, false);
+        (Tone::Neutral, badge, lead)
+    };
+    let problems = pending
+        .form
+        .as_ref()
+        .and_then(|f| f.errors)
+        .map_or_else(String::new, problem_summary);
     page(
-        Tone::Neutral,
+        tone,
         badge,
         &format!("Confirm: {shown}"),
         &format!(
-            "<p>{lead}</p>{description}<dl><dt>Action</dt><dd>{name}</dd><dt>Type</dt><dd>{kind}</dd>{expires}</dl>{who}<form method=\"post\">{comment}<button type=\"submit\">{button}</button></form>",
+            "<p>{lead}</p>{problems}{description}<dl><dt>Action</dt><dd>{name}</dd><dt>Type</dt><dd>{kind}</dd>{expires}</dl>{who}<form method=\"post\">{fields}{comment}<button type=\"submit\">{button}</button></form>",
             name = escape(pending.name),
             kind = escape(pending.kind),
             expires = expiry_row(pending.expires.as_deref()),
         ),
     )
+}
+
+/// The box above a form shown again: how many fields to correct, and
+/// what is wrong with the values as a whole (unknown fields).
+fn problem_summary(errors: &FormErrors) -> String {
+    let whole: String = errors
+        .form
+        .iter()
+        .map(|m| format!("<li>{}</li>", escape(m)))
+        .collect();
+    let count = errors.fields.len();
+    let fields = match count {
+        0 => String::new(),
+        1 => "<p>1 field needs a change.</p>".to_owned(),
+        n => format!("<p>{n} fields need a change.</p>"),
+    };
+    let whole = if whole.is_empty() {
+        whole
+    } else {
+        format!("<ul>{whole}</ul>")
+    };
+    format!("<div class=\"problem\">{fields}{whole}</div>")
+}
+
+/// A form's fields as labelled inputs, ids prefixed by `prefix`: a select
+/// (or radio buttons for up to four choices) for `enum`, a checkbox for a
+/// boolean, a date input for `date`, a text area for long strings, the
+/// constraints as HTML attributes, and each error beside its field.
+fn form_fields(prefix: &str, view: &FormView<'_>) -> String {
+    view.form
+        .fields
+        .iter()
+        .map(|field| form_field(prefix, view, field))
+        .collect()
+}
+
+/// The most characters a string field may allow and still be a one-line
+/// input; longer ones get a text area.
+const ONE_LINE_CHARS: u64 = 200;
+
+fn form_field(prefix: &str, view: &FormView<'_>, field: &Field) -> String {
+    let id = format!("{prefix}-{}", field.name);
+    let name = escape(&field.name);
+    let title = escape(field.title.as_deref().unwrap_or(&field.name));
+    let optional = if field.required || field.kind == FieldKind::Boolean {
+        ""
+    } else {
+        " <span class=\"note\">(optional)</span>"
+    };
+    let help = field.description.as_deref().map_or_else(String::new, |d| {
+        format!("<p class=\"note help\" id=\"{id}-help\">{}</p>", escape(d))
+    });
+    let error = view.errors.and_then(|e| e.of(&field.name));
+    let error_line = error.map_or_else(String::new, |m| {
+        format!("<p class=\"error\" id=\"{id}-error\">{}</p>", escape(m))
+    });
+    let described: Vec<String> = [
+        field.description.as_ref().map(|_| format!("{id}-help")),
+        error.map(|_| format!("{id}-error")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let aria = format!(
+        "{}{}",
+        if described.is_empty() {
+            String::new()
+        } else {
+            format!(" aria-describedby=\"{}\"", described.join(" "))
+        },
+        if error.is_some() {
+            " aria-invalid=\"true\""
+        } else {
+            ""
+        }
+    );
+    let required = if field.required { " required" } else { "" };
+    let value = shown_value(view, field);
+    match &field.kind {
+        FieldKind::Boolean => {
+            let checked = if value.is_some() { " checked" } else { "" };
+            format!(
+                "<div class=\"field\"><label class=\"check\" for=\"{id}\"><input type=\"checkbox\" id=\"{id}\" name=\"{name}\" value=\"true\"{checked}{aria}>{title}</label>{help}{error_line}</div>"
+            )
+        }
+        FieldKind::Text {
+            choices: Some(choices),
+            ..
+        } if choices.len() <= 4 => {
+            let options: String = choices
+                .iter()
+                .enumerate()
+                .map(|(i, choice)| {
+                    let checked = if value.as_deref() == Some(choice.as_str()) {
+                        " checked"
+                    } else {
+                        ""
+                    };
+                    format!(
+                        "<label class=\"opt\" for=\"{id}-{i}\"><input type=\"radio\" id=\"{id}-{i}\" name=\"{name}\" value=\"{v}\"{checked}{required}>{v}</label>",
+                        v = escape(choice)
+                    )
+                })
+                .collect();
+            format!(
+                "<fieldset class=\"field\" role=\"radiogroup\" id=\"{id}\"{aria}><legend>{title}{optional}</legend>{help}{options}{error_line}</fieldset>"
+            )
+        }
+        FieldKind::Text {
+            choices: Some(choices),
+            ..
+        } => {
+            let empty = format!(
+                "<option value=\"\"{}>Choose…</option>",
+                if value.is_none() { " selected" } else { "" }
+            );
+            let options: String = choices
+                .iter()
+                .map(|choice| {
+                    let selected = if value.as_deref() == Some(choice.as_str()) {
+                        " selected"
+                    } else {
+                        ""
+                    };
+                    format!("<option{selected}>{}</option>", escape(choice))
+                })
+                .collect();
+            format!(
+                "<div class=\"field\"><label for=\"{id}\">{title}{optional}</label>{help}<select id=\"{id}\" name=\"{name}\"{required}{aria}>{empty}{options}</select>{error_line}</div>"
+            )
+        }
+        FieldKind::Text {
+            min_length,
+            max_length,
+            pattern,
+            format,
+            choices: None,
+        } => {
+            let mut attributes = format!(" maxlength=\"{max_length}\"");
+            if let Some(min) = min_length {
+                attributes.push_str(&format!(" minlength=\"{min}\""));
+            }
+            if let Some(pattern) = pattern {
+                attributes.push_str(&format!(" pattern=\"{}\"", escape(&html_pattern(pattern))));
+            }
+            let shown = escape(value.as_deref().unwrap_or_default());
+            let control = if format.is_none() && *max_length > ONE_LINE_CHARS {
+                format!(
+                    "<textarea id=\"{id}\" name=\"{name}\" rows=\"4\"{attributes}{required}{aria}>\n{shown}</textarea>"
+                )
+            } else {
+                let (kind, hint) = match format {
+                    Some(TextFormat::Email) => ("email", ""),
+                    Some(TextFormat::Uri) => ("url", ""),
+                    Some(TextFormat::Date) => ("date", ""),
+                    Some(TextFormat::DateTime) => (
+                        "text",
+                        " placeholder=\"2030-01-31T09:00:00Z\" autocomplete=\"off\"",
+                    ),
+                    None => ("text", ""),
+                };
+                format!(
+                    "<input type=\"{kind}\" id=\"{id}\" name=\"{name}\" value=\"{shown}\"{attributes}{hint}{required}{aria}>"
+                )
+            };
+            format!(
+                "<div class=\"field\"><label for=\"{id}\">{title}{optional}</label>{help}{control}{error_line}</div>"
+            )
+        }
+        FieldKind::Number {
+            integer,
+            minimum,
+            maximum,
+            multiple_of,
+        } => {
+            let mut attributes = String::new();
+            if let Some(min) = minimum {
+                attributes.push_str(&format!(" min=\"{min}\""));
+            }
+            if let Some(max) = maximum {
+                attributes.push_str(&format!(" max=\"{max}\""));
+            }
+            let step = match (multiple_of, integer) {
+                (Some(step), _) => step.to_string(),
+                (None, true) => "1".to_owned(),
+                (None, false) => "any".to_owned(),
+            };
+            let mode = if *integer { "numeric" } else { "decimal" };
+            format!(
+                "<div class=\"field\"><label for=\"{id}\">{title}{optional}</label>{help}<input type=\"number\" id=\"{id}\" name=\"{name}\" value=\"{shown}\" step=\"{step}\" inputmode=\"{mode}\"{attributes}{required}{aria}>{error_line}</div>",
+                shown = escape(value.as_deref().unwrap_or_default()),
+            )
+        }
+    }
+}
+
+/// What a field shows: what the person entered when the form is shown
+/// again, else its default; `None` for empty (and an unticked box).
+fn shown_value(view: &FormView<'_>, field: &Field) -> Option<String> {
+    match view.entered {
+        Some(pairs) => pairs
+            .iter()
+            .find(|(k, _)| k == &field.name)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty()),
+        None => match &field.default {
+            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+            Some(serde_json::Value::Bool(true)) => Some("true".to_owned()),
+            _ => None,
+        },
+    }
+}
+
+/// A JSON Schema `pattern` (found anywhere in the value) as an HTML
+/// `pattern` (which must match the whole value).
+fn html_pattern(pattern: &str) -> String {
+    let start = if pattern.starts_with('^') { "" } else { ".*" };
+    let end = if pattern.ends_with('$') && !pattern.ends_with("\\$") {
+        ""
+    } else {
+        ".*"
+    };
+    let inner = pattern.strip_prefix('^').unwrap_or(pattern);
+    let inner = if end.is_empty() {
+        inner.strip_suffix('$').unwrap_or(inner)
+    } else {
+        inner
+    };
+    format!("{start}(?:{inner}){end}")
 }
 
 /// Whether the person looking at a review page may press a choice.
@@ -191,6 +469,8 @@ pub struct ChoiceView<'a> {
     pub description: Option<&'a str>,
     /// The comment box, if it takes a comment.
     pub comment: Option<CommentRule>,
+    /// Its form, if it has one.
+    pub form: Option<FormView<'a>>,
     /// Where its form posts: this page's query with its `action` and `type`.
     pub form_action: String,
     /// Whether the person may press it.
@@ -252,12 +532,16 @@ fn choice_section(i: usize, choice: &ChoiceView<'_>) -> String {
     });
     let body = match choice.standing {
         ChoiceStanding::May => {
+            let fields = choice
+                .form
+                .as_ref()
+                .map_or_else(String::new, |form| form_fields(&format!("c{i}"), form));
             let comment = choice.comment.map_or_else(String::new, |rule| {
-                comment_box(&format!("comment-{i}"), rule)
+                comment_box(&format!("comment-{i}"), rule, None)
             });
             let button = button_text(choice.label, choice.kind, choice.name);
             format!(
-                "<form method=\"post\" action=\"{}\">{comment}<button type=\"submit\">{button}</button></form>",
+                "<form method=\"post\" action=\"{}\">{fields}{comment}<button type=\"submit\">{button}</button></form>",
                 escape(&choice.form_action)
             )
         }
@@ -293,14 +577,15 @@ fn signed_in_as(who: Option<&str>) -> String {
     })
 }
 
-/// A labelled comment box.
-fn comment_box(id: &str, rule: CommentRule) -> String {
+/// A labelled comment box, holding `text` when a form is shown again.
+fn comment_box(id: &str, rule: CommentRule, text: Option<&str>) -> String {
     format!(
-        "<label for=\"{id}\">Comment{} <span class=\"note\">(up to {} characters)</span></label><textarea id=\"{id}\" name=\"comment\" rows=\"4\" maxlength=\"{max}\"{required}></textarea>",
+        "<label for=\"{id}\">Comment{} <span class=\"note\">(up to {} characters)</span></label><textarea id=\"{id}\" name=\"comment\" rows=\"4\" maxlength=\"{max}\"{required}>{text}</textarea>",
         if rule.required { "" } else { " (optional)" },
         rule.max_chars,
         max = rule.max_chars,
         required = if rule.required { " required" } else { "" },
+        text = escape(text.unwrap_or_default()),
     )
 }
 
@@ -499,6 +784,9 @@ mod tests {
                 max_chars: 300,
                 required: true,
             }),
+            comment_text: None,
+            form: None,
+            refused: false,
             who: None,
         }
     }
@@ -528,6 +816,15 @@ mod tests {
             400,
         );
         assert!(error.contains("&lt;em&gt;x&lt;/em&gt;") && !error.contains("<em>"));
+    }
+
+    #[test]
+    fn a_pattern_keeps_its_meaning_as_an_html_pattern() {
+        // JSON Schema finds a pattern anywhere; HTML matches the whole value.
+        assert_eq!(html_pattern("[0-9]+"), ".*(?:[0-9]+).*");
+        assert_eq!(html_pattern("^[A-Z]+-[0-9]+$"), "(?:[A-Z]+-[0-9]+)");
+        assert_eq!(html_pattern("^x"), "(?:x).*");
+        assert_eq!(html_pattern("cost\\$"), ".*(?:cost\\$).*");
     }
 
     #[test]

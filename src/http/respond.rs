@@ -16,11 +16,12 @@ use serde_json::{Value, json};
 use crate::app::{Input, Link, Needs, Outcome, Standing, Task, Trace, Via, sign_in_required};
 use crate::core::approvers::Identity;
 use crate::core::callback::{Decision, format_millis};
+use crate::core::form::{FormErrors, Submitted};
 use crate::core::payload::{Claims, Review};
 use crate::core::template::Params;
 use crate::http::error::ApiError;
 use crate::http::negotiate::{Format, negotiate};
-use crate::http::pages::{self, ChoiceStanding, ChoiceView, Pending, ReviewView};
+use crate::http::pages::{self, ChoiceStanding, ChoiceView, FormView, Pending, ReviewView};
 use crate::http::{HttpState, PublicBase, auth, body_or_error, has_media_type, is_json};
 
 /// The query split into the sealed payload and the other parameters.
@@ -146,10 +147,7 @@ fn read_body(
             }
             Ok(Input::Json(json_body(&body_or_error(body)?)?))
         }
-        Needs::Comment => Ok(Input::Comment(comment_from_body(
-            headers,
-            &body_or_error(body)?,
-        )?)),
+        Needs::Answer => answer_from_body(headers, &body_or_error(body)?),
     }
 }
 
@@ -173,7 +171,50 @@ fn render(outcome: Outcome, format: Format, query: &str) -> Response {
             pending(&claims, who.as_ref().map(Identity::display), task, format)
         }
         Outcome::SignIn { claims, task, .. } => sign_in(&claims, task, format, query),
+        Outcome::FormRefused {
+            claims,
+            who,
+            errors,
+            entered,
+            comment,
+        } => form_refused(
+            &claims,
+            who.as_ref().map(Identity::display),
+            &errors,
+            &entered,
+            comment.as_deref(),
+            format,
+        ),
         Outcome::Sent { claims, decision } => accepted(&claims, &decision, format),
+    }
+}
+
+/// A submission whose form values were refused: 400 `InvalidForm`; a page
+/// shows the form again with what was entered and each error by its
+/// field, programs get every error by field name.
+fn form_refused(
+    claims: &Claims,
+    who: Option<&str>,
+    errors: &FormErrors,
+    entered: &[(String, String)],
+    comment: Option<&str>,
+    format: Format,
+) -> Response {
+    let error = ApiError::invalid_form(errors)
+        .with_format(format)
+        .with_transaction(Some(claims.transaction_id.to_hex()));
+    match format {
+        Format::Html => {
+            let mut view = pending_view(claims, who, Task::Unknown);
+            view.refused = true;
+            view.comment_text = comment;
+            if let Some(form) = &mut view.form {
+                form.entered = Some(entered);
+                form.errors = Some(errors);
+            }
+            error.page_response(pages::confirm_page(&view))
+        }
+        Format::Json | Format::Text => error.into_response(),
     }
 }
 
@@ -219,6 +260,9 @@ fn pending_view<'a>(claims: &'a Claims, who: Option<&'a str>, task: Task) -> Pen
         description: claims.action.page.description.as_deref(),
         expires: claims.expires_at_millis.map(format_millis),
         comment: claims.action.page.comment,
+        comment_text: None,
+        form: claims.action.page.form.as_ref().map(FormView::new),
+        refused: false,
         who,
     }
 }
@@ -228,23 +272,39 @@ fn json_body(body: &[u8]) -> Result<Value, ApiError> {
         .map_err(|e| ApiError::invalid_json(format!("the request body is not valid JSON: {e}")))
 }
 
-/// The person's comment: the `comment` field of the confirmation page's
-/// form, or of a JSON object a program posts. Other bodies carry none.
-fn comment_from_body(headers: &HeaderMap, body: &[u8]) -> Result<Option<String>, ApiError> {
+/// The person's answer: from a page's form, its `comment` field and the
+/// rest as the form's fields; from a program's JSON object, its
+/// `comment` and `form`. Other bodies carry none.
+fn answer_from_body(headers: &HeaderMap, body: &[u8]) -> Result<Input, ApiError> {
     if is_form(headers) {
-        return Ok(url::form_urlencoded::parse(body)
-            .filter(|(k, _)| k == "comment")
-            .map(|(_, v)| v.into_owned())
-            .last());
+        let (comments, fields): (Vec<_>, Vec<_>) = url::form_urlencoded::parse(body)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .partition(|(k, _)| k == "comment");
+        return Ok(Input::Answer {
+            comment: comments.into_iter().map(|(_, v)| v).next_back(),
+            form: Submitted::Page(fields),
+        });
     }
     if is_json(headers) && !body.is_empty() {
-        return match json_body(body)?.get("comment") {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(text)) => Ok(Some(text.clone())),
-            Some(_) => Err(ApiError::invalid_comment("comment must be a string")),
+        let mut body = json_body(body)?;
+        let comment = match body.get("comment") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) => Some(text.clone()),
+            Some(_) => return Err(ApiError::invalid_comment("comment must be a string")),
         };
+        let form = body
+            .as_object_mut()
+            .and_then(|o| o.remove("form"))
+            .filter(|v| !v.is_null());
+        return Ok(Input::Answer {
+            comment,
+            form: Submitted::Json(form),
+        });
     }
-    Ok(None)
+    Ok(Input::Answer {
+        comment: None,
+        form: Submitted::Json(None),
+    })
 }
 
 fn is_form(headers: &HeaderMap) -> bool {
@@ -371,6 +431,7 @@ fn review_answer(
                             action.page.description.as_deref()
                         },
                         comment: action.page.comment,
+                        form: action.page.form.as_ref().map(FormView::new),
                         form_action: format!(
                             "?action={name}&type={}&{rest}",
                             action.kind().as_str()

@@ -19,6 +19,16 @@
 //       left open while someone else decides); then on tab i press the button of the
 //       choice whose heading is press[i].choice, after typing its comment; the
 //       result is the review page's, with "presses": one result per press
+//   {"do": "form", "url": u, "rounds": [{"fill": [field], "unrequire": bool?, "shot": name?, "axe": bool?}, ...]}
+//       open u, then each round fills the page's fields and presses its button (the
+//       next round works on the page that answered); a field is {"label": text,
+//       "value": text} for a text, number, date or select field, or {"label": text,
+//       "check": bool} for a checkbox or a radio button; "unrequire" removes the
+//       page's own checks first (see "before" below). The result is the last
+//       round's page, with "rounds": one result per round, each with "values"
+//       (the form's fields on the page that answered, by name: text, or true/false
+//       for a checkbox; a radio group's checked value) and "errors" (each error
+//       shown, {text, field}: the name of the field it describes)
 // Any step that ends on a page may add "axe": true: the page it ends on is then
 // checked with axe-core's WCAG 2.0/2.1 A and AA rules in the light and the dark
 // colour scheme, and measured at 320 and 640 CSS pixels wide (a phone, and a
@@ -130,6 +140,30 @@ async function unrequire(page) {
     for (const form of document.querySelectorAll('form')) {
       form.noValidate = true;
     }
+  });
+}
+
+// What a form on the page holds, and the errors it shows by their fields.
+async function formState(page) {
+  return page.evaluate(() => {
+    const values = {};
+    for (const field of document.querySelectorAll('form [name]')) {
+      if (field.type === 'radio') {
+        if (field.checked) values[field.name] = field.value;
+        else if (!(field.name in values)) values[field.name] = null;
+      } else if (field.type === 'checkbox') {
+        values[field.name] = field.checked;
+      } else {
+        values[field.name] = field.value;
+      }
+    }
+    const errors = [...document.querySelectorAll('.error')].map((e) => ({
+      text: e.textContent,
+      field: document.querySelector(`[aria-describedby~="${e.id}"]`)?.getAttribute('name')
+        ?? document.querySelector(`[aria-describedby~="${e.id}"] [name]`)?.getAttribute('name')
+        ?? null,
+    }));
+    return { values, errors };
   });
 }
 
@@ -291,6 +325,32 @@ try {
         const [response] = await Promise.all([tab.waitForNavigation(), section.getByRole('button').click()]);
         result.presses.push(await look(tab, response, press.shot));
       }
+    } else if (step.do === 'form') {
+      let response = await page.goto(step.url);
+      const rounds = [];
+      for (const round of step.rounds) {
+        if (round.unrequire) {
+          await unrequire(page);
+        }
+        for (const field of round.fill) {
+          const control = page.getByLabel(field.label, { exact: true });
+          if (field.check !== undefined) {
+            await control.setChecked(field.check);
+          } else if (await control.evaluate((e) => e.tagName === 'SELECT')) {
+            await control.selectOption(field.value);
+          } else {
+            await control.fill(field.value);
+          }
+        }
+        const button = page.getByRole('button').filter({ hasNotText: /Sign (in|out)/i });
+        [response] = await Promise.all([page.waitForNavigation(), button.click()]);
+        const seen = { ...(await look(page, response, round.shot)), ...(await formState(page)) };
+        if (round.axe) {
+          seen.axe = await audit(page, round.shot);
+        }
+        rounds.push(seen);
+      }
+      result = { ...rounds[rounds.length - 1], rounds };
     } else if (step.do === 'sign-in-approve') {
       result = await signInApprove(page, step);
     } else {

@@ -475,3 +475,77 @@ async fn one_review_link_offers_every_choice_and_each_button_decides_once() {
     let again = drive(&[json!({"do": "visit", "url": review})]);
     assert_eq!(again[0]["status"], 410, "{}", again[0]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_typed_form_keeps_good_values_beside_an_error_and_sends_typed_json() {
+    if !tools_present() {
+        return;
+    }
+    let Some(mut moto) = Moto::start().await else {
+        return;
+    };
+    let server = local_server(&moto).await;
+    let (arn, token) = moto.aws.start("browser-form").await;
+    let created = create(
+        &server,
+        &json!({"token": token, "actions": [{
+            "name": "approve", "type": "success", "output": {"approved": true},
+            "label": "Approve the release",
+            "form": {"type": "object", "required": ["env", "count", "when"], "properties": {
+                "env": {"type": "string", "title": "Environment", "enum": ["staging", "production"]},
+                "count": {"type": "integer", "title": "Instances", "minimum": 1, "maximum": 5},
+                "when": {"type": "string", "title": "Go-live date", "format": "date"},
+                "notify": {"type": "boolean", "title": "Tell the team", "default": true}
+            }}
+        }]}),
+    )
+    .await;
+    let fill = json!([
+        {"label": "production", "check": true},
+        {"label": "Instances", "value": "9"},
+        {"label": "Go-live date", "value": "2030-01-31"},
+        {"label": "Tell the team", "check": false}
+    ]);
+    moto.record().await;
+    let seen = drive(&[json!({
+        "do": "form", "url": url_of(&created, "approve"),
+        "rounds": [
+            // The browser would refuse 9 itself: without its checks, as an
+            // old browser, the service's own check answers.
+            {"fill": fill, "unrequire": true, "shot": "09-form-errors", "axe": true},
+            {"fill": [{"label": "Instances", "value": "3"}], "shot": "10-form-accepted"}
+        ]
+    })]);
+    let refused = &seen[0]["rounds"][0];
+    assert_eq!(refused["status"], 400, "{refused}");
+    assert_eq!(refused["badge"], "Not sent", "{refused}");
+    assert_eq!(
+        refused["errors"],
+        json!([{"text": "must be at most 5", "field": "count"}]),
+        "the error beside its field: {refused}"
+    );
+    assert_eq!(
+        refused["values"],
+        json!({"env": "production", "count": "9", "when": "2030-01-31", "notify": false}),
+        "what was entered stays: {refused}"
+    );
+    assert_accessible("form-with-errors", refused);
+    assert_eq!(
+        moto.sfn_calls().await,
+        ["SendTaskHeartbeat", "SendTaskSuccess"],
+        "the page's probe, then one decision: the refused round sent nothing"
+    );
+
+    let accepted = &seen[0]["rounds"][1];
+    assert_eq!(accepted["status"], 200, "{accepted}");
+    assert_eq!(accepted["heading"], "Response accepted!", "{accepted}");
+    let out = moto.aws.finished(&arn).await;
+    assert_eq!(out.status, ExecutionStatus::Succeeded);
+    let output = output_of(&out);
+    assert_eq!(
+        output,
+        json!({"approved": true,
+               "form": {"env": "production", "count": 3, "when": "2030-01-31", "notify": false}}),
+        "typed values: {output}"
+    );
+}

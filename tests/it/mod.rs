@@ -7,6 +7,7 @@ mod cli;
 mod e2e_moto;
 mod examples;
 mod faults;
+mod forms;
 mod lambda;
 mod lambda_runtime;
 mod limits;

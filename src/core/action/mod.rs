@@ -11,6 +11,7 @@ use std::fmt;
 use serde_json::Value;
 
 use super::error::{ErrorCode, Rejection};
+use super::form::Form;
 pub(crate) use parse::{RawAction, parse_action};
 pub use parse::{checked_redirect, compile_path, redirect_origin};
 
@@ -217,6 +218,8 @@ pub struct PageOptions {
     pub description: Option<String>,
     /// Whether the person may (or must) add a comment.
     pub comment: Option<CommentRule>,
+    /// The typed fields the person fills in, if any.
+    pub form: Option<Form>,
     /// Act on GET for this action (channels where no scanner clicks).
     pub one_click: bool,
 }

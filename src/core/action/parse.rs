@@ -14,6 +14,7 @@ use super::{
     MAX_OUTPUT_BYTES, Outcome, OutcomeEffect, OutcomeOutput, PageOptions, ResponseSpec,
 };
 use crate::core::error::{ErrorCode, Rejection};
+use crate::core::form::Form;
 
 /// Deserialises a field that may be present with a `null` value, keeping
 /// "present and null" apart from "absent".
@@ -45,6 +46,7 @@ pub(crate) struct RawAction {
     label: Option<String>,
     description: Option<String>,
     comment: Option<RawComment>,
+    form: Option<Value>,
     one_click: Option<bool>,
     #[serde(default, deserialize_with = "present")]
     approvers: Option<Value>,
@@ -251,10 +253,13 @@ pub(crate) fn parse_action(
         owner,
         kind,
         &effect,
-        raw.label,
-        raw.description,
-        raw.comment,
-        raw.one_click,
+        RawPage {
+            label: raw.label,
+            description: raw.description,
+            comment: raw.comment,
+            form: raw.form,
+            one_click: raw.one_click,
+        },
     )?;
     Ok(Action {
         name,
@@ -289,15 +294,28 @@ fn check_text(
     Ok(())
 }
 
+/// The fields of a raw action that shape its page.
+struct RawPage {
+    label: Option<String>,
+    description: Option<String>,
+    comment: Option<RawComment>,
+    form: Option<Value>,
+    one_click: Option<bool>,
+}
+
 fn parse_page(
     owner: &str,
     kind: ActionKind,
     effect: &ActionEffect,
-    label: Option<String>,
-    description: Option<String>,
-    comment: Option<RawComment>,
-    one_click: Option<bool>,
+    raw: RawPage,
 ) -> Result<PageOptions, Rejection> {
+    let RawPage {
+        label,
+        description,
+        comment,
+        form,
+        one_click,
+    } = raw;
     if let Some(label) = &label {
         check_text(owner, "label", label, MAX_LABEL_CHARS, false)?;
     }
@@ -356,12 +374,50 @@ fn parse_page(
             "a one_click action cannot require a comment",
         ));
     }
+    let form = form
+        .map(|schema| parse_form(owner, kind, effect, one_click, &schema))
+        .transpose()?;
     Ok(PageOptions {
         label,
         description,
         comment,
+        form,
         one_click,
     })
+}
+
+/// Checks an action's `form`: success and failure actions only, never
+/// one-click (a GET carries no values), and a success's output must be an
+/// object without a `"form"` field, where the values go.
+fn parse_form(
+    owner: &str,
+    kind: ActionKind,
+    effect: &ActionEffect,
+    one_click: bool,
+    schema: &Value,
+) -> Result<Form, Rejection> {
+    if !matches!(kind, ActionKind::Success | ActionKind::Failure) {
+        return Err(invalid_action(
+            owner,
+            "only success and failure actions take a form",
+        ));
+    }
+    if one_click {
+        return Err(invalid_action(
+            owner,
+            "a one_click action cannot take a form (opening a link carries no values)",
+        ));
+    }
+    if let ActionEffect::Success { output } = effect {
+        let fits = output.as_object().is_some_and(|o| !o.contains_key("form"));
+        if !fits {
+            return Err(invalid_action(
+                owner,
+                "a success action with a form needs an object output without a \"form\" field (the values are added there)",
+            ));
+        }
+    }
+    Form::parse(&format!("action {owner:?}: form"), schema)
 }
 
 fn outcome_error(action: &str, outcome: &str, message: impl fmt::Display) -> Rejection {

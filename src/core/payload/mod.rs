@@ -21,6 +21,7 @@
 //! | `3` | a sign-in session (a cookie), under a key derived for sessions |
 //! | `4` | a sign-in in progress (the OAuth `state`), under a key derived for it |
 //! | `5` | a review link: one request's token and every action, each with its gate |
+//! | `6` | an extended link: a link whose action carries what only extensions hold (a form) |
 //!
 //! The whole header is authenticated (AEAD associated data, or inside the
 //! MAC), so neither the key id, the kind nor the purpose can be swapped.
@@ -36,8 +37,11 @@
 //! with its gate (approvers and requester), so they deflate together. A
 //! review link's body is the list of its choices (name, action, gate,
 //! extensions), deflated together, followed by the review's extensions.
-//! No extension is defined yet; a binary refuses a review link carrying one
-//! it does not know, so what a later version seals is never ignored.
+//! An extended link's body is its one choice in the same shape. The one
+//! extension so far is a choice's form (its schema's text). A binary
+//! refuses a link carrying an extension it does not know, and binaries
+//! older than extended links refuse `0x6_` as malformed, so what a later
+//! version seals is never ignored.
 
 mod wire;
 
@@ -55,7 +59,9 @@ use super::approvers::Gate;
 use super::error::{ErrorCode, Rejection};
 use super::keyring::{KeyId, KeyLookup, Keyring, SecretKey};
 use super::token::TaskToken;
-use wire::{decode_claims, decode_review, encode_claims, encode_review};
+use wire::{
+    decode_claims, decode_extended, decode_review, encode_claims, encode_review, needs_extensions,
+};
 
 /// Sealing kind (low nibble): keyring key, XChaCha20-Poly1305.
 const KIND_AEAD: u8 = 0x01;
@@ -81,6 +87,8 @@ pub enum Purpose {
     SignIn,
     /// A review link (`0x5_`): every action of one request.
     Review,
+    /// A link whose action carries extensions (`0x6_`), such as a form.
+    ExtendedLink,
 }
 
 impl Purpose {
@@ -91,6 +99,7 @@ impl Purpose {
             Self::Session => 0x30,
             Self::SignIn => 0x40,
             Self::Review => 0x50,
+            Self::ExtendedLink => 0x60,
         }
     }
 
@@ -101,13 +110,17 @@ impl Purpose {
             Self::Session,
             Self::SignIn,
             Self::Review,
+            Self::ExtendedLink,
         ]
         .into_iter()
         .find(|p| p.nibble() == byte & 0xf0)
     }
 
     fn is_link(self) -> bool {
-        matches!(self, Self::Link | Self::GatedLink | Self::Review)
+        matches!(
+            self,
+            Self::Link | Self::GatedLink | Self::Review | Self::ExtendedLink
+        )
     }
 
     /// How many nonce bytes the value carries (the original link format
@@ -115,7 +128,9 @@ impl Purpose {
     fn nonce_len(self) -> usize {
         match self {
             Self::Link => NONCE_LEN,
-            Self::GatedLink | Self::Session | Self::SignIn | Self::Review => SHORT_NONCE_LEN,
+            Self::GatedLink | Self::Session | Self::SignIn | Self::Review | Self::ExtendedLink => {
+                SHORT_NONCE_LEN
+            }
         }
     }
 
@@ -123,7 +138,9 @@ impl Purpose {
     /// a key derived from it under their own label.
     fn working_key(self, key: &SecretKey) -> Cow<'_, SecretKey> {
         let label: &[u8] = match self {
-            Self::Link | Self::GatedLink | Self::Review => return Cow::Borrowed(key),
+            Self::Link | Self::GatedLink | Self::Review | Self::ExtendedLink => {
+                return Cow::Borrowed(key);
+            }
             Self::Session => b"sfn-callbacks/v1/session",
             Self::SignIn => b"sfn-callbacks/v1/sign-in",
         };
@@ -405,7 +422,9 @@ fn mac(key: &SecretKey, message: &[u8]) -> Hmac<Sha256> {
 /// `nonce` must be fresh random bytes for every call (the signed kind does
 /// not use it).
 pub fn seal(claims: &Claims, with: SealWith<'_>, nonce: &[u8; NONCE_LEN]) -> String {
-    let purpose = if claims.gate.is_some() {
+    let purpose = if needs_extensions(claims) {
+        Purpose::ExtendedLink
+    } else if claims.gate.is_some() {
         Purpose::GatedLink
     } else {
         Purpose::Link
@@ -595,6 +614,7 @@ impl Untrusted {
                 self.purpose == Purpose::GatedLink,
             )?)),
             Purpose::Review => Ok(Opened::Review(decode_review(&self.open_bytes(key)?)?)),
+            Purpose::ExtendedLink => Ok(Opened::Link(decode_extended(&self.open_bytes(key)?)?)),
             Purpose::Session | Purpose::SignIn => Err(PayloadError::Malformed),
         }
     }
@@ -860,14 +880,15 @@ mod tests {
         let mut raw = URL_SAFE_NO_PAD
             .decode(seal_all(&claims, &ring).remove(0))
             .expect("b64");
-        raw[0] = 0x61;
+        raw[0] = 0x71;
         assert_eq!(
             open_any(&URL_SAFE_NO_PAD.encode(&raw), &ring),
             Err(PayloadError::Malformed)
         );
         // The purpose is authenticated: a link relabelled as bound to
-        // approvers (or back), or as a review link, does not open.
-        for relabelled in [0x21, 0x51] {
+        // approvers (or back), as a review link or as an extended link,
+        // does not open.
+        for relabelled in [0x21, 0x51, 0x61] {
             raw[0] = relabelled;
             assert_eq!(
                 open_any(&URL_SAFE_NO_PAD.encode(&raw), &ring),

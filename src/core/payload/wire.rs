@@ -12,6 +12,7 @@ use crate::core::action::{
     OutcomeOutput, PageOptions, ResponseSpec,
 };
 use crate::core::approvers::{Approvers, Gate};
+use crate::core::form::Form;
 use crate::core::token::TaskToken;
 
 /// Action bodies shorter than this are never worth deflating.
@@ -66,12 +67,15 @@ struct WireReview {
 #[derive(Serialize, Deserialize)]
 struct WireChoice(String, WireAction, Option<WireGate>, Vec<WireExtension>);
 
-/// What later versions add to a review link or a choice. None are defined
-/// yet, so every review link carries empty lists; a binary that meets an
-/// extension it does not know refuses the link (postcard cannot decode the
-/// variant) rather than open it without what the extension asks for.
+/// What later versions add to a link, a review link or a choice, after
+/// what the first format had. A binary that meets an extension it does
+/// not know refuses the link (postcard cannot decode the variant) rather
+/// than open it without what the extension asks for.
 #[derive(Serialize, Deserialize)]
-enum WireExtension {}
+enum WireExtension {
+    /// The action's form: its JSON Schema's text.
+    Form(String),
+}
 
 #[derive(Serialize, Deserialize)]
 struct WireAction {
@@ -209,6 +213,40 @@ fn name_from_wire(name: &str) -> Result<ActionName, PayloadError> {
     ActionName::parse(name).map_err(|_| PayloadError::BadClaims)
 }
 
+/// What an action carries beyond [`WireAction`].
+fn extensions_of(action: &Action) -> Vec<WireExtension> {
+    action
+        .page
+        .form
+        .iter()
+        .map(|form| WireExtension::Form(json_text(&form.schema)))
+        .collect()
+}
+
+/// Whether claims carry anything only an extended link (`0x6_`) holds.
+pub(super) fn needs_extensions(claims: &Claims) -> bool {
+    !extensions_of(&claims.action).is_empty()
+}
+
+/// An action with its extensions applied.
+fn action_with(
+    name: &str,
+    wire: WireAction,
+    extensions: Vec<WireExtension>,
+) -> Result<Action, PayloadError> {
+    let mut action = action_from_wire(name, wire)?;
+    for extension in extensions {
+        match extension {
+            WireExtension::Form(schema) => {
+                let form = Form::parse("form", &parse_json(&schema)?)
+                    .map_err(|_| PayloadError::BadClaims)?;
+                action.page.form = Some(form);
+            }
+        }
+    }
+    Ok(action)
+}
+
 fn action_from_wire(name: &str, wire: WireAction) -> Result<Action, PayloadError> {
     let effect = match wire.effect {
         WireEffect::Success(output) => ActionEffect::Success {
@@ -254,6 +292,7 @@ fn action_from_wire(name: &str, wire: WireAction) -> Result<Action, PayloadError
                 max_chars,
                 required,
             }),
+            form: None,
             one_click: wire.one_click,
         },
     })
@@ -310,7 +349,7 @@ pub(super) fn encode_review(review: &Review) -> Vec<u8> {
                 c.action.name.as_str().to_owned(),
                 action_to_wire(&c.action),
                 c.gate.as_ref().map(gate_to_wire),
-                Vec::new(),
+                extensions_of(&c.action),
             )
         })
         .collect();
@@ -331,7 +370,8 @@ pub(super) fn decode_review(plain: &[u8]) -> Result<Review, PayloadError> {
     let wire: WireReview = postcard::from_bytes(plain).map_err(|_| PayloadError::BadClaims)?;
     let choices: Vec<WireChoice> =
         postcard::from_bytes(&bytes_of(wire.choices)?).map_err(|_| PayloadError::BadClaims)?;
-    if choices.is_empty() {
+    // No extension of a whole review is defined yet.
+    if choices.is_empty() || !wire.ext.is_empty() {
         return Err(PayloadError::BadClaims);
     }
     Ok(Review {
@@ -342,9 +382,9 @@ pub(super) fn decode_review(plain: &[u8]) -> Result<Review, PayloadError> {
         output_parameters: wire.params,
         choices: choices
             .into_iter()
-            .map(|WireChoice(name, action, gate, _)| {
+            .map(|WireChoice(name, action, gate, extensions)| {
                 Ok(Choice {
-                    action: action_from_wire(&name, action)?,
+                    action: action_with(&name, action, extensions)?,
                     gate: gate.map(gate_from_wire),
                 })
             })
@@ -372,6 +412,9 @@ fn token_from_wire(wire: WireToken) -> Result<TaskToken, PayloadError> {
 /// follows the action in the body, so it is deflated with the action's
 /// text: approver addresses repeat their domains, and often the output.
 pub(super) fn encode_claims(claims: &Claims) -> Vec<u8> {
+    if needs_extensions(claims) {
+        return encode_extended(claims);
+    }
     let mut action = Vec::new();
     if claims.gate.is_some() {
         // A bound link deflates its action name with the rest: outputs
@@ -403,6 +446,44 @@ pub(super) fn encode_claims(claims: &Claims) -> Vec<u8> {
         body,
     };
     postcard::to_allocvec(&wire).expect("postcard encodes")
+}
+
+/// Encodes claims with extensions (an extended link, `0x6_`): the claims
+/// record with no name, its body the link's one choice (name, action,
+/// gate, extensions), deflated when that is shorter.
+fn encode_extended(claims: &Claims) -> Vec<u8> {
+    let choice = WireChoice(
+        claims.action.name.as_str().to_owned(),
+        action_to_wire(&claims.action),
+        claims.gate.as_ref().map(gate_to_wire),
+        extensions_of(&claims.action),
+    );
+    let wire = WireClaims {
+        token: token_to_wire(&claims.token),
+        tid: claims.transaction_id.0,
+        iat: claims.issued_at_secs,
+        exp: claims.expires_at_millis,
+        params: claims.output_parameters,
+        name: String::new(),
+        body: body_of(postcard::to_allocvec(&choice).expect("postcard encodes")),
+    };
+    postcard::to_allocvec(&wire).expect("postcard encodes")
+}
+
+/// Decodes an authenticated extended link's plaintext.
+pub(super) fn decode_extended(plain: &[u8]) -> Result<Claims, PayloadError> {
+    let wire: WireClaims = postcard::from_bytes(plain).map_err(|_| PayloadError::BadClaims)?;
+    let WireChoice(name, action, gate, extensions) =
+        postcard::from_bytes(&bytes_of(wire.body)?).map_err(|_| PayloadError::BadClaims)?;
+    Ok(Claims {
+        token: token_from_wire(wire.token)?,
+        transaction_id: TransactionId(wire.tid),
+        issued_at_secs: wire.iat,
+        expires_at_millis: wire.exp,
+        output_parameters: wire.params,
+        action: action_with(&name, action, extensions)?,
+        gate: gate.map(gate_from_wire),
+    })
 }
 
 /// Decodes authenticated plaintext back into claims; a bound link's
@@ -479,13 +560,68 @@ mod tests {
         let mut plain = encode_review(&review);
         assert_eq!(decode_review(&plain).expect("decodes"), review);
         // The record ends with its (empty) extension list: one extension
-        // of a kind a later version defines.
+        // of a kind a later version defines (variant 1), and one this
+        // version knows only on a choice (a form, variant 0).
         assert_eq!(plain.pop(), Some(0));
-        plain.extend([1, 0, 0]);
-        assert!(matches!(
-            decode_review(&plain),
-            Err(PayloadError::BadClaims)
-        ));
+        for extension in [&[1u8, 1, 0][..], &[1, 0, 0]] {
+            let mut extended = plain.clone();
+            extended.extend(extension);
+            assert!(
+                matches!(decode_review(&extended), Err(PayloadError::BadClaims)),
+                "{extension:?}"
+            );
+        }
+    }
+
+    fn with_form(mut claims: Claims) -> Claims {
+        let schema = json!({"type": "object", "required": ["n"],
+            "properties": {"n": {"type": "integer", "maximum": 3}}});
+        claims.action.page.form = Some(Form::parse("form", &schema).expect("form"));
+        claims
+    }
+
+    #[test]
+    fn a_form_makes_an_extended_link_that_round_trips_with_its_gate() {
+        let plain = sample_claims("QUJD", json!({"ok": true}));
+        assert!(!needs_extensions(&plain));
+        let claims = with_form(plain);
+        assert!(needs_extensions(&claims));
+        assert_eq!(
+            decode_extended(&encode_claims(&claims)).expect("decodes"),
+            claims
+        );
+        let mut gated = claims.clone();
+        gated.gate = Some(Gate {
+            approvers: Approvers {
+                emails: vec!["a@example.com".into()],
+                domains: vec![],
+                groups: vec![],
+            },
+            requester: Some("r@example.com".into()),
+        });
+        assert_eq!(
+            decode_extended(&encode_claims(&gated)).expect("decodes"),
+            gated
+        );
+    }
+
+    #[test]
+    fn a_review_choice_keeps_its_form() {
+        let claims = with_form(sample_claims("QUJD", json!({"ok": true})));
+        let review = Review {
+            token: claims.token.clone(),
+            transaction_id: claims.transaction_id,
+            issued_at_secs: claims.issued_at_secs,
+            expires_at_millis: claims.expires_at_millis,
+            output_parameters: false,
+            choices: vec![Choice {
+                action: claims.action.clone(),
+                gate: None,
+            }],
+        };
+        let decoded = decode_review(&encode_review(&review)).expect("decodes");
+        assert_eq!(decoded, review);
+        assert!(decoded.choices[0].action.page.form.is_some());
     }
 
     #[test]

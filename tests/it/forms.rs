@@ -5,7 +5,7 @@ use axum::http::Method;
 use serde_json::{Value, json};
 use sfn_callbacks::core::callback::SendTask;
 
-use super::support::{App, data_of};
+use super::support::{App, Reply, data_of};
 
 const TOKEN: &str = "QUJDREVGR0hJSktMTU5PUA==";
 const HTML: (&str, &str) = ("accept", "text/html");
@@ -42,6 +42,12 @@ async fn url_of(app: &App, action: Value) -> String {
         .and_then(Value::as_str)
         .expect("one url")
         .to_owned()
+}
+
+/// A person pressing the page's button with these fields filled in.
+async fn press(app: &App, url: &str, fields: &str) -> Reply {
+    app.follow(Method::POST, url, &[FORM, HTML], fields.to_owned())
+        .await
 }
 
 fn only_output(app: &App) -> Value {
@@ -186,14 +192,12 @@ async fn many_choices_make_a_select_and_strings_keep_their_constraints() {
 async fn a_bad_value_shows_the_form_again_keeping_the_others_and_sends_nothing() {
     let app = App::new(|_| {});
     let url = url_of(&app, approve_with_form()).await;
-    let reply = app
-        .follow(
-            Method::POST,
-            &url,
-            &[FORM, HTML],
-            "env=production&count=9&when=2030-01-31&note=Big+%3Cday%3E&comment=Looks+fine",
-        )
-        .await;
+    let reply = press(
+        &app,
+        &url,
+        "env=production&count=9&when=2030-01-31&note=Big+%3Cday%3E&comment=Looks+fine",
+    )
+    .await;
     assert_eq!(reply.status, 400, "{}", reply.text);
     let html = &reply.text;
     for needle in [
@@ -233,14 +237,12 @@ async fn a_bad_value_shows_the_form_again_keeping_the_others_and_sends_nothing()
 async fn a_good_page_submission_sends_typed_values_and_leaves_empty_ones_out() {
     let app = App::new(|_| {});
     let url = url_of(&app, approve_with_form()).await;
-    let reply = app
-        .follow(
-            Method::POST,
-            &url,
-            &[FORM, HTML],
-            "env=production&count=3&when=2030-01-31&notify=true&note=&comment=ok",
-        )
-        .await;
+    let reply = press(
+        &app,
+        &url,
+        "env=production&count=3&when=2030-01-31&notify=true&note=&comment=ok",
+    )
+    .await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     assert_eq!(
         only_output(&app),
@@ -388,14 +390,7 @@ async fn a_review_choice_carries_its_form_and_a_refusal_shows_that_choice_again(
     );
     assert!(!page.text.contains("id=\"c1-"), "reject has no form");
     let approve = format!("{review}&action=approve&type=success");
-    let refused = app
-        .follow(
-            Method::POST,
-            &approve,
-            &[FORM, HTML],
-            "env=staging&count=0&when=2030-01-31",
-        )
-        .await;
+    let refused = press(&app, &approve, "env=staging&count=0&when=2030-01-31").await;
     assert_eq!(refused.status, 400, "{}", refused.text);
     assert!(
         refused

@@ -319,6 +319,17 @@ fn gate_from_wire(WireGate(emails, domains, groups, requester): WireGate) -> Gat
     }
 }
 
+/// An action with its gate and extensions, as a review's choice or an
+/// extended link's body holds it.
+fn choice_to_wire(action: &Action, gate: Option<&Gate>) -> WireChoice {
+    WireChoice(
+        action.name.as_str().to_owned(),
+        action_to_wire(action),
+        gate.map(gate_to_wire),
+        extensions_of(action),
+    )
+}
+
 /// Deflates `bytes` when that makes them shorter.
 fn body_of(bytes: Vec<u8>) -> WireBody {
     let deflated = miniz_oxide::deflate::compress_to_vec(&bytes, 9);
@@ -344,14 +355,7 @@ pub(super) fn encode_review(review: &Review) -> Vec<u8> {
     let choices: Vec<WireChoice> = review
         .choices
         .iter()
-        .map(|c| {
-            WireChoice(
-                c.action.name.as_str().to_owned(),
-                action_to_wire(&c.action),
-                c.gate.as_ref().map(gate_to_wire),
-                extensions_of(&c.action),
-            )
-        })
+        .map(|c| choice_to_wire(&c.action, c.gate.as_ref()))
         .collect();
     let wire = WireReview {
         token: token_to_wire(&review.token),
@@ -452,12 +456,7 @@ pub(super) fn encode_claims(claims: &Claims) -> Vec<u8> {
 /// record with no name, its body the link's one choice (name, action,
 /// gate, extensions), deflated when that is shorter.
 fn encode_extended(claims: &Claims) -> Vec<u8> {
-    let choice = WireChoice(
-        claims.action.name.as_str().to_owned(),
-        action_to_wire(&claims.action),
-        claims.gate.as_ref().map(gate_to_wire),
-        extensions_of(&claims.action),
-    );
+    let choice = choice_to_wire(&claims.action, claims.gate.as_ref());
     let wire = WireClaims {
         token: token_to_wire(&claims.token),
         tid: claims.transaction_id.0,
@@ -543,10 +542,9 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_review_with_an_extension_this_binary_does_not_know_is_refused() {
-        let claims = sample_claims("QUJD", json!({"ok": true}));
-        let review = Review {
+    /// A review with the claims' action as its one choice.
+    fn review_of(claims: &Claims) -> Review {
+        Review {
             token: claims.token.clone(),
             transaction_id: claims.transaction_id,
             issued_at_secs: claims.issued_at_secs,
@@ -556,7 +554,13 @@ mod tests {
                 action: claims.action.clone(),
                 gate: None,
             }],
-        };
+        }
+    }
+
+    #[test]
+    fn a_review_with_an_extension_this_binary_does_not_know_is_refused() {
+        let claims = sample_claims("QUJD", json!({"ok": true}));
+        let review = review_of(&claims);
         let mut plain = encode_review(&review);
         assert_eq!(decode_review(&plain).expect("decodes"), review);
         // The record ends with its (empty) extension list: one extension
@@ -608,17 +612,7 @@ mod tests {
     #[test]
     fn a_review_choice_keeps_its_form() {
         let claims = with_form(sample_claims("QUJD", json!({"ok": true})));
-        let review = Review {
-            token: claims.token.clone(),
-            transaction_id: claims.transaction_id,
-            issued_at_secs: claims.issued_at_secs,
-            expires_at_millis: claims.expires_at_millis,
-            output_parameters: false,
-            choices: vec![Choice {
-                action: claims.action.clone(),
-                gate: None,
-            }],
-        };
+        let review = review_of(&claims);
         let decoded = decode_review(&encode_review(&review)).expect("decodes");
         assert_eq!(decoded, review);
         assert!(decoded.choices[0].action.page.form.is_some());

@@ -5,6 +5,9 @@
 //! Negotiation is `fluent-langneg`'s lookup over our six languages, so a
 //! regional or related tag lands on the language we have (`de-AT` is
 //! German, `pt` and `pt-PT` are Brazilian Portuguese, `en-GB` is English).
+//! The messages themselves are in [`catalog`].
+
+pub mod catalog;
 
 use std::fmt;
 use std::sync::LazyLock;
@@ -13,6 +16,8 @@ use fluent_langneg::{NegotiationStrategy, negotiate_languages};
 use unic_langid::LanguageIdentifier;
 
 use super::error::{ErrorCode, Rejection};
+
+pub use catalog::{Arg, Around, text, text_around};
 
 /// A language of the pages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -76,6 +81,11 @@ impl Locale {
     /// The language of a sealed code, if it is one of ours.
     pub fn from_code(code: u8) -> Option<Self> {
         Self::ALL.into_iter().find(|locale| locale.code() == code)
+    }
+
+    /// Its place in [`Locale::ALL`], which is its code.
+    fn index(self) -> usize {
+        usize::from(self.code())
     }
 
     fn langid(self) -> LanguageIdentifier {

@@ -5,9 +5,10 @@
 //! Negotiation is `fluent-langneg`'s lookup over our six languages, so a
 //! regional or related tag lands on the language we have (`de-AT` is
 //! German, `pt` and `pt-PT` are Brazilian Portuguese, `en-GB` is English).
-//! The messages themselves are in [`catalog`].
+//! The messages themselves are in [`catalog`], dates in [`dates`].
 
 pub mod catalog;
+pub mod dates;
 
 use std::fmt;
 use std::sync::LazyLock;
@@ -18,6 +19,7 @@ use unic_langid::LanguageIdentifier;
 use super::error::{ErrorCode, Rejection};
 
 pub use catalog::{Arg, Around, text, text_around};
+pub use dates::format_instant;
 
 /// A language of the pages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

@@ -12,6 +12,7 @@ pub mod error;
 pub mod features;
 pub mod form;
 pub mod keyring;
+pub mod locale;
 pub mod notify;
 pub mod payload;
 pub mod session;

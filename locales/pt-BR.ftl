@@ -1,0 +1,137 @@
+# As páginas, páginas de erro, mensagens de formulário e notificações padrão
+# em português do Brasil. As mesmas mensagens e variáveis de en.ftl; apenas
+# texto.
+
+## Selos
+
+badge-awaiting = Aguardando resposta
+badge-confirm = Confirme, por favor
+badge-sign-in-needed = Login necessário
+badge-for-systems = Para sistemas
+badge-done = Concluído
+badge-already-answered = Já respondida
+badge-expired = Expirado
+badge-invalid-link = Link inválido
+badge-busy = Ocupado
+badge-not-sent = Não enviado
+badge-not-allowed = Não permitido
+badge-not-signed-in = Sem login
+
+## Antes de agir
+
+lead-open = Esta solicitação ainda aguarda uma resposta. Confira os detalhes e depois pressione o botão.
+lead-open-choices = Esta solicitação ainda aguarda uma resposta. Confira os detalhes e depois pressione o botão da sua escolha.
+lead-unknown = Confira os detalhes e depois pressione o botão. Se a solicitação já tiver sido respondida ou encerrada, a próxima página vai informar isso e nada será alterado.
+lead-unknown-choices = Confira os detalhes e depois pressione o botão da sua escolha. Se a solicitação já tiver sido respondida ou encerrada, a próxima página vai informar isso e nada será alterado.
+
+## Página de confirmação
+
+page-confirm-title = Confirmar: { $action }
+page-button-heartbeat = Enviar um heartbeat
+page-button-confirm = Confirmar: { $action }
+page-field-action = Ação
+page-field-type = Tipo
+page-field-expires = O link expira em
+page-signed-in-as = Conectado como { $who }
+page-comment = Comentário
+page-comment-optional = Comentário (opcional)
+page-comment-limit =
+    { $max ->
+        [one] (até { $max } caractere)
+       *[other] (até { $max } caracteres)
+    }
+
+## Página de revisão
+
+page-review-title = Revisar e decidir
+page-review-named-approvers = Algumas opções são apenas para aprovadores designados.
+page-sign-in-to-continue = Fazer login para continuar
+page-choice-sign-in-first = Somente aprovadores designados podem escolher esta opção: faça login primeiro.
+page-choice-action = Ação { $action } ({ $type })
+page-refusal-not-an-approver = { $who } não está entre os aprovadores.
+page-refusal-requester = { $who } pediu esta decisão, então outra pessoa precisa tomá-la.
+page-refusal-someone = A pessoa conectada
+
+## Página de login
+
+page-sign-in-lead = Esta solicitação é para aprovadores designados. Faça login para ver com qual conta você está conectado e depois confirme.
+page-sign-in-lead-open = Esta solicitação é para aprovadores designados. Faça login para ver com qual conta você está conectado e depois confirme. Ela ainda aguarda uma resposta.
+
+## Link de uma ação POST aberto em um navegador
+
+page-systems-title = Este link é para sistemas
+page-systems-lead = A ação { $action } é respondida por um programa que envia um POST com um corpo JSON para esta URL. Abri-la em um navegador não tem efeito.
+
+## Depois da resposta
+
+page-accepted-title = Resposta aceita!
+page-accepted-lead = Sua resposta { $response } foi registrada. Você pode fechar esta página.
+page-your-comment = Seu comentário:
+page-transaction = Transação { $id }
+
+## Páginas de erro
+
+error-already-answered-title = Esta solicitação já foi respondida
+error-already-answered-advice = Alguém já respondeu, ou a tarefa terminou ou expirou. Nada foi alterado.
+error-expired-title = Este link expirou
+error-expired-advice = Peça um novo link a quem enviou este. Nada foi alterado.
+error-invalid-link-title = Este link não é válido
+error-invalid-link-advice = Ele pode ter sido cortado ou alterado no caminho. Abra a mensagem original e use o link completo. Nada foi alterado.
+error-busy-title = Tente novamente em instantes
+error-busy-advice = O serviço não conseguiu acessar a AWS agora. Seu link continua funcionando: volte e pressione o botão novamente.
+error-bad-comment-title = Confira seu comentário
+error-bad-comment-advice = Volte, altere o comentário e envie novamente. Nada foi alterado.
+error-bad-form-title = Confira o formulário
+error-not-an-approver-title = Você não pode responder a esta solicitação
+error-not-an-approver-advice = Este link é para aprovadores designados, e a pessoa conectada não pode respondê-lo. Nada foi alterado.
+error-sign-in-required-title = Faça login primeiro
+error-sign-in-required-advice = Este link é para aprovadores designados. Abra-o novamente para fazer login. Nada foi alterado.
+error-sign-in-failed-title = O login não foi concluído
+error-sign-in-failed-advice = Nada foi alterado. Abra novamente o link da mensagem original para tentar outra vez.
+error-rejected-title = Resposta recusada
+error-rejected-advice = Nada foi alterado.
+error-sign-out = Sair e usar outra conta
+error-details = Detalhes: { $message } ({ $code }, { $status })
+
+## Formulários
+
+form-optional = (opcional)
+form-correct-fields = Corrija os campos marcados abaixo
+form-yes = Sim
+form-no = Não
+form-choose = Escolha…
+form-required = Este campo é obrigatório.
+form-sent-twice = Este campo foi enviado mais de uma vez.
+form-whole-number = Deve ser um número inteiro.
+form-number = Deve ser um número.
+form-min-length =
+    { $min ->
+        [one] Deve ter pelo menos { $min } caractere.
+       *[other] Deve ter pelo menos { $min } caracteres.
+    }
+form-max-length =
+    { $max ->
+        [one] Deve ter no máximo { $max } caractere.
+       *[other] Deve ter no máximo { $max } caracteres.
+    }
+form-pattern = Não está no formato esperado.
+form-choice = Deve ser uma das opções.
+form-email = Deve ser um endereço de e-mail.
+form-date = Deve ser uma data (AAAA-MM-DD).
+form-date-time = Deve ser uma data e hora com o deslocamento de fuso horário.
+form-uri = Deve ser um endereço absoluto (https://...).
+form-minimum = Deve ser no mínimo { $min }.
+form-maximum = Deve ser no máximo { $max }.
+form-multiple-of = Deve ser um múltiplo de { $step }.
+form-boolean = Deve ser verdadeiro ou falso.
+form-text = Deve ser texto.
+form-unfit = Não corresponde ao formulário ({ $keyword }).
+form-unknown-field = “{ $name }” não é um campo deste formulário.
+form-values-unfit = Os valores não correspondem ao formulário ({ $keyword }).
+
+## Notificação padrão
+
+notify-subject = Sua decisão é necessária
+notify-waiting = Um fluxo de trabalho aguarda sua decisão.
+notify-review = Revisar e decidir
+notify-expires = Estes links deixam de funcionar em { $expiration }.

@@ -264,12 +264,16 @@ async fn inspect(args: InspectArgs) -> anyhow::Result<()> {
         "expiration": claims.expires_at_millis.map(format_millis),
         "expired": claims.expires_at_millis.is_some_and(|e| e <= now_ms),
         "output_parameters": claims.output_parameters,
+        "locale": claims.locale.map(sfn_callbacks::core::locale::Locale::tag),
     });
     let action = |action: &Action, gate: Option<&Gate>| {
         let mut shown = json!({
             "action": {"name": action.name.as_str(), "type": action.kind().as_str()},
             "effect": format!("{:?}", action.effect),
         });
+        if let Some(form) = &action.page.form {
+            shown["form"] = form.schema.clone();
+        }
         if let Some(gate) = gate {
             shown["approvers"] = json!({
                 "emails": gate.approvers.emails,

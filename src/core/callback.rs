@@ -509,6 +509,7 @@ mod tests {
                 page: crate::core::action::PageOptions::default(),
             },
             gate: None,
+            locale: None,
         }
     }
 

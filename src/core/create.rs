@@ -15,6 +15,7 @@ use super::action::{Action, ActionEffect, ActionKind, RawAction, parse_action, r
 use super::approvers::{Approvers, Gate, parse_requester};
 use super::error::{ErrorCode, Rejection};
 use super::features::Features;
+use super::locale::Locale;
 use super::notify::{Links, Notified, NotifySpec};
 use super::payload::{
     Choice, Claims, MAX_DATA_CHARS, NONCE_LEN, Review, SealWith, TransactionId, seal, seal_review,
@@ -66,6 +67,7 @@ struct RawCreateUrls {
     approvers: Option<Value>,
     requester: Option<Value>,
     review: Option<bool>,
+    locale: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -104,6 +106,8 @@ pub struct CreateRequest {
     /// Whether to add one review link for all the actions a person can
     /// press (every action but the `post` ones).
     pub review: bool,
+    /// The language the links' pages speak, whatever the browser asks.
+    pub locale: Option<Locale>,
 }
 
 fn invalid_json(message: impl Into<String>) -> Rejection {
@@ -321,6 +325,11 @@ impl CreateRequest {
         }
         let base_url = raw.base_url.map(parse_base_url).transpose()?;
         let notify = raw.notify.map(NotifySpec::parse).transpose()?;
+        let locale = raw
+            .locale
+            .as_deref()
+            .map(Locale::parse_sealed)
+            .transpose()?;
         Ok(Self {
             token,
             actions,
@@ -330,6 +339,7 @@ impl CreateRequest {
             base_url,
             notify,
             review,
+            locale,
         })
     }
 }
@@ -393,6 +403,7 @@ pub fn review_for(
         issued_at_secs: now.unix_timestamp(),
         expires_at_millis: expires_at_millis(request),
         output_parameters: request.output_parameters,
+        locale: request.locale,
         choices: request
             .actions
             .iter()
@@ -432,6 +443,7 @@ pub fn claims_for(
             output_parameters: request.output_parameters,
             action: action.clone(),
             gate: gate.clone(),
+            locale: request.locale,
         })
         .collect()
 }

@@ -332,3 +332,32 @@ async fn a_description_is_shown_once_only_when_every_choice_shares_it() {
         page.text
     );
 }
+
+#[tokio::test]
+async fn a_chosen_language_is_sealed_into_every_link_of_the_request() {
+    let app = App::new(|_| {});
+    let mut body = approve_reject();
+    body["locale"] = json!("de-AT");
+    let answer = created(&app, &body).await;
+    let review = review_of(&answer);
+    assert!(data_of(&review).starts_with('U'), "{review}");
+    for url in answer["urls"].as_object().expect("urls").values() {
+        let url = url.as_str().expect("url");
+        assert!(
+            data_of(url).starts_with('Y'),
+            "a language makes an extended link: {url}"
+        );
+        let reply = app.follow(Method::GET, url, &[], "").await;
+        assert_eq!(reply.status, 200, "{url}: {}", reply.text);
+    }
+    let done = app
+        .follow(
+            Method::POST,
+            &format!("{review}&action=approve&type=success"),
+            &[FORM],
+            "comment=ja",
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.text);
+    assert_eq!(app.sfn.decisions().len(), 1);
+}

@@ -98,6 +98,11 @@ async fn create_urls_refuses_bad_input_with_named_errors_and_no_call() {
         ),
         (request(json!([])), "InvalidJSON", "at least one"),
         (
+            json!({"token": TOKEN, "actions": approve_reject()["actions"], "locale": "xx"}),
+            "InvalidJSON",
+            "locale \"xx\" is not supported (supported: en, de, fr, es, ja, pt-BR)",
+        ),
+        (
             request(json!([{"name": "bad name", "type": "heartbeat"}])),
             "InvalidJSON",
             "bad name",

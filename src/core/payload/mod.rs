@@ -37,8 +37,9 @@
 //! with its gate (approvers and requester), so they deflate together. A
 //! review link's body is the list of its choices (name, action, gate,
 //! extensions), deflated together, followed by the review's extensions.
-//! An extended link's body is its one choice in the same shape. The one
-//! extension so far is a choice's form (its schema's text). A binary
+//! An extended link's body is its one choice in the same shape. The
+//! extensions so far: an action's form (its schema's text), and the
+//! language of a link's or a review's pages (one byte). A binary
 //! refuses a link carrying an extension it does not know, and binaries
 //! older than extended links refuse `0x6_` as malformed, so what a later
 //! version seals is never ignored.
@@ -58,6 +59,7 @@ use super::action::Action;
 use super::approvers::Gate;
 use super::error::{ErrorCode, Rejection};
 use super::keyring::{KeyId, KeyLookup, Keyring, SecretKey};
+use super::locale::Locale;
 use super::token::TaskToken;
 use wire::{
     decode_claims, decode_extended, decode_review, encode_claims, encode_review, needs_extensions,
@@ -87,7 +89,7 @@ pub enum Purpose {
     SignIn,
     /// A review link (`0x5_`): every action of one request.
     Review,
-    /// A link whose action carries extensions (`0x6_`), such as a form.
+    /// A link that carries extensions (`0x6_`): a form, a language.
     ExtendedLink,
 }
 
@@ -199,6 +201,8 @@ pub struct Claims {
     pub action: Action,
     /// Who may act on it, when it is bound to approvers.
     pub gate: Option<Gate>,
+    /// The language its pages speak, when CreateUrls chose one.
+    pub locale: Option<Locale>,
 }
 
 /// One choice of a review link: an action and, when it is bound to
@@ -225,6 +229,8 @@ pub struct Review {
     pub expires_at_millis: Option<i64>,
     /// Whether `$name` placeholders are expanded from query parameters.
     pub output_parameters: bool,
+    /// The language its pages speak, when CreateUrls chose one.
+    pub locale: Option<Locale>,
     /// The actions, in the request's order.
     pub choices: Vec<Choice>,
 }
@@ -249,6 +255,7 @@ impl Review {
             output_parameters: self.output_parameters,
             action: choice.action.clone(),
             gate: choice.gate.clone(),
+            locale: self.locale,
         }
     }
 }
@@ -687,6 +694,7 @@ mod tests {
                 page: crate::core::action::PageOptions::default(),
             },
             gate: None,
+            locale: None,
         }
     }
 
@@ -750,6 +758,7 @@ mod tests {
             issued_at_secs: approve.issued_at_secs,
             expires_at_millis: approve.expires_at_millis,
             output_parameters: false,
+            locale: None,
             choices: vec![
                 Choice {
                     action: approve.action.clone(),

@@ -13,6 +13,7 @@ use crate::core::action::{
 };
 use crate::core::approvers::{Approvers, Gate};
 use crate::core::form::Form;
+use crate::core::locale::Locale;
 use crate::core::token::TaskToken;
 
 /// Action bodies shorter than this are never worth deflating.
@@ -75,6 +76,9 @@ struct WireChoice(String, WireAction, Option<WireGate>, Vec<WireExtension>);
 enum WireExtension {
     /// The action's form: its JSON Schema's text.
     Form(String),
+    /// The language of the pages ([`Locale::code`]): a link's or a
+    /// review's, never a review choice's.
+    Locale(u8),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -223,18 +227,33 @@ fn extensions_of(action: &Action) -> Vec<WireExtension> {
         .collect()
 }
 
-/// Whether claims carry anything only an extended link (`0x6_`) holds.
-pub(super) fn needs_extensions(claims: &Claims) -> bool {
-    !extensions_of(&claims.action).is_empty()
+/// What a link carries beyond the first format: its action's extensions,
+/// then its language.
+fn link_extensions(action: &Action, locale: Option<Locale>) -> Vec<WireExtension> {
+    let mut extensions = extensions_of(action);
+    extensions.extend(locale.map(|l| WireExtension::Locale(l.code())));
+    extensions
 }
 
-/// An action with its extensions applied.
+/// Whether claims carry anything only an extended link (`0x6_`) holds.
+pub(super) fn needs_extensions(claims: &Claims) -> bool {
+    !link_extensions(&claims.action, claims.locale).is_empty()
+}
+
+/// A sealed language code.
+fn locale_of(code: u8) -> Result<Locale, PayloadError> {
+    Locale::from_code(code).ok_or(PayloadError::BadClaims)
+}
+
+/// An action with its extensions applied, and the language among them
+/// (`None` when there is none).
 fn action_with(
     name: &str,
     wire: WireAction,
     extensions: Vec<WireExtension>,
-) -> Result<Action, PayloadError> {
+) -> Result<(Action, Option<Locale>), PayloadError> {
     let mut action = action_from_wire(name, wire)?;
+    let mut locale = None;
     for extension in extensions {
         match extension {
             WireExtension::Form(schema) => {
@@ -242,9 +261,10 @@ fn action_with(
                     .map_err(|_| PayloadError::BadClaims)?;
                 action.page.form = Some(form);
             }
+            WireExtension::Locale(code) => locale = Some(locale_of(code)?),
         }
     }
-    Ok(action)
+    Ok((action, locale))
 }
 
 fn action_from_wire(name: &str, wire: WireAction) -> Result<Action, PayloadError> {
@@ -364,7 +384,11 @@ pub(super) fn encode_review(review: &Review) -> Vec<u8> {
         exp: review.expires_at_millis,
         params: review.output_parameters,
         choices: body_of(postcard::to_allocvec(&choices).expect("postcard encodes")),
-        ext: Vec::new(),
+        ext: review
+            .locale
+            .map(|l| WireExtension::Locale(l.code()))
+            .into_iter()
+            .collect(),
     };
     postcard::to_allocvec(&wire).expect("postcard encodes")
 }
@@ -374,9 +398,16 @@ pub(super) fn decode_review(plain: &[u8]) -> Result<Review, PayloadError> {
     let wire: WireReview = postcard::from_bytes(plain).map_err(|_| PayloadError::BadClaims)?;
     let choices: Vec<WireChoice> =
         postcard::from_bytes(&bytes_of(wire.choices)?).map_err(|_| PayloadError::BadClaims)?;
-    // No extension of a whole review is defined yet.
-    if choices.is_empty() || !wire.ext.is_empty() {
+    if choices.is_empty() {
         return Err(PayloadError::BadClaims);
+    }
+    // A whole review carries its language, and nothing else yet.
+    let mut locale = None;
+    for extension in wire.ext {
+        match extension {
+            WireExtension::Locale(code) if locale.is_none() => locale = Some(locale_of(code)?),
+            _ => return Err(PayloadError::BadClaims),
+        }
     }
     Ok(Review {
         token: token_from_wire(wire.token)?,
@@ -384,11 +415,16 @@ pub(super) fn decode_review(plain: &[u8]) -> Result<Review, PayloadError> {
         issued_at_secs: wire.iat,
         expires_at_millis: wire.exp,
         output_parameters: wire.params,
+        locale,
         choices: choices
             .into_iter()
             .map(|WireChoice(name, action, gate, extensions)| {
+                // A choice speaks its review's language.
+                let (action, None) = action_with(&name, action, extensions)? else {
+                    return Err(PayloadError::BadClaims);
+                };
                 Ok(Choice {
-                    action: action_with(&name, action, extensions)?,
+                    action,
                     gate: gate.map(gate_from_wire),
                 })
             })
@@ -456,7 +492,8 @@ pub(super) fn encode_claims(claims: &Claims) -> Vec<u8> {
 /// record with no name, its body the link's one choice (name, action,
 /// gate, extensions), deflated when that is shorter.
 fn encode_extended(claims: &Claims) -> Vec<u8> {
-    let choice = choice_to_wire(&claims.action, claims.gate.as_ref());
+    let mut choice = choice_to_wire(&claims.action, claims.gate.as_ref());
+    choice.3 = link_extensions(&claims.action, claims.locale);
     let wire = WireClaims {
         token: token_to_wire(&claims.token),
         tid: claims.transaction_id.0,
@@ -474,14 +511,16 @@ pub(super) fn decode_extended(plain: &[u8]) -> Result<Claims, PayloadError> {
     let wire: WireClaims = postcard::from_bytes(plain).map_err(|_| PayloadError::BadClaims)?;
     let WireChoice(name, action, gate, extensions) =
         postcard::from_bytes(&bytes_of(wire.body)?).map_err(|_| PayloadError::BadClaims)?;
+    let (action, locale) = action_with(&name, action, extensions)?;
     Ok(Claims {
         token: token_from_wire(wire.token)?,
         transaction_id: TransactionId(wire.tid),
         issued_at_secs: wire.iat,
         expires_at_millis: wire.exp,
         output_parameters: wire.params,
-        action: action_with(&name, action, extensions)?,
+        action,
         gate: gate.map(gate_from_wire),
+        locale,
     })
 }
 
@@ -513,12 +552,14 @@ pub(super) fn decode_claims(plain: &[u8], gated: bool) -> Result<Claims, Payload
         output_parameters: wire.params,
         action: action_from_wire(&name, action)?,
         gate,
+        locale: None,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::locale::Locale;
     use crate::core::payload::tests::sample_claims;
     use serde_json::json;
 
@@ -550,6 +591,7 @@ mod tests {
             issued_at_secs: claims.issued_at_secs,
             expires_at_millis: claims.expires_at_millis,
             output_parameters: false,
+            locale: None,
             choices: vec![Choice {
                 action: claims.action.clone(),
                 gate: None,
@@ -564,10 +606,11 @@ mod tests {
         let mut plain = encode_review(&review);
         assert_eq!(decode_review(&plain).expect("decodes"), review);
         // The record ends with its (empty) extension list: one extension
-        // of a kind a later version defines (variant 1), and one this
-        // version knows only on a choice (a form, variant 0).
+        // of a kind a later version defines (variant 2), one this version
+        // knows only on a choice (a form, variant 0), and a language given
+        // twice (variant 1).
         assert_eq!(plain.pop(), Some(0));
-        for extension in [&[1u8, 1, 0][..], &[1, 0, 0]] {
+        for extension in [&[1u8, 2, 0][..], &[1, 0, 0], &[2, 1, 0, 1, 1]] {
             let mut extended = plain.clone();
             extended.extend(extension);
             assert!(
@@ -607,6 +650,59 @@ mod tests {
             decode_extended(&encode_claims(&gated)).expect("decodes"),
             gated
         );
+    }
+
+    #[test]
+    fn a_language_makes_an_extended_link_and_a_review_carries_its_own() {
+        let mut claims = sample_claims("QUJD", json!({"ok": true}));
+        claims.locale = Some(Locale::Ja);
+        assert!(needs_extensions(&claims));
+        let decoded = decode_extended(&encode_claims(&claims)).expect("decodes");
+        assert_eq!(decoded, claims);
+        let mut review = review_of(&claims);
+        review.locale = Some(Locale::PtBr);
+        let decoded = decode_review(&encode_review(&review)).expect("decodes");
+        assert_eq!(decoded.locale, Some(Locale::PtBr));
+        assert_eq!(
+            decoded.claims_of(&decoded.choices[0]).locale,
+            Some(Locale::PtBr)
+        );
+    }
+
+    #[test]
+    fn a_language_code_this_binary_does_not_know_or_on_a_choice_is_refused() {
+        let mut claims = sample_claims("QUJD", json!({"ok": true}));
+        claims.locale = Some(Locale::De);
+        // The extended body, rebuilt with a code no language has.
+        let mut choice = choice_to_wire(&claims.action, None);
+        choice.3 = vec![WireExtension::Locale(200)];
+        let wire = WireClaims {
+            token: token_to_wire(&claims.token),
+            tid: claims.transaction_id.0,
+            iat: claims.issued_at_secs,
+            exp: claims.expires_at_millis,
+            params: false,
+            name: String::new(),
+            body: body_of(postcard::to_allocvec(&choice).expect("encodes")),
+        };
+        let plain = postcard::to_allocvec(&wire).expect("encodes");
+        assert_eq!(decode_extended(&plain), Err(PayloadError::BadClaims));
+        // A review choice carrying a language of its own.
+        let mut review = review_of(&claims);
+        review.locale = None;
+        let mut wire_choice = choice_to_wire(&review.choices[0].action, None);
+        wire_choice.3 = vec![WireExtension::Locale(Locale::De.code())];
+        let wire = WireReview {
+            token: token_to_wire(&review.token),
+            tid: review.transaction_id.0,
+            iat: review.issued_at_secs,
+            exp: review.expires_at_millis,
+            params: false,
+            choices: body_of(postcard::to_allocvec(&vec![wire_choice]).expect("encodes")),
+            ext: Vec::new(),
+        };
+        let plain = postcard::to_allocvec(&wire).expect("encodes");
+        assert_eq!(decode_review(&plain), Err(PayloadError::BadClaims));
     }
 
     #[test]

@@ -153,7 +153,9 @@ impl fmt::Display for Locale {
 
 /// The language identifier of a well-formed BCP 47 tag, its extensions
 /// (`-u-…`, `-x-…`) set aside; `None` for anything else, the wildcard and
-/// `und` included.
+/// `und` included. ICU4X reads the whole BCP 47 syntax; fluent-langneg
+/// negotiates over unic-langid's identifiers, so the language part is
+/// handed over as text.
 fn language_id(tag: &str) -> Option<LanguageIdentifier> {
     let parsed = icu_locale_core::Locale::try_from_str(tag).ok()?;
     if parsed.id.language.is_unknown() {

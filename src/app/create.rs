@@ -85,8 +85,11 @@ impl App {
         })?;
         if let Some(notify) = &request.notify {
             // Rendered before anything is sent.
-            let notification =
-                notify.render(&self.settings.notify, &request.actions, output.links())?;
+            let notification = notify.render(
+                &self.settings.notify,
+                &request.actions,
+                output.links(request.locale.unwrap_or_default()),
+            )?;
             let message_id = self.notifier.send(&notification).await.map_err(|e| {
                 tracing::warn!(error = %e, transaction_id = %output.transaction_id, "notification not sent");
                 AppError::from(e)

@@ -363,13 +363,15 @@ pub struct CreateUrlsOutput {
 }
 
 impl CreateUrlsOutput {
-    /// What a notification's templates see of these links.
-    pub fn links(&self) -> Links<'_> {
+    /// What a notification's templates see of these links; the default
+    /// texts speak `locale`.
+    pub fn links(&self, locale: Locale) -> Links<'_> {
         Links {
             transaction_id: &self.transaction_id,
             urls: &self.urls,
             review_url: self.review_url.as_deref(),
             expiration: self.expiration.as_deref(),
+            locale,
         }
     }
 }

@@ -77,6 +77,23 @@ async fn an_email_goes_out_with_the_links_it_returns() {
 }
 
 #[tokio::test]
+async fn the_default_texts_speak_the_chosen_language() {
+    let app = App::new(|s| s.app.notify = policy());
+    let mut body = request(json!({"email": {"to": "boss@corp.example"}}));
+    body["locale"] = json!("es-MX");
+    let reply = post_urls(&app, &body).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let sent = app.notifier.sent();
+    let [Notification::Email(mail)] = sent.as_slice() else {
+        panic!("one email: {sent:?}");
+    };
+    assert_eq!(mail.subject, "Se necesita su decisión");
+    assert!(mail.html.contains("<html lang=\"es\">"), "{}", mail.html);
+    let url = reply.json()["urls"]["approve"].as_str().expect("url").to_owned();
+    assert!(mail.text.contains(&url), "{}", mail.text);
+}
+
+#[tokio::test]
 async fn refusals_send_nothing_and_return_no_links() {
     let app = App::new(|s| s.app.notify = policy());
     let cases = [

@@ -10,36 +10,50 @@ use super::{
 };
 use crate::core::action::Action;
 use crate::core::error::Rejection;
+use crate::core::locale::{Arg, Locale, text};
 use crate::core::template::escape_html;
 
 /// Template work allowed for one rendering (minijinja fuel).
 const FUEL: u64 = 100_000;
 
-const DEFAULT_SUBJECT: &str = "Your decision is needed";
+// The default texts: their sentences come from the catalog of the
+// request's language, as `texts`, which only these templates see.
+const DEFAULT_SUBJECT: &str = "{{ texts.subject }}";
 const DEFAULT_TEXT: &str = "\
-A workflow is waiting for your decision.
+{{ texts.waiting }}
 {% if review_url is defined %}
 {% for a in actions if a.type != \"post\" %}- {{ a.label }}{% if a.description %}: {{ a.description }}{% endif %}
 {% endfor %}
-Review and decide:
+{{ texts.review }}:
 {{ review_url }}
 {% else %}{% for a in actions %}
 {{ a.label }}{% if a.description %}: {{ a.description }}{% endif %}
 {{ a.url }}
 {% endfor %}{% endif %}{% if expiration %}
-These links stop working at {{ expiration }}.
+{{ texts.expires }}
 {% endif %}";
 const DEFAULT_HTML: &str = "\
 <!doctype html>
-<html><body style=\"font-family: sans-serif\">
-<p>A workflow is waiting for your decision.</p>
+<html lang=\"{{ texts.lang }}\"><body style=\"font-family: sans-serif\">
+<p>{{ texts.waiting }}</p>
 {% if review_url is defined %}<ul>
 {% for a in actions if a.type != \"post\" %}<li>{{ a.label }}{% if a.description %}: {{ a.description }}{% endif %}</li>
 {% endfor %}</ul>
-<p><a href=\"{{ review_url }}\">Review and decide</a></p>
+<p><a href=\"{{ review_url }}\">{{ texts.review }}</a></p>
 {% else %}{% for a in actions %}<p><a href=\"{{ a.url }}\">{{ a.label }}</a>{% if a.description %}<br>{{ a.description }}{% endif %}</p>
-{% endfor %}{% endif %}{% if expiration %}<p>These links stop working at {{ expiration }}.</p>
+{% endfor %}{% endif %}{% if expiration %}<p>{{ texts.expires }}</p>
 {% endif %}</body></html>";
+
+/// The default templates' sentences in `locale`.
+fn default_texts(locale: Locale, expiration: Option<&str>) -> Value {
+    serde_json::json!({
+        "lang": locale.tag(),
+        "subject": text(locale, "notify-subject", &[]),
+        "waiting": text(locale, "notify-waiting", &[]),
+        "review": text(locale, "notify-review", &[]),
+        "expires": expiration.map(|e| text(locale, "notify-expires", &[("expiration", Arg::from(e))])),
+    })
+}
 
 /// What a notification's templates see of the links CreateUrls just made.
 /// The caller makes it from the CreateUrls answer, so rendering needs
@@ -54,6 +68,8 @@ pub struct Links<'a> {
     pub review_url: Option<&'a str>,
     /// The caller's expiration text, when one was given.
     pub expiration: Option<&'a str>,
+    /// The language of the default texts.
+    pub locale: Locale,
 }
 
 /// The one template environment: checking a template when `notify` is
@@ -89,7 +105,10 @@ impl NotifySpec {
         actions: &[Action],
         links: Links<'_>,
     ) -> Result<Notification, Rejection> {
-        let renderer = Renderer::new(&view(actions, links, &self.context));
+        let view = view(actions, links, &self.context);
+        let mut defaults = view.clone();
+        defaults["texts"] = default_texts(links.locale, links.expiration);
+        let renderer = Renderer::new(&view, &defaults);
         match &self.channel {
             Channel::Email(email) => {
                 let subject =
@@ -181,17 +200,20 @@ fn view(actions: &[Action], links: Links<'_>, context: &Value) -> Value {
     view
 }
 
-/// One environment and one view for all of a notification's templates.
+/// One environment and one view for all of a notification's templates:
+/// the caller's own see the view, the default ones also their texts.
 struct Renderer {
     env: Environment<'static>,
     view: minijinja::Value,
+    defaults: minijinja::Value,
 }
 
 impl Renderer {
-    fn new(view: &Value) -> Self {
+    fn new(view: &Value, defaults: &Value) -> Self {
         Self {
             env: environment(),
             view: minijinja::Value::from(minijinja::value::Serde(view)),
+            defaults: minijinja::Value::from(minijinja::value::Serde(defaults)),
         }
     }
 
@@ -201,8 +223,12 @@ impl Renderer {
         template: Option<&str>,
         default: &str,
     ) -> Result<String, Rejection> {
+        let (source, view) = match template {
+            Some(own) => (own, &self.view),
+            None => (default, &self.defaults),
+        };
         self.env
-            .render_named_str(name, template.unwrap_or(default), &self.view)
+            .render_named_str(name, source, view)
             .map_err(|e| invalid(format!("notify.{name} could not be rendered: {e}")))
     }
 }
@@ -250,6 +276,7 @@ mod tests {
             urls: &URLS,
             review_url: None,
             expiration: Some("2030-01-01T00:00:00Z"),
+            locale: Locale::En,
         }
     }
 
@@ -311,9 +338,19 @@ mod tests {
         };
         assert_eq!(mail.from, "approvals@example.com");
         assert_eq!(mail.to, vec!["boss@corp.example"]);
-        assert_eq!(mail.subject, DEFAULT_SUBJECT);
+        assert_eq!(mail.subject, "Your decision is needed");
+        assert!(
+            mail.text
+                .starts_with("A workflow is waiting for your decision.\n"),
+            "{}",
+            mail.text
+        );
         assert!(mail.text.contains("Approve <now>: Ship & tell\nhttps://x.example/respond?action=approve&type=success&data=EAAA"), "{}", mail.text);
-        assert!(mail.text.contains("2030-01-01T00:00:00Z"));
+        assert!(
+            mail.text
+                .contains("These links stop working at 2030-01-01T00:00:00Z.")
+        );
+        assert!(mail.html.contains("<html lang=\"en\">"), "{}", mail.html);
         assert!(
             mail.html
                 .contains("action=approve&amp;type=success&amp;data=EAAA\""),
@@ -323,6 +360,48 @@ mod tests {
         assert!(!mail.html.contains("&type="), "{}", mail.html);
         assert!(mail.html.contains("Approve &lt;now&gt;"), "{}", mail.html);
         assert!(mail.html.contains("Ship &amp; tell"), "{}", mail.html);
+    }
+
+    #[test]
+    fn default_texts_speak_the_requests_language_and_only_they_see_them() {
+        let spec = email(json!({}));
+        let mut links = output();
+        links.locale = Locale::De;
+        let Notification::Email(mail) = spec.render(&policy(), &actions(), links).expect("renders")
+        else {
+            panic!("email");
+        };
+        assert_eq!(mail.subject, "Ihre Entscheidung wird benötigt");
+        assert!(
+            mail.text
+                .starts_with("Ein Workflow wartet auf Ihre Entscheidung.\n")
+                && mail
+                    .text
+                    .contains("Diese Links sind gültig bis 2030-01-01T00:00:00Z."),
+            "{}",
+            mail.text
+        );
+        assert!(
+            mail.html.contains("<html lang=\"de\">")
+                && mail
+                    .html
+                    .contains("<p>Ein Workflow wartet auf Ihre Entscheidung.</p>"),
+            "{}",
+            mail.html
+        );
+        links.locale = Locale::Ja;
+        let Notification::Email(mail) = spec.render(&policy(), &actions(), links).expect("renders")
+        else {
+            panic!("email");
+        };
+        assert_eq!(mail.subject, text(Locale::Ja, "notify-subject", &[]));
+        assert_ne!(mail.subject, "Your decision is needed");
+        // A caller's own template does not see them.
+        let own = email(json!({"text": "{{ texts.waiting }}"}));
+        let err = own
+            .render(&policy(), &actions(), output())
+            .expect_err("texts is for the default templates");
+        assert!(err.message.contains("undefined"), "{}", err.message);
     }
 
     #[test]

@@ -89,7 +89,10 @@ async fn the_default_texts_speak_the_chosen_language() {
     };
     assert_eq!(mail.subject, "Se necesita su decisión");
     assert!(mail.html.contains("<html lang=\"es\">"), "{}", mail.html);
-    let url = reply.json()["urls"]["approve"].as_str().expect("url").to_owned();
+    let url = reply.json()["urls"]["approve"]
+        .as_str()
+        .expect("url")
+        .to_owned();
     assert!(mail.text.contains(&url), "{}", mail.text);
 }
 

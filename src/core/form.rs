@@ -222,6 +222,21 @@ impl Form {
     /// Checks a `form` schema; `path` names it in errors
     /// (`actions[0].form`).
     pub fn parse(path: &str, schema: &Value) -> Result<Self, Rejection> {
+        let form = Self::fields_of(path, schema)?;
+        form.check_defaults(path)?;
+        Ok(form)
+    }
+
+    /// A form sealed into a link: [`Form::parse`] checked it when the link
+    /// was made, and the seal proves it unchanged, so only its fields are
+    /// read again (no validator is built to re-check the defaults on every
+    /// opening).
+    pub(crate) fn from_sealed(schema: &Value) -> Result<Self, Rejection> {
+        Self::fields_of("form", schema)
+    }
+
+    /// The subset's shape checks, and the fields.
+    fn fields_of(path: &str, schema: &Value) -> Result<Self, Rejection> {
         let Value::Object(top) = schema else {
             return Err(refused(path, "must be a JSON Schema object"));
         };
@@ -308,10 +323,15 @@ impl Form {
                 field(&at, name, property, required.iter().any(|r| r == name))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let form = Self {
+        Ok(Self {
             schema: schema.clone(),
             fields,
-        };
+        })
+    }
+
+    /// Whether the schema builds, and every `default` fits its own field.
+    fn check_defaults(&self, path: &str) -> Result<(), Rejection> {
+        let form = self;
         let validator = jsonschema::options()
             .should_validate_formats(true)
             .build(&form.checked_schema())
@@ -328,7 +348,7 @@ impl Form {
                 }
             }
         }
-        Ok(form)
+        Ok(())
     }
 
     /// The schema values are checked against: the given one, with no

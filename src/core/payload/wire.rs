@@ -257,7 +257,7 @@ fn action_with(
     for extension in extensions {
         match extension {
             WireExtension::Form(schema) => {
-                let form = Form::parse("form", &parse_json(&schema)?)
+                let form = Form::from_sealed(&parse_json(&schema)?)
                     .map_err(|_| PayloadError::BadClaims)?;
                 action.page.form = Some(form);
             }

@@ -61,7 +61,7 @@ impl ApiError {
             errors
                 .fields
                 .iter()
-                .map(|(name, message)| (name.clone(), json!(message)))
+                .map(|(name, error)| (name.clone(), json!(error.as_str())))
                 .collect(),
         ));
         e

@@ -221,7 +221,7 @@ fn problem_summary(errors: &FormErrors) -> String {
     let whole: String = errors
         .form
         .iter()
-        .map(|m| format!("<li>{}</li>", escape(m)))
+        .map(|e| format!("<li>{}</li>", escape(e.as_str())))
         .collect();
     let count = errors.fields.len();
     let fields = match count {

@@ -91,7 +91,12 @@ error-details = Details: { $message } ({ $code }, { $status })
 ## Formulare
 
 form-optional = (optional)
-form-correct-fields = Bitte korrigieren Sie die unten markierten Felder
+form-correct-fields = Ihre Antwort wurde nicht gesendet: Bitte korrigieren Sie die unten markierten Felder und drücken Sie dann erneut auf die Schaltfläche.
+form-fields-to-change =
+    { $count ->
+        [one] Ein Feld muss geändert werden.
+       *[other] { $count } Felder müssen geändert werden.
+    }
 form-yes = Ja
 form-no = Nein
 form-choose = Bitte wählen…
@@ -115,6 +120,8 @@ form-text = Muss Text sein.
 form-unfit = Passt nicht zum Formular ({ $keyword }).
 form-unknown-field = „{ $name }“ ist kein Feld dieses Formulars.
 form-values-unfit = Die Werte passen nicht zum Formular ({ $keyword }).
+form-not-an-object = Die Werte des Formulars müssen ein JSON-Objekt sein.
+form-not-taken = Diese Aktion hat kein Formular.
 
 ## Standardbenachrichtigung
 

@@ -111,48 +111,59 @@ error-sign-out = Sign out and use another account
 error-details = Details: { $message } ({ $code }, { $status })
 
 ## Forms: labels, controls and what is wrong with a value.
+## In English, what is wrong with a value reads as it does in JSON answers,
+## after the field's name there ("count: must be at most 5"), so it starts
+## in lower case and ends without a full stop.
 
 form-optional = (optional)
-form-correct-fields = Please correct the fields marked below
+form-correct-fields = Your answer was not sent: please correct the fields marked below, then press the button again.
+# $count: how many fields need a change (1 or more).
+form-fields-to-change =
+    { $count ->
+        [one] { $count } field needs a change.
+       *[other] { $count } fields need a change.
+    }
 form-yes = Yes
 form-no = No
 form-choose = Choose…
-form-required = This field is required.
-form-sent-twice = This field was sent more than once.
-form-whole-number = Must be a whole number.
-form-number = Must be a number.
+form-required = is required
+form-sent-twice = was sent more than once
+form-whole-number = must be a whole number
+form-number = must be a number
 # $min: the fewest characters allowed.
 form-min-length =
     { $min ->
-        [one] Must be at least { $min } character.
-       *[other] Must be at least { $min } characters.
+        [one] must be at least { $min } character
+       *[other] must be at least { $min } characters
     }
 # $max: the most characters allowed.
 form-max-length =
     { $max ->
-        [one] Must be at most { $max } character.
-       *[other] Must be at most { $max } characters.
+        [one] must be at most { $max } character
+       *[other] must be at most { $max } characters
     }
-form-pattern = Is not in the expected form.
-form-choice = Must be one of the choices.
-form-email = Must be an email address.
-form-date = Must be a date (YYYY-MM-DD).
-form-date-time = Must be a date and time with its offset.
-form-uri = Must be an absolute address (https://...).
+form-pattern = is not in the expected form
+form-choice = must be one of the choices
+form-email = must be an email address
+form-date = must be a date (YYYY-MM-DD)
+form-date-time = must be a date and time with its offset
+form-uri = must be an absolute address (https://...)
 # $min: the smallest value allowed.
-form-minimum = Must be at least { $min }.
+form-minimum = must be at least { $min }
 # $max: the largest value allowed.
-form-maximum = Must be at most { $max }.
+form-maximum = must be at most { $max }
 # $step: the value must be a multiple of this.
-form-multiple-of = Must be a multiple of { $step }.
-form-boolean = Must be true or false.
-form-text = Must be text.
+form-multiple-of = must be a multiple of { $step }
+form-boolean = must be true or false
+form-text = must be text
 # $keyword: the JSON Schema keyword the value breaks.
-form-unfit = Does not fit the form ({ $keyword }).
+form-unfit = does not fit the form ({ $keyword })
 # $name: a field name the form does not have.
-form-unknown-field = “{ $name }” is not a field of this form.
+form-unknown-field = "{ $name }" is not a field of this form
 # $keyword: the JSON Schema keyword the values break.
-form-values-unfit = The values do not fit the form ({ $keyword }).
+form-values-unfit = the values do not fit the form ({ $keyword })
+form-not-an-object = the form's values must be a JSON object
+form-not-taken = this action takes no form
 
 ## The default notification (email subject, text and HTML; SNS message).
 

@@ -96,7 +96,12 @@ error-details = Detalles: { $message } ({ $code }, { $status })
 ## Formularios
 
 form-optional = (opcional)
-form-correct-fields = Corrija los campos marcados abajo
+form-correct-fields = Su respuesta no se envió: corrija los campos marcados abajo y vuelva a pulsar el botón.
+form-fields-to-change =
+    { $count ->
+        [one] Hay { $count } campo que corregir.
+       *[other] Hay { $count } campos que corregir.
+    }
 form-yes = Sí
 form-no = No
 form-choose = Elija…
@@ -128,6 +133,8 @@ form-text = Debe ser texto.
 form-unfit = No se ajusta al formulario ({ $keyword }).
 form-unknown-field = «{ $name }» no es un campo de este formulario.
 form-values-unfit = Los valores no se ajustan al formulario ({ $keyword }).
+form-not-an-object = Los valores del formulario deben ser un objeto JSON.
+form-not-taken = Esta acción no tiene formulario.
 
 ## Notificación predeterminada
 

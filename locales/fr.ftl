@@ -95,7 +95,12 @@ error-details = Détails : { $message } ({ $code }, { $status })
 ## Formulaires
 
 form-optional = (facultatif)
-form-correct-fields = Veuillez corriger les champs signalés ci-dessous
+form-correct-fields = Votre réponse n’a pas été envoyée : veuillez corriger les champs signalés ci-dessous, puis appuyer de nouveau sur le bouton.
+form-fields-to-change =
+    { $count ->
+        [one] { $count } champ doit être modifié.
+       *[other] { $count } champs doivent être modifiés.
+    }
 form-yes = Oui
 form-no = Non
 form-choose = Choisissez…
@@ -127,6 +132,8 @@ form-text = Doit être du texte.
 form-unfit = Ne correspond pas au formulaire ({ $keyword }).
 form-unknown-field = « { $name } » n’est pas un champ de ce formulaire.
 form-values-unfit = Les valeurs ne correspondent pas au formulaire ({ $keyword }).
+form-not-an-object = Les valeurs du formulaire doivent être un objet JSON.
+form-not-taken = Cette action ne comporte pas de formulaire.
 
 ## Notification par défaut
 

@@ -91,7 +91,8 @@ error-details = 詳細：{ $message }（{ $code }、{ $status }）
 ## フォーム
 
 form-optional = （任意）
-form-correct-fields = 下の印の付いた項目を修正してください
+form-correct-fields = 回答は送信されていません。下の印の付いた項目を修正してから、もう一度ボタンを押してください。
+form-fields-to-change = 修正が必要な項目が { $count } 件あります。
 form-yes = はい
 form-no = いいえ
 form-choose = 選択してください…
@@ -115,6 +116,8 @@ form-text = テキストを入力してください。
 form-unfit = フォームに合いません（{ $keyword }）。
 form-unknown-field = 「{ $name }」はこのフォームの項目ではありません。
 form-values-unfit = 値がフォームに合いません（{ $keyword }）。
+form-not-an-object = フォームの値は JSON オブジェクトである必要があります。
+form-not-taken = このアクションにはフォームがありません。
 
 ## 既定の通知
 

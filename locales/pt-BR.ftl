@@ -96,7 +96,12 @@ error-details = Detalhes: { $message } ({ $code }, { $status })
 ## Formulários
 
 form-optional = (opcional)
-form-correct-fields = Corrija os campos marcados abaixo
+form-correct-fields = Sua resposta não foi enviada: corrija os campos marcados abaixo e pressione o botão novamente.
+form-fields-to-change =
+    { $count ->
+        [one] { $count } campo precisa ser alterado.
+       *[other] { $count } campos precisam ser alterados.
+    }
 form-yes = Sim
 form-no = Não
 form-choose = Escolha…
@@ -128,6 +133,8 @@ form-text = Deve ser texto.
 form-unfit = Não corresponde ao formulário ({ $keyword }).
 form-unknown-field = “{ $name }” não é um campo deste formulário.
 form-values-unfit = Os valores não correspondem ao formulário ({ $keyword }).
+form-not-an-object = Os valores do formulário devem ser um objeto JSON.
+form-not-taken = Esta ação não tem formulário.
 
 ## Notificação padrão
 

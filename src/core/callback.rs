@@ -15,7 +15,7 @@ use super::action::{
 use super::approvers::Identity;
 use super::error::{ErrorCode, Rejection};
 use super::features::Features;
-use super::form::{FormErrors, Submitted};
+use super::form::{FormErrors, Problem, Submitted};
 use super::payload::Claims;
 use super::template::{Embed, Params, expand_str, expand_str_as, expand_value};
 use super::token::TaskToken;
@@ -296,10 +296,7 @@ pub struct Answer<'a> {
 pub fn form_values(action: &Action, submitted: Submitted) -> Result<Option<Value>, FormErrors> {
     match (&action.page.form, submitted) {
         (None, Submitted::Page(_) | Submitted::Json(None)) => Ok(None),
-        (None, Submitted::Json(Some(_))) => Err(FormErrors {
-            form: vec!["this action takes no form".to_owned()],
-            ..FormErrors::default()
-        }),
+        (None, Submitted::Json(Some(_))) => Err(FormErrors::whole(Problem::NoForm)),
         (Some(form), Submitted::Page(pairs)) => form.read(&pairs).map(Some),
         (Some(form), Submitted::Json(values)) => {
             let values = values.unwrap_or_else(|| Value::Object(serde_json::Map::new()));

@@ -11,9 +11,12 @@
 //! checked by the `jsonschema` crate against the schema as given, with
 //! unknown fields refused and every string held to [`MAX_TEXT_CHARS`].
 
+use std::fmt;
+
 use serde_json::{Map, Number, Value};
 
 use super::error::{ErrorCode, Rejection};
+use super::locale::{Arg, Locale, format_decimal, text as catalog_text};
 
 /// The most fields a form may have.
 pub const MAX_FIELDS: usize = 20;
@@ -131,20 +134,183 @@ pub enum Submitted {
     Json(Option<Value>),
 }
 
+/// One thing wrong with submitted values, kept as what it is rather than
+/// as words, so that a page can say it in the reader's language
+/// ([`Problem::text`]); its [`fmt::Display`] is the English that JSON
+/// answers and logs carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// A required field is missing or empty.
+    Required,
+    /// A field came more than once.
+    SentTwice,
+    /// Not a whole number.
+    WholeNumber,
+    /// Not a number.
+    Number,
+    /// Shorter than this many characters.
+    MinLength(u64),
+    /// Longer than this many characters.
+    MaxLength(u64),
+    /// Does not match the field's pattern.
+    Pattern,
+    /// Not one of the field's choices.
+    Choice,
+    /// Not in the field's format.
+    Format(TextFormat),
+    /// Below this minimum.
+    Minimum(Number),
+    /// Above this maximum.
+    Maximum(Number),
+    /// Not a multiple of this.
+    MultipleOf(Number),
+    /// Not `true` or `false`.
+    Boolean,
+    /// Not text.
+    Text,
+    /// Breaks this JSON Schema keyword in a way the cases above do not name.
+    Unfit(String),
+    /// A field of this name is not in the form.
+    UnknownField(String),
+    /// The values as a whole break this keyword.
+    ValuesUnfit(String),
+    /// A program's values are not a JSON object.
+    NotAnObject,
+    /// A program sent values to an action without a form.
+    NoForm,
+}
+
+impl Problem {
+    /// The problem in `locale`'s words, from the catalog: plain text, for
+    /// the page to escape.
+    pub fn text(&self, locale: Locale) -> String {
+        let say = |id: &str, args: &[(&str, Arg<'_>)]| catalog_text(locale, id, args);
+        let number = |name: &'static str, n: &Number, id: &str| {
+            let shown = format_decimal(locale, &n.to_string());
+            let arg = n.as_i64().map_or(Arg::Text(&shown), Arg::Number);
+            say(id, &[(name, arg)])
+        };
+        match self {
+            Self::Required => say("form-required", &[]),
+            Self::SentTwice => say("form-sent-twice", &[]),
+            Self::WholeNumber => say("form-whole-number", &[]),
+            Self::Number => say("form-number", &[]),
+            Self::MinLength(min) => say("form-min-length", &[("min", (*min).into())]),
+            Self::MaxLength(max) => say("form-max-length", &[("max", (*max).into())]),
+            Self::Pattern => say("form-pattern", &[]),
+            Self::Choice => say("form-choice", &[]),
+            Self::Format(TextFormat::Email) => say("form-email", &[]),
+            Self::Format(TextFormat::Date) => say("form-date", &[]),
+            Self::Format(TextFormat::DateTime) => say("form-date-time", &[]),
+            Self::Format(TextFormat::Uri) => say("form-uri", &[]),
+            Self::Minimum(min) => number("min", min, "form-minimum"),
+            Self::Maximum(max) => number("max", max, "form-maximum"),
+            Self::MultipleOf(step) => number("step", step, "form-multiple-of"),
+            Self::Boolean => say("form-boolean", &[]),
+            Self::Text => say("form-text", &[]),
+            Self::Unfit(keyword) => say("form-unfit", &[("keyword", keyword.into())]),
+            Self::UnknownField(name) => say("form-unknown-field", &[("name", name.into())]),
+            Self::ValuesUnfit(keyword) => say("form-values-unfit", &[("keyword", keyword.into())]),
+            Self::NotAnObject => say("form-not-an-object", &[]),
+            Self::NoForm => say("form-not-taken", &[]),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Required => f.write_str("is required"),
+            Self::SentTwice => f.write_str("was sent more than once"),
+            Self::WholeNumber => f.write_str("must be a whole number"),
+            Self::Number => f.write_str("must be a number"),
+            Self::MinLength(min) => write!(f, "must be at least {min} characters"),
+            Self::MaxLength(max) => write!(f, "must be at most {max} characters"),
+            Self::Pattern => f.write_str("is not in the expected form"),
+            Self::Choice => f.write_str("must be one of the choices"),
+            Self::Format(TextFormat::Email) => f.write_str("must be an email address"),
+            Self::Format(TextFormat::Date) => f.write_str("must be a date (YYYY-MM-DD)"),
+            Self::Format(TextFormat::DateTime) => {
+                f.write_str("must be a date and time with its offset")
+            }
+            Self::Format(TextFormat::Uri) => {
+                f.write_str("must be an absolute address (https://...)")
+            }
+            Self::Minimum(min) => write!(f, "must be at least {min}"),
+            Self::Maximum(max) => write!(f, "must be at most {max}"),
+            Self::MultipleOf(step) => write!(f, "must be a multiple of {step}"),
+            Self::Boolean => f.write_str("must be true or false"),
+            Self::Text => f.write_str("must be text"),
+            Self::Unfit(keyword) => write!(f, "does not fit the form ({keyword})"),
+            Self::UnknownField(name) => write!(f, "{name:?} is not a field of this form"),
+            Self::ValuesUnfit(keyword) => write!(f, "the values do not fit the form ({keyword})"),
+            Self::NotAnObject => f.write_str("the form's values must be a JSON object"),
+            Self::NoForm => f.write_str("this action takes no form"),
+        }
+    }
+}
+
+/// A [`Problem`] with its English words, made once so that they can be
+/// lent out ([`FormErrors::of`]) and compared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormError {
+    problem: Problem,
+    english: String,
+}
+
+impl FormError {
+    /// What is wrong.
+    pub fn problem(&self) -> &Problem {
+        &self.problem
+    }
+
+    /// In English, as JSON answers say it.
+    pub fn as_str(&self) -> &str {
+        &self.english
+    }
+}
+
+impl From<Problem> for FormError {
+    fn from(problem: Problem) -> Self {
+        let english = problem.to_string();
+        Self { problem, english }
+    }
+}
+
+impl fmt::Display for FormError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.english)
+    }
+}
+
+impl PartialEq<&str> for FormError {
+    fn eq(&self, other: &&str) -> bool {
+        self.english == *other
+    }
+}
+
 /// What is wrong with submitted values: per field (in the form's order),
 /// and for the form as a whole (unknown fields).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FormErrors {
     /// A field's name and what is wrong with its value.
-    pub fields: Vec<(String, String)>,
+    pub fields: Vec<(String, FormError)>,
     /// What is wrong with the submission as a whole.
-    pub form: Vec<String>,
+    pub form: Vec<FormError>,
 }
 
 impl FormErrors {
-    fn field(&mut self, name: &str, message: impl Into<String>) {
+    /// Errors about the submission as a whole only.
+    pub fn whole(problem: Problem) -> Self {
+        Self {
+            form: vec![problem.into()],
+            ..Self::default()
+        }
+    }
+
+    fn field(&mut self, name: &str, error: impl Into<FormError>) {
         if !self.fields.iter().any(|(n, _)| n == name) {
-            self.fields.push((name.to_owned(), message.into()));
+            self.fields.push((name.to_owned(), error.into()));
         }
     }
 
@@ -153,12 +319,14 @@ impl FormErrors {
         self.fields.is_empty() && self.form.is_empty()
     }
 
-    /// What is wrong with one field, if anything.
+    /// What is wrong with one field, if anything, in English.
     pub fn of(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, m)| m.as_str())
+        self.problem_of(name).map(FormError::as_str)
+    }
+
+    /// What is wrong with one field, if anything.
+    pub fn problem_of(&self, name: &str) -> Option<&FormError> {
+        self.fields.iter().find(|(n, _)| n == name).map(|(_, e)| e)
     }
 
     /// One message naming every problem (for JSON answers and logs of
@@ -166,8 +334,8 @@ impl FormErrors {
     pub fn summary(&self) -> String {
         self.fields
             .iter()
-            .map(|(name, message)| format!("{name}: {message}"))
-            .chain(self.form.iter().cloned())
+            .map(|(name, error)| format!("{name}: {error}"))
+            .chain(self.form.iter().map(ToString::to_string))
             .collect::<Vec<_>>()
             .join("; ")
     }
@@ -377,10 +545,7 @@ impl Form {
     /// made of a page's fields).
     pub fn check(&self, values: &Value) -> Result<(), FormErrors> {
         if !values.is_object() {
-            return Err(FormErrors {
-                form: vec!["the form's values must be a JSON object".to_owned()],
-                ..FormErrors::default()
-            });
+            return Err(FormErrors::whole(Problem::NotAnObject));
         }
         let errors = self.errors_of(&self.validator(), values);
         if errors.is_empty() {
@@ -398,7 +563,7 @@ impl Form {
             let kind = error.kind();
             if let jsonschema::error::ValidationErrorKind::Required { property } = kind {
                 if let Some(name) = property.as_str() {
-                    errors.field(name, "is required");
+                    errors.field(name, Problem::Required);
                 }
                 continue;
             }
@@ -408,16 +573,15 @@ impl Form {
                 for extra in unexpected {
                     errors
                         .form
-                        .push(format!("{extra:?} is not a field of this form"));
+                        .push(Problem::UnknownField(extra.clone()).into());
                 }
                 continue;
             }
             match self.fields.iter().find(|f| f.name == name) {
                 Some(field) => errors.field(name, field.problem(kind.keyword())),
-                None => errors.form.push(format!(
-                    "the values do not fit the form ({})",
-                    kind.keyword()
-                )),
+                None => errors
+                    .form
+                    .push(Problem::ValuesUnfit(kind.keyword().to_owned()).into()),
             }
         }
         // Fields in the form's order.
@@ -439,9 +603,7 @@ impl Form {
         let mut values = Map::new();
         for (key, _) in pairs {
             if !self.fields.iter().any(|f| &f.name == key) {
-                errors
-                    .form
-                    .push(format!("{key:?} is not a field of this form"));
+                errors.form.push(Problem::UnknownField(key.clone()).into());
             }
         }
         for field in &self.fields {
@@ -451,7 +613,7 @@ impl Form {
                 .map(|(_, v)| v.as_str())
                 .collect();
             if given.len() > 1 && field.kind != FieldKind::Boolean {
-                errors.field(&field.name, "was sent more than once");
+                errors.field(&field.name, Problem::SentTwice);
                 continue;
             }
             let raw = given.first().copied();
@@ -472,16 +634,16 @@ impl Form {
                         Some(n) => {
                             values.insert(field.name.clone(), Value::Number(n));
                         }
-                        None if *integer => errors.field(&field.name, "must be a whole number"),
-                        None => errors.field(&field.name, "must be a number"),
+                        None if *integer => errors.field(&field.name, Problem::WholeNumber),
+                        None => errors.field(&field.name, Problem::Number),
                     },
                 },
             }
         }
         let values = Value::Object(values);
         if let Err(more) = self.check(&values) {
-            for (name, message) in more.fields {
-                errors.field(&name, message);
+            for (name, error) in more.fields {
+                errors.field(&name, error);
             }
             errors.form.extend(more.form);
         }
@@ -680,53 +842,45 @@ fn field(path: &str, name: &str, property: &Value, required: bool) -> Result<Fie
 }
 
 impl Field {
-    /// What a value breaking `keyword` did wrong, in the person's terms.
-    fn problem(&self, keyword: &str) -> String {
+    /// What a value breaking `keyword` did wrong.
+    fn problem(&self, keyword: &str) -> Problem {
         match (&self.kind, keyword) {
             (FieldKind::Text { min_length, .. }, "minLength") => {
-                format!("must be at least {} characters", min_length.unwrap_or(0))
+                Problem::MinLength(min_length.unwrap_or(0))
             }
-            (FieldKind::Text { max_length, .. }, "maxLength") => {
-                format!("must be at most {max_length} characters")
-            }
-            (FieldKind::Text { .. }, "pattern") => "is not in the expected form".to_owned(),
-            (FieldKind::Text { .. }, "enum") => "must be one of the choices".to_owned(),
+            (FieldKind::Text { max_length, .. }, "maxLength") => Problem::MaxLength(*max_length),
+            (FieldKind::Text { .. }, "pattern") => Problem::Pattern,
+            (FieldKind::Text { .. }, "enum") => Problem::Choice,
             (
                 FieldKind::Text {
                     format: Some(f), ..
                 },
                 "format",
-            ) => match f {
-                TextFormat::Email => "must be an email address".to_owned(),
-                TextFormat::Date => "must be a date (YYYY-MM-DD)".to_owned(),
-                TextFormat::DateTime => "must be a date and time with its offset".to_owned(),
-                TextFormat::Uri => "must be an absolute address (https://...)".to_owned(),
-            },
-            (FieldKind::Number { minimum, .. }, "minimum") => {
-                format!(
-                    "must be at least {}",
-                    minimum.as_ref().map_or_else(String::new, Number::to_string)
-                )
-            }
-            (FieldKind::Number { maximum, .. }, "maximum") => {
-                format!(
-                    "must be at most {}",
-                    maximum.as_ref().map_or_else(String::new, Number::to_string)
-                )
-            }
-            (FieldKind::Number { multiple_of, .. }, "multipleOf") => format!(
-                "must be a multiple of {}",
-                multiple_of
-                    .as_ref()
-                    .map_or_else(String::new, Number::to_string)
-            ),
-            (FieldKind::Number { integer: true, .. }, "type") => {
-                "must be a whole number".to_owned()
-            }
-            (FieldKind::Number { .. }, "type") => "must be a number".to_owned(),
-            (FieldKind::Boolean, "type") => "must be true or false".to_owned(),
-            (FieldKind::Text { .. }, "type") => "must be text".to_owned(),
-            (_, other) => format!("does not fit the form ({other})"),
+            ) => Problem::Format(*f),
+            (
+                FieldKind::Number {
+                    minimum: Some(min), ..
+                },
+                "minimum",
+            ) => Problem::Minimum(min.clone()),
+            (
+                FieldKind::Number {
+                    maximum: Some(max), ..
+                },
+                "maximum",
+            ) => Problem::Maximum(max.clone()),
+            (
+                FieldKind::Number {
+                    multiple_of: Some(step),
+                    ..
+                },
+                "multipleOf",
+            ) => Problem::MultipleOf(step.clone()),
+            (FieldKind::Number { integer: true, .. }, "type") => Problem::WholeNumber,
+            (FieldKind::Number { .. }, "type") => Problem::Number,
+            (FieldKind::Boolean, "type") => Problem::Boolean,
+            (FieldKind::Text { .. }, "type") => Problem::Text,
+            (_, other) => Problem::Unfit(other.to_owned()),
         }
     }
 }
@@ -989,5 +1143,89 @@ mod tests {
             Some("must be at most 20 characters")
         );
         assert!(form.check(&json!([1])).is_err());
+    }
+
+    /// One of each problem, with numbers other than 1 (where English
+    /// pages pick the singular and JSON answers do not).
+    fn every_problem() -> Vec<Problem> {
+        let mut all = vec![
+            Problem::Required,
+            Problem::SentTwice,
+            Problem::WholeNumber,
+            Problem::Number,
+            Problem::MinLength(3),
+            Problem::MaxLength(20),
+            Problem::Pattern,
+            Problem::Choice,
+            Problem::Minimum(Number::from(1)),
+            Problem::Maximum(Number::from(5)),
+            Problem::MultipleOf(Number::from_f64(0.5).expect("finite")),
+            Problem::Boolean,
+            Problem::Text,
+            Problem::Unfit("const".into()),
+            Problem::UnknownField("extra".into()),
+            Problem::ValuesUnfit("minProperties".into()),
+            Problem::NotAnObject,
+            Problem::NoForm,
+        ];
+        all.extend(
+            [
+                TextFormat::Email,
+                TextFormat::Date,
+                TextFormat::DateTime,
+                TextFormat::Uri,
+            ]
+            .map(Problem::Format),
+        );
+        all
+    }
+
+    #[test]
+    fn an_english_page_says_a_problem_as_json_answers_do() {
+        for problem in every_problem() {
+            assert_eq!(problem.text(Locale::En), problem.to_string(), "{problem:?}");
+        }
+    }
+
+    #[test]
+    fn every_other_language_says_each_problem_in_its_own_words() {
+        for locale in Locale::ALL.into_iter().skip(1) {
+            for problem in every_problem() {
+                let text = problem.text(locale);
+                assert_ne!(text, problem.to_string(), "{locale} {problem:?}");
+                if let Problem::MaxLength(n) | Problem::MinLength(n) = problem {
+                    assert!(text.contains(&n.to_string()), "{locale}: {text}");
+                }
+            }
+        }
+        assert_eq!(
+            Problem::Maximum(Number::from(5)).text(Locale::De),
+            "Darf höchstens 5 sein."
+        );
+        assert_eq!(Problem::Required.text(Locale::Ja), "この項目は必須です。");
+        assert_eq!(
+            Problem::UnknownField("x".into()).text(Locale::Fr),
+            "«\u{a0}x\u{a0}» n’est pas un champ de ce formulaire."
+        );
+    }
+
+    #[test]
+    fn errors_keep_what_is_wrong_beside_the_english_words() {
+        let form = Form::parse("form", &release()).expect("valid");
+        let errors = form
+            .read(&pairs(&[
+                ("count", "11"),
+                ("when", "2030-01-01"),
+                ("x", "1"),
+            ]))
+            .expect_err("invalid");
+        let count = errors.problem_of("count").expect("count is wrong");
+        assert_eq!(count.problem(), &Problem::Maximum(Number::from(10)));
+        assert_eq!(count.as_str(), "must be at most 10");
+        assert_eq!(errors.form[0].problem(), &Problem::UnknownField("x".into()));
+        assert_eq!(
+            errors.summary(),
+            "count: must be at most 10; \"x\" is not a field of this form"
+        );
     }
 }

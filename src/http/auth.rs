@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use crate::app::{Credential, SignInStart};
 use crate::core::ErrorCode;
 use crate::http::error::ApiError;
-use crate::http::negotiate::negotiate;
+use crate::http::negotiate::{negotiate, page_locale};
 use crate::http::pages;
 use crate::http::{HttpState, PublicBase, base_from_host};
 
@@ -172,6 +172,8 @@ pub async fn login(
     RawQuery(query): RawQuery,
 ) -> Response {
     let format = negotiate(&headers);
+    // No link has opened here: the page speaks the browser's language.
+    let locale = page_locale(None, &headers);
     let result = async {
         let base = require_base(&state, public_base.as_ref().map(|e| &e.0), &headers)?;
         let query = link_query(
@@ -181,7 +183,7 @@ pub async fn login(
         begin(&state, &base, &query).await
     }
     .await;
-    result.unwrap_or_else(|e| e.with_format(format).into_response())
+    result.unwrap_or_else(|e| e.with_format(format).with_locale(locale).into_response())
 }
 
 /// `POST /auth/logout?{link query}`: ends the session here (the cookie is
@@ -195,6 +197,8 @@ pub async fn logout(
     RawQuery(query): RawQuery,
 ) -> Response {
     let format = negotiate(&headers);
+    // No link has opened here: the page speaks the browser's language.
+    let locale = page_locale(None, &headers);
     let result = (|| {
         let base = require_base(&state, public_base.as_ref().map(|e| &e.0), &headers)?;
         let query = link_query(
@@ -207,7 +211,7 @@ pub async fn logout(
             .append(header::SET_COOKIE, set_cookie(&base, SESSION_COOKIE, "", 0));
         Ok::<_, ApiError>(response)
     })();
-    result.unwrap_or_else(|e| e.with_format(format).into_response())
+    result.unwrap_or_else(|e| e.with_format(format).with_locale(locale).into_response())
 }
 
 /// The provider's answer, from the callback's query.
@@ -241,6 +245,8 @@ pub async fn callback(
     RawQuery(query): RawQuery,
 ) -> Response {
     let format = negotiate(&headers);
+    // No link has opened here: the page speaks the browser's language.
+    let locale = page_locale(None, &headers);
     let result = async {
         let base = require_base(&state, public_base.as_ref().map(|e| &e.0), &headers)?;
         let answer = parse_answer(query.as_deref());
@@ -283,5 +289,5 @@ pub async fn callback(
         Ok::<_, ApiError>(response)
     }
     .await;
-    result.unwrap_or_else(|e| e.with_format(format).into_response())
+    result.unwrap_or_else(|e| e.with_format(format).with_locale(locale).into_response())
 }

@@ -10,6 +10,7 @@ use serde_json::json;
 use crate::app::AppError;
 use crate::core::error::{ErrorCode, Rejection};
 use crate::core::form::FormErrors;
+use crate::core::locale::Locale;
 use crate::core::payload::PayloadError;
 use crate::http::negotiate::Format;
 use crate::http::pages::{self, ErrorPage};
@@ -32,6 +33,8 @@ pub struct ApiError {
     pub allow: Option<&'static str>,
     /// How to render it (JSON unless negotiated otherwise).
     pub format: Format,
+    /// The language of its page (English unless negotiated otherwise).
+    pub locale: Locale,
     /// The HTML page, when the status and name alone do not tell it.
     page: Option<ErrorPage>,
     /// For `InvalidForm`: each field's problem, by field name.
@@ -48,6 +51,7 @@ impl ApiError {
             retry_after: None,
             allow: None,
             format: Format::Json,
+            locale: Locale::En,
             page: None,
             fields: None,
         }
@@ -61,7 +65,7 @@ impl ApiError {
             errors
                 .fields
                 .iter()
-                .map(|(name, message)| (name.clone(), json!(message)))
+                .map(|(name, error)| (name.clone(), json!(error.as_str())))
                 .collect(),
         ));
         e
@@ -189,6 +193,13 @@ impl ApiError {
         self
     }
 
+    /// Renders its page in `locale`; JSON and text answers stay English.
+    #[must_use]
+    pub fn with_locale(mut self, locale: Locale) -> Self {
+        self.locale = locale;
+        self
+    }
+
     /// Offers a signed-in person who may not act a way to sign out, at
     /// `href()` (relative to the link); other errors are left as they are.
     #[must_use]
@@ -283,7 +294,13 @@ impl IntoResponse for ApiError {
             }
             Format::Html => pages::html_response(
                 self.status,
-                pages::error_page(&self.page(), self.code, &self.message, self.status.as_u16()),
+                pages::error_page(
+                    self.locale,
+                    &self.page(),
+                    self.code,
+                    &self.message,
+                    self.status.as_u16(),
+                ),
             ),
             Format::Text => (
                 self.status,
@@ -328,7 +345,8 @@ mod tests {
         ];
         for (error, needle) in cases {
             let api = ApiError::from(error).with_format(Format::Html);
-            let html = pages::error_page(&api.page(), api.code, "m", api.status.as_u16());
+            let html =
+                pages::error_page(Locale::En, &api.page(), api.code, "m", api.status.as_u16());
             assert!(html.contains(needle), "{}: {html}", api.code);
         }
     }

@@ -1,6 +1,9 @@
-//! `Accept` negotiation among JSON, HTML and plain text.
+//! What a request asks for: JSON, HTML or plain text (`Accept`), and the
+//! language of a page (`Accept-Language`, unless the link sealed one).
 
 use axum::http::{HeaderMap, header};
+
+use crate::core::locale::Locale;
 
 /// A response format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,9 +60,55 @@ pub fn negotiate(headers: &HeaderMap) -> Format {
     best.map_or(Format::Json, |(_, f)| f)
 }
 
+/// The language of a page: the one sealed into the link if it has one,
+/// else the first of the browser's `Accept-Language` that we speak, else
+/// English. Pages shown before a link opens pass `None`.
+pub fn page_locale(sealed: Option<Locale>, headers: &HeaderMap) -> Locale {
+    sealed.unwrap_or_else(|| {
+        Locale::from_accept_language(
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn locale(sealed: Option<Locale>, accept_language: Option<&str>, expected: Locale) {
+        let mut headers = HeaderMap::new();
+        if let Some(a) = accept_language {
+            headers.insert(header::ACCEPT_LANGUAGE, a.parse().expect("header"));
+        }
+        assert_eq!(
+            page_locale(sealed, &headers),
+            expected,
+            "{sealed:?} {accept_language:?}"
+        );
+    }
+
+    #[test]
+    fn a_sealed_language_wins_then_the_browser_then_english() {
+        locale(None, None, Locale::En);
+        locale(None, Some("de-DE,de;q=0.9"), Locale::De);
+        locale(None, Some("ja;q=0, fr"), Locale::Fr);
+        locale(None, Some("zh-CN"), Locale::En);
+        locale(Some(Locale::Ja), Some("de"), Locale::Ja);
+        locale(Some(Locale::PtBr), None, Locale::PtBr);
+        locale(Some(Locale::En), Some("es"), Locale::En);
+    }
+
+    #[test]
+    fn an_accept_language_that_is_not_text_is_english() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ACCEPT_LANGUAGE,
+            axum::http::HeaderValue::from_bytes(b"de\xff").expect("opaque bytes"),
+        );
+        assert_eq!(page_locale(None, &headers), Locale::En);
+    }
 
     fn check(accept: Option<&str>, expected: Format) {
         let mut headers = HeaderMap::new();

@@ -1,7 +1,10 @@
 //! The HTML pages: confirmation before acting, and the results.
 //!
 //! Pages carry no script and load nothing external; every value that came
-//! from a request or a payload is escaped.
+//! from a request or a payload is escaped. Every word on a page comes from
+//! the catalog of the page's [`Locale`] (`core::locale`), escaped like any
+//! other value; only what the link's creator gave (names, labels,
+//! descriptions, a form's titles) is shown as given.
 
 use std::sync::LazyLock;
 
@@ -12,7 +15,9 @@ use sha2::{Digest, Sha256};
 
 use crate::core::ErrorCode;
 use crate::core::action::CommentRule;
+use crate::core::approvers::Refusal;
 use crate::core::form::{Field, FieldKind, Form, FormErrors, TextFormat};
+use crate::core::locale::{Arg, Around, Locale, text, text_around};
 use crate::core::template::escape_html as escape;
 
 /// One small stylesheet for every page: readable on a phone, high contrast
@@ -40,7 +45,26 @@ enum Tone {
     Bad,
 }
 
-fn page(tone: Tone, badge: &str, title: &str, body: &str) -> String {
+/// A message of `locale`'s catalog, escaped for the page.
+fn say(locale: Locale, id: &str, args: &[(&str, Arg<'_>)]) -> String {
+    escape(&text(locale, id, args))
+}
+
+/// A message with the value of its variable `hole` in bold: the message's
+/// text and the value each escaped, the markup ours.
+fn say_bold(locale: Locale, id: &str, hole: &str, value: &str) -> String {
+    let Around { before, after } = text_around(locale, id, hole, &[]);
+    format!(
+        "{}<strong>{}</strong>{}",
+        escape(&before),
+        escape(value),
+        escape(&after)
+    )
+}
+
+/// A whole page in `locale`: `badge` and `title` are plain text, `body`
+/// is markup whose values are already escaped.
+fn page(locale: Locale, tone: Tone, badge: &str, title: &str, body: &str) -> String {
     let class = match tone {
         Tone::Neutral => "status",
         Tone::Good => "status ok",
@@ -48,7 +72,8 @@ fn page(tone: Tone, badge: &str, title: &str, body: &str) -> String {
         Tone::Bad => "status bad",
     };
     format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><meta name=\"referrer\" content=\"no-referrer\"><meta name=\"robots\" content=\"noindex\"><title>{title}</title><style>{STYLE}</style></head><body><main><p class=\"{class}\">{badge}</p><h1>{title}</h1>{body}</main></body></html>",
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><meta name=\"referrer\" content=\"no-referrer\"><meta name=\"robots\" content=\"noindex\"><title>{title}</title><style>{STYLE}</style></head><body><main><p class=\"{class}\">{badge}</p><h1>{title}</h1>{body}</main></body></html>",
+        lang = locale.tag(),
         title = escape(title),
         badge = escape(badge),
     )
@@ -91,6 +116,8 @@ pub fn custom_html_response(html: String) -> Response {
 /// What the confirmation page shows.
 #[derive(Debug)]
 pub struct Pending<'a> {
+    /// The language of the page.
+    pub locale: Locale,
     /// Step Functions just said the task is open. Otherwise the page says
     /// nothing about whether it was answered: it does not know.
     pub open: bool,
@@ -102,7 +129,8 @@ pub struct Pending<'a> {
     pub label: Option<&'a str>,
     /// The creator's description of what is decided.
     pub description: Option<&'a str>,
-    /// RFC 3339 expiry, if any.
+    /// When the link expires, if it does, as the page's language writes
+    /// it (`core::locale::format_instant`).
     pub expires: Option<String>,
     /// The comment box, if the action takes a comment.
     pub comment: Option<CommentRule>,
@@ -139,95 +167,101 @@ impl<'a> FormView<'a> {
     }
 }
 
-fn expiry_row(expires: Option<&str>) -> String {
+fn expiry_row(locale: Locale, expires: Option<&str>) -> String {
     expires.map_or_else(String::new, |e| {
-        format!("<dt>Link expires</dt><dd>{}</dd>", escape(e))
+        format!(
+            "<dt>{}</dt><dd>{}</dd>",
+            say(locale, "page-field-expires", &[]),
+            escape(e)
+        )
     })
 }
 
-/// The badge and first sentence of a page shown before acting: that the
-/// request waits for an answer only when Step Functions just said so.
-fn before_acting(open: bool, choices: bool) -> (&'static str, String) {
-    let press = if choices {
-        "press the button of your choice"
-    } else {
-        "press the button"
+/// The action's name and type, as the list of a page's details.
+fn action_rows(locale: Locale, name: &str, kind: &str) -> String {
+    format!(
+        "<dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd>",
+        say(locale, "page-field-action", &[]),
+        escape(name),
+        say(locale, "page-field-type", &[]),
+        escape(kind),
+    )
+}
+
+/// The badge and first sentence of a page shown before acting, as plain
+/// text: that the request waits for an answer only when Step Functions
+/// just said so.
+fn before_acting(locale: Locale, open: bool, choices: bool) -> (String, String) {
+    let (badge, lead) = match (open, choices) {
+        (true, false) => ("badge-awaiting", "lead-open"),
+        (true, true) => ("badge-awaiting", "lead-open-choices"),
+        (false, false) => ("badge-confirm", "lead-unknown"),
+        (false, true) => ("badge-confirm", "lead-unknown-choices"),
     };
-    if open {
-        (
-            "Awaiting answer",
-            format!(
-                "This request is still waiting for an answer. Check the details, then {press}."
-            ),
-        )
-    } else {
-        (
-            "Please confirm",
-            format!(
-                "Check the details, then {press}. If the request was already answered or has closed, the next page says so and nothing changes."
-            ),
-        )
-    }
+    (text(locale, badge, &[]), text(locale, lead, &[]))
 }
 
 /// The page a GET shows: the action and one button that POSTs. The form
 /// has no script and no `action` attribute, so it posts back to this very
 /// URL, and only a person pressing the button sends it.
 pub fn confirm_page(pending: &Pending<'_>) -> String {
+    let locale = pending.locale;
     let shown = pending.label.unwrap_or(pending.name);
-    let button = button_text(pending.label, pending.kind, pending.name);
+    let button = button_text(locale, pending.label, pending.kind, pending.name);
     let description = pending.description.map_or_else(String::new, |d| {
         format!("<div class=\"desc\">{}</div>", escape(d))
     });
     let fields = pending
         .form
         .as_ref()
-        .map_or_else(String::new, |form| form_fields("f", form));
+        .map_or_else(String::new, |form| form_fields(locale, "f", form));
     let comment = pending.comment.map_or_else(String::new, |rule| {
-        comment_box("comment", rule, pending.comment_text)
+        comment_box(locale, "comment", rule, pending.comment_text)
     });
-    let who = signed_in_as(pending.who);
+    let who = signed_in_as(locale, pending.who);
     let (tone, badge, lead) = if pending.refused {
         (
             Tone::Bad,
-            "Not sent",
-            "Your answer was not sent: please correct the fields marked below, then press the button again.".to_owned(),
+            text(locale, "badge-not-sent", &[]),
+            text(locale, "form-correct-fields", &[]),
         )
     } else {
-        let (badge, lead) = before_acting(pending.open, false);
+        let (badge, lead) = before_acting(locale, pending.open, false);
         (Tone::Neutral, badge, lead)
     };
     let problems = pending
         .form
         .as_ref()
         .and_then(|f| f.errors)
-        .map_or_else(String::new, problem_summary);
+        .map_or_else(String::new, |errors| problem_summary(locale, errors));
     page(
+        locale,
         tone,
-        badge,
-        &format!("Confirm: {shown}"),
+        &badge,
+        &text(locale, "page-confirm-title", &[("action", shown.into())]),
         &format!(
-            "<p>{lead}</p>{problems}{description}<dl><dt>Action</dt><dd>{name}</dd><dt>Type</dt><dd>{kind}</dd>{expires}</dl>{who}<form method=\"post\">{fields}{comment}<button type=\"submit\">{button}</button></form>",
-            name = escape(pending.name),
-            kind = escape(pending.kind),
-            expires = expiry_row(pending.expires.as_deref()),
+            "<p>{lead}</p>{problems}{description}<dl>{rows}{expires}</dl>{who}<form method=\"post\">{fields}{comment}<button type=\"submit\">{button}</button></form>",
+            lead = escape(&lead),
+            rows = action_rows(locale, pending.name, pending.kind),
+            expires = expiry_row(locale, pending.expires.as_deref()),
         ),
     )
 }
 
 /// The box above a form shown again: how many fields to correct, and
 /// what is wrong with the values as a whole (unknown fields).
-fn problem_summary(errors: &FormErrors) -> String {
+fn problem_summary(locale: Locale, errors: &FormErrors) -> String {
     let whole: String = errors
         .form
         .iter()
-        .map(|m| format!("<li>{}</li>", escape(m)))
+        .map(|e| format!("<li>{}</li>", escape(&e.problem().text(locale))))
         .collect();
-    let count = errors.fields.len();
-    let fields = match count {
+    let fields = match errors.fields.len() {
         0 => String::new(),
-        1 => "<p>1 field needs a change.</p>".to_owned(),
-        n => format!("<p>{n} fields need a change.</p>"),
+        count => format!(
+            "<p>{}</p>",
+            say(locale, "form-fields-to-change", &[("count", count.into())])
+        ),
     };
     let whole = if whole.is_empty() {
         whole
@@ -241,11 +275,11 @@ fn problem_summary(errors: &FormErrors) -> String {
 /// (or radio buttons for up to four choices) for `enum`, a checkbox for a
 /// boolean, a date input for `date`, a text area for long strings, the
 /// constraints as HTML attributes, and each error beside its field.
-fn form_fields(prefix: &str, view: &FormView<'_>) -> String {
+fn form_fields(locale: Locale, prefix: &str, view: &FormView<'_>) -> String {
     view.form
         .fields
         .iter()
-        .map(|field| form_field(prefix, view, field))
+        .map(|field| form_field(locale, prefix, view, field))
         .collect()
 }
 
@@ -253,21 +287,27 @@ fn form_fields(prefix: &str, view: &FormView<'_>) -> String {
 /// input; longer ones get a text area.
 const ONE_LINE_CHARS: u64 = 200;
 
-fn form_field(prefix: &str, view: &FormView<'_>, field: &Field) -> String {
+fn form_field(locale: Locale, prefix: &str, view: &FormView<'_>, field: &Field) -> String {
     let id = format!("{prefix}-{}", field.name);
     let name = escape(&field.name);
     let title = escape(field.title.as_deref().unwrap_or(&field.name));
     let optional = if field.required || field.kind == FieldKind::Boolean {
-        ""
+        String::new()
     } else {
-        " <span class=\"note\">(optional)</span>"
+        format!(
+            " <span class=\"note\">{}</span>",
+            say(locale, "form-optional", &[])
+        )
     };
     let help = field.description.as_deref().map_or_else(String::new, |d| {
         format!("<p class=\"note help\" id=\"{id}-help\">{}</p>", escape(d))
     });
-    let error = view.errors.and_then(|e| e.of(&field.name));
-    let error_line = error.map_or_else(String::new, |m| {
-        format!("<p class=\"error\" id=\"{id}-error\">{}</p>", escape(m))
+    let error = view.errors.and_then(|e| e.problem_of(&field.name));
+    let error_line = error.map_or_else(String::new, |e| {
+        format!(
+            "<p class=\"error\" id=\"{id}-error\">{}</p>",
+            escape(&e.problem().text(locale))
+        )
     });
     let described: Vec<String> = [
         field.description.as_ref().map(|_| format!("{id}-help")),
@@ -326,8 +366,9 @@ fn form_field(prefix: &str, view: &FormView<'_>, field: &Field) -> String {
             ..
         } => {
             let empty = format!(
-                "<option value=\"\"{}>Choose…</option>",
-                if value.is_none() { " selected" } else { "" }
+                "<option value=\"\"{}>{}</option>",
+                if value.is_none() { " selected" } else { "" },
+                say(locale, "form-choose", &[])
             );
             let options: String = choices
                 .iter()
@@ -452,8 +493,8 @@ pub enum ChoiceStanding {
     May,
     /// Bound to approvers, nobody signed in: sign in first.
     SignInFirst,
-    /// The signed-in person may not: why, in their terms.
-    MayNot(String),
+    /// The signed-in person may not, and why.
+    MayNot(Refusal),
 }
 
 /// One choice of a review page.
@@ -480,11 +521,14 @@ pub struct ChoiceView<'a> {
 /// What a review page shows.
 #[derive(Debug)]
 pub struct ReviewView<'a> {
+    /// The language of the page.
+    pub locale: Locale,
     /// Step Functions just said the task is open.
     pub open: bool,
     /// The description every choice shares, if they share one.
     pub description: Option<&'a str>,
-    /// RFC 3339 expiry, if any.
+    /// When the link expires, if it does, as the page's language writes
+    /// it.
     pub expires: Option<String>,
     /// Who is signed in.
     pub who: Option<&'a str>,
@@ -497,92 +541,124 @@ pub struct ReviewView<'a> {
 /// The review page: every choice as its own form, each posting only its
 /// own action; nothing acts on opening it.
 pub fn review_page(review: &ReviewView<'_>) -> String {
-    let (badge, lead) = before_acting(review.open, true);
+    let locale = review.locale;
+    let (badge, lead) = before_acting(locale, review.open, true);
     let description = review.description.map_or_else(String::new, |d| {
         format!("<div class=\"desc\">{}</div>", escape(d))
     });
-    let who = signed_in_as(review.who);
-    let login = review.login_href.as_deref().map_or_else(String::new, |href| {
-        format!(
-            "<p>Some choices are for named approvers.</p><p><a class=\"button\" href=\"{}\">Sign in to continue</a></p>",
-            escape(href)
-        )
-    });
+    let who = signed_in_as(locale, review.who);
+    let login = review
+        .login_href
+        .as_deref()
+        .map_or_else(String::new, |href| {
+            format!(
+                "<p>{}</p><p><a class=\"button\" href=\"{}\">{}</a></p>",
+                say(locale, "page-review-named-approvers", &[]),
+                escape(href),
+                say(locale, "page-sign-in-to-continue", &[]),
+            )
+        });
     let choices: String = review
         .choices
         .iter()
         .enumerate()
-        .map(|(i, choice)| choice_section(i, choice))
+        .map(|(i, choice)| choice_section(locale, i, choice, review.who))
         .collect();
     let expires = review.expires.as_deref().map_or_else(String::new, |e| {
-        format!("<dl><dt>Link expires</dt><dd>{}</dd></dl>", escape(e))
+        format!("<dl>{}</dl>", expiry_row(locale, Some(e)))
     });
     page(
+        locale,
         Tone::Neutral,
-        badge,
-        "Review and decide",
-        &format!("<p>{lead}</p>{description}{expires}{who}{login}{choices}"),
+        &badge,
+        &text(locale, "page-review-title", &[]),
+        &format!(
+            "<p>{}</p>{description}{expires}{who}{login}{choices}",
+            escape(&lead)
+        ),
     )
 }
 
-fn choice_section(i: usize, choice: &ChoiceView<'_>) -> String {
+fn choice_section(locale: Locale, i: usize, choice: &ChoiceView<'_>, who: Option<&str>) -> String {
     let shown = choice.label.unwrap_or(choice.name);
     let description = choice.description.map_or_else(String::new, |d| {
         format!("<div class=\"desc\">{}</div>", escape(d))
     });
     let body = match choice.standing {
         ChoiceStanding::May => {
-            let fields = choice
-                .form
-                .as_ref()
-                .map_or_else(String::new, |form| form_fields(&format!("c{i}"), form));
-            let comment = choice.comment.map_or_else(String::new, |rule| {
-                comment_box(&format!("comment-{i}"), rule, None)
+            let fields = choice.form.as_ref().map_or_else(String::new, |form| {
+                form_fields(locale, &format!("c{i}"), form)
             });
-            let button = button_text(choice.label, choice.kind, choice.name);
+            let comment = choice.comment.map_or_else(String::new, |rule| {
+                comment_box(locale, &format!("comment-{i}"), rule, None)
+            });
+            let button = button_text(locale, choice.label, choice.kind, choice.name);
             format!(
                 "<form method=\"post\" action=\"{}\">{fields}{comment}<button type=\"submit\">{button}</button></form>",
                 escape(&choice.form_action)
             )
         }
-        ChoiceStanding::SignInFirst => {
-            "<p class=\"note\">Only named approvers can choose this: sign in first.</p>".to_owned()
+        ChoiceStanding::SignInFirst => format!(
+            "<p class=\"note\">{}</p>",
+            say(locale, "page-choice-sign-in-first", &[])
+        ),
+        ChoiceStanding::MayNot(refusal) => {
+            let someone = text(locale, "page-refusal-someone", &[]);
+            let id = match refusal {
+                Refusal::NotAnApprover => "page-refusal-not-an-approver",
+                Refusal::Requester => "page-refusal-requester",
+            };
+            format!(
+                "<p class=\"note\">{}</p>",
+                say(locale, id, &[("who", who.unwrap_or(&someone).into())])
+            )
         }
-        ChoiceStanding::MayNot(ref why) => format!("<p class=\"note\">{}</p>", escape(why)),
     };
     format!(
-        "<section class=\"choice\" aria-labelledby=\"choice-{i}\"><h2 id=\"choice-{i}\">{}</h2>{description}<p class=\"note\">Action {} ({})</p>{body}</section>",
+        "<section class=\"choice\" aria-labelledby=\"choice-{i}\"><h2 id=\"choice-{i}\">{}</h2>{description}<p class=\"note\">{}</p>{body}</section>",
         escape(shown),
-        escape(choice.name),
-        escape(choice.kind),
+        say(
+            locale,
+            "page-choice-action",
+            &[("action", choice.name.into()), ("type", choice.kind.into())]
+        ),
     )
 }
 
 /// A button's text (escaped): the label, else what it does.
-fn button_text(label: Option<&str>, kind: &str, name: &str) -> String {
+fn button_text(locale: Locale, label: Option<&str>, kind: &str, name: &str) -> String {
     match (label, kind) {
         (Some(label), _) => escape(label),
-        (None, "heartbeat") => "Send a heartbeat".to_owned(),
-        (None, _) => format!("Confirm: {}", escape(name)),
+        (None, "heartbeat") => say(locale, "page-button-heartbeat", &[]),
+        (None, _) => say(locale, "page-button-confirm", &[("action", name.into())]),
     }
 }
 
 /// Who is signed in, when someone is.
-fn signed_in_as(who: Option<&str>) -> String {
+fn signed_in_as(locale: Locale, who: Option<&str>) -> String {
     who.map_or_else(String::new, |who| {
         format!(
-            "<p class=\"who\">Signed in as <strong>{}</strong></p>",
-            escape(who)
+            "<p class=\"who\">{}</p>",
+            say_bold(locale, "page-signed-in-as", "who", who)
         )
     })
 }
 
 /// A labelled comment box, holding `text` when a form is shown again.
-fn comment_box(id: &str, rule: CommentRule, text: Option<&str>) -> String {
+fn comment_box(locale: Locale, id: &str, rule: CommentRule, text: Option<&str>) -> String {
+    let label = if rule.required {
+        "page-comment"
+    } else {
+        "page-comment-optional"
+    };
     format!(
-        "<label for=\"{id}\">Comment{} <span class=\"note\">(up to {} characters)</span></label><textarea id=\"{id}\" name=\"comment\" rows=\"4\" maxlength=\"{max}\"{required}>{text}</textarea>",
-        if rule.required { "" } else { " (optional)" },
-        rule.max_chars,
+        "<label for=\"{id}\">{} <span class=\"note\">{}</span></label><textarea id=\"{id}\" name=\"comment\" rows=\"4\" maxlength=\"{max}\"{required}>{text}</textarea>",
+        say(locale, label, &[]),
+        say(
+            locale,
+            "page-comment-limit",
+            &[("max", rule.max_chars.into())]
+        ),
         max = rule.max_chars,
         required = if rule.required { " required" } else { "" },
         text = escape(text.unwrap_or_default()),
@@ -593,44 +669,49 @@ fn comment_box(id: &str, rule: CommentRule, text: Option<&str>) -> String {
 /// asked, and a link to sign in (`auth/login` with this link's query,
 /// relative, so it works under a stage path too).
 pub fn sign_in_page(pending: &Pending<'_>, login_href: &str) -> String {
+    let locale = pending.locale;
     let shown = pending.label.unwrap_or(pending.name);
     let description = pending.description.map_or_else(String::new, |d| {
         format!("<div class=\"desc\">{}</div>", escape(d))
     });
-    let still = if pending.open {
-        " It is still waiting for an answer."
+    let lead = if pending.open {
+        "page-sign-in-lead-open"
     } else {
-        ""
+        "page-sign-in-lead"
     };
     page(
+        locale,
         Tone::Neutral,
-        "Sign-in needed",
-        &format!("Confirm: {shown}"),
+        &text(locale, "badge-sign-in-needed", &[]),
+        &text(locale, "page-confirm-title", &[("action", shown.into())]),
         &format!(
-            "<p>This request is for named approvers. Sign in to see who you are signed in as, then confirm.{still}</p>{description}<dl><dt>Action</dt><dd>{name}</dd><dt>Type</dt><dd>{kind}</dd>{expires}</dl><p><a class=\"button\" href=\"{href}\">Sign in to continue</a></p>",
-            name = escape(pending.name),
-            kind = escape(pending.kind),
-            expires = expiry_row(pending.expires.as_deref()),
+            "<p>{lead}</p>{description}<dl>{rows}{expires}</dl><p><a class=\"button\" href=\"{href}\">{sign_in}</a></p>",
+            lead = say(locale, lead, &[]),
+            rows = action_rows(locale, pending.name, pending.kind),
+            expires = expiry_row(locale, pending.expires.as_deref()),
             href = escape(login_href),
+            sign_in = say(locale, "page-sign-in-to-continue", &[]),
         ),
     )
 }
 
 /// The page for a POST-action URL opened in a browser.
-pub fn post_only_page(name: &str) -> String {
+pub fn post_only_page(locale: Locale, name: &str) -> String {
     page(
+        locale,
         Tone::Neutral,
-        "For systems",
-        "This link is for systems",
+        &text(locale, "badge-for-systems", &[]),
+        &text(locale, "page-systems-title", &[]),
         &format!(
-            "<p>The action <strong>{}</strong> is answered by a program that sends a POST with a JSON body to this URL. Opening it in a browser does nothing.</p>",
-            escape(name)
+            "<p>{}</p>",
+            say_bold(locale, "page-systems-lead", "action", name)
         ),
     )
 }
 
 /// The default page after a successful callback.
 pub fn accepted_page(
+    locale: Locale,
     name: &str,
     label: Option<&str>,
     kind: &str,
@@ -639,20 +720,26 @@ pub fn accepted_page(
 ) -> String {
     let comment = comment.map_or_else(String::new, |c| {
         format!(
-            "<p>Your comment:</p><div class=\"desc\">{}</div>",
+            "<p>{}</p><div class=\"desc\">{}</div>",
+            say(locale, "page-your-comment", &[]),
             escape(c)
         )
     });
     page(
+        locale,
         Tone::Good,
-        "Done",
-        "Response accepted!",
+        &text(locale, "badge-done", &[]),
+        &text(locale, "page-accepted-title", &[]),
         &format!(
-            "<p>Your response <strong>{}</strong> was recorded. You can close this page.</p>{comment}<dl><dt>Action</dt><dd>{}</dd><dt>Type</dt><dd>{}</dd></dl><p class=\"note\">Transaction {}</p>",
-            escape(label.unwrap_or(name)),
-            escape(name),
-            escape(kind),
-            escape(transaction_id)
+            "<p>{}</p>{comment}<dl>{}</dl><p class=\"note\">{}</p>",
+            say_bold(
+                locale,
+                "page-accepted-lead",
+                "response",
+                label.unwrap_or(name)
+            ),
+            action_rows(locale, name, kind),
+            say(locale, "page-transaction", &[("id", transaction_id.into())]),
         ),
     )
 }
@@ -683,83 +770,99 @@ pub enum ErrorPage {
     Rejected,
 }
 
-/// The page for any error: a title that says what happened in plain words,
-/// the message, and the error name and status for whoever has to look
-/// into it.
-pub fn error_page(which: &ErrorPage, code: ErrorCode, message: &str, status: u16) -> String {
+/// The page for any error in `locale`: a title that says what happened
+/// in plain words, advice, and the message, the error name and the status
+/// for whoever has to look into it (the message in English, as JSON
+/// answers and the log have it).
+pub fn error_page(
+    locale: Locale,
+    which: &ErrorPage,
+    code: ErrorCode,
+    message: &str,
+    status: u16,
+) -> String {
     let (tone, badge, title, advice) = match which {
-        ErrorPage::ForSystems(action) => return post_only_page(action),
+        ErrorPage::ForSystems(action) => return post_only_page(locale, action),
         ErrorPage::AlreadyAnswered => (
             Tone::Warning,
-            "Already answered",
-            "This request was already answered",
-            "Someone already responded, or the task finished or timed out. Nothing was changed.",
+            "badge-already-answered",
+            "error-already-answered-title",
+            "error-already-answered-advice",
         ),
         ErrorPage::Expired => (
             Tone::Warning,
-            "Expired",
-            "This link has expired",
-            "Ask whoever sent it for a new one. Nothing was changed.",
+            "badge-expired",
+            "error-expired-title",
+            "error-expired-advice",
         ),
         ErrorPage::InvalidLink => (
             Tone::Bad,
-            "Invalid link",
-            "This link is not valid",
-            "It may have been cut short or changed on the way. Open the original message and use the whole link. Nothing was changed.",
+            "badge-invalid-link",
+            "error-invalid-link-title",
+            "error-invalid-link-advice",
         ),
         ErrorPage::Busy => (
             Tone::Warning,
-            "Busy",
-            "Please try again in a moment",
-            "The service could not reach AWS just now. Your link still works: go back and press the button again.",
+            "badge-busy",
+            "error-busy-title",
+            "error-busy-advice",
         ),
         ErrorPage::BadComment => (
             Tone::Bad,
-            "Not sent",
-            "Please check your comment",
-            "Go back, change the comment and send it again. Nothing was changed.",
+            "badge-not-sent",
+            "error-bad-comment-title",
+            "error-bad-comment-advice",
         ),
         ErrorPage::NotAnApprover(_) => (
             Tone::Bad,
-            "Not allowed",
-            "You cannot answer this request",
-            "This link is for named approvers, and the person signed in may not answer it. Nothing was changed.",
+            "badge-not-allowed",
+            "error-not-an-approver-title",
+            "error-not-an-approver-advice",
         ),
         ErrorPage::SignInRequired => (
             Tone::Warning,
-            "Sign-in needed",
-            "Please sign in first",
-            "This link is for named approvers. Open it again to sign in. Nothing was changed.",
+            "badge-sign-in-needed",
+            "error-sign-in-required-title",
+            "error-sign-in-required-advice",
         ),
         ErrorPage::SignInFailed => (
             Tone::Bad,
-            "Not signed in",
-            "Sign-in did not complete",
-            "Nothing was changed. Open the link from the original message again to retry.",
+            "badge-not-signed-in",
+            "error-sign-in-failed-title",
+            "error-sign-in-failed-advice",
         ),
         ErrorPage::Rejected => (
             Tone::Bad,
-            "Not sent",
-            "Response rejected",
-            "Nothing was changed.",
+            "badge-not-sent",
+            "error-rejected-title",
+            "error-rejected-advice",
         ),
     };
     let sign_out = match which {
         ErrorPage::NotAnApprover(Some(href)) => format!(
-            "<form method=\"post\" action=\"{}\"><button type=\"submit\">Sign out and use another account</button></form>",
-            escape(href)
+            "<form method=\"post\" action=\"{}\"><button type=\"submit\">{}</button></form>",
+            escape(href),
+            say(locale, "error-sign-out", &[]),
         ),
         _ => String::new(),
     };
+    let details = say(
+        locale,
+        "error-details",
+        &[
+            ("message", message.into()),
+            ("code", code.as_str().into()),
+            ("status", status.into()),
+        ],
+    );
     page(
+        locale,
         tone,
-        badge,
-        title,
+        &text(locale, badge, &[]),
+        &text(locale, title, &[]),
         &format!(
-            "<p>{}</p>{sign_out}<p class=\"note\">Details: {} ({}, {status})</p>",
-            escape(advice),
-            escape(message),
-            code.as_str(),
+            "<p>{}</p>{sign_out}<p class=\"note\">{details}</p>",
+            say(locale, advice, &[]),
         ),
     )
 }
@@ -774,6 +877,7 @@ mod tests {
         description: Option<&'a str>,
     ) -> Pending<'a> {
         Pending {
+            locale: Locale::En,
             open: false,
             name,
             kind: "success",
@@ -806,10 +910,18 @@ mod tests {
         assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
         assert!(html.contains("&quot;quoted&quot; &amp; &lt;i&gt;tags&lt;/i&gt;"));
         assert!(html.contains("&lt;b&gt;2030&lt;/b&gt;"));
-        let accepted = accepted_page("go", Some("<b>Go</b>"), "success", Some("<i>ok</i>"), "t");
+        let accepted = accepted_page(
+            Locale::En,
+            "go",
+            Some("<b>Go</b>"),
+            "success",
+            Some("<i>ok</i>"),
+            "t",
+        );
         assert!(accepted.contains("&lt;b&gt;Go&lt;/b&gt;") && !accepted.contains("<b>Go"));
         assert!(accepted.contains("&lt;i&gt;ok&lt;/i&gt;") && !accepted.contains("<i>"));
         let error = error_page(
+            Locale::En,
             &ErrorPage::BadComment,
             ErrorCode::InvalidComment,
             "<em>x</em>",
@@ -835,5 +947,201 @@ mod tests {
         assert!(html.contains("maxlength=\"300\" required"));
         assert!(html.contains(">Approve release 1.2</button>"));
         assert!(!html.to_lowercase().contains("<script"));
+    }
+
+    /// One of every page (a form with an error, a review with each
+    /// standing, every error page) in `locale`.
+    fn every_page(locale: Locale) -> Vec<String> {
+        let form = Form::parse(
+            "form",
+            &serde_json::json!({"type": "object", "required": ["count"], "properties": {
+                "count": {"type": "integer", "title": "Instances", "maximum": 5},
+                "region": {"type": "string", "enum": ["a", "b", "c", "d", "e"]},
+                "note": {"type": "string"}
+            }}),
+        )
+        .expect("a form");
+        let entered = vec![
+            ("count".to_owned(), "9".to_owned()),
+            ("x".to_owned(), "1".to_owned()),
+        ];
+        let errors = form.read(&entered).expect_err("9 is too many");
+        let view = |errors| FormView {
+            form: &form,
+            entered: Some(&entered),
+            errors,
+        };
+        let mut confirm = pending("approve", None, Some("Ships v2."));
+        confirm.locale = locale;
+        confirm.open = true;
+        confirm.who = Some("ada@example.com");
+        confirm.comment = Some(CommentRule {
+            max_chars: 300,
+            required: false,
+        });
+        confirm.form = Some(view(None));
+        let mut refused = pending("approve", Some("Approve"), None);
+        refused.locale = locale;
+        refused.refused = true;
+        refused.form = Some(view(Some(&errors)));
+        let mut heartbeat = pending("ping", None, None);
+        heartbeat.locale = locale;
+        heartbeat.kind = "heartbeat";
+        let choice = |name, standing| ChoiceView {
+            name,
+            kind: "success",
+            label: None,
+            description: None,
+            comment: Some(CommentRule {
+                max_chars: 1,
+                required: true,
+            }),
+            form: None,
+            form_action: "?action=x".into(),
+            standing,
+        };
+        let review = |open, who| ReviewView {
+            locale,
+            open,
+            description: Some("Ships v2."),
+            expires: Some("soon".into()),
+            who,
+            login_href: Some("auth/login?data=x".into()),
+            choices: vec![
+                choice("approve", ChoiceStanding::May),
+                choice("reject", ChoiceStanding::SignInFirst),
+                choice("hold", ChoiceStanding::MayNot(Refusal::NotAnApprover)),
+                choice("own", ChoiceStanding::MayNot(Refusal::Requester)),
+            ],
+        };
+        let mut pages = vec![
+            confirm_page(&confirm),
+            confirm_page(&refused),
+            confirm_page(&heartbeat),
+            review_page(&review(true, Some("ada@example.com"))),
+            review_page(&review(false, None)),
+            sign_in_page(&confirm, "auth/login?data=x"),
+            sign_in_page(&heartbeat, "auth/login?data=x"),
+            post_only_page(locale, "hook"),
+            accepted_page(locale, "approve", None, "success", Some("ok"), "t1"),
+        ];
+        for which in [
+            ErrorPage::AlreadyAnswered,
+            ErrorPage::Expired,
+            ErrorPage::InvalidLink,
+            ErrorPage::Busy,
+            ErrorPage::BadComment,
+            ErrorPage::NotAnApprover(Some("auth/logout?data=x".into())),
+            ErrorPage::SignInRequired,
+            ErrorPage::SignInFailed,
+            ErrorPage::Rejected,
+        ] {
+            pages.push(error_page(
+                locale,
+                &which,
+                ErrorCode::InvalidPayload,
+                "m",
+                400,
+            ));
+        }
+        pages
+    }
+
+    /// English sentences of the pages, as a page would show them.
+    fn english_sentences() -> Vec<String> {
+        [
+            "lead-open",
+            "lead-unknown-choices",
+            "page-field-expires",
+            "page-comment-optional",
+            "page-sign-in-lead",
+            "page-sign-in-to-continue",
+            "page-choice-sign-in-first",
+            "page-systems-title",
+            "page-accepted-title",
+            "page-your-comment",
+            "error-already-answered-advice",
+            "error-invalid-link-advice",
+            "error-busy-advice",
+            "error-sign-out",
+            "form-correct-fields",
+            "form-choose",
+        ]
+        .into_iter()
+        .map(|id| escape(&text(Locale::En, id, &[])))
+        .chain([
+            "must be at most 5".to_owned(),
+            "field needs a change".to_owned(),
+            "is not among the approvers".to_owned(),
+            "Signed in as".to_owned(),
+            "(up to".to_owned(),
+        ])
+        .collect()
+    }
+
+    #[test]
+    fn a_page_speaks_its_language_and_says_which() {
+        let mut ja = pending("approve", Some("承認"), None);
+        ja.locale = Locale::Ja;
+        ja.expires = Some(crate::core::locale::format_instant(
+            Locale::Ja,
+            1_796_157_660_000,
+        ));
+        let html = confirm_page(&ja);
+        assert!(
+            html.starts_with("<!doctype html><html lang=\"ja\">"),
+            "{html}"
+        );
+        for needle in [
+            "<title>確認：承認</title>",
+            "<dt>リンクの有効期限</dt><dd>2026/12/01 20:41 UTC</dd>",
+            "<dt>アクション</dt><dd>approve</dd>",
+            "<label for=\"comment\">コメント <span class=\"note\">（300 文字まで）</span></label>",
+        ] {
+            assert!(html.contains(needle), "{needle}\n{html}");
+        }
+        let html = error_page(
+            Locale::De,
+            &ErrorPage::Expired,
+            ErrorCode::ExpiredPayload,
+            "this link expired",
+            410,
+        );
+        assert!(
+            html.starts_with("<!doctype html><html lang=\"de\">"),
+            "{html}"
+        );
+        for needle in [
+            "<p class=\"status warn\">Abgelaufen</p>",
+            "<h1>Dieser Link ist abgelaufen</h1>",
+            "Details: this link expired (ExpiredPayload, 410)",
+        ] {
+            assert!(html.contains(needle), "{needle}\n{html}");
+        }
+        let html = accepted_page(Locale::De, "go", None, "success", None, "t");
+        assert!(html.contains("Ihre Antwort <strong>go</strong>"), "{html}");
+    }
+
+    #[test]
+    fn no_page_speaks_english_but_the_english_ones() {
+        let english = english_sentences();
+        let all_english = every_page(Locale::En).concat();
+        for sentence in &english {
+            assert!(all_english.contains(sentence.as_str()), "{sentence}");
+        }
+        for locale in Locale::ALL.into_iter().skip(1) {
+            for html in every_page(locale) {
+                assert!(
+                    html.contains(&format!("<html lang=\"{}\">", locale.tag())),
+                    "{html}"
+                );
+                for sentence in &english {
+                    assert!(
+                        !html.contains(sentence.as_str()),
+                        "{locale}: {sentence}\n{html}"
+                    );
+                }
+            }
+        }
     }
 }

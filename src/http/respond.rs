@@ -17,10 +17,11 @@ use crate::app::{Input, Link, Needs, Outcome, Standing, Task, Trace, Via, sign_i
 use crate::core::approvers::Identity;
 use crate::core::callback::{Decision, format_millis};
 use crate::core::form::{FormErrors, Submitted};
+use crate::core::locale::{Locale, format_instant};
 use crate::core::payload::{Claims, Review};
 use crate::core::template::Params;
 use crate::http::error::ApiError;
-use crate::http::negotiate::{Format, negotiate};
+use crate::http::negotiate::{Format, negotiate, page_locale};
 use crate::http::pages::{self, ChoiceStanding, ChoiceView, FormView, Pending, ReviewView};
 use crate::http::{HttpState, PublicBase, auth, body_or_error, has_media_type, is_json};
 
@@ -78,6 +79,9 @@ pub async fn respond(
         &mut trace,
     )
     .await;
+    // A link that did not open has no language of its own: its error page
+    // speaks the browser's.
+    let locale = page_locale(outcome.as_ref().ok().and_then(sealed_locale), &headers);
     let mut response = match outcome {
         Ok(Outcome::SignIn { now: true, .. }) => {
             let begun = async {
@@ -90,11 +94,17 @@ pub async fn respond(
                 auth::begin(&state, &base, query.as_deref().unwrap_or_default()).await
             }
             .await;
-            begun.unwrap_or_else(|e| e.with_format(format).into_response())
+            begun.unwrap_or_else(|e| e.with_format(format).with_locale(locale).into_response())
         }
-        Ok(outcome) => render(outcome, format, query.as_deref().unwrap_or_default()),
+        Ok(outcome) => render(
+            outcome,
+            format,
+            locale,
+            query.as_deref().unwrap_or_default(),
+        ),
         Err(error) => error
             .with_format(format)
+            .with_locale(locale)
             .with_transaction(trace.transaction_id.clone())
             .with_sign_out(|| format!("auth/logout?{}", query.as_deref().unwrap_or_default()))
             .into_response(),
@@ -151,7 +161,14 @@ fn read_body(
     }
 }
 
-fn render(outcome: Outcome, format: Format, query: &str) -> Response {
+/// The language the link sealed for its pages, if it names one. Links
+/// carry none yet; once `Claims` and `Review` have their `locale`, this is
+/// the one place that reads it.
+fn sealed_locale(_outcome: &Outcome) -> Option<Locale> {
+    None
+}
+
+fn render(outcome: Outcome, format: Format, locale: Locale, query: &str) -> Response {
     match outcome {
         Outcome::Review {
             review,
@@ -164,13 +181,18 @@ fn render(outcome: Outcome, format: Format, query: &str) -> Response {
             who.as_ref().map(Identity::display),
             task,
             format,
+            locale,
             query,
         ),
-        Outcome::PostOnly(claims) => post_only(&claims, format),
-        Outcome::Pending { claims, who, task } => {
-            pending(&claims, who.as_ref().map(Identity::display), task, format)
-        }
-        Outcome::SignIn { claims, task, .. } => sign_in(&claims, task, format, query),
+        Outcome::PostOnly(claims) => post_only(&claims, format, locale),
+        Outcome::Pending { claims, who, task } => pending(
+            &claims,
+            who.as_ref().map(Identity::display),
+            task,
+            format,
+            locale,
+        ),
+        Outcome::SignIn { claims, task, .. } => sign_in(&claims, task, format, locale, query),
         Outcome::FormRefused {
             claims,
             who,
@@ -184,8 +206,9 @@ fn render(outcome: Outcome, format: Format, query: &str) -> Response {
             &entered,
             comment.as_deref(),
             format,
+            locale,
         ),
-        Outcome::Sent { claims, decision } => accepted(&claims, &decision, format),
+        Outcome::Sent { claims, decision } => accepted(&claims, &decision, format, locale),
     }
 }
 
@@ -199,13 +222,15 @@ fn form_refused(
     entered: &[(String, String)],
     comment: Option<&str>,
     format: Format,
+    locale: Locale,
 ) -> Response {
     let error = ApiError::invalid_form(errors)
         .with_format(format)
+        .with_locale(locale)
         .with_transaction(Some(claims.transaction_id.to_hex()));
     match format {
         Format::Html => {
-            let mut view = pending_view(claims, who, Task::Unknown);
+            let mut view = pending_view(locale, claims, who, Task::Unknown);
             view.refused = true;
             view.comment_text = comment;
             if let Some(form) = &mut view.form {
@@ -220,10 +245,10 @@ fn form_refused(
 
 /// What a link bound to approvers shows to nobody signed in: a page with a
 /// way to sign in, or for programs the 401 a POST would get.
-fn sign_in(claims: &Claims, task: Task, format: Format, query: &str) -> Response {
+fn sign_in(claims: &Claims, task: Task, format: Format, locale: Locale, query: &str) -> Response {
     match format {
         Format::Html => pages::html_ok(pages::sign_in_page(
-            &pending_view(claims, None, task),
+            &pending_view(locale, claims, None, task),
             &login_href(query),
         )),
         Format::Json | Format::Text => ApiError::from(sign_in_required())
@@ -251,14 +276,22 @@ fn without_choice(query: &str) -> String {
         .join("&")
 }
 
-fn pending_view<'a>(claims: &'a Claims, who: Option<&'a str>, task: Task) -> Pending<'a> {
+fn pending_view<'a>(
+    locale: Locale,
+    claims: &'a Claims,
+    who: Option<&'a str>,
+    task: Task,
+) -> Pending<'a> {
     Pending {
+        locale,
         open: task == Task::Open,
         name: claims.action.name.as_str(),
         kind: claims.action.kind().as_str(),
         label: claims.action.page.label.as_deref(),
         description: claims.action.page.description.as_deref(),
-        expires: claims.expires_at_millis.map(format_millis),
+        expires: claims
+            .expires_at_millis
+            .map(|millis| format_instant(locale, millis)),
         comment: claims.action.page.comment,
         comment_text: None,
         form: claims.action.page.form.as_ref().map(FormView::new),
@@ -313,21 +346,30 @@ fn is_form(headers: &HeaderMap) -> bool {
 
 /// What a GET or HEAD of a POST-action link answers: 405, and for a
 /// browser a page saying a system must POST JSON here.
-fn post_only(claims: &Claims, format: Format) -> Response {
+fn post_only(claims: &Claims, format: Format, locale: Locale) -> Response {
     ApiError::post_only(claims.action.name.as_str())
         .with_format(format)
+        .with_locale(locale)
         .into_response()
 }
 
 /// What a GET shows: the action that a POST would perform.
 /// What it says of the task is only what the probe found: `open` when
 /// Step Functions just said so, else `unknown`.
-fn pending(claims: &Claims, who: Option<&str>, task: Task, format: Format) -> Response {
+fn pending(
+    claims: &Claims,
+    who: Option<&str>,
+    task: Task,
+    format: Format,
+    locale: Locale,
+) -> Response {
     let name = claims.action.name.as_str();
     let kind = claims.action.kind().as_str();
     let expires = claims.expires_at_millis.map(format_millis);
     match format {
-        Format::Html => pages::html_ok(pages::confirm_page(&pending_view(claims, who, task))),
+        Format::Html => pages::html_ok(pages::confirm_page(&pending_view(
+            locale, claims, who, task,
+        ))),
         Format::Json => {
             let mut body = json!({
                 "transaction_id": claims.transaction_id.to_hex(),
@@ -348,7 +390,7 @@ fn pending(claims: &Claims, who: Option<&str>, task: Task, format: Format) -> Re
     }
 }
 
-fn accepted(claims: &Claims, decision: &Decision, format: Format) -> Response {
+fn accepted(claims: &Claims, decision: &Decision, format: Format, locale: Locale) -> Response {
     let spec = decision.response.clone().unwrap_or_default();
     if let Some(location) = spec
         .redirect
@@ -375,6 +417,7 @@ fn accepted(claims: &Claims, decision: &Decision, format: Format) -> Response {
         Format::Html => match spec.html {
             Some(html) => pages::custom_html_response(html),
             None => pages::html_ok(pages::accepted_page(
+                locale,
                 name,
                 claims.action.page.label.as_deref(),
                 kind,
@@ -397,9 +440,9 @@ fn review_answer(
     who: Option<&str>,
     task: Task,
     format: Format,
+    locale: Locale,
     query: &str,
 ) -> Response {
-    let expires = review.expires_at_millis.map(format_millis);
     match format {
         Format::Html => {
             // A description every choice shares is shown once.
@@ -439,20 +482,19 @@ fn review_answer(
                         standing: match standing {
                             Standing::May => ChoiceStanding::May,
                             Standing::SignInFirst => ChoiceStanding::SignInFirst,
-                            Standing::MayNot(refusal) => ChoiceStanding::MayNot(format!(
-                                "{} {}.",
-                                who.unwrap_or("The person signed in"),
-                                refusal.reason()
-                            )),
+                            Standing::MayNot(refusal) => ChoiceStanding::MayNot(*refusal),
                         },
                     }
                 })
                 .collect();
             let needs_sign_in = standings.contains(&Standing::SignInFirst);
             pages::html_ok(pages::review_page(&ReviewView {
+                locale,
                 open: task == Task::Open,
                 description: shared,
-                expires,
+                expires: review
+                    .expires_at_millis
+                    .map(|millis| format_instant(locale, millis)),
                 who,
                 login_href: needs_sign_in.then(|| login_href(query)),
                 choices,
@@ -486,8 +528,8 @@ fn review_answer(
                 "actions": actions,
                 "message": "This request made no decision. To choose, send a POST to this same URL with action=<name> added to its query.",
             });
-            if let Some(e) = expires {
-                body["expiration"] = json!(e);
+            if let Some(e) = review.expires_at_millis {
+                body["expiration"] = json!(format_millis(e));
             }
             if let Some(who) = who {
                 body["signed_in_as"] = json!(who);

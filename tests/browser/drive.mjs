@@ -44,8 +44,10 @@
 // the page was open).
 // Every step runs in a fresh browser context, closed after it, unless it names
 // one with "context": steps naming the same context share it (its cookies), and
-// it is closed at the end.
-// It prints one JSON line per step: {status, title, heading, badge, text}, with
+// it is closed at the end. A step that makes a context may add
+// "accept_language": the header its every request then sends, as given
+// (the context's default otherwise).
+// It prints one JSON line per step: {status, title, heading, badge, lang, text}, with
 // "url" (origin and path of the last page, no query) for sign-in-approve; for
 // cookies, [{name, httpOnly, secure, sameSite, path}].
 import { readFileSync } from 'node:fs';
@@ -82,6 +84,7 @@ async function look(page, response, shot) {
     // Read at once: a page without them (a creator's own html) has none.
     heading: await page.evaluate(() => document.querySelector('h1')?.textContent ?? null),
     badge: await page.evaluate(() => document.querySelector('.status')?.textContent ?? null),
+    lang: await page.evaluate(() => document.documentElement.getAttribute('lang')),
     text: await page.locator('body').innerText(),
   };
 }
@@ -170,7 +173,12 @@ async function formState(page) {
 // Named contexts, shared by the steps that name them.
 const contexts = new Map();
 // A phone-sized window: the pages must work there.
-const newContext = () => browser.newContext({ viewport: { width: 390, height: 844 } });
+const newContext = (step) => browser.newContext({
+  viewport: { width: 390, height: 844 },
+  ...(step.accept_language === undefined
+    ? {}
+    : { extraHTTPHeaders: { 'Accept-Language': step.accept_language } }),
+});
 
 // The "Sign in" control of one of our pages, if it shows one.
 function signInControl(page) {
@@ -264,7 +272,7 @@ try {
       continue;
     }
     if (!context) {
-      context = await newContext();
+      context = await newContext(step);
       if (step.context !== undefined) {
         contexts.set(step.context, context);
       }

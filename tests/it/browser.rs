@@ -549,3 +549,45 @@ async fn a_typed_form_keeps_good_values_beside_an_error_and_sends_typed_json() {
         "typed values: {output}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_german_browser_gets_the_german_page_and_it_passes_axe_core() {
+    if !tools_present() {
+        return;
+    }
+    let Some(mut moto) = Moto::start().await else {
+        return;
+    };
+    let server = local_server(&moto).await;
+    let (arn, token) = moto.aws.start("browser-de").await;
+    let created = create(&server, &approval(&token)).await;
+    let seen = drive(&[json!({
+        "do": "visit", "url": url_of(&created, "approve"),
+        "accept_language": "de-DE,de;q=0.9,en;q=0.5",
+        "shot": "11-confirm-de", "axe": true
+    })]);
+    let page = &seen[0];
+    assert_eq!(page["status"], 200, "{page}");
+    assert_eq!(page["lang"], "de", "{page}");
+    assert_eq!(
+        page["heading"], "Bestätigen: Approve <release> 1.2",
+        "{page}"
+    );
+    assert_eq!(page["badge"], "Antwort ausstehend", "{page}");
+    assert!(
+        text(page).contains("(höchstens 200 Zeichen)")
+            && text(page).contains("Deploys <b>everything</b> & more."),
+        "German words, the creator's own as given: {page}"
+    );
+    assert!(!text(page).contains("Check the details"), "{page}");
+    assert_accessible("confirm-de", page);
+    let shot = artifacts().join("11-confirm-de.png");
+    assert!(
+        std::fs::metadata(&shot).is_ok_and(|m| m.len() > 1000),
+        "no screenshot {}",
+        shot.display()
+    );
+    moto.aws
+        .assert_running(&arn, "a page in German decides nothing either")
+        .await;
+}

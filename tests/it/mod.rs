@@ -10,6 +10,7 @@ mod faults;
 mod forms;
 mod lambda;
 mod lambda_runtime;
+mod languages;
 mod limits;
 mod moto;
 mod notify;

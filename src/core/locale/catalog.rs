@@ -261,7 +261,7 @@ mod tests {
             .iter()
             .map(|name| {
                 let value = match name.as_str() {
-                    "max" | "min" | "status" | "step" => Arg::Number(n),
+                    "count" | "max" | "min" | "status" | "step" => Arg::Number(n),
                     _ => Arg::Text("Value"),
                 };
                 (name.as_str(), value)

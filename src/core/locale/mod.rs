@@ -5,10 +5,12 @@
 //! Negotiation is `fluent-langneg`'s lookup over our six languages, so a
 //! regional or related tag lands on the language we have (`de-AT` is
 //! German, `pt` and `pt-PT` are Brazilian Portuguese, `en-GB` is English).
-//! The messages themselves are in [`catalog`], dates in [`dates`].
+//! The messages themselves are in [`catalog`], dates in [`dates`],
+//! decimals in [`numbers`].
 
 pub mod catalog;
 pub mod dates;
+pub mod numbers;
 
 use std::fmt;
 use std::sync::LazyLock;
@@ -20,6 +22,7 @@ use super::error::{ErrorCode, Rejection};
 
 pub use catalog::{Arg, Around, text, text_around};
 pub use dates::format_instant;
+pub use numbers::format_decimal;
 
 /// A language of the pages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

@@ -28,10 +28,11 @@ fi
 
 # The browser tests: Debian's Chromium, playwright-core (no browser download)
 # and oidc-provider (the OpenID Provider stand-in, tests/browser/provider.mjs).
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "== installing chromium"
+# IPA Gothic lets the screenshots of the Japanese pages show their words.
+if ! command -v chromium >/dev/null 2>&1 || ! dpkg -s fonts-ipafont-gothic >/dev/null 2>&1; then
+  echo "== installing chromium and a Japanese font"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-ipafont-gothic >/dev/null
 fi
 if [ ! -d tests/browser/node_modules/playwright-core ] || [ ! -d tests/browser/node_modules/oidc-provider ]; then
   echo "== installing playwright-core and oidc-provider"

@@ -19,6 +19,7 @@ use crate::core::callback::{
 };
 use crate::core::error::Rejection;
 use crate::core::form::{FormErrors, Submitted};
+use crate::core::locale::Locale;
 use crate::core::payload::{Claims, Opened, Review};
 use crate::core::template::Params;
 use crate::core::token::TaskToken;
@@ -192,6 +193,10 @@ pub struct Trace {
     pub approver: Option<String>,
     /// What the probe of a GET found: `open`, `closed`, `unknown`.
     pub probe: Option<&'static str>,
+    /// The language the opened link sealed for its pages, so that an
+    /// error raised after it opened (closed, expired, not an approver)
+    /// speaks it too.
+    pub locale: Option<Locale>,
 }
 
 impl App {
@@ -224,6 +229,7 @@ impl App {
             Opened::Link(claims) => (claims, false),
             Opened::Review(review) => {
                 trace.transaction_id = Some(review.transaction_id.to_hex());
+                trace.locale = review.locale;
                 let Some(name) = params.get("action") else {
                     return Ok(self.review(review, via, credential, trace).await?);
                 };
@@ -238,6 +244,7 @@ impl App {
         };
         let kind = claims.action.kind();
         trace.transaction_id = Some(claims.transaction_id.to_hex());
+        trace.locale = claims.locale;
         trace.action = Some(claims.action.name.as_str().to_owned());
         trace.action_type = Some(kind.as_str());
         verify(

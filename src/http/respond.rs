@@ -79,9 +79,9 @@ pub async fn respond(
         &mut trace,
     )
     .await;
-    // A link that did not open has no language of its own: its error page
-    // speaks the browser's.
-    let locale = page_locale(outcome.as_ref().ok().and_then(sealed_locale), &headers);
+    // A link that opened speaks the language it sealed, on its errors too;
+    // one that did not open, or sealed none, speaks the browser's.
+    let locale = page_locale(trace.locale, &headers);
     let mut response = match outcome {
         Ok(Outcome::SignIn { now: true, .. }) => {
             let begun = async {
@@ -159,13 +159,6 @@ fn read_body(
         }
         Needs::Answer => answer_from_body(headers, &body_or_error(body)?),
     }
-}
-
-/// The language the link sealed for its pages, if it names one. Links
-/// carry none yet; once `Claims` and `Review` have their `locale`, this is
-/// the one place that reads it.
-fn sealed_locale(_outcome: &Outcome) -> Option<Locale> {
-    None
 }
 
 fn render(outcome: Outcome, format: Format, locale: Locale, query: &str) -> Response {

@@ -551,7 +551,8 @@ async fn a_typed_form_keeps_good_values_beside_an_error_and_sends_typed_json() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_german_browser_gets_the_german_page_and_it_passes_axe_core() {
+async fn a_german_browser_gets_the_german_page_a_sealed_japanese_link_beats_it_and_both_pass_axe_core()
+ {
     if !tools_present() {
         return;
     }
@@ -561,11 +562,22 @@ async fn a_german_browser_gets_the_german_page_and_it_passes_axe_core() {
     let server = local_server(&moto).await;
     let (arn, token) = moto.aws.start("browser-de").await;
     let created = create(&server, &approval(&token)).await;
-    let seen = drive(&[json!({
-        "do": "visit", "url": url_of(&created, "approve"),
-        "accept_language": "de-DE,de;q=0.9,en;q=0.5",
-        "shot": "11-confirm-de", "axe": true
-    })]);
+    let mut japanese = approval(&token);
+    japanese["locale"] = json!("ja");
+    japanese["expiration"] = json!("2031-01-31T17:00:00Z");
+    let sealed_ja = create(&server, &japanese).await;
+    let seen = drive(&[
+        json!({
+            "do": "visit", "url": url_of(&created, "approve"),
+            "accept_language": "de-DE,de;q=0.9,en;q=0.5",
+            "shot": "11-confirm-de", "axe": true
+        }),
+        json!({
+            "do": "visit", "url": url_of(&sealed_ja, "reject"),
+            "accept_language": "de-DE,de;q=0.9,en;q=0.5",
+            "shot": "12-confirm-ja", "axe": true
+        }),
+    ]);
     let page = &seen[0];
     assert_eq!(page["status"], 200, "{page}");
     assert_eq!(page["lang"], "de", "{page}");
@@ -581,13 +593,29 @@ async fn a_german_browser_gets_the_german_page_and_it_passes_axe_core() {
     );
     assert!(!text(page).contains("Check the details"), "{page}");
     assert_accessible("confirm-de", page);
-    let shot = artifacts().join("11-confirm-de.png");
+
+    // The creator sealed Japanese: the German browser reads Japanese.
+    let page = &seen[1];
+    assert_eq!(page["status"], 200, "{page}");
+    assert_eq!(page["lang"], "ja", "{page}");
+    assert_eq!(page["heading"], "確認：reject", "{page}");
+    assert_eq!(page["badge"], "回答待ち", "{page}");
     assert!(
-        std::fs::metadata(&shot).is_ok_and(|m| m.len() > 1000),
-        "no screenshot {}",
-        shot.display()
+        text(page).contains("リンクの有効期限\n2031/01/31 17:00 UTC"),
+        "the expiry in Japanese, its zone named: {page}"
     );
+    assert!(!text(page).contains("Bestätigen"), "{page}");
+    assert_accessible("confirm-ja", page);
+
+    for shot in ["11-confirm-de.png", "12-confirm-ja.png"] {
+        let shot = artifacts().join(shot);
+        assert!(
+            std::fs::metadata(&shot).is_ok_and(|m| m.len() > 1000),
+            "no screenshot {}",
+            shot.display()
+        );
+    }
     moto.aws
-        .assert_running(&arn, "a page in German decides nothing either")
+        .assert_running(&arn, "a page in German or Japanese decides nothing either")
         .await;
 }

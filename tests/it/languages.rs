@@ -5,6 +5,8 @@
 use axum::http::Method;
 use serde_json::{Value, json};
 
+use sfn_callbacks::ports::EngineError;
+
 use super::support::{App, data_of, one_char_changed, with_data};
 
 const TOKEN: &str = "QUJDREVGR0hJSktMTU5PUA==";
@@ -235,4 +237,89 @@ async fn a_review_page_and_its_choices_speak_japanese() {
         .await
         .json();
     assert_eq!(json["expiration"], "2031-01-31T17:00:00Z", "{json}");
+}
+
+/// A `locale` sealed at creation beats the browser's `Accept-Language`:
+/// on the page, on the answer after a press, and on the errors raised
+/// after the link opened (already answered, expired). A link that does
+/// not open has no sealed language and speaks the browser's.
+#[tokio::test]
+async fn a_sealed_locale_wins_over_the_browser_even_on_errors_after_opening() {
+    let app = App::new(|_| {});
+    let mut body = approval();
+    body["locale"] = json!("ja");
+    let url = approve_url(&app, &body).await;
+    let german = [HTML, ("accept-language", "de")];
+
+    let page = app.follow(Method::GET, &url, &german, "").await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    check(
+        &page.text,
+        "ja",
+        &[
+            "<title>確認：Approve release 1.2</title>",
+            "<dt>リンクの有効期限</dt><dd>2031/01/31 17:00 UTC</dd>",
+            "<label for=\"comment\">コメント（任意） ",
+        ],
+    );
+
+    let done = app
+        .follow(Method::POST, &url, &[FORM, german[0], german[1]], "")
+        .await;
+    assert_eq!(done.status, 200, "{}", done.text);
+    check(&done.text, "ja", &["<h1>回答を受け付けました</h1>"]);
+    assert_eq!(app.sfn.decisions().len(), 1);
+
+    app.sfn
+        .fail_next(EngineError::TaskClosed("InvalidToken".into()));
+    let again = app
+        .follow(Method::POST, &url, &[FORM, german[0], german[1]], "")
+        .await;
+    assert_eq!(again.status, 410, "{}", again.text);
+    check(
+        &again.text,
+        "ja",
+        &["<h1>このリクエストはすでに回答済みです</h1>"],
+    );
+
+    app.clock.advance(time::Duration::days(3650));
+    let expired = app.follow(Method::GET, &url, &german, "").await;
+    assert_eq!(expired.status, 410, "{}", expired.text);
+    check(
+        &expired.text,
+        "ja",
+        &["<h1>このリンクは有効期限が切れています</h1>"],
+    );
+
+    let data = data_of(&url);
+    let altered = with_data(&url, &one_char_changed(&data, data.len() / 2));
+    let broken = app.follow(Method::GET, &altered, &german, "").await;
+    assert_eq!(broken.status, 400, "{}", broken.text);
+    check(&broken.text, "de", &[]);
+}
+
+#[tokio::test]
+async fn a_review_link_seals_its_locale_for_every_choice() {
+    let app = App::new(|_| {});
+    let mut body = approval();
+    body["review"] = json!(true);
+    body["locale"] = json!("es");
+    let review = app.create(&body).await.json()["review_url"]
+        .as_str()
+        .expect("review_url")
+        .to_owned();
+    let page = app
+        .follow(Method::GET, &review, &[HTML, ("accept-language", "fr")], "")
+        .await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    check(
+        &page.text,
+        "es",
+        &[
+            "<title>Revisar y decidir</title>",
+            "<dt>El enlace caduca</dt>",
+            "<h2 id=\"choice-0\">Approve release 1.2</h2>",
+        ],
+    );
+    assert!(!page.text.contains("Confirmer"), "{}", page.text);
 }

@@ -490,7 +490,8 @@ async fn kms_section(out: &mut String) {
 async fn main() {
     // `cargo bench` passes --bench; nothing else is expected.
     let mut out = String::new();
-    // SYSTEM_BENCH_ONLY=sign-in runs one section, for a quick look.
+    // SYSTEM_BENCH_ONLY=sign-in (probe, lengths, cold-start) runs one
+    // section, for a quick look.
     match std::env::var("SYSTEM_BENCH_ONLY").as_deref() {
         Ok("sign-in") => {
             sign_in_section(&mut out).await;
@@ -504,6 +505,11 @@ async fn main() {
         }
         Ok("lengths") => {
             url_sizes_section(&mut out);
+            print!("{out}");
+            return;
+        }
+        Ok("cold-start") => {
+            cold_start_section(&mut out).await;
             print!("{out}");
             return;
         }

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use crate::core::approvers::Identity;
 use crate::core::keyring::SecretKey;
-use crate::core::notify::Notification;
+use crate::core::notify::{Notification, Sent};
 use crate::core::payload::{Opened, PayloadError, Purpose, SealingKey, WrappedKeyLength};
 use crate::core::token::TaskToken;
 
@@ -88,18 +88,18 @@ pub enum NotifyError {
     /// Throttling, 5xx, timeouts or connection failures.
     #[error("{service} is unavailable: {reason}")]
     Unavailable {
-        /// `SES` or `SNS`.
+        /// `SES`, `SNS`, `Slack` or `Teams`.
         service: &'static str,
-        /// What happened, without AWS's message.
+        /// What happened, without the service's message.
         reason: String,
     },
     /// The service refused the message (an unverified sender, a missing
     /// permission, a topic that does not exist). Holds the error code.
     #[error("{service} refused the message ({code})")]
     Refused {
-        /// `SES` or `SNS`.
+        /// `SES`, `SNS`, `Slack` or `Teams`.
         service: &'static str,
-        /// The AWS error code.
+        /// The service's error code (Slack's `error`, Teams' HTTP status).
         code: String,
     },
 }
@@ -107,8 +107,9 @@ pub enum NotifyError {
 /// Sends the notification CreateUrls was asked for.
 #[async_trait]
 pub trait Notifier: Send + Sync {
-    /// Sends one email or SNS message; its message id.
-    async fn send(&self, notification: &Notification) -> Result<String, NotifyError>;
+    /// Sends one email, SNS message, Slack message or Teams card; what the
+    /// service said of it.
+    async fn send(&self, notification: &Notification) -> Result<Sent, NotifyError>;
 }
 
 /// How a KMS call can fail.

@@ -88,15 +88,16 @@ impl App {
             let notification = notify.render(
                 &self.settings.notify,
                 &request.actions,
-                output.links(request.locale.unwrap_or_default()),
+                output.links(request),
             )?;
-            let message_id = self.notifier.send(&notification).await.map_err(|e| {
+            let sent = self.notifier.send(&notification).await.map_err(|e| {
                 tracing::warn!(error = %e, transaction_id = %output.transaction_id, "notification not sent");
                 AppError::from(e)
             })?;
             output.notified = Some(Notified {
                 channel: notification.channel().to_owned(),
-                message_id,
+                message_id: sent.message_id,
+                slack: sent.slack,
             });
         }
         Ok(output)

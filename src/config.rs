@@ -686,6 +686,12 @@ pub fn settings(args: &ServeArgs, region: &str) -> anyhow::Result<Settings> {
             max_header_bytes: args.max_header_bytes,
             respond_limit: NonZeroU32::new(args.respond_rate_limit).map(RespondLimit::per_minute),
             client_ip_header: args.client_ip_header.clone(),
+            slack_signing_secret: args
+                .features
+                .slack
+                .settings()?
+                .and_then(|s| s.signing_secret)
+                .map(|s| crate::http::slack::SigningSecret::new(s.expose())),
         },
         conn: ConnLimits {
             header_read_timeout: Duration::from_millis(args.header_read_timeout_ms.max(1)),

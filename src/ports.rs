@@ -251,3 +251,44 @@ pub trait Entropy: Send + Sync {
     /// Fills `out` from a cryptographically secure generator.
     fn fill(&self, out: &mut [u8]);
 }
+
+/// What Slack says of a user (`users.info`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SlackProfile {
+    /// Their profile email (Slack confirms it; needs `users:read.email`).
+    pub email: Option<String>,
+    /// Their real or display name.
+    pub name: Option<String>,
+    /// Whether they are a person: not deleted, not a bot.
+    pub is_person: bool,
+}
+
+/// How a call to Slack can fail.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SlackError {
+    /// No answer in time, rate limited, or a 5xx.
+    #[error("Slack is unavailable: {0}")]
+    Unavailable(String),
+    /// Slack refused (its `error`, such as `user_not_found` or
+    /// `expired_trigger_id`).
+    #[error("Slack refused the call: {0}")]
+    Refused(String),
+}
+
+/// What a press in Slack needs from Slack itself.
+#[async_trait]
+pub trait SlackApi: Send + Sync {
+    /// Who a user is: their profile email and name (cached for a bounded
+    /// time).
+    async fn profile(&self, user: &str) -> Result<SlackProfile, SlackError>;
+    /// Opens a modal for the press whose `trigger_id` is given.
+    async fn open_view(&self, trigger_id: &str, view: &serde_json::Value)
+    -> Result<(), SlackError>;
+    /// Answers a press through its `response_url`: replaces the message,
+    /// or tells the person alone.
+    async fn respond(
+        &self,
+        response_url: &str,
+        message: &serde_json::Value,
+    ) -> Result<(), SlackError>;
+}

@@ -478,7 +478,13 @@ mod tests {
             parse_requester("requester", &json!("U0123ABCD")).expect("ok"),
             ParsedRequester::Slack("U0123ABCD".into())
         );
-        for bad in [json!("alice"), json!("u0123abcd"), json!("C0123"), json!(7), json!(null)] {
+        for bad in [
+            json!("alice"),
+            json!("u0123abcd"),
+            json!("C0123"),
+            json!(7),
+            json!(null),
+        ] {
             let err = parse_requester("requester", &bad).expect_err("refused");
             assert_eq!(
                 err.message,

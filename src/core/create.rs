@@ -243,9 +243,8 @@ impl CreateRequest {
             };
             // Rules only a press in Slack can meet need Slack; any other
             // rule needs sign-in.
-            let reachable = |approvers: &Approvers| {
-                policy.sign_in || (policy.slack && approvers.slack_only())
-            };
+            let reachable =
+                |approvers: &Approvers| policy.sign_in || (policy.slack && approvers.slack_only());
             if let Some(approvers) = &rules {
                 if !approvers.slack_users.is_empty() && !policy.slack {
                     return Err(Rejection::new(
@@ -399,10 +398,9 @@ impl CreateUrlsOutput {
             urls: &self.urls,
             review_url: self.review_url.as_deref(),
             expiration: self.expiration.as_deref(),
-            expires_at_millis: request
-                .expiration
-                .as_ref()
-                .map(|e| i64::try_from(e.at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)),
+            expires_at_millis: request.expiration.as_ref().map(|e| {
+                i64::try_from(e.at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+            }),
             locale: request.locale.unwrap_or_default(),
         }
     }

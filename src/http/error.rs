@@ -42,7 +42,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -218,6 +218,11 @@ impl ApiError {
     }
 
     /// The HTML page that explains this error.
+    /// The error for a chat message, in `locale` (Slack `mrkdwn`).
+    pub fn chat_text(&self, locale: Locale) -> String {
+        pages::error_summary(locale, &self.page())
+    }
+
     fn page(&self) -> ErrorPage {
         if let Some(page) = &self.page {
             return page.clone();

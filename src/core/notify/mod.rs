@@ -290,7 +290,9 @@ mod tests {
             email_to_domains: vec!["corp.example".into()],
             sns_topics: vec!["arn:aws:sns:us-east-1:123456789012:approvals".into()],
             slack_channels: vec!["C0APPROVALS".into()],
-            teams_webhooks: vec!["https://*.environment.api.powerplatform.com/powerautomate/".into()],
+            teams_webhooks: vec![
+                "https://*.environment.api.powerplatform.com/powerautomate/".into(),
+            ],
         }
     }
 

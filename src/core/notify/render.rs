@@ -5,7 +5,6 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde_json::{Map, Value};
 
 use super::chat::{slack_message, teams_message};
-use crate::core::slack::escape_mrkdwn;
 use super::{
     Channel, Email, MAX_EMAIL_SUBJECT_CHARS, MAX_SNS_SUBJECT_CHARS, Notification, NotifyPolicy,
     NotifySpec, SnsMessage, invalid, sender,
@@ -13,6 +12,7 @@ use super::{
 use crate::core::action::Action;
 use crate::core::error::Rejection;
 use crate::core::locale::{Arg, Locale, text};
+use crate::core::slack::escape_mrkdwn;
 use crate::core::template::escape_html;
 
 /// The name of the escaping of Slack's `mrkdwn` (`&`, `<`, `>`).

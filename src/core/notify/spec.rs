@@ -5,8 +5,8 @@ use minijinja::Environment;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::render::environment;
 use super::chat::{is_slack_conversation, teams_webhook_allowed, teams_webhook_shape};
+use super::render::environment;
 use super::{
     Channel, EmailSpec, MAX_RECIPIENTS, MAX_TEMPLATE_BYTES, NotifyPolicy, NotifySpec, SlackSpec,
     SnsSpec, TeamsSpec, invalid, sender,
@@ -166,7 +166,9 @@ impl NotifySpec {
         if let Some(teams) = raw.teams {
             // Never quoted back: the URL's signature is a credential.
             teams_webhook_shape(&teams.webhook).map_err(|why| {
-                invalid(format!("notify.teams.webhook is not a Workflows webhook URL: {why}"))
+                invalid(format!(
+                    "notify.teams.webhook is not a Workflows webhook URL: {why}"
+                ))
             })?;
             check_template(&env, "teams.title", teams.title.as_ref())?;
             check_template(&env, "teams.text", teams.text.as_ref())?;

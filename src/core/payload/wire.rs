@@ -236,7 +236,11 @@ fn extensions_of(action: &Action, gate: Option<&Gate>) -> Vec<WireExtension> {
                 gate.approvers.slack_users.clone(),
             ));
         }
-        extensions.extend(gate.requester_slack.clone().map(WireExtension::SlackRequester));
+        extensions.extend(
+            gate.requester_slack
+                .clone()
+                .map(WireExtension::SlackRequester),
+        );
     }
     extensions
 }

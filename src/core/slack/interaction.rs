@@ -205,7 +205,9 @@ mod tests {
             Err(InteractionError::Unknown("shortcut".into()))
         );
         assert!(matches!(
-            parse(&body(&json!({"type": "block_actions", "user": {"id": "U0"}}))),
+            parse(&body(
+                &json!({"type": "block_actions", "user": {"id": "U0"}})
+            )),
             Err(InteractionError::Malformed(_))
         ));
     }

@@ -279,7 +279,12 @@ pub fn read(action: &Action, values: &Map<String, Value>) -> (Option<String>, Su
                     .as_str()
                     .and_then(|i| i.parse::<usize>().ok());
                 match (&field.kind, index) {
-                    (FieldKind::Text { choices: Some(c), .. }, Some(i)) => c.get(i).cloned(),
+                    (
+                        FieldKind::Text {
+                            choices: Some(c), ..
+                        },
+                        Some(i),
+                    ) => c.get(i).cloned(),
                     _ => None,
                 }
             }
@@ -375,11 +380,15 @@ mod tests {
 
     #[test]
     fn the_modal_has_an_input_per_field_and_the_comment() {
-        let action = action(json!({"form": form(), "comment": {"max_length": 300, "required": true}}));
+        let action =
+            action(json!({"form": form(), "comment": {"max_length": 300, "required": true}}));
         assert!(needs_modal(&action));
         let view = view(&action, Locale::En, "{\"d\":\"x\"}");
         assert_eq!(view["title"]["text"], "Your answer");
-        assert_eq!(view["submit"]["text"], "Approve the release now…", "24 characters at most");
+        assert_eq!(
+            view["submit"]["text"], "Approve the release now…",
+            "24 characters at most"
+        );
         let blocks = view["blocks"].as_array().expect("blocks");
         let kinds: Vec<&str> = blocks
             .iter()
@@ -429,8 +438,10 @@ mod tests {
         let typed = form_values(&action, submitted).expect("valid");
         assert_eq!(
             typed,
-            Some(json!({"env": "production", "count": 3, "when": "2030-01-31",
-                        "at": "2030-03-17T17:46:40Z", "notify": false}))
+            Some(
+                json!({"env": "production", "count": 3, "when": "2030-01-31",
+                        "at": "2030-03-17T17:46:40Z", "notify": false})
+            )
         );
 
         let bad = json!({
@@ -449,7 +460,10 @@ mod tests {
     fn comments_are_checked_like_the_pages() {
         let required = action(json!({"comment": {"max_length": 5, "required": true}}));
         assert_eq!(comment_problem(&required, None), Some(Problem::Required));
-        assert_eq!(comment_problem(&required, Some("  ")), Some(Problem::Required));
+        assert_eq!(
+            comment_problem(&required, Some("  ")),
+            Some(Problem::Required)
+        );
         assert_eq!(
             comment_problem(&required, Some("123456")),
             Some(Problem::MaxLength(5))

@@ -120,7 +120,13 @@ mod tests {
             Err(SignatureError::Mismatch)
         );
         assert_eq!(
-            check(SECRET, Some(TIMESTAMP), Some(&EXPECTED.to_uppercase()), BODY, now),
+            check(
+                SECRET,
+                Some(TIMESTAMP),
+                Some(&EXPECTED.to_uppercase()),
+                BODY,
+                now
+            ),
             Err(SignatureError::Mismatch)
         );
         assert_eq!(

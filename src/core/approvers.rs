@@ -233,10 +233,10 @@ impl Approvers {
         by_email || by_slack || who.groups.iter().any(|g| self.groups.contains(g))
     }
 
-    /// Whether only a press in Slack can satisfy these rules (no email,
-    /// domain or group).
-    pub fn slack_only(&self) -> bool {
-        self.emails.is_empty() && self.domains.is_empty() && self.groups.is_empty()
+    /// Whether a press in Slack can meet every rule: Slack names the user
+    /// and gives their email, but knows no provider's groups.
+    pub fn slack_can_meet(&self) -> bool {
+        self.groups.is_empty()
     }
 }
 
@@ -500,7 +500,7 @@ mod tests {
             "domains": ["leads.example.com"]
         }));
         assert_eq!(approvers.slack_users, ["U0AAA", "W0BBB"]);
-        assert!(!approvers.slack_only());
+        assert!(approvers.slack_can_meet());
         let check = |who: &Identity, requester| may_decide(&approvers, requester, who);
         let none = Requester::default();
         assert_eq!(check(&slack("U0AAA", None), none), Ok(()));
@@ -532,7 +532,7 @@ mod tests {
             Err(Refusal::Requester)
         );
         assert_eq!(check(&slack("W0BBB", None), requester), Ok(()));
-        assert!(rules(json!({"slack_users": ["U0AAA"]})).slack_only());
+        assert!(!rules(json!({"slack_users": ["U0AAA"], "groups": ["g"]})).slack_can_meet());
         for bad in ["u0aaa", "C0AAA", "U", "U0-AA"] {
             let err = Approvers::from_value("approvers", &json!({"slack_users": [bad]}))
                 .expect_err("refused");

@@ -241,10 +241,11 @@ impl CreateRequest {
                 )?),
                 None => shared.clone(),
             };
-            // Rules only a press in Slack can meet need Slack; any other
-            // rule needs sign-in.
-            let reachable =
-                |approvers: &Approvers| policy.sign_in || (policy.slack && approvers.slack_only());
+            // Without sign-in, rules need Slack, and no groups (which only
+            // the OpenID Provider knows).
+            let reachable = |approvers: &Approvers| {
+                policy.sign_in || (policy.slack && approvers.slack_can_meet())
+            };
             if let Some(approvers) = &rules {
                 if !approvers.slack_users.is_empty() && !policy.slack {
                     return Err(Rejection::new(

@@ -427,5 +427,176 @@ async fn notify_slack_is_checked_before_anything_is_made() {
     let reply = off.create(&request()).await;
     reply.assert_error(400, "InvalidApprovers");
     assert!(off.notifier.sent().is_empty());
-    let _ = MISSING_CHANNEL;
+}
+
+/// The whole way on moto: `serve` posts the message to the stand-in, the
+/// presses come signed to its `/slack/interactions`, and the real task
+/// token is decided once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presses_in_slack_decide_a_real_task_on_moto() {
+    use super::moto::{Moto, create, output_of, serve_keyed};
+    use aws_sdk_sfn::types::ExecutionStatus;
+
+    let Some(mut moto) = Moto::start().await else {
+        return;
+    };
+    let slack = Slack::start().await;
+    slack.user(ALICE, Some("alice@example.com"));
+    slack.user(BOB, Some("bob@example.com"));
+    slack.user(MALLORY, Some("mallory@other.example"));
+    let api_url = slack.api_url();
+    let channels = format!("{CHANNEL},{MISSING_CHANNEL}");
+    let server = serve_keyed(
+        &moto.aws.endpoint,
+        moto.dir.path(),
+        &[
+            ("SLACK_BOT_TOKEN", BOT_TOKEN),
+            ("SLACK_SIGNING_SECRET", SIGNING_SECRET),
+            ("SLACK_API_URL", &api_url),
+            ("NOTIFY_SLACK_CHANNELS", &channels),
+        ],
+    )
+    .await;
+    let interact = |payload: Value| {
+        let url = format!("{}/slack/interactions", server.base);
+        async move {
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            let (body, headers) = signed(&payload, SIGNING_SECRET, now);
+            let mut request = super::moto::http().post(url).body(body);
+            for (k, v) in headers {
+                request = request.header(k, v);
+            }
+            let reply = request.send().await.expect("interaction");
+            (reply.status().as_u16(), reply.text().await.expect("text"))
+        }
+    };
+
+    let (arn, token) = moto.aws.start("slack-approve").await;
+    let created = create(
+        &server,
+        &json!({
+            "token": token,
+            "approvers": {"slack_users": [ALICE, BOB]},
+            "actions": [
+                {"name": "approve", "type": "success", "output": {"approved": true},
+                 "label": "Approve", "comment": true},
+                {"name": "reject", "type": "failure", "error": "Rejected"},
+                {"name": "approve_now", "type": "success", "output": {"approved": true}}
+            ],
+            "notify": {"slack": {"channel": CHANNEL, "header": "Deploy {{ context.release }}?"},
+                       "context": {"release": "v2"}}
+        }),
+    )
+    .await;
+    assert_eq!(
+        created["notified"]["slack"],
+        json!({"channel": CHANNEL, "ts": "1700000000.000100"})
+    );
+    let posted = slack.seen("chat.postMessage");
+    assert_eq!(posted[0]["unfurl_links"], false);
+    let blocks = posted[0]["blocks"].clone();
+    assert_eq!(blocks[0]["text"]["text"], "Deploy v2?");
+
+    // Someone not among the approvers: told, and nothing happens.
+    let reject = button_value(&blocks, "reject");
+    let (status, _) = interact(press(
+        MALLORY,
+        "reject",
+        &reject,
+        &slack.response_url(1),
+        &blocks,
+    ))
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        slack.seen("response_url")[0]["body"]["response_type"],
+        "ephemeral"
+    );
+    moto.aws
+        .assert_running(&arn, "a refused press decides nothing")
+        .await;
+
+    // Alice approves with a comment, through the modal.
+    let approve = button_value(&blocks, "approve");
+    let (status, _) = interact(press(
+        ALICE,
+        "approve",
+        &approve,
+        &slack.response_url(2),
+        &blocks,
+    ))
+    .await;
+    assert_eq!(status, 200);
+    let opened = slack.seen("views.open").pop().expect("a modal");
+    moto.aws
+        .assert_running(&arn, "opening the modal decides nothing")
+        .await;
+    let (status, text) = interact(submission(
+        ALICE,
+        &opened,
+        json!({"comment": {"comment": {"type": "plain_text_input", "value": "Ship it"}}}),
+    ))
+    .await;
+    assert_eq!((status, text.as_str()), (200, ""));
+    let out = moto.aws.finished(&arn).await;
+    assert_eq!(out.status, ExecutionStatus::Succeeded);
+    assert_eq!(
+        output_of(&out),
+        json!({"approved": true, "comment": "Ship it",
+               "approver": {"slack_user": ALICE, "email": "alice@example.com", "name": "Name of U0ALICE"}})
+    );
+    let replaced = slack.seen("response_url");
+    let replaced = &replaced.last().expect("replaced")["body"];
+    assert_eq!(replaced["replace_original"], true, "{replaced}");
+    assert!(
+        replaced["blocks"]
+            .as_array()
+            .is_some_and(|b| b.iter().all(|b| b["type"] != "actions")),
+        "{replaced}"
+    );
+
+    // Bob presses another approval afterwards: already answered, the
+    // output stays. (Not Reject: moto takes SendTaskFailure on a closed
+    // token.)
+    let reject = button_value(&blocks, "approve_now");
+    let (status, _) = interact(press(
+        BOB,
+        "approve_now",
+        &reject,
+        &slack.response_url(3),
+        &blocks,
+    ))
+    .await;
+    assert_eq!(status, 200);
+    let told = slack.seen("response_url");
+    let told = &told.last().expect("told")["body"];
+    assert_eq!(told["response_type"], "ephemeral");
+    assert!(
+        told["text"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("*This request was already answered*")),
+        "{told}"
+    );
+    let again = moto.aws.execution(&arn).await;
+    assert_eq!(again.status, ExecutionStatus::Succeeded);
+    assert_eq!(output_of(&again)["approver"]["slack_user"], ALICE);
+
+    // A Slack error when notifying: 502 naming it, and no links.
+    let (_, token) = moto.aws.start("slack-missing").await;
+    let reply = super::moto::http()
+        .post(format!("{}/urls", server.base))
+        .json(
+            &json!({"token": token, "actions": [{"name": "ok", "type": "success", "output": {}}],
+                      "notify": {"slack": {"channel": MISSING_CHANNEL}}}),
+        )
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(reply.status(), 502);
+    let text = reply.text().await.expect("text");
+    assert!(
+        text.contains("\"NotifyFailed\"") && text.contains("channel_not_found"),
+        "{text}"
+    );
+    assert!(!text.contains("urls"), "no links: {text}");
 }

@@ -24,3 +24,4 @@ mod size;
 mod slack;
 mod slack_standin;
 pub mod support;
+mod teams;

@@ -600,3 +600,38 @@ async fn presses_in_slack_decide_a_real_task_on_moto() {
     );
     assert!(!text.contains("urls"), "no links: {text}");
 }
+
+/// Where people may also sign in on the web, a requester named by their
+/// Slack ID is sealed with the email Slack gives for them too; without
+/// one, the request is refused rather than let them approve on a page.
+#[tokio::test]
+async fn a_slack_requester_is_sealed_with_their_email_where_people_sign_in() {
+    use sfn_callbacks::core::payload::Opened;
+
+    let slack = Slack::start().await;
+    slack.user("U0RITA", Some("Rita@Leads.example.com"));
+    slack.user("U0NOMAIL", None);
+    let app = deployment(&slack).await;
+    let mut state = app.state.clone();
+    let mut settings = (*state.settings).clone();
+    settings.features.sign_in = true;
+    state.settings = Arc::new(settings);
+    let reply = app.request_with(&state, &request()).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let url = reply.json()["urls"]["approve"]
+        .as_str()
+        .expect("url")
+        .to_owned();
+    let Ok(Opened::Link(claims)) = state.keys.open(&super::support::data_of(&url)).await else {
+        panic!("opens")
+    };
+    let gate = claims.gate.expect("gated");
+    assert_eq!(gate.requester.as_deref(), Some("rita@leads.example.com"));
+    assert_eq!(gate.requester_slack.as_deref(), Some("U0RITA"));
+
+    let mut body = request();
+    body["requester"] = json!("U0NOMAIL");
+    let reply = app.request_with(&state, &body).await;
+    reply.assert_error(400, "InvalidApprovers");
+    assert!(reply.text.contains("users:read.email"), "{}", reply.text);
+}

@@ -281,6 +281,34 @@ impl App {
         }
     }
 
+    /// CreateUrls through a router over `state` (changed settings).
+    pub async fn request_with(&self, state: &app::App, body: &Value) -> Reply {
+        let response = router(state.clone(), self.http.clone())
+            .oneshot(
+                Request::builder()
+                    .method(Method::POST)
+                    .uri("/urls")
+                    .header("content-type", "application/json")
+                    .body(Body::from(body.to_string()))
+                    .expect("request"),
+            )
+            .await
+            .expect("infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        Reply {
+            status,
+            headers,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
     pub async fn create(&self, body: &Value) -> Reply {
         self.request(
             Method::POST,

@@ -458,17 +458,8 @@ async fn presses_in_slack_decide_a_real_task_on_moto() {
     )
     .await;
     let interact = |payload: Value| {
-        let url = format!("{}/slack/interactions", server.base);
-        async move {
-            let now = time::OffsetDateTime::now_utc().unix_timestamp();
-            let (body, headers) = signed(&payload, SIGNING_SECRET, now);
-            let mut request = super::moto::http().post(url).body(body);
-            for (k, v) in headers {
-                request = request.header(k, v);
-            }
-            let reply = request.send().await.expect("interaction");
-            (reply.status().as_u16(), reply.text().await.expect("text"))
-        }
+        let base = server.base.clone();
+        async move { super::slack_standin::interact(&base, &payload).await }
     };
 
     let (arn, token) = moto.aws.start("slack-approve").await;

@@ -253,3 +253,18 @@ pub fn button_value(blocks: &Value, name: &str) -> String {
         .and_then(|e| e["value"].as_str().map(str::to_owned))
         .unwrap_or_else(|| panic!("no button {name}: {blocks}"))
 }
+
+/// Posts `payload` to a running service's `/slack/interactions`, signed
+/// now as Slack signs it; the status and body.
+pub async fn interact(base: &str, payload: &Value) -> (u16, String) {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let (body, headers) = signed(payload, SIGNING_SECRET, now);
+    let mut request = super::moto::http()
+        .post(format!("{base}/slack/interactions"))
+        .body(body);
+    for (k, v) in headers {
+        request = request.header(k, v);
+    }
+    let reply = request.send().await.expect("interaction");
+    (reply.status().as_u16(), reply.text().await.expect("text"))
+}

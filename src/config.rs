@@ -15,11 +15,13 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::app;
 use crate::aws::CallBudget;
+use crate::chat::slack::{BotToken, SlackSettings};
 use crate::core::Features;
 use crate::core::notify::NotifyPolicy;
 use crate::http::HttpSettings;
 use crate::http::limits::RespondLimit;
 use crate::http::server::ConnLimits;
+use crate::http::slack::SigningSecret;
 use crate::keys::KeyMode;
 use crate::lambda::DirectErrors;
 use crate::oidc::{ClientSecretText, OidcSettings};
@@ -409,17 +411,6 @@ pub struct SlackArgs {
     pub slack_api_url: String,
 }
 
-/// The Slack app's settings, checked.
-#[derive(Debug, Clone)]
-pub struct SlackSettings {
-    /// The bot token.
-    pub bot_token: Redacted,
-    /// The signing secret, where presses are taken.
-    pub signing_secret: Option<Redacted>,
-    /// The Web API base, ending in `/`.
-    pub api_url: url::Url,
-}
-
 impl SlackArgs {
     /// The settings, when a bot token is set.
     pub fn settings(&self) -> anyhow::Result<Option<SlackSettings>> {
@@ -443,13 +434,19 @@ impl SlackArgs {
             api_url.set_path(&path);
         }
         Ok(Some(SlackSettings {
-            bot_token,
-            signing_secret: self
-                .slack_signing_secret
-                .clone()
-                .filter(|s| !s.expose().is_empty()),
+            bot_token: BotToken::new(bot_token.expose().trim().to_owned()),
             api_url,
         }))
+    }
+
+    /// The signing secret presses are checked with, when a bot token is
+    /// set too.
+    pub fn signing_secret(&self) -> Option<SigningSecret> {
+        self.slack_bot_token.as_ref()?;
+        self.slack_signing_secret
+            .as_ref()
+            .filter(|s| !s.expose().is_empty())
+            .map(|s| SigningSecret::new(s.expose()))
     }
 }
 
@@ -686,12 +683,7 @@ pub fn settings(args: &ServeArgs, region: &str) -> anyhow::Result<Settings> {
             max_header_bytes: args.max_header_bytes,
             respond_limit: NonZeroU32::new(args.respond_rate_limit).map(RespondLimit::per_minute),
             client_ip_header: args.client_ip_header.clone(),
-            slack_signing_secret: args
-                .features
-                .slack
-                .settings()?
-                .and_then(|s| s.signing_secret)
-                .map(|s| crate::http::slack::SigningSecret::new(s.expose())),
+            slack_signing_secret: args.features.slack.signing_secret(),
         },
         conn: ConnLimits {
             header_read_timeout: Duration::from_millis(args.header_read_timeout_ms.max(1)),

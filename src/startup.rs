@@ -149,7 +149,7 @@ pub async fn app(
     sdk: &SdkConfig,
     settings: app::Settings,
     keys: &KeySettings,
-    slack: Option<crate::config::SlackSettings>,
+    slack: Option<crate::chat::slack::SlackSettings>,
     create_keyring: bool,
 ) -> anyhow::Result<App> {
     let keys = key_source(keys, kms_for(keys, sdk), create_keyring).await?;

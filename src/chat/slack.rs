@@ -12,7 +12,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::web::{Answer, WebClient, WebError};
-use crate::config::SlackSettings;
 use crate::core::notify::{Sent, SlackMessage, SlackPosted};
 use crate::ports::{NotifyError, SlackApi, SlackError, SlackProfile};
 
@@ -26,6 +25,32 @@ const POST_DEADLINE: Duration = Duration::from_secs(5);
 const PROFILE_DEADLINE: Duration = Duration::from_millis(700);
 const VIEW_DEADLINE: Duration = Duration::from_millis(1500);
 const RESPOND_DEADLINE: Duration = Duration::from_millis(1000);
+
+/// The bot token: never shown by `Debug`, wiped on drop.
+#[derive(Clone)]
+pub struct BotToken(zeroize::Zeroizing<String>);
+
+impl BotToken {
+    /// Wraps the token.
+    pub fn new(token: String) -> Self {
+        Self(zeroize::Zeroizing::new(token))
+    }
+}
+
+impl std::fmt::Debug for BotToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// The Slack app's settings (`SLACK_BOT_TOKEN`, `SLACK_API_URL`).
+#[derive(Debug, Clone)]
+pub struct SlackSettings {
+    /// The bot token.
+    pub bot_token: BotToken,
+    /// The Web API base, ending in `/`.
+    pub api_url: url::Url,
+}
 
 /// The Slack adapter.
 pub struct SlackClient {
@@ -128,7 +153,7 @@ impl SlackClient {
             .call(
                 Method::POST,
                 &self.method_url(method),
-                Some(self.settings.bot_token.expose()),
+                Some(&self.settings.bot_token.0),
                 Some("application/json; charset=utf-8"),
                 body.to_string().into_bytes(),
                 deadline,
@@ -194,7 +219,7 @@ impl SlackApi for SlackClient {
             .call(
                 Method::GET,
                 &format!("{}?{query}", self.method_url("users.info")),
-                Some(self.settings.bot_token.expose()),
+                Some(&self.settings.bot_token.0),
                 None,
                 Vec::new(),
                 PROFILE_DEADLINE,

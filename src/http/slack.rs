@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use hyper::body::Bytes;
 use serde_json::Value;
@@ -55,9 +55,10 @@ fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// The JSON error of a request that is not a press this service takes.
-fn refused(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Response {
-    ApiError::new(status, code, message.into()).into_response()
+/// The JSON error of a signed request that is not a press this service
+/// takes.
+fn refused(message: impl Into<String>) -> Response {
+    ApiError::bad_interaction(message).into_response()
 }
 
 /// `POST /slack/interactions`.
@@ -87,15 +88,11 @@ pub async fn interactions(
                 "the request carries no valid Slack signature"
             }
         };
-        return refused(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message);
+        return ApiError::not_from_slack(message).into_response();
     }
     let mut trace = Trace::default();
     let response = match interaction::parse(&body) {
-        Err(e) => refused(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::InvalidRequest,
-            e.to_string(),
-        ),
+        Err(e) => refused(e.to_string()),
         Ok(Interaction::BlockActions {
             user,
             trigger_id,
@@ -125,7 +122,7 @@ pub async fn interactions(
 
 /// Slack's acknowledgement: an empty 200.
 fn ack() -> Response {
-    StatusCode::OK.into_response()
+    ().into_response()
 }
 
 /// A look at the link that acts on nothing: checks its expiry, and that
@@ -236,11 +233,7 @@ async fn press(
         let name = a.action_id.strip_prefix(SLACK_ACTION_PREFIX)?;
         Some((name, a.value.as_deref()?))
     }) else {
-        return refused(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::InvalidRequest,
-            "the press is not on a button of this service",
-        );
+        return refused("the press is not on a button of this service");
     };
     let claims = match look(state, data, user, trace).await {
         Ok(claims) => claims,
@@ -307,18 +300,10 @@ async fn press(
 
 async fn submit(state: &HttpState, user: &User, view: &View, trace: &mut Trace) -> Response {
     if view.callback_id != modal::CALLBACK_ID {
-        return refused(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::InvalidRequest,
-            "the modal is not one of this service",
-        );
+        return refused("the modal is not one of this service");
     }
     let Some(metadata) = Metadata::decode(&view.private_metadata) else {
-        return refused(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::InvalidRequest,
-            "the modal does not carry this service's metadata",
-        );
+        return refused("the modal does not carry this service's metadata");
     };
     let response_url = metadata.response_url.as_deref();
     let claims = match look(state, &metadata.data, user, trace).await {

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use axum::http::Method;
 use serde_json::{Value, json};
+use sfn_callbacks::chat::slack::{BotToken, SlackSettings};
 use sfn_callbacks::chat::{SlackClient, WebClient};
-use sfn_callbacks::config::SlackSettings;
 use sfn_callbacks::core::callback::SendTask;
 use sfn_callbacks::core::notify::Notification;
 use sfn_callbacks::http::slack::SigningSecret;
@@ -27,8 +27,7 @@ const MALLORY: &str = "U0MALLORY";
 
 async fn deployment(slack: &Slack) -> App {
     let settings = SlackSettings {
-        bot_token: BOT_TOKEN.parse().expect("token"),
-        signing_secret: Some(SIGNING_SECRET.parse().expect("secret")),
+        bot_token: BotToken::new(BOT_TOKEN.to_owned()),
         api_url: url::Url::parse(&slack.api_url()).expect("url"),
     };
     let client = Arc::new(SlackClient::new(

@@ -625,3 +625,29 @@ async fn a_slack_requester_is_sealed_with_their_email_where_people_sign_in() {
     reply.assert_error(400, "InvalidApprovers");
     assert!(reply.text.contains("users:read.email"), "{}", reply.text);
 }
+
+/// A call Step Functions did not confirm may have arrived: the presser is
+/// told so, it is not sent again, and the buttons stay.
+#[tokio::test]
+async fn an_unconfirmed_call_is_reported_as_such_and_not_repeated() {
+    let slack = Slack::start().await;
+    slack.user(ALICE, Some("alice@example.com"));
+    let app = deployment(&slack).await;
+    let (_, blocks) = posted(&app, &request()).await;
+    let approve = button_value(&blocks, "approve");
+    app.sfn
+        .fail_next(EngineError::Unconfirmed("no answer in time".into()));
+    let reply = interact(
+        &app,
+        &press(ALICE, "approve", &approve, &slack.response_url(1), &blocks),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let told = &slack.seen("response_url")[0]["body"];
+    assert_eq!(told["response_type"], "ephemeral", "{told}");
+    assert_eq!(
+        told["text"],
+        "Step Functions did not confirm the answer in time, so it may or may not have been recorded. Press the button again to find out: an answer is never recorded twice."
+    );
+    assert!(app.sfn.calls().is_empty(), "sent once, and not again");
+}

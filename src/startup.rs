@@ -153,7 +153,7 @@ pub async fn app(
     create_keyring: bool,
 ) -> anyhow::Result<App> {
     let keys = key_source(keys, kms_for(keys, sdk), create_keyring).await?;
-    let web = crate::chat::WebClient::new()?;
+    let web = crate::chat::WebClient::new();
     let slack = slack.map(|s| Arc::new(crate::chat::SlackClient::new(s, web.clone())));
     let notifier = crate::chat::Notifiers {
         aws: Arc::new(SdkNotifier::from_config(sdk)),

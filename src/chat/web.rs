@@ -2,6 +2,7 @@
 //! deadline, never retried once it may have arrived, its answer read up
 //! to a size.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use http_body_util::{BodyExt, Full, Limited};
@@ -40,10 +41,14 @@ pub struct Answer {
     pub body: Bytes,
 }
 
-/// The client; cloning shares its connections.
-#[derive(Clone)]
+type Https = HyperClient<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// The client; cloning shares its connections. It is built on first use:
+/// reading the system's trust store costs milliseconds at start, and a
+/// deployment without Slack or Teams never needs it.
+#[derive(Clone, Default)]
 pub struct WebClient {
-    client: HyperClient<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
+    client: Arc<OnceLock<Option<Https>>>,
 }
 
 impl std::fmt::Debug for WebClient {
@@ -54,16 +59,27 @@ impl std::fmt::Debug for WebClient {
 
 impl WebClient {
     /// A client with the system's roots (https, and http for loopback
-    /// stand-ins).
-    pub fn new() -> anyhow::Result<Self> {
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        Ok(Self {
-            client: HyperClient::builder(TokioExecutor::new()).build(https),
-        })
+    /// stand-ins), made when first called.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn client(&self) -> Result<&Https, WebError> {
+        self.client
+            .get_or_init(|| {
+                let https = hyper_rustls::HttpsConnectorBuilder::new()
+                    .with_native_roots()
+                    .map_err(
+                        |e| tracing::warn!(error = %e, "no TLS trust store for Slack and Teams"),
+                    )
+                    .ok()?
+                    .https_or_http()
+                    .enable_http1()
+                    .build();
+                Some(HyperClient::builder(TokioExecutor::new()).build(https))
+            })
+            .as_ref()
+            .ok_or(WebError::Connect)
     }
 
     /// Sends one request and reads its answer, within `deadline`.
@@ -87,7 +103,7 @@ impl WebClient {
             .body(Full::new(Bytes::from(body)))
             .map_err(|_| WebError::Connect)?;
         let call = async {
-            let response = self.client.request(request).await.map_err(|e| {
+            let response = self.client()?.request(request).await.map_err(|e| {
                 // A failure to connect sent nothing; anything later may
                 // have arrived.
                 if e.is_connect() {

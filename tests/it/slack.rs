@@ -30,10 +30,7 @@ async fn deployment(slack: &Slack) -> App {
         bot_token: BotToken::new(BOT_TOKEN.to_owned()),
         api_url: url::Url::parse(&slack.api_url()).expect("url"),
     };
-    let client = Arc::new(SlackClient::new(
-        settings,
-        WebClient::new().expect("client"),
-    ));
+    let client = Arc::new(SlackClient::new(settings, WebClient::new()));
     App::new(|d| {
         d.app.features.slack = true;
         d.app.notify.slack_channels = vec![CHANNEL.into()];

@@ -129,3 +129,12 @@ notify-subject = Ihre Entscheidung wird benötigt
 notify-waiting = Ein Workflow wartet auf Ihre Entscheidung.
 notify-review = Prüfen und entscheiden
 notify-expires = Diese Links sind gültig bis { $expiration }.
+
+## Slack
+
+slack-decided = { $action } gewählt von { $who } · { $when }
+slack-modal-title = Ihre Antwort
+slack-modal-send = Senden
+slack-modal-cancel = Abbrechen
+slack-unconfirmed = Step Functions hat die Antwort nicht rechtzeitig bestätigt; sie wurde vielleicht erfasst, vielleicht nicht. Drücken Sie die Schaltfläche erneut, um es herauszufinden: Eine Antwort wird nie zweimal erfasst.
+slack-not-a-link = Diese Schaltfläche enthält keinen Link, den dieser Dienst öffnen kann. Es wurde nichts geändert.

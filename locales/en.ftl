@@ -172,3 +172,12 @@ notify-waiting = A workflow is waiting for your decision.
 notify-review = Review and decide
 # $expiration: when the links stop working.
 notify-expires = These links stop working at { $expiration }.
+
+## Slack
+
+slack-decided = { $action } chosen by { $who } · { $when }
+slack-modal-title = Your answer
+slack-modal-send = Send
+slack-modal-cancel = Cancel
+slack-unconfirmed = Step Functions did not confirm the answer in time, so it may or may not have been recorded. Press the button again to find out: an answer is never recorded twice.
+slack-not-a-link = This button does not hold a link this service can open. Nothing was changed.

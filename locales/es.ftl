@@ -142,3 +142,12 @@ notify-subject = Se necesita su decisión
 notify-waiting = Un flujo de trabajo espera su decisión.
 notify-review = Revisar y decidir
 notify-expires = Estos enlaces dejarán de funcionar el { $expiration }.
+
+## Slack
+
+slack-decided = { $action } elegido por { $who } · { $when }
+slack-modal-title = Su respuesta
+slack-modal-send = Enviar
+slack-modal-cancel = Cancelar
+slack-unconfirmed = Step Functions no confirmó la respuesta a tiempo, así que puede que se haya registrado o no. Pulse el botón de nuevo para saberlo: una respuesta nunca se registra dos veces.
+slack-not-a-link = Este botón no contiene un enlace que este servicio pueda abrir. No se ha cambiado nada.

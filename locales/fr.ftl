@@ -141,3 +141,12 @@ notify-subject = Votre décision est requise
 notify-waiting = Un workflow attend votre décision.
 notify-review = Examiner et décider
 notify-expires = Ces liens cesseront de fonctionner le { $expiration }.
+
+## Slack
+
+slack-decided = { $action } choisi par { $who } · { $when }
+slack-modal-title = Votre réponse
+slack-modal-send = Envoyer
+slack-modal-cancel = Annuler
+slack-unconfirmed = Step Functions n’a pas confirmé la réponse à temps : elle a peut-être été enregistrée, peut-être pas. Appuyez de nouveau sur le bouton pour le savoir : une réponse n’est jamais enregistrée deux fois.
+slack-not-a-link = Ce bouton ne contient pas de lien que ce service peut ouvrir. Rien n’a été modifié.

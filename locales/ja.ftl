@@ -125,3 +125,12 @@ notify-subject = ご判断をお願いします
 notify-waiting = ワークフローがあなたの判断を待っています。
 notify-review = 確認して決定
 notify-expires = これらのリンクは { $expiration } に無効になります。
+
+## Slack
+
+slack-decided = { $who } が { $action } を選択しました · { $when }
+slack-modal-title = 回答
+slack-modal-send = 送信
+slack-modal-cancel = キャンセル
+slack-unconfirmed = Step Functions が時間内に回答を確認しなかったため、記録されたかどうかは不明です。もう一度ボタンを押して確認してください。回答が二重に記録されることはありません。
+slack-not-a-link = このボタンには、このサービスが開けるリンクが含まれていません。何も変更されていません。

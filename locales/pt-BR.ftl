@@ -142,3 +142,12 @@ notify-subject = Sua decisão é necessária
 notify-waiting = Um fluxo de trabalho aguarda sua decisão.
 notify-review = Revisar e decidir
 notify-expires = Estes links deixam de funcionar em { $expiration }.
+
+## Slack
+
+slack-decided = { $action } escolhido por { $who } · { $when }
+slack-modal-title = Sua resposta
+slack-modal-send = Enviar
+slack-modal-cancel = Cancelar
+slack-unconfirmed = O Step Functions não confirmou a resposta a tempo, então ela pode ou não ter sido registrada. Pressione o botão de novo para saber: uma resposta nunca é registrada duas vezes.
+slack-not-a-link = Este botão não contém um link que este serviço possa abrir. Nada foi alterado.

@@ -53,11 +53,11 @@ echo "== cfn-lint infra/"
 .venv/bin/cfn-lint infra/*.yaml
 echo "== schemathesis against serve"
 ./scripts/schemathesis.sh target/debug/sfn-callbacks 45
-echo "== fuzzing: payload opening, session and sign-in state opening, CreateUrls parsing, callback decisions (60 s each)"
+echo "== fuzzing: payload opening, session and sign-in state opening, CreateUrls parsing, callback decisions, Slack interactions (60 s each)"
 if ! command -v cargo-fuzz >/dev/null 2>&1; then
   cargo install cargo-fuzz --locked --quiet
 fi
-for target in open_payload open_sealed create_request callback_request; do
+for target in open_payload open_sealed create_request callback_request slack_interaction; do
   log="target/fuzz-$target.log"
   # cargo fuzz needs nightly flags; RUSTC_BOOTSTRAP lets the stable toolchain take them.
   if ! (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run -O "$target" -- -max_total_time=60 -rss_limit_mb=4096) >"$log" 2>&1; then

@@ -15,11 +15,13 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::app;
 use crate::aws::CallBudget;
+use crate::chat::slack::{BotToken, SlackSettings};
 use crate::core::Features;
 use crate::core::notify::NotifyPolicy;
 use crate::http::HttpSettings;
 use crate::http::limits::RespondLimit;
 use crate::http::server::ConnLimits;
+use crate::http::slack::SigningSecret;
 use crate::keys::KeyMode;
 use crate::lambda::DirectErrors;
 use crate::oidc::{ClientSecretText, OidcSettings};
@@ -389,6 +391,63 @@ pub struct FeatureArgs {
     /// to approvers.
     #[arg(long, env = "OIDC_ISSUER")]
     pub oidc_issuer: Option<String>,
+    /// The Slack app.
+    #[command(flatten)]
+    pub slack: SlackArgs,
+}
+
+/// The Slack app a deployment posts as and takes presses from.
+#[derive(Debug, Clone, Args)]
+pub struct SlackArgs {
+    /// The app's bot token (`xoxb-…`): posts messages, opens modals,
+    /// reads the email of who pressed.
+    #[arg(long, env = "SLACK_BOT_TOKEN", hide_env_values = true)]
+    pub slack_bot_token: Option<Redacted>,
+    /// The app's signing secret: proves a press came from Slack.
+    #[arg(long, env = "SLACK_SIGNING_SECRET", hide_env_values = true)]
+    pub slack_signing_secret: Option<Redacted>,
+    /// Slack's Web API base URL.
+    #[arg(long, env = "SLACK_API_URL", default_value = "https://slack.com/api/")]
+    pub slack_api_url: String,
+}
+
+impl SlackArgs {
+    /// The settings, when a bot token is set.
+    pub fn settings(&self) -> anyhow::Result<Option<SlackSettings>> {
+        let Some(bot_token) = self
+            .slack_bot_token
+            .clone()
+            .filter(|t| !t.expose().trim().is_empty())
+        else {
+            if self.slack_signing_secret.is_some() {
+                bail!("SLACK_SIGNING_SECRET is set, so SLACK_BOT_TOKEN is needed too");
+            }
+            return Ok(None);
+        };
+        let mut api_url = url::Url::parse(self.slack_api_url.trim())
+            .ok()
+            .filter(|u| u.query().is_none() && u.fragment().is_none())
+            .filter(issuer_is_acceptable)
+            .context("SLACK_API_URL must be an https URL (http only on a loopback host)")?;
+        if !api_url.path().ends_with('/') {
+            let path = format!("{}/", api_url.path());
+            api_url.set_path(&path);
+        }
+        Ok(Some(SlackSettings {
+            bot_token: BotToken::new(bot_token.expose().trim().to_owned()),
+            api_url,
+        }))
+    }
+
+    /// The signing secret presses are checked with, when a bot token is
+    /// set too.
+    pub fn signing_secret(&self) -> Option<SigningSecret> {
+        self.slack_bot_token.as_ref()?;
+        self.slack_signing_secret
+            .as_ref()
+            .filter(|s| !s.expose().is_empty())
+            .map(|s| SigningSecret::new(s.expose()))
+    }
 }
 
 impl FeatureArgs {
@@ -398,6 +457,11 @@ impl FeatureArgs {
             output_parameters: self.enable_output_parameters,
             post_actions: self.enable_post_actions,
             sign_in: self.oidc_issuer.as_deref().is_some_and(|i| !i.is_empty()),
+            slack: self
+                .slack
+                .slack_bot_token
+                .as_ref()
+                .is_some_and(|t| !t.expose().trim().is_empty()),
         }
     }
 }
@@ -415,15 +479,29 @@ pub struct NotifyArgs {
     /// SNS topic ARNs CreateUrls may publish to (`*`: any).
     #[arg(long, env = "NOTIFY_SNS_TOPICS", value_delimiter = ',')]
     pub notify_sns_topics: Vec<String>,
+    /// Slack channel IDs CreateUrls may post to (`*`: any; needs
+    /// SLACK_BOT_TOKEN).
+    #[arg(long, env = "NOTIFY_SLACK_CHANNELS", value_delimiter = ',')]
+    pub notify_slack_channels: Vec<String>,
+    /// Teams Workflows webhook URL prefixes CreateUrls may post to
+    /// (`https://host/path`; the host may start with `*.`).
+    #[arg(long, env = "NOTIFY_TEAMS_WEBHOOKS", value_delimiter = ',')]
+    pub notify_teams_webhooks: Vec<String>,
 }
 
 impl NotifyArgs {
-    /// The allow-lists, without blanks.
-    pub fn policy(&self) -> NotifyPolicy {
+    /// The allow-lists, without blanks; Slack's only with a bot token.
+    pub fn policy(&self, slack: bool) -> NotifyPolicy {
         NotifyPolicy {
             email_from: cleaned(&self.notify_email_from),
             email_to_domains: cleaned(&self.notify_email_to_domains),
             sns_topics: cleaned(&self.notify_sns_topics),
+            slack_channels: if slack {
+                cleaned(&self.notify_slack_channels)
+            } else {
+                Vec::new()
+            },
+            teams_webhooks: cleaned(&self.notify_teams_webhooks),
         }
     }
 }
@@ -460,7 +538,7 @@ impl WorkerArgs {
             base_url: Some(base_url),
             default_region: region.to_owned(),
             features: self.features.features(),
-            notify: self.notify.policy(),
+            notify: self.notify.policy(self.features.features().slack),
             ..app::Settings::default()
         })
     }
@@ -590,7 +668,7 @@ pub fn settings(args: &ServeArgs, region: &str) -> anyhow::Result<Settings> {
             features: args.features.features(),
             get_acts: args.get_acts,
             get_probe: args.get_probe,
-            notify: args.notify.policy(),
+            notify: args.notify.policy(args.features.features().slack),
             session_ttl: args.oidc.session_ttl,
         },
         http: HttpSettings {
@@ -605,6 +683,7 @@ pub fn settings(args: &ServeArgs, region: &str) -> anyhow::Result<Settings> {
             max_header_bytes: args.max_header_bytes,
             respond_limit: NonZeroU32::new(args.respond_rate_limit).map(RespondLimit::per_minute),
             client_ip_header: args.client_ip_header.clone(),
+            slack_signing_secret: args.features.slack.signing_secret(),
         },
         conn: ConnLimits {
             header_read_timeout: Duration::from_millis(args.header_read_timeout_ms.max(1)),

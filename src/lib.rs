@@ -12,6 +12,7 @@
 
 pub mod app;
 pub mod aws;
+pub mod chat;
 pub mod config;
 pub mod core;
 pub mod http;

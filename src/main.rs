@@ -75,7 +75,8 @@ async fn activity_worker(args: WorkerArgs) -> anyhow::Result<()> {
     let sdk = load_sdk_config(CallBudget::default()).await;
     let settings = args.settings(&region_of(&sdk))?;
     // The links must open where they are answered: never a new keyring.
-    let app = startup::app(&sdk, settings, &args.keys.settings()?, false).await?;
+    let slack = args.features.slack.settings()?;
+    let app = startup::app(&sdk, settings, &args.keys.settings()?, slack, false).await?;
     let config = WorkerConfig {
         activity_arn: args.activity_arn.clone(),
         worker_name: args

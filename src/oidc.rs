@@ -391,6 +391,7 @@ impl OidcProvider {
                 .and_then(|n| n.get(None))
                 .map(|n| n.as_str().to_owned()),
             groups,
+            slack_user: None,
         }
     }
 

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use crate::core::approvers::Identity;
 use crate::core::keyring::SecretKey;
-use crate::core::notify::Notification;
+use crate::core::notify::{Notification, Sent};
 use crate::core::payload::{Opened, PayloadError, Purpose, SealingKey, WrappedKeyLength};
 use crate::core::token::TaskToken;
 
@@ -88,18 +88,18 @@ pub enum NotifyError {
     /// Throttling, 5xx, timeouts or connection failures.
     #[error("{service} is unavailable: {reason}")]
     Unavailable {
-        /// `SES` or `SNS`.
+        /// `SES`, `SNS`, `Slack` or `Teams`.
         service: &'static str,
-        /// What happened, without AWS's message.
+        /// What happened, without the service's message.
         reason: String,
     },
     /// The service refused the message (an unverified sender, a missing
     /// permission, a topic that does not exist). Holds the error code.
     #[error("{service} refused the message ({code})")]
     Refused {
-        /// `SES` or `SNS`.
+        /// `SES`, `SNS`, `Slack` or `Teams`.
         service: &'static str,
-        /// The AWS error code.
+        /// The service's error code (Slack's `error`, Teams' HTTP status).
         code: String,
     },
 }
@@ -107,8 +107,9 @@ pub enum NotifyError {
 /// Sends the notification CreateUrls was asked for.
 #[async_trait]
 pub trait Notifier: Send + Sync {
-    /// Sends one email or SNS message; its message id.
-    async fn send(&self, notification: &Notification) -> Result<String, NotifyError>;
+    /// Sends one email, SNS message, Slack message or Teams card; what the
+    /// service said of it.
+    async fn send(&self, notification: &Notification) -> Result<Sent, NotifyError>;
 }
 
 /// How a KMS call can fail.
@@ -249,4 +250,45 @@ pub trait Clock: Send + Sync {
 pub trait Entropy: Send + Sync {
     /// Fills `out` from a cryptographically secure generator.
     fn fill(&self, out: &mut [u8]);
+}
+
+/// What Slack says of a user (`users.info`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SlackProfile {
+    /// Their profile email (Slack confirms it; needs `users:read.email`).
+    pub email: Option<String>,
+    /// Their real or display name.
+    pub name: Option<String>,
+    /// Whether they are a person: not deleted, not a bot.
+    pub is_person: bool,
+}
+
+/// How a call to Slack can fail.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SlackError {
+    /// No answer in time, rate limited, or a 5xx.
+    #[error("Slack is unavailable: {0}")]
+    Unavailable(String),
+    /// Slack refused (its `error`, such as `user_not_found` or
+    /// `expired_trigger_id`).
+    #[error("Slack refused the call: {0}")]
+    Refused(String),
+}
+
+/// What a press in Slack needs from Slack itself.
+#[async_trait]
+pub trait SlackApi: Send + Sync {
+    /// Who a user is: their profile email and name (cached for a bounded
+    /// time).
+    async fn profile(&self, user: &str) -> Result<SlackProfile, SlackError>;
+    /// Opens a modal for the press whose `trigger_id` is given.
+    async fn open_view(&self, trigger_id: &str, view: &serde_json::Value)
+    -> Result<(), SlackError>;
+    /// Answers a press through its `response_url`: replaces the message,
+    /// or tells the person alone.
+    async fn respond(
+        &self,
+        response_url: &str,
+        message: &serde_json::Value,
+    ) -> Result<(), SlackError>;
 }

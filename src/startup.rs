@@ -149,17 +149,26 @@ pub async fn app(
     sdk: &SdkConfig,
     settings: app::Settings,
     keys: &KeySettings,
+    slack: Option<crate::chat::slack::SlackSettings>,
     create_keyring: bool,
 ) -> anyhow::Result<App> {
     let keys = key_source(keys, kms_for(keys, sdk), create_keyring).await?;
+    let web = crate::chat::WebClient::new();
+    let slack = slack.map(|s| Arc::new(crate::chat::SlackClient::new(s, web.clone())));
+    let notifier = crate::chat::Notifiers {
+        aws: Arc::new(SdkNotifier::from_config(sdk)),
+        slack: slack.clone(),
+        teams: crate::chat::TeamsClient::new(web),
+    };
     Ok(App {
         settings: Arc::new(settings),
         keys: Arc::new(keys),
         engine: Arc::new(SdkStepFunctions::from_config(sdk)),
-        notifier: Arc::new(SdkNotifier::from_config(sdk)),
+        notifier: Arc::new(notifier),
         clock: Arc::new(SystemClock),
         entropy: Arc::new(SystemRandom),
         identity: None,
+        slack: slack.map(|s| s as Arc<dyn crate::ports::SlackApi>),
     })
 }
 
@@ -178,7 +187,15 @@ pub async fn service(
             "OIDC_ISSUER is set without OIDC_CLIENT_ID and OIDC_CLIENT_SECRET: links bound to approvers can be made here, but nobody can sign in here to answer them"
         );
     }
-    let mut app = app(&sdk, settings.app.clone(), &settings.keys, create_keyring).await?;
+    let slack = args.features.slack.settings()?;
+    let mut app = app(
+        &sdk,
+        settings.app.clone(),
+        &settings.keys,
+        slack,
+        create_keyring,
+    )
+    .await?;
     if let Some(oidc) = &settings.oidc {
         let provider = crate::oidc::OidcProvider::new(oidc.clone())?;
         app.identity = Some(Arc::new(provider));

@@ -36,6 +36,7 @@ fuzz_target!(|data: &[u8]| {
         output_parameters: true,
         post_actions: true,
         sign_in: true,
+        slack: false,
     };
     let request = CreateRequest::parse(REQUEST.as_bytes(), policy, now).expect("valid");
     let text = String::from_utf8_lossy(data);
@@ -85,6 +86,7 @@ fuzz_target!(|data: &[u8]| {
                 output_parameters: true,
                 post_actions: true,
                 sign_in: true,
+                slack: false,
             },
         );
         if let Ok(decision) = decided {

@@ -11,6 +11,7 @@ fuzz_target!(|data: &[u8]| {
         output_parameters: true,
         post_actions: true,
         sign_in: true,
+        slack: true,
     };
     if let Err(rejection) = CreateRequest::parse(data, policy, now) {
         assert!(!rejection.message.is_empty());

@@ -35,6 +35,7 @@ fuzz_target!(|data: &[u8]| {
                 email_verified: true,
                 name: None,
                 groups: vec!["leads".into()],
+                slack_user: None,
             },
             expires_at_secs: 1_900_000_000,
         };

@@ -4,7 +4,7 @@
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::{App, AppError};
+use super::{App, AppError, Unavailable};
 use crate::core::create::{CreateRequest, CreateUrlsOutput, make_urls};
 use crate::core::error::Rejection;
 use crate::core::notify::Notified;
@@ -75,6 +75,14 @@ impl App {
         if let Some(notify) = &request.notify {
             notify.check(&self.settings.notify)?;
         }
+        let resolved;
+        let request = match self.requester_email(request).await? {
+            Some(with_email) => {
+                resolved = with_email;
+                &resolved
+            }
+            None => request,
+        };
         let key = self.keys.sealing_key().await.map_err(|e| {
             tracing::warn!(error = %e, "no sealing key");
             AppError::from(e)
@@ -88,17 +96,57 @@ impl App {
             let notification = notify.render(
                 &self.settings.notify,
                 &request.actions,
-                output.links(request.locale.unwrap_or_default()),
+                output.links(request),
             )?;
-            let message_id = self.notifier.send(&notification).await.map_err(|e| {
+            let sent = self.notifier.send(&notification).await.map_err(|e| {
                 tracing::warn!(error = %e, transaction_id = %output.transaction_id, "notification not sent");
                 AppError::from(e)
             })?;
             output.notified = Some(Notified {
                 channel: notification.channel().to_owned(),
-                message_id,
+                message_id: sent.message_id,
+                slack: sent.slack,
             });
         }
         Ok(output)
+    }
+
+    /// A requester named by their Slack user ID, where people may also
+    /// sign in on the web: the email Slack gives for them, sealed beside
+    /// the ID, so that they cannot approve their own request on a page
+    /// either. `None` when there is nothing to look up.
+    async fn requester_email(
+        &self,
+        request: &CreateRequest,
+    ) -> Result<Option<CreateRequest>, AppError> {
+        let slack_id = request
+            .gates
+            .iter()
+            .flatten()
+            .find(|g| g.requester.is_none())
+            .and_then(|g| g.requester_slack.clone());
+        let (Some(user), true) = (slack_id, self.settings.features.sign_in) else {
+            return Ok(None);
+        };
+        let Some(slack) = &self.slack else {
+            return Ok(None);
+        };
+        let profile = slack.profile(&user).await.map_err(|e| {
+            tracing::warn!(error = %e, "Slack could not say who the requester is");
+            AppError::Unavailable(Unavailable::Slack)
+        })?;
+        let Some(email) = profile.email else {
+            return Err(AppError::Rejected(Rejection::new(
+                ErrorCode::InvalidApprovers,
+                format!(
+                    "requester {user}: Slack gives no email for this user (the app needs the users:read.email scope), so they could approve their own request on the web; give the requester's email instead"
+                ),
+            )));
+        };
+        let mut request = request.clone();
+        for gate in request.gates.iter_mut().flatten() {
+            gate.requester = Some(email.to_ascii_lowercase());
+        }
+        Ok(Some(request))
     }
 }

@@ -60,6 +60,8 @@ pub enum Unavailable {
     /// The OpenID Provider: sign-in or token verification could not be
     /// done; nothing was sent.
     IdentityProvider,
+    /// Slack could not say who pressed; nothing was sent.
+    Slack,
 }
 
 /// Which service refused for a deployment reason.
@@ -125,6 +127,9 @@ impl fmt::Display for AppError {
             ),
             Self::Unavailable(Unavailable::IdentityProvider) => f.write_str(
                 "the sign-in service (the OpenID Provider) is unavailable, so nothing was sent; the link is still valid, try again shortly",
+            ),
+            Self::Unavailable(Unavailable::Slack) => f.write_str(
+                "Slack could not say who pressed, so nothing was sent; press again shortly",
             ),
             Self::Refused(Refused::KeyService) => f.write_str(
                 "the key service (KMS) refused the request; the operator has to check the KMS key and this deployment's permissions to it",

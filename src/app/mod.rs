@@ -24,7 +24,7 @@ pub use sign_in::{Credential, SignInStart, SignedIn, sign_in_required};
 
 use crate::core::Features;
 use crate::core::notify::NotifyPolicy;
-use crate::ports::{Clock, Engine, Entropy, IdentityProvider, Keys, Notifier};
+use crate::ports::{Clock, Engine, Entropy, IdentityProvider, Keys, Notifier, SlackApi};
 
 /// What the use cases need to know about the deployment.
 #[derive(Debug, Clone)]
@@ -78,6 +78,9 @@ pub struct App {
     pub entropy: Arc<dyn Entropy>,
     /// The OpenID Provider approvers sign in with, when configured.
     pub identity: Option<Arc<dyn IdentityProvider>>,
+    /// Slack, for presses of the buttons of a Slack message, when
+    /// configured.
+    pub slack: Option<Arc<dyn SlackApi>>,
 }
 
 impl std::fmt::Debug for App {

@@ -23,6 +23,9 @@ pub enum Credential<'a> {
     Session(&'a str),
     /// An `Authorization: Bearer` JWT.
     Bearer(&'a str),
+    /// A Slack user ID, from a request whose Slack signature the front
+    /// door checked.
+    Slack(&'a str),
 }
 
 /// A sign-in begun: send the person to `redirect`, with the binding cookie.
@@ -227,6 +230,34 @@ impl App {
                     Err(outage) => Err(from_idp(outage)),
                 }
             }
+            Credential::Slack(user) => self.slack_identity(user).await.map(Some),
         }
+    }
+
+    /// The person Slack names: their ID, and the profile email Slack
+    /// confirmed (so `emails` and `domains` rules, and a requester's
+    /// email, apply to them). A bot or a deleted user is nobody's
+    /// approver: they get no email and match no rule but their ID.
+    async fn slack_identity(&self, user: &str) -> Result<Identity, AppError> {
+        let slack = self.slack.as_deref().ok_or_else(|| {
+            AppError::Rejected(Rejection::new(
+                ErrorCode::SignInNotConfigured,
+                "this deployment has no Slack app (SLACK_BOT_TOKEN)",
+            ))
+        })?;
+        let profile = slack.profile(user).await.map_err(|e| {
+            tracing::warn!(error = %e, "Slack could not say who pressed");
+            AppError::Unavailable(Unavailable::Slack)
+        })?;
+        let email = profile.email.filter(|_| profile.is_person);
+        Ok(Identity {
+            issuer: "slack".to_owned(),
+            subject: user.to_owned(),
+            email_verified: email.is_some(),
+            email,
+            name: profile.name,
+            groups: Vec::new(),
+            slack_user: profile.is_person.then(|| user.to_owned()),
+        })
     }
 }

@@ -5,7 +5,7 @@ use aws_config::SdkConfig;
 use aws_sdk_sfn::error::{ProvideErrorMetadata, SdkError};
 
 use super::retry::{RetryUnsentOnly, is_retryable_code};
-use crate::core::notify::{Email, Notification, SnsMessage};
+use crate::core::notify::{Email, Notification, Sent, SnsMessage};
 use crate::ports::{Notifier, NotifyError};
 
 /// Email through SES (v2) and messages through SNS.
@@ -85,11 +85,22 @@ impl SdkNotifier {
 
 #[async_trait]
 impl Notifier for SdkNotifier {
-    async fn send(&self, notification: &Notification) -> Result<String, NotifyError> {
-        match notification {
-            Notification::Email(email) => self.email(email).await,
-            Notification::Sns(message) => self.publish(message).await,
-        }
+    async fn send(&self, notification: &Notification) -> Result<Sent, NotifyError> {
+        let message_id = match notification {
+            Notification::Email(email) => self.email(email).await?,
+            Notification::Sns(message) => self.publish(message).await?,
+            // The chat channels have their own adapters (`crate::chat`).
+            Notification::Slack(_) | Notification::Teams(_) => {
+                return Err(NotifyError::Refused {
+                    service: "notify",
+                    code: format!("{} is not sent through AWS", notification.channel()),
+                });
+            }
+        };
+        Ok(Sent {
+            message_id: Some(message_id),
+            slack: None,
+        })
     }
 }
 

@@ -5,9 +5,11 @@
 //! A person may act when their verified identity matches any entry: an
 //! email (case-insensitive, and only when the provider says it is
 //! verified), an email domain (exactly that domain, of a verified email),
-//! or a group (as the provider names it, case-sensitive). The requester is
-//! refused whatever the rules say, and whether or not their email is
-//! verified, so self-approval cannot slip through an unverified claim.
+//! a group (as the provider names it, case-sensitive), or a Slack user ID
+//! (for a press in Slack, whose signed request names the user). The
+//! requester, an email or a Slack user, is refused whatever the rules say,
+//! and whether or not their email is verified, so self-approval cannot
+//! slip through an unverified claim.
 
 use serde_json::Value;
 
@@ -29,6 +31,8 @@ pub struct Approvers {
     pub domains: Vec<String>,
     /// Groups (the provider's groups claim) whose members may act.
     pub groups: Vec<String>,
+    /// Slack users (`U…` or `W…`) who may act from Slack.
+    pub slack_users: Vec<String>,
 }
 
 /// A person as the OpenID Provider vouched for them.
@@ -46,6 +50,9 @@ pub struct Identity {
     pub name: Option<String>,
     /// Their groups.
     pub groups: Vec<String>,
+    /// Their Slack user ID, when they pressed a button in Slack (Slack's
+    /// signed request names them; `issuer` is then `slack`).
+    pub slack_user: Option<String>,
 }
 
 /// Who may act on one link: the rules that apply to its action and the
@@ -54,20 +61,29 @@ pub struct Identity {
 pub struct Gate {
     /// The action's own rules, else the request's.
     pub approvers: Approvers,
-    /// The person who asked, who never decides.
+    /// The person who asked, who never decides: their email.
     pub requester: Option<String>,
+    /// The person who asked, as a Slack user ID.
+    pub requester_slack: Option<String>,
 }
 
 impl Gate {
     /// Whether `who` may act.
     pub fn check(&self, who: &Identity) -> Result<(), Refusal> {
-        may_decide(&self.approvers, self.requester.as_deref(), who)
+        let requester = Requester {
+            email: self.requester.as_deref(),
+            slack_user: self.requester_slack.as_deref(),
+        };
+        may_decide(&self.approvers, requester, who)
     }
 }
 
 impl Identity {
     /// The record of who decided, as a success output carries it.
     pub fn record(&self) -> Value {
+        if let Some(user) = &self.slack_user {
+            return serde_json::json!({"slack_user": user, "email": self.email, "name": self.name});
+        }
         serde_json::json!({
             "sub": self.subject,
             "email": self.email,
@@ -145,10 +161,10 @@ impl Approvers {
         for (key, list) in object {
             let at = format!("{field}.{key}");
             let items = match key.as_str() {
-                "emails" | "domains" | "groups" => strings(&at, list)?,
+                "emails" | "domains" | "groups" | "slack_users" => strings(&at, list)?,
                 _ => {
                     return Err(invalid(format!(
-                        "{at} is not a field of approvers; use emails, domains or groups"
+                        "{at} is not a field of approvers; use emails, domains, groups or slack_users"
                     )));
                 }
             };
@@ -173,6 +189,14 @@ impl Approvers {
                         }
                         push_new(&mut approvers.domains, domain.to_ascii_lowercase());
                     }
+                    "slack_users" if is_slack_user(item) => {
+                        push_new(&mut approvers.slack_users, item.to_owned());
+                    }
+                    "slack_users" => {
+                        return Err(invalid(format!(
+                            "{at}[{i}] is not a Slack user ID (U or W, then capital letters and digits)"
+                        )));
+                    }
                     _ => {
                         if item.is_empty() || item.chars().count() > MAX_GROUP_CHARS {
                             return Err(invalid(format!(
@@ -186,7 +210,7 @@ impl Approvers {
         }
         if entries == 0 {
             return Err(invalid(format!(
-                "{field} lists nobody: give at least one email, domain or group"
+                "{field} lists nobody: give at least one email, domain, group or Slack user"
             )));
         }
         Ok(approvers)
@@ -202,29 +226,73 @@ impl Approvers {
         let by_email = verified.is_some_and(|email| {
             self.emails.contains(&email) || self.domains.iter().any(|d| d == domain_of(&email))
         });
-        by_email || who.groups.iter().any(|g| self.groups.contains(g))
+        let by_slack = who
+            .slack_user
+            .as_ref()
+            .is_some_and(|user| self.slack_users.contains(user));
+        by_email || by_slack || who.groups.iter().any(|g| self.groups.contains(g))
+    }
+
+    /// Whether a press in Slack can meet every rule: Slack names the user
+    /// and gives their email, but knows no provider's groups.
+    pub fn slack_can_meet(&self) -> bool {
+        self.groups.is_empty()
     }
 }
 
-/// Checks a requester's email.
-pub fn parse_requester(field: &str, value: &Value) -> Result<String, Rejection> {
+/// Whether `text` is a Slack user ID: `U` or `W` (an Enterprise Grid
+/// user), then 2 to 31 capital letters and digits.
+pub fn is_slack_user(text: &str) -> bool {
+    let mut chars = text.chars();
+    matches!(chars.next(), Some('U' | 'W'))
+        && (3..=32).contains(&text.len())
+        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
+/// Who asked for a decision, as CreateUrls' `requester` names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParsedRequester {
+    /// An email address (lower-cased).
+    Email(String),
+    /// A Slack user ID.
+    Slack(String),
+}
+
+/// Checks a requester: an email address or a Slack user ID.
+pub fn parse_requester(field: &str, value: &Value) -> Result<ParsedRequester, Rejection> {
     match value.as_str() {
-        Some(email) if is_address(email) => Ok(email.to_ascii_lowercase()),
-        _ => Err(invalid(format!("{field} must be an email address"))),
+        Some(email) if is_address(email) => Ok(ParsedRequester::Email(email.to_ascii_lowercase())),
+        Some(user) if is_slack_user(user) => Ok(ParsedRequester::Slack(user.to_owned())),
+        _ => Err(invalid(format!(
+            "{field} must be an email address or a Slack user ID"
+        ))),
     }
+}
+
+/// The person who asked, by every name the link knows them by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Requester<'a> {
+    /// Their email.
+    pub email: Option<&'a str>,
+    /// Their Slack user ID.
+    pub slack_user: Option<&'a str>,
 }
 
 /// Whether `who` may act on a link with these rules and this requester.
 pub fn may_decide(
     approvers: &Approvers,
-    requester: Option<&str>,
+    requester: Requester<'_>,
     who: &Identity,
 ) -> Result<(), Refusal> {
-    let is_requester = requester.is_some_and(|r| {
+    let by_email = requester.email.is_some_and(|r| {
         who.email
             .as_deref()
             .is_some_and(|email| email.eq_ignore_ascii_case(r))
     });
+    let by_slack = requester
+        .slack_user
+        .is_some_and(|r| who.slack_user.as_deref() == Some(r));
+    let is_requester = by_email || by_slack;
     if is_requester {
         return Err(Refusal::Requester);
     }
@@ -248,6 +316,26 @@ mod tests {
             email_verified: verified,
             name: None,
             groups: groups.iter().map(|g| (*g).to_owned()).collect(),
+            slack_user: None,
+        }
+    }
+
+    fn by_email(email: &str) -> Requester<'_> {
+        Requester {
+            email: Some(email),
+            slack_user: None,
+        }
+    }
+
+    fn slack(user: &str, email: Option<&str>) -> Identity {
+        Identity {
+            issuer: "slack".into(),
+            subject: user.into(),
+            email: email.map(str::to_owned),
+            email_verified: email.is_some(),
+            name: None,
+            groups: Vec::new(),
+            slack_user: Some(user.into()),
         }
     }
 
@@ -274,7 +362,7 @@ mod tests {
             "domains": ["leads.example.com"],
             "groups": ["release-managers"]
         }));
-        let check = |who: &Identity| may_decide(&approvers, None, who);
+        let check = |who: &Identity| may_decide(&approvers, Requester::default(), who);
         assert_eq!(check(&person("ALICE@example.com", true, &[])), Ok(()));
         assert_eq!(check(&person("dana@leads.example.com", true, &[])), Ok(()));
         assert_eq!(
@@ -297,7 +385,7 @@ mod tests {
         let approvers = rules(json!({"emails": ["alice@example.com"], "domains": ["example.com"]}));
         let unverified = person("alice@example.com", false, &[]);
         assert_eq!(
-            may_decide(&approvers, None, &unverified),
+            may_decide(&approvers, Requester::default(), &unverified),
             Err(Refusal::NotAnApprover)
         );
         let no_email = Identity {
@@ -305,7 +393,7 @@ mod tests {
             ..person("x@example.com", true, &[])
         };
         assert_eq!(
-            may_decide(&approvers, None, &no_email),
+            may_decide(&approvers, Requester::default(), &no_email),
             Err(Refusal::NotAnApprover)
         );
     }
@@ -319,13 +407,13 @@ mod tests {
             person("alice@example.com", false, &["leads"]),
         ] {
             assert_eq!(
-                may_decide(&approvers, Some("alice@example.com"), &who),
+                may_decide(&approvers, by_email("alice@example.com"), &who),
                 Err(Refusal::Requester)
             );
         }
         let bob = person("bob@example.com", true, &["leads"]);
         assert_eq!(
-            may_decide(&approvers, Some("alice@example.com"), &bob),
+            may_decide(&approvers, by_email("alice@example.com"), &bob),
             Ok(())
         );
     }
@@ -381,14 +469,87 @@ mod tests {
     }
 
     #[test]
-    fn requesters_are_email_addresses() {
+    fn requesters_are_email_addresses_or_slack_users() {
         assert_eq!(
             parse_requester("requester", &json!("Alice@Example.com")).expect("ok"),
-            "alice@example.com"
+            ParsedRequester::Email("alice@example.com".into())
         );
-        for bad in [json!("alice"), json!(7), json!(null)] {
+        assert_eq!(
+            parse_requester("requester", &json!("U0123ABCD")).expect("ok"),
+            ParsedRequester::Slack("U0123ABCD".into())
+        );
+        for bad in [
+            json!("alice"),
+            json!("u0123abcd"),
+            json!("C0123"),
+            json!(7),
+            json!(null),
+        ] {
             let err = parse_requester("requester", &bad).expect_err("refused");
-            assert_eq!(err.message, "requester must be an email address");
+            assert_eq!(
+                err.message,
+                "requester must be an email address or a Slack user ID"
+            );
         }
+    }
+
+    #[test]
+    fn slack_users_act_by_id_or_by_their_profile_email() {
+        let approvers = rules(json!({
+            "slack_users": ["U0AAA", "U0AAA", "W0BBB"],
+            "domains": ["leads.example.com"]
+        }));
+        assert_eq!(approvers.slack_users, ["U0AAA", "W0BBB"]);
+        assert!(approvers.slack_can_meet());
+        let check = |who: &Identity, requester| may_decide(&approvers, requester, who);
+        let none = Requester::default();
+        assert_eq!(check(&slack("U0AAA", None), none), Ok(()));
+        assert_eq!(check(&slack("W0BBB", None), none), Ok(()));
+        assert_eq!(
+            check(&slack("U0CCC", Some("carol@leads.example.com")), none),
+            Ok(())
+        );
+        assert_eq!(
+            check(&slack("U0CCC", Some("carol@other.example")), none),
+            Err(Refusal::NotAnApprover)
+        );
+        // An OpenID identity never matches a Slack ID rule.
+        assert_eq!(
+            check(&person("u0aaa@other.example", true, &[]), none),
+            Err(Refusal::NotAnApprover)
+        );
+        // The requester, by their Slack ID or by the email Slack gives.
+        let requester = Requester {
+            email: Some("rita@leads.example.com"),
+            slack_user: Some("U0AAA"),
+        };
+        assert_eq!(
+            check(&slack("U0AAA", None), requester),
+            Err(Refusal::Requester)
+        );
+        assert_eq!(
+            check(&person("rita@leads.example.com", true, &[]), requester),
+            Err(Refusal::Requester)
+        );
+        assert_eq!(check(&slack("W0BBB", None), requester), Ok(()));
+        assert!(!rules(json!({"slack_users": ["U0AAA"], "groups": ["g"]})).slack_can_meet());
+        for bad in ["u0aaa", "C0AAA", "U", "U0-AA"] {
+            let err = Approvers::from_value("approvers", &json!({"slack_users": [bad]}))
+                .expect_err("refused");
+            assert!(
+                err.message
+                    .starts_with("approvers.slack_users[0] is not a Slack user ID"),
+                "{bad}: {}",
+                err.message
+            );
+        }
+    }
+
+    #[test]
+    fn a_slack_press_is_recorded_as_the_slack_user() {
+        assert_eq!(
+            slack("U0AAA", Some("a@example.com")).record(),
+            json!({"slack_user": "U0AAA", "email": "a@example.com", "name": null})
+        );
     }
 }

@@ -490,6 +490,7 @@ mod tests {
         output_parameters: true,
         post_actions: true,
         sign_in: true,
+        slack: false,
     };
 
     fn claims(effect: ActionEffect) -> Claims {
@@ -613,6 +614,7 @@ mod tests {
             output_parameters: false,
             post_actions: true,
             sign_in: true,
+            slack: false,
         };
         assert_eq!(
             decide(&c, &p, None, None, off).expect_err("disabled").code,
@@ -746,6 +748,7 @@ mod tests {
             output_parameters: true,
             post_actions: false,
             sign_in: true,
+            slack: false,
         };
         assert_eq!(
             decide(&c, &Params::new(), Some(&json!({})), None, off)

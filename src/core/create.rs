@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::action::{Action, ActionEffect, ActionKind, RawAction, parse_action, redirect_origin};
-use super::approvers::{Approvers, Gate, parse_requester};
+use super::approvers::{Approvers, Gate, ParsedRequester, parse_requester};
 use super::error::{ErrorCode, Rejection};
 use super::features::Features;
 use super::locale::Locale;
@@ -241,16 +241,38 @@ impl CreateRequest {
                 )?),
                 None => shared.clone(),
             };
+            // Without sign-in, rules need Slack, and no groups (which only
+            // the OpenID Provider knows).
+            let reachable = |approvers: &Approvers| {
+                policy.sign_in || (policy.slack && approvers.slack_can_meet())
+            };
+            if let Some(approvers) = &rules {
+                if !approvers.slack_users.is_empty() && !policy.slack {
+                    return Err(Rejection::new(
+                        ErrorCode::InvalidApprovers,
+                        format!(
+                            "actions[{i}]: approvers.slack_users need Slack, which this deployment does not offer: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET"
+                        ),
+                    ));
+                }
+                if !reachable(approvers) {
+                    return Err(Rejection::new(
+                        ErrorCode::SignInNotConfigured,
+                        "approvers need sign-in, which this deployment does not offer: set OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET",
+                    ));
+                }
+            }
             let gate = rules.map(|approvers| Gate {
                 approvers,
-                requester: requester.clone(),
+                requester: match &requester {
+                    Some(ParsedRequester::Email(email)) => Some(email.clone()),
+                    _ => None,
+                },
+                requester_slack: match &requester {
+                    Some(ParsedRequester::Slack(user)) => Some(user.clone()),
+                    _ => None,
+                },
             });
-            if gate.is_some() && !policy.sign_in {
-                return Err(Rejection::new(
-                    ErrorCode::SignInNotConfigured,
-                    "approvers need sign-in, which this deployment does not offer: set OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET",
-                ));
-            }
             let action = parse_action(raw_action, policy.post_actions)?;
             if gate.is_some()
                 && let ActionEffect::Success { output } = &action.effect
@@ -310,6 +332,12 @@ impl CreateRequest {
                 }
             }
         }
+        if matches!(requester, Some(ParsedRequester::Slack(_))) && !policy.slack {
+            return Err(Rejection::new(
+                ErrorCode::InvalidApprovers,
+                "requester is a Slack user ID, and this deployment has no Slack: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or give the requester's email",
+            ));
+        }
         if requester.is_some() && gates.iter().all(Option::is_none) {
             return Err(Rejection::new(
                 ErrorCode::InvalidApprovers,
@@ -363,15 +391,18 @@ pub struct CreateUrlsOutput {
 }
 
 impl CreateUrlsOutput {
-    /// What a notification's templates see of these links; the default
-    /// texts speak `locale`.
-    pub fn links(&self, locale: Locale) -> Links<'_> {
+    /// What a notification's templates see of these links, made for
+    /// `request`: the default texts speak its language.
+    pub fn links(&self, request: &CreateRequest) -> Links<'_> {
         Links {
             transaction_id: &self.transaction_id,
             urls: &self.urls,
             review_url: self.review_url.as_deref(),
             expiration: self.expiration.as_deref(),
-            locale,
+            expires_at_millis: request.expiration.as_ref().map(|e| {
+                i64::try_from(e.at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+            }),
+            locale: request.locale.unwrap_or_default(),
         }
     }
 }
@@ -538,6 +569,7 @@ mod tests {
             output_parameters: true,
             post_actions: true,
             sign_in: true,
+            slack: false,
         }
     }
 

@@ -11,4 +11,7 @@ pub struct Features {
     pub post_actions: bool,
     /// `OIDC_ISSUER` and its client: links bound to verified approvers.
     pub sign_in: bool,
+    /// `SLACK_BOT_TOKEN` and `SLACK_SIGNING_SECRET`: presses in Slack, whose
+    /// signed requests name the person, and `requester` as a Slack user.
+    pub slack: bool,
 }

@@ -16,6 +16,7 @@ pub mod locale;
 pub mod notify;
 pub mod payload;
 pub mod session;
+pub mod slack;
 pub mod template;
 pub mod token;
 

@@ -110,6 +110,7 @@ impl Session {
                 email_verified: who.email_verified,
                 name: who.name,
                 groups: who.groups,
+                slack_user: None,
             },
             expires_at_secs: wire.exp,
         })
@@ -162,6 +163,7 @@ mod tests {
             email_verified: true,
             name: Some("Alice".into()),
             groups: vec!["leads".into()],
+            slack_user: None,
         }
     }
 

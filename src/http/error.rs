@@ -110,6 +110,17 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, ErrorCode::InvalidRequest, message)
     }
 
+    /// 401: a request to `/slack/interactions` without Slack's signature.
+    pub fn not_from_slack(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message)
+    }
+
+    /// 400: a signed Slack request that is not an interaction this
+    /// service takes.
+    pub fn bad_interaction(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest, message)
+    }
+
     /// 405 with `Allow`.
     pub fn method_not_allowed(allow: &'static str) -> Self {
         let mut e = Self::new(
@@ -218,6 +229,11 @@ impl ApiError {
     }
 
     /// The HTML page that explains this error.
+    /// The error for a chat message, in `locale` (Slack `mrkdwn`).
+    pub fn chat_text(&self, locale: Locale) -> String {
+        pages::error_summary(locale, &self.page())
+    }
+
     fn page(&self) -> ErrorPage {
         if let Some(page) = &self.page {
             return page.clone();

@@ -12,6 +12,7 @@ pub mod negotiate;
 pub mod pages;
 pub mod respond;
 pub mod server;
+pub mod slack;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -56,6 +57,9 @@ pub struct HttpSettings {
     /// for the rate limit; unset, the connection's peer or the Lambda
     /// event's source IP counts.
     pub client_ip_header: Option<HeaderName>,
+    /// The Slack app's signing secret: `POST /slack/interactions` is
+    /// served only with it.
+    pub slack_signing_secret: Option<slack::SigningSecret>,
 }
 
 impl Default for HttpSettings {
@@ -69,6 +73,7 @@ impl Default for HttpSettings {
             max_header_bytes: 16 * 1024,
             respond_limit: None,
             client_ip_header: None,
+            slack_signing_secret: None,
         }
     }
 }
@@ -245,6 +250,10 @@ pub fn router(app: App, settings: HttpSettings) -> Router {
             post(create::create_urls).fallback(|| async { ApiError::method_not_allowed("POST") }),
         )
         .merge(limited)
+        .route(
+            "/slack/interactions",
+            post(slack::interactions).fallback(|| async { ApiError::method_not_allowed("POST") }),
+        )
         .route("/health", get(health))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))

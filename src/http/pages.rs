@@ -770,19 +770,11 @@ pub enum ErrorPage {
     Rejected,
 }
 
-/// The page for any error in `locale`: a title that says what happened
-/// in plain words, advice, and the message, the error name and the status
-/// for whoever has to look into it (the message in English, as JSON
-/// answers and the log have it).
-pub fn error_page(
-    locale: Locale,
-    which: &ErrorPage,
-    code: ErrorCode,
-    message: &str,
-    status: u16,
-) -> String {
-    let (tone, badge, title, advice) = match which {
-        ErrorPage::ForSystems(action) => return post_only_page(locale, action),
+/// An error page's tone and catalog keys: badge, title, advice (none for
+/// the page of a POST action's link, which is not an error's).
+fn error_keys(which: &ErrorPage) -> Option<(Tone, &'static str, &'static str, &'static str)> {
+    Some(match which {
+        ErrorPage::ForSystems(_) => return None,
         ErrorPage::AlreadyAnswered => (
             Tone::Warning,
             "badge-already-answered",
@@ -837,6 +829,44 @@ pub fn error_page(
             "error-rejected-title",
             "error-rejected-advice",
         ),
+    })
+}
+
+/// An error in two sentences of `locale`, for a chat message: the page's
+/// title in bold, then its advice (Slack `mrkdwn`).
+pub fn error_summary(locale: Locale, which: &ErrorPage) -> String {
+    let (_, _, title, advice) = error_keys(which).unwrap_or((
+        Tone::Bad,
+        "badge-not-sent",
+        "error-rejected-title",
+        "error-rejected-advice",
+    ));
+    format!(
+        "*{}*\n{}",
+        say(locale, title, &[]),
+        say(locale, advice, &[])
+    )
+}
+
+/// The page for any error in `locale`: a title that says what happened
+/// in plain words, advice, and the message, the error name and the status
+/// for whoever has to look into it (the message in English, as JSON
+/// answers and the log have it).
+pub fn error_page(
+    locale: Locale,
+    which: &ErrorPage,
+    code: ErrorCode,
+    message: &str,
+    status: u16,
+) -> String {
+    let (tone, badge, title, advice) = match which {
+        ErrorPage::ForSystems(action) => return post_only_page(locale, action),
+        other => error_keys(other).unwrap_or((
+            Tone::Bad,
+            "badge-not-sent",
+            "error-rejected-title",
+            "error-rejected-advice",
+        )),
     };
     let sign_out = match which {
         ErrorPage::NotAnApprover(Some(href)) => format!(

@@ -184,6 +184,20 @@ async fn a_person_approves_in_a_browser_and_scanners_change_nothing() {
             }
         }
     }
+    // Slack's unfurler fetches every link posted in a channel.
+    for url in &links {
+        let reply = http
+            .get(url.clone())
+            .header(
+                "user-agent",
+                "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+            )
+            .header("accept", "*/*")
+            .send()
+            .await
+            .expect("unfurl");
+        assert_eq!(reply.status(), 200, "an unfurl sees the page");
+    }
     let scans = drive(&[
         json!({"do": "scan", "url": links[0]}),
         json!({"do": "scan", "url": links[1]}),
@@ -198,8 +212,8 @@ async fn a_person_approves_in_a_browser_and_scanners_change_nothing() {
     }
     assert_eq!(
         moto.sfn_calls().await,
-        vec!["SendTaskHeartbeat".to_owned(); links.len() * 10 + scans.len()],
-        "one heartbeat per GET, none per HEAD"
+        vec!["SendTaskHeartbeat".to_owned(); links.len() * 11 + scans.len()],
+        "one heartbeat per GET (the unfurls' too), none per HEAD"
     );
     moto.aws
         .assert_running(&arn, "scanners must not decide the task")

@@ -21,4 +21,7 @@ mod router;
 mod sdk_mocks;
 mod sign_in;
 mod size;
+mod slack;
+mod slack_standin;
 pub mod support;
+mod teams;

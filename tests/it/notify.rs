@@ -20,6 +20,7 @@ fn policy() -> NotifyPolicy {
         email_from: vec!["approvals@example.com".into()],
         email_to_domains: vec!["corp.example".into()],
         sns_topics: vec![TOPIC.into()],
+        ..NotifyPolicy::default()
     }
 }
 

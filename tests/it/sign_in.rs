@@ -28,6 +28,7 @@ fn person(email: &str, verified: bool, groups: &[&str]) -> Identity {
         email_verified: verified,
         name: Some(format!("Name of {email}")),
         groups: groups.iter().map(|g| (*g).to_owned()).collect(),
+        slack_user: None,
     }
 }
 

@@ -11,12 +11,14 @@ use serde_json::Value;
 use sfn_callbacks::app::{self, Settings};
 use sfn_callbacks::core::callback::SendTask;
 use sfn_callbacks::core::keyring::{Keyring, SecretKey};
-use sfn_callbacks::core::notify::Notification;
+use sfn_callbacks::core::notify::{Notification, Sent, SlackPosted};
 use sfn_callbacks::core::token::TaskToken;
 use sfn_callbacks::http::{HttpSettings, router};
 use sfn_callbacks::keys::{KeyMode, KeySource};
 use sfn_callbacks::lambda::{DirectErrors, Handler};
-use sfn_callbacks::ports::{Clock, Engine, EngineError, IdentityProvider, Notifier, NotifyError};
+use sfn_callbacks::ports::{
+    Clock, Engine, EngineError, IdentityProvider, Notifier, NotifyError, SlackApi,
+};
 use sfn_callbacks::system::SystemRandom;
 use time::OffsetDateTime;
 use tower::ServiceExt as _;
@@ -114,13 +116,23 @@ impl FakeNotifier {
 
 #[async_trait]
 impl Notifier for FakeNotifier {
-    async fn send(&self, notification: &Notification) -> Result<String, NotifyError> {
+    async fn send(&self, notification: &Notification) -> Result<Sent, NotifyError> {
         if let Some(e) = self.next_error.lock().expect("lock").take() {
             return Err(e);
         }
         let mut sent = self.sent.lock().expect("lock");
         sent.push(notification.clone());
-        Ok(format!("message-{}", sent.len()))
+        let id = format!("message-{}", sent.len());
+        Ok(Sent {
+            slack: match notification {
+                Notification::Slack(m) => Some(SlackPosted {
+                    channel: m.channel.clone(),
+                    ts: id.clone(),
+                }),
+                _ => None,
+            },
+            message_id: Some(id),
+        })
     }
 }
 
@@ -155,6 +167,8 @@ pub struct Deployment {
     pub http: HttpSettings,
     /// The OpenID Provider, for links bound to approvers.
     pub identity: Option<Arc<dyn IdentityProvider>>,
+    /// Slack, for presses in Slack.
+    pub slack: Option<Arc<dyn SlackApi>>,
 }
 
 /// The application and its router with fakes; `tweak` adjusts the settings.
@@ -207,6 +221,7 @@ impl App {
             },
             http: HttpSettings::default(),
             identity: None,
+            slack: None,
         };
         tweak(&mut settings);
         let sfn = Arc::new(FakeSfn::default());
@@ -220,6 +235,7 @@ impl App {
             clock: clock.clone(),
             entropy: Arc::new(SystemRandom),
             identity: settings.identity,
+            slack: settings.slack,
         };
         Self {
             sfn,
@@ -248,6 +264,34 @@ impl App {
         }
         let response = router(self.state.clone(), self.http.clone())
             .oneshot(builder.body(body.into()).expect("request"))
+            .await
+            .expect("infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        Reply {
+            status,
+            headers,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    /// CreateUrls through a router over `state` (changed settings).
+    pub async fn request_with(&self, state: &app::App, body: &Value) -> Reply {
+        let response = router(state.clone(), self.http.clone())
+            .oneshot(
+                Request::builder()
+                    .method(Method::POST)
+                    .uri("/urls")
+                    .header("content-type", "application/json")
+                    .body(Body::from(body.to_string()))
+                    .expect("request"),
+            )
             .await
             .expect("infallible");
         let status = response.status();

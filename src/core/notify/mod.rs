@@ -1,5 +1,6 @@
-//! Notifications CreateUrls sends with the links: one email (through SES)
-//! or one message to an SNS topic, rendered from Jinja templates
+//! Notifications CreateUrls sends with the links: one email (through SES),
+//! one message to an SNS topic, one Slack message with a button per
+//! action, or one Microsoft Teams card, rendered from Jinja templates
 //! (minijinja) with the links and the caller's `context`.
 //!
 //! Everything here is pure: parsing the request's `notify`, checking it
@@ -14,6 +15,7 @@
 //! variables are errors, HTML templates escape what they print, and
 //! rendering has a fuel limit.
 
+mod chat;
 mod render;
 mod spec;
 
@@ -21,6 +23,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::error::{ErrorCode, Rejection};
+pub use chat::{
+    MAX_SLACK_VALUE_CHARS, SLACK_ACTION_PREFIX, is_slack_conversation, teams_webhook_allowed,
+};
 pub use render::Links;
 
 /// The longest template, in bytes.
@@ -42,6 +47,12 @@ pub struct NotifyPolicy {
     pub email_to_domains: Vec<String>,
     /// Allowed SNS topic ARNs, or `*` for any. Empty: no SNS.
     pub sns_topics: Vec<String>,
+    /// Allowed Slack channel IDs, or `*` for any. Empty (or no bot
+    /// token): no Slack.
+    pub slack_channels: Vec<String>,
+    /// Allowed Teams webhook URL prefixes (`https://host/path`, the host
+    /// may start with `*.`). Empty: no Teams.
+    pub teams_webhooks: Vec<String>,
 }
 
 /// A checked `notify`.
@@ -60,6 +71,10 @@ pub enum Channel {
     Email(EmailSpec),
     /// A message to an SNS topic.
     Sns(SnsSpec),
+    /// A Slack message with one button per action.
+    Slack(SlackSpec),
+    /// A Microsoft Teams card posted to a Workflows webhook.
+    Teams(TeamsSpec),
 }
 
 /// An email's addresses and templates.
@@ -92,6 +107,38 @@ pub struct SnsSpec {
     pub message: Option<String>,
 }
 
+/// A Slack message's conversation and templates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlackSpec {
+    /// The channel (or user) ID to post to.
+    pub channel: String,
+    /// The header's template (plain text).
+    pub header: Option<String>,
+    /// The message's template (Slack `mrkdwn`; what it prints is escaped).
+    pub text: Option<String>,
+}
+
+/// A Teams card's webhook and templates.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TeamsSpec {
+    /// The Workflows webhook URL (its `sig` is a credential).
+    pub webhook: String,
+    /// The card's title template.
+    pub title: Option<String>,
+    /// The card's text template.
+    pub text: Option<String>,
+}
+
+impl std::fmt::Debug for TeamsSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TeamsSpec")
+            .field("webhook", &"<redacted>")
+            .field("title", &self.title)
+            .field("text", &self.text)
+            .finish()
+    }
+}
+
 /// A rendered notification, ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notification {
@@ -99,15 +146,50 @@ pub enum Notification {
     Email(Email),
     /// An SNS message.
     Sns(SnsMessage),
+    /// A Slack message.
+    Slack(SlackMessage),
+    /// A Teams card.
+    Teams(TeamsMessage),
 }
 
 impl Notification {
-    /// `email` or `sns`.
+    /// `email`, `sns`, `slack` or `teams`.
     pub fn channel(&self) -> &'static str {
         match self {
             Self::Email(_) => "email",
             Self::Sns(_) => "sns",
+            Self::Slack(_) => "slack",
+            Self::Teams(_) => "teams",
         }
+    }
+}
+
+/// A rendered Slack message (`chat.postMessage`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlackMessage {
+    /// The channel (or user) ID.
+    pub channel: String,
+    /// The notification text (shown where blocks are not).
+    pub text: String,
+    /// The Block Kit blocks.
+    pub blocks: Value,
+}
+
+/// A rendered Teams message: the webhook and the body to post.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TeamsMessage {
+    /// The Workflows webhook URL (a credential: never logged).
+    pub webhook: String,
+    /// `{"type": "message", "attachments": [the Adaptive Card]}`.
+    pub body: Value,
+}
+
+impl std::fmt::Debug for TeamsMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TeamsMessage")
+            .field("webhook", &"<redacted>")
+            .field("body", &self.body)
+            .finish()
     }
 }
 
@@ -144,10 +226,33 @@ pub struct SnsMessage {
 /// What CreateUrls reports of a notification it sent.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Notified {
-    /// `email` or `sns`.
+    /// `email`, `sns`, `slack` or `teams`.
     pub channel: String,
-    /// The SES or SNS message id.
-    pub message_id: String,
+    /// The SES or SNS message id, or the Slack message's `ts`; none for
+    /// Teams, whose webhook names no message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// Where the Slack message is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slack: Option<SlackPosted>,
+}
+
+/// A posted Slack message: its conversation and `ts`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SlackPosted {
+    /// The conversation ID Slack posted in.
+    pub channel: String,
+    /// The message's timestamp (its ID).
+    pub ts: String,
+}
+
+/// What sending a notification reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    /// The SES or SNS message id, or the Slack `ts`.
+    pub message_id: Option<String>,
+    /// Where the Slack message is.
+    pub slack: Option<SlackPosted>,
 }
 
 // `invalid` and `sender` serve both parsing (`spec`) and rendering (`render`).
@@ -184,6 +289,10 @@ mod tests {
             email_from: vec!["approvals@example.com".into(), "@ops.example.com".into()],
             email_to_domains: vec!["corp.example".into()],
             sns_topics: vec!["arn:aws:sns:us-east-1:123456789012:approvals".into()],
+            slack_channels: vec!["C0APPROVALS".into()],
+            teams_webhooks: vec![
+                "https://*.environment.api.powerplatform.com/powerautomate/".into(),
+            ],
         }
     }
 

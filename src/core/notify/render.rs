@@ -4,6 +4,7 @@
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde_json::{Map, Value};
 
+use super::chat::{slack_message, teams_message};
 use super::{
     Channel, Email, MAX_EMAIL_SUBJECT_CHARS, MAX_SNS_SUBJECT_CHARS, Notification, NotifyPolicy,
     NotifySpec, SnsMessage, invalid, sender,
@@ -11,8 +12,11 @@ use super::{
 use crate::core::action::Action;
 use crate::core::error::Rejection;
 use crate::core::locale::{Arg, Locale, text};
+use crate::core::slack::escape_mrkdwn;
 use crate::core::template::escape_html;
 
+/// The name of the escaping of Slack's `mrkdwn` (`&`, `<`, `>`).
+const SLACK_ESCAPE: &str = "slack";
 /// Template work allowed for one rendering (minijinja fuel).
 const FUEL: u64 = 100_000;
 
@@ -43,6 +47,11 @@ const DEFAULT_HTML: &str = "\
 {% else %}{% for a in actions %}<p><a href=\"{{ a.url }}\">{{ a.label }}</a>{% if a.description %}<br>{{ a.description }}{% endif %}</p>
 {% endfor %}{% endif %}{% if expiration %}<p>{{ texts.expires }}</p>
 {% endif %}</body></html>";
+// Slack's: the header is plain text; the text is `mrkdwn`, escaped.
+const DEFAULT_SLACK_TEXT: &str = "\
+{{ texts.waiting }}{% for a in actions if a.type != \"post\" and a.description %}
+*{{ a.label }}*: {{ a.description }}{% endfor %}";
+const DEFAULT_TEAMS_TEXT: &str = "{{ texts.waiting }}";
 
 /// The default templates' sentences in `locale`.
 fn default_texts(locale: Locale, expiration: Option<&str>) -> Value {
@@ -68,6 +77,8 @@ pub struct Links<'a> {
     pub review_url: Option<&'a str>,
     /// The caller's expiration text, when one was given.
     pub expiration: Option<&'a str>,
+    /// The expiration, as milliseconds since 1970.
+    pub expires_at_millis: Option<i64>,
     /// The language of the default texts.
     pub locale: Locale,
 }
@@ -81,6 +92,8 @@ pub(super) fn environment() -> Environment<'static> {
     env.set_auto_escape_callback(|name| {
         if name.ends_with(".html") {
             AutoEscape::Html
+        } else if name == "slack.text" {
+            AutoEscape::Custom(SLACK_ESCAPE.into())
         } else {
             AutoEscape::None
         }
@@ -90,6 +103,13 @@ pub(super) fn environment() -> Environment<'static> {
     env.set_formatter(|out, state, value| match value.as_str() {
         Some(text) if *state.auto_escape() == AutoEscape::Html && !value.is_safe() => {
             out.write_str(&escape_html(text))?;
+            Ok(())
+        }
+        _ if *state.auto_escape() == AutoEscape::Custom(SLACK_ESCAPE.into()) => {
+            if value.is_safe() || value.is_none() || value.is_undefined() {
+                return minijinja::escape_formatter(out, state, value);
+            }
+            out.write_str(&escape_mrkdwn(&value.to_string()))?;
             Ok(())
         }
         _ => minijinja::escape_formatter(out, state, value),
@@ -158,6 +178,38 @@ impl NotifySpec {
                         DEFAULT_TEXT,
                     )?,
                 }))
+            }
+            Channel::Slack(slack) => {
+                let header = one_line(&renderer.render(
+                    "slack.header",
+                    slack.header.as_deref(),
+                    DEFAULT_SUBJECT,
+                )?);
+                let text =
+                    renderer.render("slack.text", slack.text.as_deref(), DEFAULT_SLACK_TEXT)?;
+                Ok(Notification::Slack(slack_message(
+                    &slack.channel,
+                    &header,
+                    &text,
+                    actions,
+                    links,
+                )?))
+            }
+            Channel::Teams(teams) => {
+                let title = one_line(&renderer.render(
+                    "teams.title",
+                    teams.title.as_deref(),
+                    DEFAULT_SUBJECT,
+                )?);
+                let text =
+                    renderer.render("teams.text", teams.text.as_deref(), DEFAULT_TEAMS_TEXT)?;
+                Ok(Notification::Teams(teams_message(
+                    &teams.webhook,
+                    &title,
+                    &text,
+                    actions,
+                    links,
+                )?))
             }
         }
     }
@@ -276,6 +328,7 @@ mod tests {
             urls: &URLS,
             review_url: None,
             expiration: Some("2030-01-01T00:00:00Z"),
+            expires_at_millis: Some(1_893_456_000_000),
             locale: Locale::En,
         }
     }

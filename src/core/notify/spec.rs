@@ -5,10 +5,11 @@ use minijinja::Environment;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::chat::{is_slack_conversation, teams_webhook_allowed, teams_webhook_shape};
 use super::render::environment;
 use super::{
-    Channel, EmailSpec, MAX_RECIPIENTS, MAX_TEMPLATE_BYTES, NotifyPolicy, NotifySpec, SnsSpec,
-    invalid, sender,
+    Channel, EmailSpec, MAX_RECIPIENTS, MAX_TEMPLATE_BYTES, NotifyPolicy, NotifySpec, SlackSpec,
+    SnsSpec, TeamsSpec, invalid, sender,
 };
 use crate::core::address::{domain_of, is_address};
 use crate::core::error::{ErrorCode, Rejection};
@@ -18,7 +19,25 @@ use crate::core::error::{ErrorCode, Rejection};
 struct RawNotify {
     email: Option<RawEmail>,
     sns: Option<RawSns>,
+    slack: Option<RawSlack>,
+    teams: Option<RawTeams>,
     context: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSlack {
+    channel: String,
+    header: Option<String>,
+    text: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTeams {
+    webhook: String,
+    title: Option<String>,
+    text: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -111,6 +130,57 @@ impl NotifySpec {
             let path = e.path().to_string();
             invalid(format!("notify is not valid at {path}: {}", e.into_inner()))
         })?;
+        let given = [
+            raw.email.is_some(),
+            raw.sns.is_some(),
+            raw.slack.is_some(),
+            raw.teams.is_some(),
+        ];
+        match given.iter().filter(|g| **g).count() {
+            0 => return Err(invalid("notify needs email, sns, slack or teams")),
+            1 => {}
+            _ => {
+                return Err(invalid(
+                    "notify takes one channel, email, sns, slack or teams, not several (one failed send must not leave links sent on another)",
+                ));
+            }
+        }
+        if let Some(slack) = raw.slack {
+            if !is_slack_conversation(&slack.channel) {
+                return Err(invalid(format!(
+                    "notify.slack.channel: {:?} is not a Slack channel or user ID (C…, G…, D…, U… or W…)",
+                    slack.channel
+                )));
+            }
+            check_template(&env, "slack.header", slack.header.as_ref())?;
+            check_template(&env, "slack.text", slack.text.as_ref())?;
+            return Ok(Self {
+                channel: Channel::Slack(SlackSpec {
+                    channel: slack.channel,
+                    header: slack.header,
+                    text: slack.text,
+                }),
+                context: raw.context.unwrap_or(Value::Null),
+            });
+        }
+        if let Some(teams) = raw.teams {
+            // Never quoted back: the URL's signature is a credential.
+            teams_webhook_shape(&teams.webhook).map_err(|why| {
+                invalid(format!(
+                    "notify.teams.webhook is not a Workflows webhook URL: {why}"
+                ))
+            })?;
+            check_template(&env, "teams.title", teams.title.as_ref())?;
+            check_template(&env, "teams.text", teams.text.as_ref())?;
+            return Ok(Self {
+                channel: Channel::Teams(TeamsSpec {
+                    webhook: teams.webhook,
+                    title: teams.title,
+                    text: teams.text,
+                }),
+                context: raw.context.unwrap_or(Value::Null),
+            });
+        }
         let channel = match (raw.email, raw.sns) {
             (Some(email), None) => {
                 let spec = EmailSpec {
@@ -161,12 +231,7 @@ impl NotifySpec {
                     message: sns.message,
                 })
             }
-            (Some(_), Some(_)) => {
-                return Err(invalid(
-                    "notify takes one channel, email or sns, not both (one failed send must not leave links sent on the other)",
-                ));
-            }
-            (None, None) => return Err(invalid("notify needs email or sns")),
+            _ => return Err(invalid("notify needs email, sns, slack or teams")),
         };
         Ok(Self {
             channel,
@@ -216,6 +281,39 @@ impl NotifySpec {
                         domain_of(address)
                     ))),
                     None => Ok(()),
+                }
+            }
+            Channel::Slack(slack) => {
+                if policy.slack_channels.is_empty() {
+                    return Err(not_allowed(
+                        "Slack notifications are not enabled in this deployment (SLACK_BOT_TOKEN and NOTIFY_SLACK_CHANNELS)",
+                    ));
+                }
+                if policy
+                    .slack_channels
+                    .iter()
+                    .any(|c| c == "*" || *c == slack.channel)
+                {
+                    Ok(())
+                } else {
+                    Err(not_allowed(format!(
+                        "notify.slack.channel: this deployment may not post to {:?}",
+                        slack.channel
+                    )))
+                }
+            }
+            Channel::Teams(teams) => {
+                if policy.teams_webhooks.is_empty() {
+                    return Err(not_allowed(
+                        "Teams notifications are not enabled in this deployment (NOTIFY_TEAMS_WEBHOOKS)",
+                    ));
+                }
+                if teams_webhook_allowed(&teams.webhook, &policy.teams_webhooks) {
+                    Ok(())
+                } else {
+                    Err(not_allowed(
+                        "notify.teams.webhook: this deployment may not post to that webhook (it is not under NOTIFY_TEAMS_WEBHOOKS)",
+                    ))
                 }
             }
             Channel::Sns(sns) => {

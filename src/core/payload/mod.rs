@@ -771,8 +771,10 @@ mod tests {
                             emails: vec!["lead@example.com".into()],
                             domains: Vec::new(),
                             groups: Vec::new(),
+                            slack_users: Vec::new(),
                         },
                         requester: None,
+                        requester_slack: None,
                     }),
                 },
             ],
@@ -931,8 +933,10 @@ mod tests {
                 emails: vec!["alice@example.com".into()],
                 domains: vec!["leads.example.com".into()],
                 groups: vec!["release-managers".into()],
+                slack_users: Vec::new(),
             },
             requester: Some("rita@example.com".into()),
+            requester_slack: None,
         });
         for data in seal_all(&claims, &ring) {
             assert!(data.starts_with('I'), "{data}");

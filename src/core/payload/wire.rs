@@ -79,6 +79,10 @@ enum WireExtension {
     /// The language of the pages ([`Locale::code`]): a link's or a
     /// review's, never a review choice's.
     Locale(u8),
+    /// The gate's Slack users who may act (only with a gate).
+    SlackUsers(Vec<String>),
+    /// The requester as a Slack user ID (only with a gate).
+    SlackRequester(String),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -217,27 +221,45 @@ fn name_from_wire(name: &str) -> Result<ActionName, PayloadError> {
     ActionName::parse(name).map_err(|_| PayloadError::BadClaims)
 }
 
-/// What an action carries beyond [`WireAction`].
-fn extensions_of(action: &Action) -> Vec<WireExtension> {
-    action
+/// What a choice carries beyond [`WireAction`] and [`WireGate`]: the
+/// action's form, and the gate's Slack names.
+fn extensions_of(action: &Action, gate: Option<&Gate>) -> Vec<WireExtension> {
+    let mut extensions: Vec<WireExtension> = action
         .page
         .form
         .iter()
         .map(|form| WireExtension::Form(json_text(&form.schema)))
-        .collect()
+        .collect();
+    if let Some(gate) = gate {
+        if !gate.approvers.slack_users.is_empty() {
+            extensions.push(WireExtension::SlackUsers(
+                gate.approvers.slack_users.clone(),
+            ));
+        }
+        extensions.extend(
+            gate.requester_slack
+                .clone()
+                .map(WireExtension::SlackRequester),
+        );
+    }
+    extensions
 }
 
-/// What a link carries beyond the first format: its action's extensions,
+/// What a link carries beyond the first format: its choice's extensions,
 /// then its language.
-fn link_extensions(action: &Action, locale: Option<Locale>) -> Vec<WireExtension> {
-    let mut extensions = extensions_of(action);
+fn link_extensions(
+    action: &Action,
+    gate: Option<&Gate>,
+    locale: Option<Locale>,
+) -> Vec<WireExtension> {
+    let mut extensions = extensions_of(action, gate);
     extensions.extend(locale.map(|l| WireExtension::Locale(l.code())));
     extensions
 }
 
 /// Whether claims carry anything only an extended link (`0x6_`) holds.
 pub(super) fn needs_extensions(claims: &Claims) -> bool {
-    !link_extensions(&claims.action, claims.locale).is_empty()
+    !link_extensions(&claims.action, claims.gate.as_ref(), claims.locale).is_empty()
 }
 
 /// A sealed language code.
@@ -245,14 +267,17 @@ fn locale_of(code: u8) -> Result<Locale, PayloadError> {
     Locale::from_code(code).ok_or(PayloadError::BadClaims)
 }
 
-/// An action with its extensions applied, and the language among them
-/// (`None` when there is none).
+/// An action and its gate with their extensions applied, and the
+/// language among them (`None` when there is none). A gate's extension
+/// without a gate is refused.
 fn action_with(
     name: &str,
     wire: WireAction,
+    gate: Option<WireGate>,
     extensions: Vec<WireExtension>,
-) -> Result<(Action, Option<Locale>), PayloadError> {
+) -> Result<(Action, Option<Gate>, Option<Locale>), PayloadError> {
     let mut action = action_from_wire(name, wire)?;
+    let mut gate = gate.map(gate_from_wire);
     let mut locale = None;
     for extension in extensions {
         match extension {
@@ -262,9 +287,17 @@ fn action_with(
                 action.page.form = Some(form);
             }
             WireExtension::Locale(code) => locale = Some(locale_of(code)?),
+            WireExtension::SlackUsers(users) => {
+                let gate = gate.as_mut().ok_or(PayloadError::BadClaims)?;
+                gate.approvers.slack_users = users;
+            }
+            WireExtension::SlackRequester(user) => {
+                let gate = gate.as_mut().ok_or(PayloadError::BadClaims)?;
+                gate.requester_slack = Some(user);
+            }
         }
     }
-    Ok((action, locale))
+    Ok((action, gate, locale))
 }
 
 fn action_from_wire(name: &str, wire: WireAction) -> Result<Action, PayloadError> {
@@ -334,8 +367,10 @@ fn gate_from_wire(WireGate(emails, domains, groups, requester): WireGate) -> Gat
             emails,
             domains,
             groups,
+            slack_users: Vec::new(),
         },
         requester,
+        requester_slack: None,
     }
 }
 
@@ -346,7 +381,7 @@ fn choice_to_wire(action: &Action, gate: Option<&Gate>) -> WireChoice {
         action.name.as_str().to_owned(),
         action_to_wire(action),
         gate.map(gate_to_wire),
-        extensions_of(action),
+        extensions_of(action, gate),
     )
 }
 
@@ -420,13 +455,10 @@ pub(super) fn decode_review(plain: &[u8]) -> Result<Review, PayloadError> {
             .into_iter()
             .map(|WireChoice(name, action, gate, extensions)| {
                 // A choice speaks its review's language.
-                let (action, None) = action_with(&name, action, extensions)? else {
+                let (action, gate, None) = action_with(&name, action, gate, extensions)? else {
                     return Err(PayloadError::BadClaims);
                 };
-                Ok(Choice {
-                    action,
-                    gate: gate.map(gate_from_wire),
-                })
+                Ok(Choice { action, gate })
             })
             .collect::<Result<_, PayloadError>>()?,
     })
@@ -493,7 +525,7 @@ pub(super) fn encode_claims(claims: &Claims) -> Vec<u8> {
 /// gate, extensions), deflated when that is shorter.
 fn encode_extended(claims: &Claims) -> Vec<u8> {
     let mut choice = choice_to_wire(&claims.action, claims.gate.as_ref());
-    choice.3 = link_extensions(&claims.action, claims.locale);
+    choice.3 = link_extensions(&claims.action, claims.gate.as_ref(), claims.locale);
     let wire = WireClaims {
         token: token_to_wire(&claims.token),
         tid: claims.transaction_id.0,
@@ -511,7 +543,7 @@ pub(super) fn decode_extended(plain: &[u8]) -> Result<Claims, PayloadError> {
     let wire: WireClaims = postcard::from_bytes(plain).map_err(|_| PayloadError::BadClaims)?;
     let WireChoice(name, action, gate, extensions) =
         postcard::from_bytes(&bytes_of(wire.body)?).map_err(|_| PayloadError::BadClaims)?;
-    let (action, locale) = action_with(&name, action, extensions)?;
+    let (action, gate, locale) = action_with(&name, action, gate, extensions)?;
     Ok(Claims {
         token: token_from_wire(wire.token)?,
         transaction_id: TransactionId(wire.tid),
@@ -519,7 +551,7 @@ pub(super) fn decode_extended(plain: &[u8]) -> Result<Claims, PayloadError> {
         expires_at_millis: wire.exp,
         output_parameters: wire.params,
         action,
-        gate: gate.map(gate_from_wire),
+        gate,
         locale,
     })
 }
@@ -643,8 +675,10 @@ mod tests {
                 emails: vec!["a@example.com".into()],
                 domains: vec![],
                 groups: vec![],
+                slack_users: vec!["U0AAA".into(), "W0BBB".into()],
             },
             requester: Some("r@example.com".into()),
+            requester_slack: Some("U0RRR".into()),
         });
         assert_eq!(
             decode_extended(&encode_claims(&gated)).expect("decodes"),

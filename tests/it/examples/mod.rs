@@ -17,6 +17,7 @@
 mod function_url;
 mod human_approval;
 mod parallel_approvers;
+mod slack_approval;
 mod sns_approval;
 mod webhook;
 

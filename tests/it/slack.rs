@@ -648,3 +648,53 @@ async fn an_unconfirmed_call_is_reported_as_such_and_not_repeated() {
     );
     assert!(app.sfn.calls().is_empty(), "sent once, and not again");
 }
+
+/// In Lambda behind a Function URL, the press arrives base64-encoded; the
+/// signature is over the bytes Slack sent, and the press decides.
+#[tokio::test]
+async fn a_press_through_a_function_url_event_decides() {
+    use base64::Engine as _;
+    use sfn_callbacks::lambda::DirectErrors;
+
+    let slack = Slack::start().await;
+    slack.user(ALICE, Some("alice@example.com"));
+    let app = deployment(&slack).await;
+    let (_, blocks) = posted(&app, &request()).await;
+    let approve = button_value(&blocks, "approve");
+    let payload = press(ALICE, "approve", &approve, &slack.response_url(1), &blocks);
+    let (body, headers) = signed(&payload, SIGNING_SECRET, START.unix_timestamp());
+    let mut event = super::lambda_runtime::fixture("function_url_post_respond.json");
+    event["rawPath"] = json!("/slack/interactions");
+    event["requestContext"]["http"]["path"] = json!("/slack/interactions");
+    event["rawQueryString"] = json!("");
+    event
+        .as_object_mut()
+        .expect("event")
+        .remove("queryStringParameters");
+    for (name, value) in headers {
+        event["headers"][name] = json!(value);
+    }
+    event["body"] = json!(base64::engine::general_purpose::STANDARD.encode(body));
+    event["isBase64Encoded"] = json!(true);
+    let response = app
+        .lambda(DirectErrors::Function)
+        .handle(event.clone())
+        .await
+        .expect("handled");
+    assert_eq!(response["statusCode"], 200, "{response}");
+    assert_eq!(app.sfn.decisions().len(), 1);
+    assert_eq!(
+        slack.seen("response_url")[0]["body"]["replace_original"],
+        true
+    );
+    // The same bytes with one changed: not Slack's.
+    let mut altered = event;
+    altered["body"] = json!(base64::engine::general_purpose::STANDARD.encode("payload=%7B%7D"));
+    let response = app
+        .lambda(DirectErrors::Function)
+        .handle(altered)
+        .await
+        .expect("handled");
+    assert_eq!(response["statusCode"], 401, "{response}");
+    assert_eq!(app.sfn.decisions().len(), 1);
+}

@@ -181,3 +181,4 @@ slack-modal-send = Send
 slack-modal-cancel = Cancel
 slack-unconfirmed = Step Functions did not confirm the answer in time, so it may or may not have been recorded. Press the button again to find out: an answer is never recorded twice.
 slack-not-a-link = This button does not hold a link this service can open. Nothing was changed.
+slack-heartbeat-sent = Heartbeat sent: the workflow knows the task is still being worked on. Nothing was decided.

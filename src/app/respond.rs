@@ -482,7 +482,7 @@ fn refused(refusal: Refusal, who: &Identity) -> AppError {
         Refusal::NotAnApprover => format!(
             "{name} {reason} of this link; nothing was sent. Sign in as an approver, or ask the requester to add you"
         ),
-        Refusal::Requester => format!("{name} {reason}; nothing was sent"),
+        Refusal::Requester | Refusal::Unidentified => format!("{name} {reason}; nothing was sent"),
     };
     AppError::Rejected(Rejection::new(ErrorCode::NotAnApprover, message))
 }

@@ -87,6 +87,17 @@ struct RawUser {
     #[serde(default)]
     is_bot: bool,
     #[serde(default)]
+    is_app_user: bool,
+    #[serde(default)]
+    is_workflow_bot: bool,
+    /// A member of another workspace, through Slack Connect.
+    #[serde(default)]
+    is_stranger: bool,
+    /// Whether Slack confirmed the email (absent: confirmed, as Slack
+    /// requires it to join a workspace).
+    #[serde(default)]
+    is_email_confirmed: Option<bool>,
+    #[serde(default)]
     real_name: Option<String>,
     #[serde(default)]
     profile: RawProfile,
@@ -195,6 +206,22 @@ impl SlackClient {
         }
     }
 
+    /// Whether `url` is one Slack gives presses: `https://hooks.slack.com/`,
+    /// or any loopback URL when the Web API is itself on loopback (a
+    /// test's stand-in).
+    fn is_response_url(&self, url: &str) -> bool {
+        if url.starts_with("https://hooks.slack.com/") {
+            return true;
+        }
+        let loopback = |u: &url::Url| match u.host() {
+            Some(url::Host::Domain(d)) => d == "localhost",
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        };
+        loopback(&self.settings.api_url) && url::Url::parse(url).is_ok_and(|u| loopback(&u))
+    }
+
     fn cached(&self, user: &str) -> Option<SlackProfile> {
         let profiles = self.profiles.lock().ok()?;
         profiles
@@ -229,13 +256,18 @@ impl SlackApi for SlackClient {
         let found = envelope(&answer)?
             .user
             .ok_or_else(|| SlackError::Refused("users.info without a user".into()))?;
+        let confirmed = found.is_email_confirmed != Some(false);
         let profile = SlackProfile {
-            email: found.profile.email.filter(|e| !e.is_empty()),
+            email: found.profile.email.filter(|e| !e.is_empty() && confirmed),
             name: found
                 .real_name
                 .filter(|n| !n.is_empty())
                 .or(found.profile.display_name.filter(|n| !n.is_empty())),
-            is_person: !found.deleted && !found.is_bot,
+            is_person: !(found.deleted
+                || found.is_bot
+                || found.is_app_user
+                || found.is_workflow_bot
+                || found.is_stranger),
         };
         if let Ok(mut profiles) = self.profiles.lock() {
             if profiles.len() >= MAX_PROFILES {
@@ -257,6 +289,11 @@ impl SlackApi for SlackClient {
     }
 
     async fn respond(&self, response_url: &str, message: &Value) -> Result<(), SlackError> {
+        if !self.is_response_url(response_url) {
+            return Err(SlackError::Refused(
+                "a response_url that is not Slack's".into(),
+            ));
+        }
         let answer = self
             .web
             .call(

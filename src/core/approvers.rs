@@ -109,6 +109,9 @@ pub enum Refusal {
     NotAnApprover,
     /// They asked for the decision; nobody approves their own request.
     Requester,
+    /// A Slack user for whom Slack gives no email, on a link whose
+    /// requester is named by email: they may be the requester.
+    Unidentified,
 }
 
 impl Refusal {
@@ -118,6 +121,9 @@ impl Refusal {
         match self {
             Self::NotAnApprover => "is not among the approvers",
             Self::Requester => "asked for this decision, so someone else must make it",
+            Self::Unidentified => {
+                "cannot be told apart from the requester, because Slack gives no email for them"
+            }
         }
     }
 }
@@ -293,6 +299,12 @@ pub fn may_decide(
         .slack_user
         .is_some_and(|r| who.slack_user.as_deref() == Some(r));
     let is_requester = by_email || by_slack;
+    // Whom Slack names without an email could be the requester named by
+    // email: refused rather than guessed.
+    if !is_requester && requester.email.is_some() && who.slack_user.is_some() && who.email.is_none()
+    {
+        return Err(Refusal::Unidentified);
+    }
     if is_requester {
         return Err(Refusal::Requester);
     }
@@ -531,7 +543,20 @@ mod tests {
             check(&person("rita@leads.example.com", true, &[]), requester),
             Err(Refusal::Requester)
         );
-        assert_eq!(check(&slack("W0BBB", None), requester), Ok(()));
+        assert_eq!(
+            check(&slack("W0BBB", Some("bob@example.com")), requester),
+            Ok(())
+        );
+        // Without an email, a Slack user may be the requester named by email.
+        assert_eq!(
+            check(&slack("W0BBB", None), requester),
+            Err(Refusal::Unidentified)
+        );
+        assert_eq!(
+            check(&slack("W0BBB", None), Requester::default()),
+            Ok(()),
+            "no requester: nothing to tell apart"
+        );
         assert!(!rules(json!({"slack_users": ["U0AAA"], "groups": ["g"]})).slack_can_meet());
         for bad in ["u0aaa", "C0AAA", "U", "U0-AA"] {
             let err = Approvers::from_value("approvers", &json!({"slack_users": [bad]}))

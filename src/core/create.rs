@@ -353,6 +353,44 @@ impl CreateRequest {
         }
         let base_url = raw.base_url.map(parse_base_url).transpose()?;
         let notify = raw.notify.map(NotifySpec::parse).transpose()?;
+        let to_slack = matches!(
+            notify.as_ref().map(|n| &n.channel),
+            Some(super::notify::Channel::Slack(_))
+        );
+        // Without sign-in, only a Slack press can meet approvers: a bound
+        // link must go out as a Slack button, and a bound POST action (a
+        // program's, with no button) could never be answered.
+        if !policy.sign_in {
+            for (action, gate) in actions.iter().zip(&gates) {
+                if gate.is_none() {
+                    continue;
+                }
+                let problem = if action.kind() == ActionKind::Post {
+                    Some(
+                        "a post action bound to approvers needs sign-in (a bearer ID token of OIDC_ISSUER), which this deployment does not offer",
+                    )
+                } else if !to_slack {
+                    Some(
+                        "without sign-in (OIDC_ISSUER), approvers can only decide by pressing a Slack button: send the links with notify.slack, or leave approvers out",
+                    )
+                } else {
+                    None
+                };
+                if let Some(problem) = problem {
+                    return Err(Rejection::new(
+                        ErrorCode::SignInNotConfigured,
+                        format!("action {:?}: {problem}", action.name.as_str()),
+                    ));
+                }
+            }
+        }
+        // A press in Slack carries no query: output parameters cannot come.
+        if to_slack && output_parameters {
+            return Err(Rejection::new(
+                ErrorCode::InvalidNotify,
+                "notify.slack: output parameters come from a link's query, which a Slack button does not have; leave enable_output_parameters out",
+            ));
+        }
         let locale = raw
             .locale
             .as_deref()

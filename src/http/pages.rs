@@ -605,7 +605,7 @@ fn choice_section(locale: Locale, i: usize, choice: &ChoiceView<'_>, who: Option
         ChoiceStanding::MayNot(refusal) => {
             let someone = text(locale, "page-refusal-someone", &[]);
             let id = match refusal {
-                Refusal::NotAnApprover => "page-refusal-not-an-approver",
+                Refusal::NotAnApprover | Refusal::Unidentified => "page-refusal-not-an-approver",
                 Refusal::Requester => "page-refusal-requester",
             };
             format!(

@@ -8,6 +8,8 @@
 
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -18,6 +20,7 @@ use super::HttpState;
 use super::error::ApiError;
 use crate::app::{AppError, Credential, Input, Link, Needs, Outcome, Trace, Unavailable, Via};
 use crate::core::ErrorCode;
+use crate::core::action::ActionKind;
 use crate::core::error::Rejection;
 use crate::core::form::Submitted;
 use crate::core::locale::Locale;
@@ -29,9 +32,10 @@ use crate::core::slack::signature::{self, SignatureError};
 use crate::core::slack::{decided_message, ephemeral, outcome_line};
 use crate::core::template::Params;
 
-/// How long a press may take to decide, the engine call included: Slack
-/// waits 3 seconds for the answer, and the message is replaced after it.
-/// A call not confirmed in time may have arrived, and is never repeated.
+/// How long a press may take, from its arrival to its decision, the
+/// engine call included: Slack waits 3 seconds for the answer, and the
+/// message is replaced (at most a second more) before it. A call not
+/// confirmed in time may have arrived, and is never repeated.
 pub const DECIDE_WAIT: Duration = Duration::from_millis(1800);
 
 /// The Slack app's signing secret: never shown by `Debug`, wiped on drop.
@@ -157,9 +161,24 @@ fn not_pressable() -> AppError {
     ))
 }
 
-/// Decides the link with the Slack user as the person, within
-/// [`DECIDE_WAIT`].
+/// [`look`], by `deadline`: Slack could not be asked who pressed in time,
+/// and nothing was sent.
+async fn look_by(
+    deadline: Instant,
+    state: &HttpState,
+    data: &str,
+    user: &User,
+    trace: &mut Trace,
+) -> Result<Claims, AppError> {
+    tokio::time::timeout_at(deadline, look(state, data, user, trace))
+        .await
+        .unwrap_or(Err(AppError::Unavailable(Unavailable::Slack)))
+}
+
+/// Decides the link with the Slack user as the person, by `deadline`
+/// (the press's [`DECIDE_WAIT`], counted from its arrival).
 async fn decide(
+    deadline: Instant,
     state: &HttpState,
     data: &str,
     user: &User,
@@ -178,7 +197,7 @@ async fn decide(
         Needs::Answer => Ok(Input::Answer { comment, form }),
         Needs::Json => Err(not_pressable()),
     };
-    tokio::time::timeout(DECIDE_WAIT, state.app.respond(link, trace, read))
+    tokio::time::timeout_at(deadline, state.app.respond(link, trace, read))
         .await
         .unwrap_or(Err(AppError::Unavailable(Unavailable::EngineUnconfirmed)))
 }
@@ -229,13 +248,14 @@ async fn press(
     message: &Message,
     trace: &mut Trace,
 ) -> Response {
+    let deadline = Instant::now() + DECIDE_WAIT;
     let Some((pressed, data)) = actions.first().and_then(|a| {
         let name = a.action_id.strip_prefix(SLACK_ACTION_PREFIX)?;
         Some((name, a.value.as_deref()?))
     }) else {
         return refused("the press is not on a button of this service");
     };
-    let claims = match look(state, data, user, trace).await {
+    let claims = match look_by(deadline, state, data, user, trace).await {
         Ok(claims) => claims,
         Err(e) => {
             let locale = trace.locale.unwrap_or_default();
@@ -276,7 +296,22 @@ async fn press(
         }
         return ack();
     }
-    match decide(state, data, user, None, Submitted::Page(Vec::new()), trace).await {
+    let decided_now = decide(
+        deadline,
+        state,
+        data,
+        user,
+        None,
+        Submitted::Page(Vec::new()),
+        trace,
+    )
+    .await;
+    match decided_now {
+        // A heartbeat answers nothing: the buttons stay for the deciders.
+        Ok(Outcome::Sent { claims, .. }) if claims.action.kind() == ActionKind::Heartbeat => {
+            let text = crate::core::locale::text(locale, "slack-heartbeat-sent", &[]);
+            answer(state, response_url, &ephemeral(&text), trace).await;
+        }
         Ok(Outcome::Sent { claims, .. }) => {
             let replaced = decided(state, &claims, user, &message.blocks);
             answer(state, response_url, &replaced, trace).await;
@@ -299,6 +334,7 @@ async fn press(
 }
 
 async fn submit(state: &HttpState, user: &User, view: &View, trace: &mut Trace) -> Response {
+    let deadline = Instant::now() + DECIDE_WAIT;
     if view.callback_id != modal::CALLBACK_ID {
         return refused("the modal is not one of this service");
     }
@@ -306,7 +342,7 @@ async fn submit(state: &HttpState, user: &User, view: &View, trace: &mut Trace) 
         return refused("the modal does not carry this service's metadata");
     };
     let response_url = metadata.response_url.as_deref();
-    let claims = match look(state, &metadata.data, user, trace).await {
+    let claims = match look_by(deadline, state, &metadata.data, user, trace).await {
         Ok(claims) => claims,
         Err(e) => {
             let text = error_text(e, trace.locale.unwrap_or_default());
@@ -320,7 +356,7 @@ async fn submit(state: &HttpState, user: &User, view: &View, trace: &mut Trace) 
         return axum::Json(modal::errors(&claims.action, locale, None, Some(&problem)))
             .into_response();
     }
-    match decide(state, &metadata.data, user, comment, form, trace).await {
+    match decide(deadline, state, &metadata.data, user, comment, form, trace).await {
         Ok(Outcome::Sent { claims, .. }) => {
             let replaced = decided(state, &claims, user, &metadata.kept);
             answer(state, response_url, &replaced, trace).await;

@@ -223,7 +223,8 @@ async fn someone_not_among_the_approvers_is_refused_and_the_buttons_stay() {
     }
     assert!(app.sfn.calls().is_empty(), "nothing reached Step Functions");
 
-    // The heartbeat is open to anyone in the channel.
+    // The heartbeat is open to anyone in the channel, and answers
+    // nothing: the presser is told, the buttons stay for the deciders.
     let ping = button_value(&blocks, "ping");
     interact(
         &app,
@@ -231,6 +232,14 @@ async fn someone_not_among_the_approvers_is_refused_and_the_buttons_stay() {
     )
     .await;
     assert_eq!(app.sfn.heartbeats(), 1);
+    let told = &slack.seen("response_url")[2]["body"];
+    assert_eq!(told["response_type"], "ephemeral", "{told}");
+    assert!(
+        told["text"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("Heartbeat sent")),
+        "{told}"
+    );
 }
 
 #[tokio::test]
@@ -418,6 +427,32 @@ async fn notify_slack_is_checked_before_anything_is_made() {
         "{}",
         reply.text
     );
+    // Without sign-in, bound links must go out as Slack buttons.
+    let mut by_mail = request();
+    by_mail["notify"] = json!({"sns": {"topic_arn": "arn:aws:sns:us-east-1:123456789012:t"}});
+    let reply = app.create(&by_mail).await;
+    reply.assert_error(400, "SignInNotConfigured");
+    assert!(reply.text.contains("notify.slack"), "{}", reply.text);
+    // A press carries no query: no output parameters through Slack.
+    let mut with_params = request();
+    with_params["enable_output_parameters"] = json!(true);
+    let params_app = App::new(|d| {
+        d.app.features.output_parameters = true;
+        d.app.features.slack = true;
+        d.app.notify.slack_channels = vec![CHANNEL.into()];
+    });
+    params_app
+        .create(&with_params)
+        .await
+        .assert_error(400, "InvalidNotify");
+    // A Teams webhook given as text is refused without quoting it.
+    let mut teams = request();
+    teams["approvers"] = Value::Null;
+    teams["requester"] = Value::Null;
+    teams["notify"] = json!({"teams": "https://x.example/hook?sig=SECRET"});
+    let reply = app.create(&teams).await;
+    reply.assert_error(400, "InvalidNotify");
+    assert!(!reply.text.contains("SECRET"), "{}", reply.text);
     // Without Slack, slack_users cannot be met.
     let off = App::new(|_| {});
     let reply = off.create(&request()).await;
@@ -621,6 +656,34 @@ async fn a_slack_requester_is_sealed_with_their_email_where_people_sign_in() {
     let reply = app.request_with(&state, &body).await;
     reply.assert_error(400, "InvalidApprovers");
     assert!(reply.text.contains("users:read.email"), "{}", reply.text);
+}
+
+/// A requester named by email cannot slip through as a Slack user whose
+/// email Slack does not give.
+#[tokio::test]
+async fn a_slack_user_without_an_email_is_refused_when_the_requester_is_an_email() {
+    let slack = Slack::start().await;
+    slack.user("U0RITA", None);
+    let app = deployment(&slack).await;
+    let mut body = request();
+    body["requester"] = json!("rita@example.com");
+    body["approvers"] = json!({"slack_users": ["U0RITA", ALICE]});
+    let (_, blocks) = posted(&app, &body).await;
+    let approve = button_value(&blocks, "approve");
+    interact(
+        &app,
+        &press(
+            "U0RITA",
+            "approve",
+            &approve,
+            &slack.response_url(1),
+            &blocks,
+        ),
+    )
+    .await;
+    let told = &slack.seen("response_url")[0]["body"];
+    assert_eq!(told["response_type"], "ephemeral", "{told}");
+    assert!(app.sfn.calls().is_empty(), "refused: {told}");
 }
 
 /// A call Step Functions did not confirm may have arrived: the presser is

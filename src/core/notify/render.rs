@@ -106,10 +106,11 @@ pub(super) fn environment() -> Environment<'static> {
             Ok(())
         }
         _ if *state.auto_escape() == AutoEscape::Custom(SLACK_ESCAPE.into()) => {
-            if value.is_safe() || value.is_none() || value.is_undefined() {
-                return minijinja::escape_formatter(out, state, value);
+            if value.is_safe() {
+                out.write_str(&value.to_string())?;
+            } else {
+                out.write_str(&escape_mrkdwn(&value.to_string()))?;
             }
-            out.write_str(&escape_mrkdwn(&value.to_string()))?;
             Ok(())
         }
         _ => minijinja::escape_formatter(out, state, value),

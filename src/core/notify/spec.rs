@@ -128,6 +128,12 @@ impl NotifySpec {
         let env = environment();
         let raw: RawNotify = serde_path_to_error::deserialize(value).map_err(|e| {
             let path = e.path().to_string();
+            // A Teams webhook carries its credential: never quoted back.
+            if path == "teams" || path.starts_with("teams.") {
+                return invalid(format!(
+                    "notify is not valid at {path}: teams takes an object with webhook (a URL), title and text"
+                ));
+            }
             invalid(format!("notify is not valid at {path}: {}", e.into_inner()))
         })?;
         let given = [

@@ -46,17 +46,24 @@ pub struct Metadata {
 }
 
 impl Metadata {
-    /// As `private_metadata`: the kept blocks are dropped when the whole
-    /// would not fit.
+    /// As `private_metadata`: when the whole would not fit, the kept
+    /// blocks are cut to the header, then dropped.
     pub fn encode(mut self) -> Option<String> {
         self.kept.retain(|b| b["type"] != "actions");
-        let text = serde_json::to_string(&self).ok()?;
-        if text.chars().count() <= MAX_METADATA_CHARS {
+        let fits = |m: &Self| {
+            serde_json::to_string(m)
+                .ok()
+                .filter(|t| t.chars().count() <= MAX_METADATA_CHARS)
+        };
+        if let Some(text) = fits(&self) {
+            return Some(text);
+        }
+        self.kept.retain(|b| b["type"] == "header");
+        if let Some(text) = fits(&self) {
             return Some(text);
         }
         self.kept.clear();
-        let text = serde_json::to_string(&self).ok()?;
-        (text.chars().count() <= MAX_METADATA_CHARS).then_some(text)
+        fits(&self)
     }
 
     /// From `private_metadata`.
@@ -149,14 +156,22 @@ fn field_block(field: &Field, locale: Locale) -> Value {
                 "action_id": VALUE,
                 "is_decimal_allowed": !integer,
             });
+            // Slack takes a whole-number field's bounds as whole numbers.
+            let shown = |n: &serde_json::Number, up: bool| match (integer, n.as_f64()) {
+                (true, Some(f)) if n.as_i64().is_none() => {
+                    let whole = if up { f.ceil() } else { f.floor() };
+                    format!("{whole:.0}")
+                }
+                _ => n.to_string(),
+            };
             if let Some(min) = minimum {
-                element["min_value"] = json!(min.to_string());
+                element["min_value"] = json!(shown(min, true));
             }
             if let Some(max) = maximum {
-                element["max_value"] = json!(max.to_string());
+                element["max_value"] = json!(shown(max, false));
             }
-            if let Some(n) = default.filter(|d| d.is_number()) {
-                element["initial_value"] = json!(n.to_string());
+            if let Some(Value::Number(n)) = default {
+                element["initial_value"] = json!(shown(n, false));
             }
             element
         }
@@ -483,11 +498,21 @@ mod tests {
         let text = small.clone().encode().expect("fits");
         let back = Metadata::decode(&text).expect("reads");
         assert_eq!(back.kept, [json!({"type": "header"})], "no buttons kept");
+        let header = json!({"type": "header", "text": {"type": "plain_text", "text": "Deploy?"}});
         let big = Metadata {
-            kept: vec![json!({"type": "section", "text": "y".repeat(3000)})],
+            kept: vec![
+                header.clone(),
+                json!({"type": "section", "text": "y".repeat(3000)}),
+            ],
+            ..small.clone()
+        };
+        let text = big.encode().expect("fits with the header alone");
+        assert_eq!(Metadata::decode(&text).expect("reads").kept, [header]);
+        let huge = Metadata {
+            kept: vec![json!({"type": "header", "text": "z".repeat(3000)})],
             ..small
         };
-        let text = big.encode().expect("fits without the blocks");
+        let text = huge.encode().expect("fits without the blocks");
         assert!(Metadata::decode(&text).expect("reads").kept.is_empty());
     }
 }

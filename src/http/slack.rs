@@ -225,6 +225,23 @@ async fn answer(state: &HttpState, response_url: Option<&str>, message: &Value, 
     }
 }
 
+/// Tells the presser alone what went wrong, in `locale`.
+async fn tell(
+    state: &HttpState,
+    response_url: Option<&str>,
+    error: AppError,
+    locale: Locale,
+    trace: &Trace,
+) {
+    answer(
+        state,
+        response_url,
+        &ephemeral(&error_text(error, locale)),
+        trace,
+    )
+    .await;
+}
+
 /// The message that replaces the notification once `claims` was decided.
 fn decided(state: &HttpState, claims: &Claims, user: &User, kept: &[Value]) -> Value {
     let locale = claims.locale.unwrap_or_default();
@@ -291,8 +308,8 @@ async fn press(
             _ => Err(()),
         };
         if opened.is_err() {
-            let text = error_text(AppError::Unavailable(Unavailable::Slack), locale);
-            answer(state, response_url, &ephemeral(&text), trace).await;
+            let busy = AppError::Unavailable(Unavailable::Slack);
+            tell(state, response_url, busy, locale, trace).await;
         }
         return ack();
     }
@@ -316,19 +333,8 @@ async fn press(
             let replaced = decided(state, &claims, user, &message.blocks);
             answer(state, response_url, &replaced, trace).await;
         }
-        Ok(_) => {
-            let text = error_text(not_pressable(), locale);
-            answer(state, response_url, &ephemeral(&text), trace).await;
-        }
-        Err(e) => {
-            answer(
-                state,
-                response_url,
-                &ephemeral(&error_text(e, locale)),
-                trace,
-            )
-            .await;
-        }
+        Ok(_) => tell(state, response_url, not_pressable(), locale, trace).await,
+        Err(e) => tell(state, response_url, e, locale, trace).await,
     }
     ack()
 }
@@ -345,8 +351,8 @@ async fn submit(state: &HttpState, user: &User, view: &View, trace: &mut Trace) 
     let claims = match look_by(deadline, state, &metadata.data, user, trace).await {
         Ok(claims) => claims,
         Err(e) => {
-            let text = error_text(e, trace.locale.unwrap_or_default());
-            answer(state, response_url, &ephemeral(&text), trace).await;
+            let locale = trace.locale.unwrap_or_default();
+            tell(state, response_url, e, locale, trace).await;
             return ack();
         }
     };
@@ -366,18 +372,11 @@ async fn submit(state: &HttpState, user: &User, view: &View, trace: &mut Trace) 
             axum::Json(modal::errors(&claims.action, locale, Some(&errors), None)).into_response()
         }
         Ok(_) => {
-            let text = error_text(not_pressable(), locale);
-            answer(state, response_url, &ephemeral(&text), trace).await;
+            tell(state, response_url, not_pressable(), locale, trace).await;
             ack()
         }
         Err(e) => {
-            answer(
-                state,
-                response_url,
-                &ephemeral(&error_text(e, locale)),
-                trace,
-            )
-            .await;
+            tell(state, response_url, e, locale, trace).await;
             ack()
         }
     }

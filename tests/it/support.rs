@@ -258,11 +258,24 @@ impl App {
         headers: &[(&str, &str)],
         body: impl Into<Body>,
     ) -> Reply {
+        self.request_on(&self.state, method, uri, headers, body)
+            .await
+    }
+
+    /// A request through a router over `state`.
+    pub async fn request_on(
+        &self,
+        state: &app::App,
+        method: Method,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Body>,
+    ) -> Reply {
         let mut builder = Request::builder().method(method).uri(uri);
         for (k, v) in headers {
             builder = builder.header(*k, *v);
         }
-        let response = router(self.state.clone(), self.http.clone())
+        let response = router(state.clone(), self.http.clone())
             .oneshot(builder.body(body.into()).expect("request"))
             .await
             .expect("infallible");
@@ -283,30 +296,14 @@ impl App {
 
     /// CreateUrls through a router over `state` (changed settings).
     pub async fn request_with(&self, state: &app::App, body: &Value) -> Reply {
-        let response = router(state.clone(), self.http.clone())
-            .oneshot(
-                Request::builder()
-                    .method(Method::POST)
-                    .uri("/urls")
-                    .header("content-type", "application/json")
-                    .body(Body::from(body.to_string()))
-                    .expect("request"),
-            )
-            .await
-            .expect("infallible");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        Reply {
-            status,
-            headers,
-            text: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        self.request_on(
+            state,
+            Method::POST,
+            "/urls",
+            &[("content-type", "application/json")],
+            body.to_string(),
+        )
+        .await
     }
 
     pub async fn create(&self, body: &Value) -> Reply {

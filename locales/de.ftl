@@ -136,6 +136,6 @@ slack-decided = { $action } gewählt von { $who } · { $when }
 slack-modal-title = Ihre Antwort
 slack-modal-send = Senden
 slack-modal-cancel = Abbrechen
-slack-unconfirmed = Step Functions hat die Antwort nicht rechtzeitig bestätigt; sie wurde vielleicht erfasst, vielleicht nicht. Drücken Sie die Schaltfläche erneut, um es herauszufinden: Eine Antwort wird nie zweimal erfasst.
+slack-unconfirmed = Der Workflow hat die Antwort nicht rechtzeitig bestätigt; sie wurde vielleicht erfasst, vielleicht nicht. Drücken Sie die Schaltfläche erneut, um es herauszufinden: Eine Antwort wird nie zweimal erfasst.
 slack-not-a-link = Diese Schaltfläche enthält keinen Link, den dieser Dienst öffnen kann. Es wurde nichts geändert.
 slack-heartbeat-sent = Heartbeat gesendet: Der Workflow weiß, dass an der Aufgabe noch gearbeitet wird. Es wurde nichts entschieden.

@@ -179,6 +179,6 @@ slack-decided = { $action } chosen by { $who } · { $when }
 slack-modal-title = Your answer
 slack-modal-send = Send
 slack-modal-cancel = Cancel
-slack-unconfirmed = Step Functions did not confirm the answer in time, so it may or may not have been recorded. Press the button again to find out: an answer is never recorded twice.
+slack-unconfirmed = The workflow did not confirm the answer in time, so it may or may not have been recorded. Press the button again to find out: an answer is never recorded twice.
 slack-not-a-link = This button does not hold a link this service can open. Nothing was changed.
 slack-heartbeat-sent = Heartbeat sent: the workflow knows the task is still being worked on. Nothing was decided.

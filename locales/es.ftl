@@ -149,6 +149,6 @@ slack-decided = { $action } elegido por { $who } · { $when }
 slack-modal-title = Su respuesta
 slack-modal-send = Enviar
 slack-modal-cancel = Cancelar
-slack-unconfirmed = Step Functions no confirmó la respuesta a tiempo, así que puede que se haya registrado o no. Pulse el botón de nuevo para saberlo: una respuesta nunca se registra dos veces.
+slack-unconfirmed = El flujo de trabajo no confirmó la respuesta a tiempo, así que puede que se haya registrado o no. Pulse el botón de nuevo para saberlo: una respuesta nunca se registra dos veces.
 slack-not-a-link = Este botón no contiene un enlace que este servicio pueda abrir. No se ha cambiado nada.
 slack-heartbeat-sent = Latido enviado: el flujo de trabajo sabe que la tarea sigue en curso. No se ha decidido nada.

@@ -148,6 +148,6 @@ slack-decided = { $action } choisi par { $who } · { $when }
 slack-modal-title = Votre réponse
 slack-modal-send = Envoyer
 slack-modal-cancel = Annuler
-slack-unconfirmed = Step Functions n’a pas confirmé la réponse à temps : elle a peut-être été enregistrée, peut-être pas. Appuyez de nouveau sur le bouton pour le savoir : une réponse n’est jamais enregistrée deux fois.
+slack-unconfirmed = Le workflow n’a pas confirmé la réponse à temps : elle a peut-être été enregistrée, peut-être pas. Appuyez de nouveau sur le bouton pour le savoir : une réponse n’est jamais enregistrée deux fois.
 slack-not-a-link = Ce bouton ne contient pas de lien que ce service peut ouvrir. Rien n’a été modifié.
 slack-heartbeat-sent = Signal envoyé : le workflow sait que la tâche est toujours en cours. Rien n’a été décidé.

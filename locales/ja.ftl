@@ -132,6 +132,6 @@ slack-decided = { $who } が { $action } を選択しました · { $when }
 slack-modal-title = 回答
 slack-modal-send = 送信
 slack-modal-cancel = キャンセル
-slack-unconfirmed = Step Functions が時間内に回答を確認しなかったため、記録されたかどうかは不明です。もう一度ボタンを押して確認してください。回答が二重に記録されることはありません。
+slack-unconfirmed = ワークフローが時間内に回答を確認しなかったため、記録されたかどうかは不明です。もう一度ボタンを押して確認してください。回答が二重に記録されることはありません。
 slack-not-a-link = このボタンには、このサービスが開けるリンクが含まれていません。何も変更されていません。
 slack-heartbeat-sent = ハートビートを送信しました。タスクがまだ処理中であることがワークフローに伝わりました。何も決定されていません。

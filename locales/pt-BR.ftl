@@ -149,6 +149,6 @@ slack-decided = { $action } escolhido por { $who } · { $when }
 slack-modal-title = Sua resposta
 slack-modal-send = Enviar
 slack-modal-cancel = Cancelar
-slack-unconfirmed = O Step Functions não confirmou a resposta a tempo, então ela pode ou não ter sido registrada. Pressione o botão de novo para saber: uma resposta nunca é registrada duas vezes.
+slack-unconfirmed = O fluxo de trabalho não confirmou a resposta a tempo, então ela pode ou não ter sido registrada. Pressione o botão de novo para saber: uma resposta nunca é registrada duas vezes.
 slack-not-a-link = Este botão não contém um link que este serviço possa abrir. Nada foi alterado.
 slack-heartbeat-sent = Heartbeat enviado: o fluxo de trabalho sabe que a tarefa ainda está em andamento. Nada foi decidido.

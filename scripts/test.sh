@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite. It installs what the tests need into the checkout
-# (a Python venv with moto[server], cfn-lint and schemathesis; Debian's
+# (a Python venv with moto[server], cfn-lint, schemathesis and the Lambda
+# durable-execution SDK with its local runner, dex-local-runner; Debian's
 # Chromium; playwright-core from npm), so it runs on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,7 @@ pick_python() {
   done
   echo python3
 }
-tools='moto[server]>=5.1,<6 cfn-lint>=1.20,<2 schemathesis>=4.3,<5'
+tools='moto[server]>=5.1,<6 cfn-lint>=1.20,<2 schemathesis>=4.3,<5 aws-durable-execution-sdk-python>=3,<4 aws-durable-execution-sdk-python-testing>=1.4,<2'
 if [ ! -f .venv/.tools ] || [ "$(cat .venv/.tools)" != "$tools" ]; then
   echo "== installing test tools into .venv: $tools"
   rm -rf .venv
@@ -47,7 +48,7 @@ echo "== cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
 echo "== cargo test"
 mkdir -p target
-SFN_CALLBACKS_REQUIRE_MOTO=1 SFN_CALLBACKS_REQUIRE_BROWSER=1 MOTO_SERVER="$PWD/.venv/bin/moto_server" \
+SFN_CALLBACKS_REQUIRE_MOTO=1 SFN_CALLBACKS_REQUIRE_BROWSER=1 SFN_CALLBACKS_REQUIRE_DURABLE=1 MOTO_SERVER="$PWD/.venv/bin/moto_server" \
   cargo test --locked 2>&1 | tee target/test.log
 echo "== cfn-lint infra/"
 .venv/bin/cfn-lint infra/*.yaml

@@ -15,6 +15,7 @@ use sfn_callbacks::core::callback::format_millis;
 use sfn_callbacks::core::create::{CreateRequest, make_urls};
 use sfn_callbacks::core::keyring::{KeyId, SecretKey};
 use sfn_callbacks::core::payload::{Opened, TransactionId};
+use sfn_callbacks::core::token::EngineKind;
 use sfn_callbacks::http;
 use sfn_callbacks::keys::{encrypt_keyring, read_keyring};
 use sfn_callbacks::lambda::Handler;
@@ -258,9 +259,13 @@ async fn inspect(args: InspectArgs) -> anyhow::Result<()> {
             claims.token.len()
         ))
     };
+    let field = match claims.token.engine() {
+        EngineKind::StepFunctions => "token",
+        EngineKind::Durable => "callback_id",
+    };
     let mut out = json!({
         "transaction_id": claims.transaction_id.to_hex(),
-        "token": token,
+        field: token,
         "issued_at": format_millis(claims.issued_at_secs * 1000),
         "expiration": claims.expires_at_millis.map(format_millis),
         "expired": claims.expires_at_millis.is_some_and(|e| e <= now_ms),

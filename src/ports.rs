@@ -12,17 +12,19 @@ use crate::core::approvers::Identity;
 use crate::core::keyring::SecretKey;
 use crate::core::notify::{Notification, Sent};
 use crate::core::payload::{Opened, PayloadError, Purpose, SealingKey, WrappedKeyLength};
-use crate::core::token::TaskToken;
+use crate::core::token::{TaskToken, Token};
 
 /// How a call to the workflow engine can fail.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EngineError {
     /// The task is already closed: answered, timed out, or unknown
-    /// (`TaskTimedOut`, `InvalidToken`, `TaskDoesNotExist`).
+    /// (`TaskTimedOut`, `InvalidToken`, `TaskDoesNotExist`; for a durable
+    /// callback `CallbackTimeoutException`, `ResourceNotFoundException`).
     #[error("the task is closed ({0})")]
     TaskClosed(String),
-    /// The engine refused the output (`InvalidOutput`). Its message is
-    /// dropped: it may quote the output, which the caller may not see.
+    /// The engine refused the output (`InvalidOutput`; Lambda's
+    /// `InvalidParameterValueException`). Its message is dropped: it may
+    /// quote the output, which the caller may not see.
     #[error("the engine refused the output")]
     InvalidOutput,
     /// Throttling, 5xx or refused connections that outlasted the retries:
@@ -44,22 +46,24 @@ pub enum EngineError {
     Refused(String),
 }
 
-/// The workflow engine whose paused tasks the links answer (Step
-/// Functions' task-token API). Each method is one call, never repeated once
-/// it may have arrived.
+/// The workflow engines whose paused tasks the links answer: Step
+/// Functions' task-token API for a [`Token::Task`], Lambda's durable
+/// execution callback API for a [`Token::Callback`]. Each method is one
+/// call to the engine the token names, never repeated once it may have
+/// arrived.
 #[async_trait]
 pub trait Engine: Send + Sync {
     /// Completes the task with `output` (JSON text).
-    async fn succeed(&self, token: &TaskToken, output: &str) -> Result<(), EngineError>;
+    async fn succeed(&self, token: &Token, output: &str) -> Result<(), EngineError>;
     /// Fails the task.
     async fn fail(
         &self,
-        token: &TaskToken,
+        token: &Token,
         error: Option<&str>,
         cause: Option<&str>,
     ) -> Result<(), EngineError>;
     /// Tells the engine the task is still being worked on.
-    async fn heartbeat(&self, token: &TaskToken) -> Result<(), EngineError>;
+    async fn heartbeat(&self, token: &Token) -> Result<(), EngineError>;
 }
 
 /// A task an activity worker took from Step Functions.

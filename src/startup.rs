@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 
 use crate::app::{self, App};
-use crate::aws::{self, CallBudget, SdkConfig, SdkKms, SdkNotifier, SdkStepFunctions};
+use crate::aws::{self, CallBudget, SdkConfig, SdkEngines, SdkKms, SdkNotifier};
 use crate::config::{DEFAULT_KEYRING_FILE, KeySettings, KeyringSource, Settings};
 use crate::core::keyring::{Keyring, SecretKey};
 use crate::keys::{EnvelopeLimits, KMS_KEYRING_PREFIX, KeyMode, KeySource, read_keyring};
@@ -163,7 +163,7 @@ pub async fn app(
     Ok(App {
         settings: Arc::new(settings),
         keys: Arc::new(keys),
-        engine: Arc::new(SdkStepFunctions::from_config(sdk)),
+        engine: Arc::new(SdkEngines::from_config(sdk)),
         notifier: Arc::new(notifier),
         clock: Arc::new(SystemClock),
         entropy: Arc::new(SystemRandom),

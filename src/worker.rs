@@ -28,6 +28,7 @@ use crate::core::ErrorCode;
 use crate::core::callback::SendTask;
 use crate::core::create::CreateRequest;
 use crate::core::error::Rejection;
+use crate::core::token::Token;
 use crate::ports::{Activities, ActivityTask, EngineError};
 use crate::system::random_bytes;
 
@@ -169,7 +170,7 @@ fn request_of(app: &App, task: &ActivityTask) -> Result<CreateRequest, AppError>
 async fn fail(app: &App, task: &ActivityTask, error: &AppError) {
     tracing::warn!(error = error.code().as_str(), "activity task failed");
     let command = SendTask::Failure {
-        token: task.token.clone(),
+        token: Token::Task(task.token.clone()),
         error: Some(error.code().as_str().to_owned()),
         cause: Some(error.message()),
     };

@@ -5,8 +5,10 @@
 use std::fmt;
 
 use crate::core::ErrorCode;
+use crate::core::callback::SendTask;
 use crate::core::error::Rejection;
 use crate::core::payload::{PayloadError, WrappedKeyLength};
+use crate::core::token::EngineKind;
 use crate::ports::{EngineError, KmsError, NotifyError, UnsealError};
 
 /// Seconds a client should wait before trying an unavailable service again.
@@ -25,7 +27,7 @@ pub enum AppError {
     /// or timed out.
     Closed,
     /// The engine refused the output.
-    OutputRefused,
+    OutputRefused(EngineKind),
     /// A service is unavailable; the same request may work later, and the
     /// link stays valid.
     Unavailable(Unavailable),
@@ -49,12 +51,13 @@ pub enum Unavailable {
     KeyServiceSealing,
     /// The engine did not take the call (throttling, 5xx, refused
     /// connections); nothing was applied.
-    Engine,
+    Engine(EngineKind),
     /// No AWS credentials were found, so nothing was sent.
-    NoCredentials,
+    NoCredentials(EngineKind),
     /// The call may have arrived without an answer coming back; it is not
-    /// sent again.
-    EngineUnconfirmed,
+    /// sent again. `None` when the answer did not come in time for a
+    /// front door that cannot wait (Slack), before knowing the engine.
+    EngineUnconfirmed(Option<EngineKind>),
     /// The notification service (`SES` or `SNS`).
     Notify(&'static str),
     /// The OpenID Provider: sign-in or token verification could not be
@@ -71,8 +74,17 @@ pub enum Refused {
     KeyService,
     /// KMS made a data key no link can carry.
     UnusableDataKey(WrappedKeyLength),
-    /// The engine (permissions, the state machine's KMS key).
-    Engine,
+    /// The engine (permissions, the state machine's or function's KMS
+    /// key).
+    Engine {
+        /// Which one.
+        engine: EngineKind,
+        /// The API operation refused (its IAM action is `states:` or
+        /// `lambda:` and this name).
+        operation: &'static str,
+        /// The engine's error code.
+        code: String,
+    },
 }
 
 impl AppError {
@@ -81,7 +93,7 @@ impl AppError {
         match self {
             Self::Rejected(r) => r.code,
             Self::BadLink(e) => e.rejection().code,
-            Self::Closed | Self::OutputRefused => ErrorCode::StepFunctionsError,
+            Self::Closed | Self::OutputRefused(_) => ErrorCode::StepFunctionsError,
             Self::Unavailable(_) | Self::Refused(_) => ErrorCode::ServiceError,
             Self::NotifyFailed { .. } => ErrorCode::NotifyFailed,
         }
@@ -105,21 +117,32 @@ impl fmt::Display for AppError {
             Self::Rejected(r) => f.write_str(&r.message),
             Self::BadLink(e) => f.write_str(&e.rejection().message),
             Self::Closed => f.write_str("this link was already used, or the task has finished or timed out"),
-            Self::OutputRefused => f.write_str("Step Functions refused the output (InvalidOutput)"),
+            Self::OutputRefused(EngineKind::StepFunctions) => {
+                f.write_str("Step Functions refused the output (InvalidOutput)")
+            }
+            Self::OutputRefused(EngineKind::Durable) => {
+                f.write_str("Lambda refused the result (InvalidParameterValueException)")
+            }
             Self::Unavailable(Unavailable::KeyServiceOpening) => f.write_str(
                 "the key service is unavailable; the link is still valid, try again shortly",
             ),
             Self::Unavailable(Unavailable::KeyServiceSealing) => {
                 f.write_str("the key service (KMS) is unavailable; try again shortly")
             }
-            Self::Unavailable(Unavailable::Engine) => f.write_str(
-                "Step Functions is unavailable right now; the link is still valid, try again shortly",
+            Self::Unavailable(Unavailable::Engine(engine)) => write!(
+                f,
+                "{} is unavailable right now; the link is still valid, try again shortly",
+                engine.service()
             ),
-            Self::Unavailable(Unavailable::NoCredentials) => f.write_str(
-                "no AWS credentials: nothing was sent; the link is still valid once this deployment has credentials for Step Functions",
+            Self::Unavailable(Unavailable::NoCredentials(engine)) => write!(
+                f,
+                "no AWS credentials: nothing was sent; the link is still valid once this deployment has credentials for {}",
+                engine.service()
             ),
-            Self::Unavailable(Unavailable::EngineUnconfirmed) => f.write_str(
-                "Step Functions did not confirm the answer in time, so it may or may not have been recorded; the link is still valid: use it again shortly, and if it then says it was already used, the answer was recorded",
+            Self::Unavailable(Unavailable::EngineUnconfirmed(engine)) => write!(
+                f,
+                "{} did not confirm the answer in time, so it may or may not have been recorded; the link is still valid: use it again shortly, and if it then says it was already used, the answer was recorded",
+                engine.map_or("The workflow engine", EngineKind::service)
             ),
             Self::Unavailable(Unavailable::Notify(service)) => write!(
                 f,
@@ -138,9 +161,31 @@ impl fmt::Display for AppError {
                 f,
                 "{e}, so no links were made; the operator has to check the KMS key"
             ),
-            Self::Refused(Refused::Engine) => f.write_str(
-                "Step Functions refused the call; the operator has to check this deployment's permissions",
-            ),
+            Self::Refused(Refused::Engine {
+                engine,
+                operation,
+                code,
+            }) => {
+                let service = engine.service();
+                if code == "AccessDeniedException" || code == "AccessDenied" {
+                    let (prefix, resource) = match engine {
+                        EngineKind::StepFunctions => ("states", "the state machine"),
+                        EngineKind::Durable => (
+                            "lambda",
+                            "the durable function (add its ARN to DurableFunctionArns)",
+                        ),
+                    };
+                    write!(
+                        f,
+                        "{service} refused the call ({code}): this deployment lacks the permission {prefix}:{operation} on {resource}; nothing was recorded and the link is still valid"
+                    )
+                } else {
+                    write!(
+                        f,
+                        "{service} refused the call ({code}); the operator has to check this deployment's permissions; the link is still valid"
+                    )
+                }
+            }
             Self::NotifyFailed { service, code } => write!(
                 f,
                 "{service} refused the notification ({code}), so no links were made; check that the sender is verified, the topic exists, and this deployment may use them"
@@ -157,15 +202,24 @@ impl From<Rejection> for AppError {
     }
 }
 
-impl From<EngineError> for AppError {
-    fn from(e: EngineError) -> Self {
+impl AppError {
+    /// What an engine call's failure means for the caller: `call` names
+    /// the engine and the operation (for a missing permission).
+    pub fn engine(e: EngineError, call: &SendTask) -> Self {
+        let engine = call.token().engine();
         match e {
             EngineError::TaskClosed(_) => Self::Closed,
-            EngineError::InvalidOutput => Self::OutputRefused,
-            EngineError::Unavailable(_) => Self::Unavailable(Unavailable::Engine),
-            EngineError::NoCredentials => Self::Unavailable(Unavailable::NoCredentials),
-            EngineError::Unconfirmed(_) => Self::Unavailable(Unavailable::EngineUnconfirmed),
-            EngineError::Refused(_) => Self::Refused(Refused::Engine),
+            EngineError::InvalidOutput => Self::OutputRefused(engine),
+            EngineError::Unavailable(_) => Self::Unavailable(Unavailable::Engine(engine)),
+            EngineError::NoCredentials => Self::Unavailable(Unavailable::NoCredentials(engine)),
+            EngineError::Unconfirmed(_) => {
+                Self::Unavailable(Unavailable::EngineUnconfirmed(Some(engine)))
+            }
+            EngineError::Refused(code) => Self::Refused(Refused::Engine {
+                engine,
+                operation: call.operation(),
+                code,
+            }),
         }
     }
 }

@@ -22,7 +22,7 @@ use crate::core::form::{FormErrors, Submitted};
 use crate::core::locale::Locale;
 use crate::core::payload::{Claims, Opened, Review};
 use crate::core::template::Params;
-use crate::core::token::TaskToken;
+use crate::core::token::Token;
 use crate::ports::{Engine, EngineError};
 
 /// How the caller came to the link.
@@ -352,9 +352,9 @@ impl App {
                 transaction_id = trace.transaction_id,
                 operation = decision.command.operation(),
                 error = %e,
-                "Step Functions call failed"
+                "the engine call failed"
             );
-            return Err(AppError::from(e).into());
+            return Err(AppError::engine(e, &decision.command).into());
         }
         trace.result = Some("sent");
         Ok(Outcome::Sent {
@@ -378,7 +378,7 @@ impl App {
     /// The probe of a token whose links `decide` the task (or not).
     async fn probe_token(
         &self,
-        token: &TaskToken,
+        token: &Token,
         decide: bool,
         via: Via,
         trace: &mut Trace,
@@ -389,12 +389,13 @@ impl App {
         let asked = tokio::time::timeout(PROBE_WAIT, self.engine.heartbeat(token)).await;
         let (task, finding) = match asked {
             Ok(Ok(())) => (Ok(Task::Open), "open"),
-            Ok(Err(closed @ EngineError::TaskClosed(_))) => (Err(AppError::from(closed)), "closed"),
+            Ok(Err(EngineError::TaskClosed(_))) => (Err(AppError::Closed), "closed"),
             Ok(Err(e)) => {
                 tracing::warn!(
                     transaction_id = trace.transaction_id,
+                    engine = token.engine().service(),
                     error = %e,
-                    "the probe could not ask Step Functions; the page says it does not know"
+                    "the probe could not ask the engine; the page says it does not know"
                 );
                 (Ok(Task::Unknown), "unknown")
             }

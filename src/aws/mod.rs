@@ -1,10 +1,12 @@
-//! AWS adapters: Step Functions, KMS, SES and SNS through the AWS SDK.
+//! AWS adapters: Step Functions, Lambda's durable execution callbacks, KMS,
+//! SES and SNS through the AWS SDK.
 //!
 //! This is the only module that names `aws_sdk_*`. Retries (standard mode:
 //! exponential backoff with jitter, throttling and 5xx retried) and the
 //! per-call deadline are SDK configuration, set in [`load_sdk_config`].
 //!
-//! Calls that must not happen twice (SendTask*, GetActivityTask, SES, SNS)
+//! Calls that must not happen twice (SendTask*,
+//! SendDurableExecutionCallback*, GetActivityTask, SES, SNS)
 //! are retried only when the service answered that it did not act, or the
 //! connection was refused before anything was sent (see
 //! [`retry::RetryUnsentOnly`]). A call that may have arrived without an
@@ -12,6 +14,8 @@
 //! unconfirmed.
 
 mod activities;
+mod durable;
+mod engines;
 mod kms;
 mod notify;
 pub mod retry;
@@ -28,6 +32,8 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 
 pub use activities::{ACTIVITY_POLL_DEADLINE, SdkActivities};
+pub use durable::SdkDurableCallbacks;
+pub use engines::SdkEngines;
 pub use kms::SdkKms;
 pub use notify::SdkNotifier;
 pub use retry::RetryUnsentOnly;

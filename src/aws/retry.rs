@@ -19,6 +19,7 @@ pub(super) fn is_retryable_code(code: Option<&str>) -> bool {
                 | "ServiceUnavailableException"
                 | "InternalFailure"
                 | "InternalServerError"
+                | "ServiceException"
         )
     )
 }

@@ -1,7 +1,7 @@
-//! Step Functions' task-token API (the [`Engine`] port) through
-//! `aws_sdk_sfn`, with the error classification the application needs.
+//! Step Functions' task-token API through `aws_sdk_sfn`, with the error
+//! classification the application needs. [`super::SdkEngines`] makes it
+//! (with Lambda's durable callbacks) the [`crate::ports::Engine`].
 
-use async_trait::async_trait;
 use aws_config::SdkConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_sfn::error::{ProvideErrorMetadata, SdkError};
@@ -11,7 +11,7 @@ use aws_sdk_sfn::operation::send_task_success::SendTaskSuccessError;
 
 use super::retry::{RetryUnsentOnly, connection_refused, is_retryable_code, no_credentials};
 use crate::core::token::TaskToken;
-use crate::ports::{Engine, EngineError};
+use crate::ports::EngineError;
 
 /// The modelled errors the three task-token operations share. Matching the
 /// variants (not only the error code) also covers errors built without
@@ -154,9 +154,9 @@ pub(super) fn send_once_sfn_client(
     aws_sdk_sfn::Client::from_conf(sfn)
 }
 
-#[async_trait]
-impl Engine for SdkStepFunctions {
-    async fn succeed(&self, token: &TaskToken, output: &str) -> Result<(), EngineError> {
+impl SdkStepFunctions {
+    /// `SendTaskSuccess`.
+    pub async fn succeed(&self, token: &TaskToken, output: &str) -> Result<(), EngineError> {
         self.client
             .send_task_success()
             .task_token(token.expose())
@@ -167,7 +167,8 @@ impl Engine for SdkStepFunctions {
             .map_err(|e| classify_sfn(&e))
     }
 
-    async fn fail(
+    /// `SendTaskFailure`.
+    pub async fn fail(
         &self,
         token: &TaskToken,
         error: Option<&str>,
@@ -184,7 +185,8 @@ impl Engine for SdkStepFunctions {
             .map_err(|e| classify_sfn(&e))
     }
 
-    async fn heartbeat(&self, token: &TaskToken) -> Result<(), EngineError> {
+    /// `SendTaskHeartbeat`.
+    pub async fn heartbeat(&self, token: &TaskToken) -> Result<(), EngineError> {
         self.client
             .send_task_heartbeat()
             .task_token(token.expose())

@@ -18,41 +18,56 @@ use super::features::Features;
 use super::form::{FormErrors, Problem, Submitted};
 use super::payload::Claims;
 use super::template::{Embed, Params, expand_str, expand_str_as, expand_value};
-use super::token::TaskToken;
+use super::token::{EngineKind, Token};
 
-/// The Step Functions call to make.
+/// The engine call to make: Step Functions' `SendTask*` for a task
+/// token, Lambda's `SendDurableExecutionCallback*` for a callback ID.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SendTask {
-    /// SendTaskSuccess.
+    /// SendTaskSuccess (SendDurableExecutionCallbackSuccess).
     Success {
-        /// The task token.
-        token: TaskToken,
+        /// The task token or callback ID.
+        token: Token,
         /// JSON text.
         output: String,
     },
-    /// SendTaskFailure.
+    /// SendTaskFailure (SendDurableExecutionCallbackFailure).
     Failure {
-        /// The task token.
-        token: TaskToken,
+        /// The task token or callback ID.
+        token: Token,
         /// Error name.
         error: Option<String>,
         /// Cause.
         cause: Option<String>,
     },
-    /// SendTaskHeartbeat.
+    /// SendTaskHeartbeat (SendDurableExecutionCallbackHeartbeat).
     Heartbeat {
-        /// The task token.
-        token: TaskToken,
+        /// The task token or callback ID.
+        token: Token,
     },
 }
 
 impl SendTask {
-    /// The API operation's name, for logs.
+    /// The API operation's name, for logs and for naming the permission
+    /// it needs.
     pub fn operation(&self) -> &'static str {
+        let durable = self.token().engine() == EngineKind::Durable;
+        match (self, durable) {
+            (Self::Success { .. }, false) => "SendTaskSuccess",
+            (Self::Failure { .. }, false) => "SendTaskFailure",
+            (Self::Heartbeat { .. }, false) => "SendTaskHeartbeat",
+            (Self::Success { .. }, true) => "SendDurableExecutionCallbackSuccess",
+            (Self::Failure { .. }, true) => "SendDurableExecutionCallbackFailure",
+            (Self::Heartbeat { .. }, true) => "SendDurableExecutionCallbackHeartbeat",
+        }
+    }
+
+    /// What the call answers.
+    pub fn token(&self) -> &Token {
         match self {
-            Self::Success { .. } => "SendTaskSuccess",
-            Self::Failure { .. } => "SendTaskFailure",
-            Self::Heartbeat { .. } => "SendTaskHeartbeat",
+            Self::Success { token, .. }
+            | Self::Failure { token, .. }
+            | Self::Heartbeat { token } => token,
         }
     }
 }
@@ -140,12 +155,13 @@ fn invalid_output(message: String) -> Rejection {
     Rejection::new(ErrorCode::InvalidOutput, message)
 }
 
-fn success(token: &TaskToken, output: &Value) -> Result<SendTask, Rejection> {
+fn success(token: &Token, output: &Value) -> Result<SendTask, Rejection> {
     let output = serde_json::to_string(output).expect("a JSON value serialises");
     if output.len() > MAX_OUTPUT_BYTES {
         return Err(invalid_output(format!(
-            "the output is {} bytes; Step Functions takes at most {MAX_OUTPUT_BYTES}",
-            output.len()
+            "the output is {} bytes; {} takes at most {MAX_OUTPUT_BYTES}",
+            output.len(),
+            token.engine().service()
         )));
     }
     Ok(SendTask::Success {
@@ -155,7 +171,7 @@ fn success(token: &TaskToken, output: &Value) -> Result<SendTask, Rejection> {
 }
 
 fn failure(
-    token: &TaskToken,
+    token: &Token,
     error: Option<String>,
     cause: Option<String>,
 ) -> Result<SendTask, Rejection> {
@@ -495,7 +511,7 @@ mod tests {
 
     fn claims(effect: ActionEffect) -> Claims {
         Claims {
-            token: TaskToken::parse("QUJD".into()).expect("token"),
+            token: Token::Task(crate::core::token::TaskToken::parse("QUJD".into()).expect("token")),
             transaction_id: TransactionId([0; 16]),
             issued_at_secs: 0,
             expires_at_millis: Some(datetime!(2030-01-01 0:00 UTC).unix_timestamp() * 1000),

@@ -20,7 +20,7 @@ use super::notify::{Links, Notified, NotifySpec};
 use super::payload::{
     Choice, Claims, MAX_DATA_CHARS, NONCE_LEN, Review, SealWith, TransactionId, seal, seal_review,
 };
-use super::token::TaskToken;
+use super::token::{CallbackId, TaskToken, Token};
 
 /// Where the URLs point when the caller asks for another deployment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +58,8 @@ impl BaseUrl {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawCreateUrls {
-    token: String,
+    token: Option<String>,
+    callback_id: Option<String>,
     actions: Vec<RawAction>,
     expiration: Option<String>,
     enable_output_parameters: Option<bool>,
@@ -88,8 +89,8 @@ struct RawApi {
 /// A checked CreateUrls request.
 #[derive(Debug, Clone)]
 pub struct CreateRequest {
-    /// The task token.
-    pub token: TaskToken,
+    /// The task token or callback ID the links answer.
+    pub token: Token,
     /// At least one action, names unique.
     pub actions: Vec<Action>,
     /// Who may act on each action's link (same order as `actions`):
@@ -187,6 +188,25 @@ pub fn parse_expiration(raw: &str, now: OffsetDateTime) -> Result<OffsetDateTime
     Ok(parsed)
 }
 
+/// The one thing the links answer: a Step Functions `token` or a Lambda
+/// durable execution's `callback_id`, never both.
+fn parse_token(token: Option<String>, callback_id: Option<String>) -> Result<Token, Rejection> {
+    match (token, callback_id) {
+        (Some(token), None) => TaskToken::parse(token)
+            .map(Token::Task)
+            .map_err(invalid_json),
+        (None, Some(id)) => CallbackId::parse(id)
+            .map(Token::Callback)
+            .map_err(invalid_json),
+        (Some(_), Some(_)) => Err(invalid_json(
+            "give token (a Step Functions task token) or callback_id (a Lambda durable execution callback ID), not both",
+        )),
+        (None, None) => Err(invalid_json(
+            "the request needs token (a Step Functions task token) or callback_id (a Lambda durable execution callback ID)",
+        )),
+    }
+}
+
 impl CreateRequest {
     /// Parses a request body.
     pub fn parse(body: &[u8], policy: Features, now: OffsetDateTime) -> Result<Self, Rejection> {
@@ -213,7 +233,7 @@ impl CreateRequest {
                 invalid_json(format!("the request is not valid at {path}: {inner}"))
             }
         })?;
-        let token = TaskToken::parse(raw.token).map_err(invalid_json)?;
+        let token = parse_token(raw.token, raw.callback_id)?;
         if raw.actions.is_empty() {
             return Err(invalid_json("actions must hold at least one action"));
         }
@@ -597,6 +617,7 @@ pub fn make_urls(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::token::EngineKind;
     use serde_json::json;
     use time::macros::datetime;
 
@@ -632,12 +653,54 @@ mod tests {
     }
 
     #[test]
+    fn a_callback_id_stands_in_for_the_token_and_never_beside_it() {
+        let durable = |id: Value| {
+            let mut v = minimal();
+            v.as_object_mut().expect("object").remove("token");
+            v["callback_id"] = id;
+            v
+        };
+        let parsed = parse(durable(json!("QUJD"))).expect("parses");
+        assert_eq!(parsed.token.engine(), EngineKind::Durable);
+        assert_eq!(parsed.token.expose(), "QUJD");
+        assert_eq!(
+            parse(minimal()).expect("parses").token.engine(),
+            EngineKind::StepFunctions
+        );
+        let both = with("callback_id", json!("QUJD"));
+        check(both, ErrorCode::InvalidJson, "token");
+        let both = with("callback_id", json!("QUJD"));
+        check(both, ErrorCode::InvalidJson, "callback_id");
+        let both = with("callback_id", json!("QUJD"));
+        check(both, ErrorCode::InvalidJson, "not both");
+        check(
+            durable(json!("")),
+            ErrorCode::InvalidJson,
+            "callback_id is empty",
+        );
+        check(
+            durable(json!("A".repeat(1025))),
+            ErrorCode::InvalidJson,
+            "callback_id is longer than 1024",
+        );
+        check(
+            durable(json!("not base64!")),
+            ErrorCode::InvalidJson,
+            "callback_id is not standard base64",
+        );
+        check(durable(json!(7)), ErrorCode::InvalidJson, "at callback_id");
+        // What is refused is never quoted back.
+        let err = parse(durable(json!("SECRET-ID"))).expect_err("refused");
+        assert!(!err.message.contains("SECRET"), "{}", err.message);
+    }
+
+    #[test]
     fn bad_requests_name_their_problem() {
         check(json!([1]), ErrorCode::InvalidJson, "JSON object");
         check(
             json!({"actions": []}),
             ErrorCode::InvalidJson,
-            "missing field `token`",
+            "needs token (a Step Functions task token) or callback_id",
         );
         check(
             with("bogus", json!(1)),

@@ -285,7 +285,7 @@ impl From<AppError> for ApiError {
             // It was a good link; it is gone, like an expired one.
             AppError::BadLink(PayloadError::RetiredKey) | AppError::Closed => StatusCode::GONE,
             AppError::BadLink(reason) => status_for(reason.rejection().code),
-            AppError::OutputRefused => StatusCode::BAD_REQUEST,
+            AppError::OutputRefused(_) => StatusCode::BAD_REQUEST,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Refused(_) | AppError::NotifyFailed { .. } => StatusCode::BAD_GATEWAY,
         };
@@ -347,6 +347,7 @@ pub struct LoggedError(pub ErrorCode);
 mod tests {
     use super::*;
     use crate::app::Unavailable;
+    use crate::core::token::EngineKind;
 
     #[test]
     fn error_pages_say_what_happened() {
@@ -357,7 +358,10 @@ mod tests {
                 "has expired",
             ),
             (AppError::BadLink(PayloadError::Forged), "not valid"),
-            (AppError::Unavailable(Unavailable::Engine), "try again"),
+            (
+                AppError::Unavailable(Unavailable::Engine(EngineKind::Durable)),
+                "try again",
+            ),
         ];
         for (error, needle) in cases {
             let api = ApiError::from(error).with_format(Format::Html);

@@ -199,12 +199,17 @@ async fn decide(
     };
     tokio::time::timeout_at(deadline, state.app.respond(link, trace, read))
         .await
-        .unwrap_or(Err(AppError::Unavailable(Unavailable::EngineUnconfirmed)))
+        .unwrap_or(Err(AppError::Unavailable(Unavailable::EngineUnconfirmed(
+            None,
+        ))))
 }
 
 /// What the presser reads of an error, in the link's language.
 fn error_text(error: AppError, locale: Locale) -> String {
-    if matches!(error, AppError::Unavailable(Unavailable::EngineUnconfirmed)) {
+    if matches!(
+        error,
+        AppError::Unavailable(Unavailable::EngineUnconfirmed(_))
+    ) {
         return crate::core::locale::text(locale, "slack-unconfirmed", &[]);
     }
     ApiError::from(error).chat_text(locale)

@@ -4,6 +4,7 @@ mod activity;
 mod architecture;
 mod browser;
 mod cli;
+mod durable_mocks;
 mod e2e_moto;
 mod examples;
 mod faults;

@@ -13,29 +13,93 @@ use aws_sdk_sfn::types::error::{
 };
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use sfn_callbacks::app::call_engine;
-use sfn_callbacks::aws::SdkStepFunctions;
+use sfn_callbacks::aws::{SdkDurableCallbacks, SdkEngines, SdkStepFunctions};
 use sfn_callbacks::core::callback::SendTask;
-use sfn_callbacks::core::token::TaskToken;
+use sfn_callbacks::core::token::{TaskToken, Token};
 use sfn_callbacks::ports::EngineError;
+
+use super::durable_mocks::{lambda_client, untouched_lambda};
+
+fn task_token() -> Token {
+    Token::Task(TaskToken::parse("tok".into()).expect("token"))
+}
 
 fn success() -> SendTask {
     SendTask::Success {
-        token: TaskToken::parse("tok".into()).expect("token"),
+        token: task_token(),
         output: "{}".into(),
     }
 }
 
-fn client(rules: &[&Rule]) -> SdkStepFunctions {
-    let client: Client = match rules {
-        [one] => mock_client!(aws_sdk_sfn, RuleMode::Sequential, [*one], |c| c
+/// A Step Functions client answering from `rules`, retrying as the
+/// deployment does.
+pub fn sfn_client(rules: &[&Rule]) -> SdkStepFunctions {
+    let client: Client = mock_client!(
+        aws_sdk_sfn,
+        RuleMode::Sequential,
+        rules.iter().copied(),
+        |c| c
             .retry_config(
                 RetryConfig::standard()
                     .with_max_attempts(3)
                     .with_initial_backoff(Duration::from_millis(1))
-            )),
-        _ => panic!("one rule per test"),
-    };
+            )
+            .retry_classifier(sfn_callbacks::aws::RetryUnsentOnly)
+    );
     SdkStepFunctions::new(client)
+}
+
+/// Both engines: Step Functions answering from `rules`, Lambda with
+/// rules no call may reach (a test reads them with `untouched`).
+fn client(rules: &[&Rule]) -> SdkEngines {
+    assert_eq!(rules.len(), 1, "one rule per test");
+    let never = untouched_lambda();
+    SdkEngines::new(
+        sfn_client(rules),
+        SdkDurableCallbacks::new(lambda_client(&never.iter().collect::<Vec<_>>())),
+    )
+}
+
+/// The three Step Functions rules no durable call may reach.
+pub fn untouched_sfn() -> [Rule; 3] {
+    [
+        mock!(Client::send_task_success).then_output(|| SendTaskSuccessOutput::builder().build()),
+        mock!(Client::send_task_failure).then_output(|| {
+            aws_sdk_sfn::operation::send_task_failure::SendTaskFailureOutput::builder().build()
+        }),
+        mock!(Client::send_task_heartbeat).then_output(|| {
+            aws_sdk_sfn::operation::send_task_heartbeat::SendTaskHeartbeatOutput::builder().build()
+        }),
+    ]
+}
+
+#[tokio::test]
+async fn a_step_functions_link_never_calls_lambda() {
+    let sfn = untouched_sfn();
+    let lambda = untouched_lambda();
+    let engines = SdkEngines::new(
+        sfn_client(&sfn.iter().collect::<Vec<_>>()),
+        SdkDurableCallbacks::new(lambda_client(&lambda.iter().collect::<Vec<_>>())),
+    );
+    let calls = [
+        success(),
+        SendTask::Failure {
+            token: task_token(),
+            error: Some("E".into()),
+            cause: None,
+        },
+        SendTask::Heartbeat {
+            token: task_token(),
+        },
+    ];
+    for call in &calls {
+        call_engine(&engines, call).await.expect("sent");
+    }
+    assert_eq!(
+        sfn.iter().map(Rule::num_calls).collect::<Vec<_>>(),
+        [1, 1, 1]
+    );
+    assert_eq!(lambda.iter().map(Rule::num_calls).sum::<usize>(), 0);
 }
 
 #[tokio::test]
@@ -158,7 +222,7 @@ async fn heartbeats_map_the_same_way() {
     let rule = mock!(Client::send_task_heartbeat)
         .then_error(|| SendTaskHeartbeatError::TaskTimedOut(TaskTimedOut::builder().build()));
     let heartbeat = SendTask::Heartbeat {
-        token: TaskToken::parse("tok".into()).expect("token"),
+        token: task_token(),
     };
     let err = call_engine(&client(&[&rule]), &heartbeat)
         .await

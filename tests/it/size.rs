@@ -148,3 +148,60 @@ async fn the_review_link_of_approve_and_reject_fits_in_a_mail_line() {
         );
     }
 }
+
+/// A callback ID of `len` characters as Lambda issues them: standard
+/// base64 (the 208-character ones end in one `=`).
+fn callback_id(len: usize) -> String {
+    let bytes: Vec<u8> = (0..len / 4 * 3 - usize::from(len == 208))
+        .map(|i| (i * 11 + 5) as u8)
+        .collect();
+    let id = base64::engine::general_purpose::STANDARD.encode(bytes);
+    assert_eq!(id.len(), len);
+    id
+}
+
+#[tokio::test]
+async fn a_208_character_callback_id_fits_in_998_characters_in_the_keyring_modes() {
+    let (short, long) = (callback_id(208), callback_id(1024));
+    assert!(short.ends_with('=') && !short.ends_with("=="));
+    println!(
+        "URL length for a durable execution's callback ID (101-character prefix), two actions:"
+    );
+    let source = |name: &str| match name {
+        "local" => KeySource::keyring(KeyMode::Local, keyring()),
+        "kms" => KeySource::keyring(KeyMode::Kms, keyring()),
+        "signed" => KeySource::keyring(KeyMode::Signed, keyring()),
+        _ => KeySource::envelope(
+            Arc::new(FakeKms::default()),
+            FAKE_KMS_KEY.into(),
+            EnvelopeLimits::default(),
+        ),
+    };
+    for name in ["local", "kms", "signed", "kms-envelope"] {
+        let with = |id: &str| json!({"token": null, "callback_id": id});
+        let (approve, reject) = lengths_with(source(name), with(&short)).await;
+        let (long_approve, long_reject) = lengths_with(source(name), with(&long)).await;
+        println!(
+            "  {name:<13} 208 chars: approve {approve:>5}  reject {reject:>5}   1,024 chars: approve {long_approve:>5}  reject {long_reject:>5}"
+        );
+        // The wrapped data key travels in a kms-envelope link.
+        let limit = if name == "kms-envelope" {
+            2048
+        } else {
+            MAIL_LIMIT
+        };
+        assert!(
+            approve <= limit,
+            "{name}: approve URL is {approve} characters"
+        );
+        assert!(reject <= limit, "{name}: reject URL is {reject} characters");
+        // The longest ID Lambda allows still makes a link every browser
+        // and API Gateway takes.
+        assert!(long_approve <= 2048, "{name}: {long_approve} characters");
+        // Sealed as bytes: three quarters of the ID, a third again in base64url.
+        assert!(
+            long_approve - approve < (1024 - 208) + 10,
+            "{approve} → {long_approve}"
+        );
+    }
+}

@@ -686,7 +686,7 @@ async fn a_slack_user_without_an_email_is_refused_when_the_requester_is_an_email
     assert!(app.sfn.calls().is_empty(), "refused: {told}");
 }
 
-/// A call Step Functions did not confirm may have arrived: the presser is
+/// A call the engine did not confirm may have arrived: the presser is
 /// told so, it is not sent again, and the buttons stay.
 #[tokio::test]
 async fn an_unconfirmed_call_is_reported_as_such_and_not_repeated() {
@@ -707,7 +707,7 @@ async fn an_unconfirmed_call_is_reported_as_such_and_not_repeated() {
     assert_eq!(told["response_type"], "ephemeral", "{told}");
     assert_eq!(
         told["text"],
-        "Step Functions did not confirm the answer in time, so it may or may not have been recorded. Press the button again to find out: an answer is never recorded twice."
+        "The workflow did not confirm the answer in time, so it may or may not have been recorded. Press the button again to find out: an answer is never recorded twice."
     );
     assert!(app.sfn.calls().is_empty(), "sent once, and not again");
 }

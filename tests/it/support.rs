@@ -12,7 +12,7 @@ use sfn_callbacks::app::{self, Settings};
 use sfn_callbacks::core::callback::SendTask;
 use sfn_callbacks::core::keyring::{Keyring, SecretKey};
 use sfn_callbacks::core::notify::{Notification, Sent, SlackPosted};
-use sfn_callbacks::core::token::TaskToken;
+use sfn_callbacks::core::token::Token;
 use sfn_callbacks::http::{HttpSettings, router};
 use sfn_callbacks::keys::{KeyMode, KeySource};
 use sfn_callbacks::lambda::{DirectErrors, Handler};
@@ -23,8 +23,10 @@ use sfn_callbacks::system::SystemRandom;
 use time::OffsetDateTime;
 use tower::ServiceExt as _;
 
-/// A Step Functions stand-in that records calls and answers from a script
-/// (errors first in, first out).
+/// A workflow engine stand-in (Step Functions and Lambda's durable
+/// callbacks alike: each call keeps its token, which names the engine)
+/// that records calls and answers from a script (errors first in, first
+/// out).
 #[derive(Default)]
 pub struct FakeSfn {
     pub calls: Mutex<Vec<SendTask>>,
@@ -66,7 +68,7 @@ impl FakeSfn {
 
 #[async_trait]
 impl Engine for FakeSfn {
-    async fn succeed(&self, token: &TaskToken, output: &str) -> Result<(), EngineError> {
+    async fn succeed(&self, token: &Token, output: &str) -> Result<(), EngineError> {
         self.record(SendTask::Success {
             token: token.clone(),
             output: output.to_owned(),
@@ -75,7 +77,7 @@ impl Engine for FakeSfn {
 
     async fn fail(
         &self,
-        token: &TaskToken,
+        token: &Token,
         error: Option<&str>,
         cause: Option<&str>,
     ) -> Result<(), EngineError> {
@@ -86,7 +88,7 @@ impl Engine for FakeSfn {
         })
     }
 
-    async fn heartbeat(&self, token: &TaskToken) -> Result<(), EngineError> {
+    async fn heartbeat(&self, token: &Token) -> Result<(), EngineError> {
         let delay = *self.heartbeat_delay.lock().expect("lock");
         if let Some(delay) = delay {
             tokio::time::sleep(delay).await;

@@ -60,7 +60,7 @@ use super::approvers::Gate;
 use super::error::{ErrorCode, Rejection};
 use super::keyring::{KeyId, KeyLookup, Keyring, SecretKey};
 use super::locale::Locale;
-use super::token::TaskToken;
+use super::token::Token;
 use wire::{
     decode_claims, decode_extended, decode_review, encode_claims, encode_review, needs_extensions,
 };
@@ -187,8 +187,8 @@ impl TransactionId {
 /// What a sealed payload asserts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Claims {
-    /// The task token to answer.
-    pub token: TaskToken,
+    /// The task token or callback ID to answer.
+    pub token: Token,
     /// The CreateUrls call that made this link.
     pub transaction_id: TransactionId,
     /// When the link was made, in Unix seconds.
@@ -219,8 +219,8 @@ pub struct Choice {
 /// action, each as its own link would carry it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Review {
-    /// The task token to answer.
-    pub token: TaskToken,
+    /// The task token or callback ID to answer.
+    pub token: Token,
     /// The CreateUrls call that made this link.
     pub transaction_id: TransactionId,
     /// When the link was made, in Unix seconds.
@@ -682,7 +682,9 @@ mod tests {
 
     pub(crate) fn sample_claims(token: &str, output: Value) -> Claims {
         Claims {
-            token: TaskToken::parse(token.to_owned()).expect("token"),
+            token: Token::Task(
+                crate::core::token::TaskToken::parse(token.to_owned()).expect("token"),
+            ),
             transaction_id: TransactionId([3; 16]),
             issued_at_secs: 1_800_000_000,
             expires_at_millis: Some(1_800_000_600_000),
@@ -821,6 +823,47 @@ mod tests {
         let untrusted = Untrusted::parse(&data).expect("parses");
         assert_eq!(untrusted.key_ref(), KeyRef::Wrapped(wrapped.as_bytes()));
         assert_eq!(untrusted.open(&key).expect("opens"), claims);
+    }
+
+    /// The sample claims, answering a durable execution's callback.
+    fn durable_claims(callback_id: &str) -> Claims {
+        Claims {
+            token: Token::Callback(
+                crate::core::token::CallbackId::parse(callback_id.to_owned()).expect("id"),
+            ),
+            ..sample_claims("QUJD", json!({"approved": true}))
+        }
+    }
+
+    #[test]
+    fn a_link_opens_for_the_engine_it_was_made_for_and_no_other() {
+        let ring = keyring();
+        // The same text as a task token and as a callback ID, canonical
+        // base64 (sealed as bytes) and not (sealed as text).
+        for text in ["QUJD", "QUJ"] {
+            let task = sample_claims(text, json!({"approved": true}));
+            let durable = durable_claims(text);
+            for (claims, engine) in [
+                (&task, crate::core::token::EngineKind::StepFunctions),
+                (&durable, crate::core::token::EngineKind::Durable),
+            ] {
+                for data in seal_all(claims, &ring) {
+                    let opened = open_any(&data, &ring).expect("opens");
+                    assert_eq!(opened.token.engine(), engine, "{text}");
+                    assert_eq!(&opened, claims);
+                }
+            }
+            // Their plaintexts differ in the token's variant alone.
+            let (task_plain, durable_plain) = (encode_claims(&task), encode_claims(&durable));
+            assert_ne!(task_plain, durable_plain);
+            assert_eq!(task_plain.len(), durable_plain.len());
+        }
+        // An extended link (its language sealed) keeps its engine too.
+        let mut bound = durable_claims("QUJD");
+        bound.locale = Some(Locale::Ja);
+        for data in seal_all(&bound, &ring) {
+            assert_eq!(open_any(&data, &ring).expect("opens"), bound);
+        }
     }
 
     #[test]

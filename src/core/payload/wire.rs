@@ -14,7 +14,7 @@ use crate::core::action::{
 use crate::core::approvers::{Approvers, Gate};
 use crate::core::form::Form;
 use crate::core::locale::Locale;
-use crate::core::token::TaskToken;
+use crate::core::token::{CallbackId, TaskToken, Token};
 
 /// Action bodies shorter than this are never worth deflating.
 const DEFLATE_THRESHOLD: usize = 96;
@@ -22,10 +22,20 @@ const DEFLATE_THRESHOLD: usize = 96;
 /// bound costs nothing).
 const MAX_INFLATED: usize = 1024 * 1024;
 
+/// What the link answers. The variant records the engine: a task token
+/// and a callback ID of the same text seal differently, and binaries
+/// older than durable links refuse the last two as malformed.
 #[derive(Serialize, Deserialize)]
 enum WireToken {
+    /// A task token that is canonical standard base64, as its bytes.
     Bytes(Vec<u8>),
+    /// Any other task token.
     Text(String),
+    /// A durable execution's callback ID that is canonical standard
+    /// base64, as its bytes.
+    CallbackBytes(Vec<u8>),
+    /// Any other callback ID.
+    CallbackText(String),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -464,20 +474,36 @@ pub(super) fn decode_review(plain: &[u8]) -> Result<Review, PayloadError> {
     })
 }
 
-fn token_to_wire(token: &TaskToken) -> WireToken {
+/// A secret's bytes when it is canonical standard base64 (so that it
+/// decodes back to the same text).
+fn canonical_bytes(text: &str) -> Option<Vec<u8>> {
+    STANDARD
+        .decode(text)
+        .ok()
+        .filter(|bytes| STANDARD.encode(bytes) == text)
+}
+
+fn token_to_wire(token: &Token) -> WireToken {
     let text = token.expose();
-    match STANDARD.decode(text) {
-        Ok(bytes) if STANDARD.encode(&bytes) == text => WireToken::Bytes(bytes),
-        _ => WireToken::Text(text.to_owned()),
+    match (token, canonical_bytes(text)) {
+        (Token::Task(_), Some(bytes)) => WireToken::Bytes(bytes),
+        (Token::Task(_), None) => WireToken::Text(text.to_owned()),
+        (Token::Callback(_), Some(bytes)) => WireToken::CallbackBytes(bytes),
+        (Token::Callback(_), None) => WireToken::CallbackText(text.to_owned()),
     }
 }
 
-fn token_from_wire(wire: WireToken) -> Result<TaskToken, PayloadError> {
-    let text = match wire {
-        WireToken::Bytes(bytes) => STANDARD.encode(bytes),
-        WireToken::Text(text) => text,
-    };
-    TaskToken::parse(text).map_err(|_| PayloadError::BadClaims)
+fn token_from_wire(wire: WireToken) -> Result<Token, PayloadError> {
+    let bad = |_| PayloadError::BadClaims;
+    match wire {
+        WireToken::Bytes(bytes) => TaskToken::parse(STANDARD.encode(bytes)).map(Token::Task),
+        WireToken::Text(text) => TaskToken::parse(text).map(Token::Task),
+        WireToken::CallbackBytes(bytes) => {
+            CallbackId::parse(STANDARD.encode(bytes)).map(Token::Callback)
+        }
+        WireToken::CallbackText(text) => CallbackId::parse(text).map(Token::Callback),
+    }
+    .map_err(bad)
 }
 
 /// Encodes claims as the plaintext that gets sealed. A bound link's gate

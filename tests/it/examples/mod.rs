@@ -14,6 +14,7 @@
 //! default ([`Lab::start`]), or any other ([`Lab::start_with`]), such as
 //! the binary in Lambda mode taking direct invokes.
 
+mod durable_approval;
 mod function_url;
 mod human_approval;
 mod parallel_approvers;

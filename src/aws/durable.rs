@@ -1,0 +1,204 @@
+//! Lambda's durable execution callback API through `aws_sdk_lambda`:
+//! `SendDurableExecutionCallbackSuccess`, `…Failure` and `…Heartbeat`,
+//! with the error classification the application needs. The client is set
+//! up like the Step Functions one: the same deadline, no attempt timeout,
+//! and [`RetryUnsentOnly`].
+
+use aws_config::SdkConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_lambda::config::http::HttpResponse;
+use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_lambda::operation::send_durable_execution_callback_failure::SendDurableExecutionCallbackFailureError;
+use aws_sdk_lambda::operation::send_durable_execution_callback_heartbeat::SendDurableExecutionCallbackHeartbeatError;
+use aws_sdk_lambda::operation::send_durable_execution_callback_success::SendDurableExecutionCallbackSuccessError;
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::ErrorObject;
+
+use super::retry::{RetryUnsentOnly, connection_refused, is_retryable_code, no_credentials};
+use crate::core::token::CallbackId;
+use crate::ports::EngineError;
+
+/// The modelled errors the three callback operations share. Matching the
+/// variants (not only the error code) also covers errors built without
+/// metadata.
+trait CallbackError: ProvideErrorMetadata + std::error::Error {
+    /// `CallbackTimeoutException` (closed or timed out) or
+    /// `ResourceNotFoundException` (no such callback).
+    fn closed(&self) -> Option<&'static str>;
+    fn invalid_parameter(&self) -> bool;
+    fn unavailable(&self) -> bool;
+    /// Lambda could not use the function's KMS key.
+    fn kms_refused(&self) -> Option<&'static str> {
+        None
+    }
+}
+
+macro_rules! callback_error {
+    () => {
+        fn closed(&self) -> Option<&'static str> {
+            if self.is_callback_timeout_exception() {
+                Some("CallbackTimeoutException")
+            } else if self.is_resource_not_found_exception() {
+                Some("ResourceNotFoundException")
+            } else {
+                None
+            }
+        }
+        fn invalid_parameter(&self) -> bool {
+            self.is_invalid_parameter_value_exception()
+        }
+        fn unavailable(&self) -> bool {
+            self.is_too_many_requests_exception() || self.is_service_exception()
+        }
+    };
+}
+
+/// The KMS errors SendDurableExecutionCallbackSuccess and …Failure share.
+macro_rules! kms_errors {
+    () => {
+        fn kms_refused(&self) -> Option<&'static str> {
+            if self.is_kms_access_denied_exception() {
+                Some("KMSAccessDeniedException")
+            } else if self.is_kms_disabled_exception() {
+                Some("KMSDisabledException")
+            } else if self.is_kms_invalid_state_exception() {
+                Some("KMSInvalidStateException")
+            } else if self.is_kms_not_found_exception() {
+                Some("KMSNotFoundException")
+            } else {
+                None
+            }
+        }
+    };
+}
+
+impl CallbackError for SendDurableExecutionCallbackSuccessError {
+    callback_error!();
+    kms_errors!();
+}
+
+impl CallbackError for SendDurableExecutionCallbackFailureError {
+    callback_error!();
+    kms_errors!();
+}
+
+impl CallbackError for SendDurableExecutionCallbackHeartbeatError {
+    callback_error!();
+}
+
+/// Classifies an SDK error from any durable callback operation.
+///
+/// AWS answers a closed callback with `CallbackTimeoutException` (400); a
+/// runtime that answers with a bare 404 and no error type (the local
+/// durable-execution runner does) is taken at its word: no such callback.
+fn classify_lambda<E: CallbackError>(err: &SdkError<E, HttpResponse>) -> EngineError {
+    match err {
+        SdkError::ServiceError(service) => {
+            let inner = service.err();
+            let code = inner.code();
+            if let Some(closed) = inner.closed() {
+                EngineError::TaskClosed(closed.to_owned())
+            } else if code == Some("ResourceNotFoundException")
+                || (code.is_none() && service.raw().status().as_u16() == 404)
+            {
+                EngineError::TaskClosed("ResourceNotFoundException".to_owned())
+            } else if inner.invalid_parameter() {
+                EngineError::InvalidOutput
+            } else if inner.unavailable() || is_retryable_code(code) {
+                EngineError::Unavailable(code.unwrap_or("throttled").to_owned())
+            } else if let Some(refused) = inner.kms_refused() {
+                EngineError::Refused(refused.to_owned())
+            } else if let Some(code) = code {
+                EngineError::Refused(code.to_owned())
+            } else if service.raw().status().is_server_error() {
+                EngineError::Unavailable("a server error without a code".to_owned())
+            } else {
+                EngineError::Refused(format!("HTTP {}", service.raw().status().as_u16()))
+            }
+        }
+        SdkError::TimeoutError(_) => EngineError::Unconfirmed("no answer in time".to_owned()),
+        SdkError::DispatchFailure(failure) => match failure.as_connector_error() {
+            Some(connector) if no_credentials(connector) => EngineError::NoCredentials,
+            Some(connector) if connection_refused(connector) => {
+                EngineError::Unavailable("connection refused".to_owned())
+            }
+            _ => EngineError::Unconfirmed("the connection failed".to_owned()),
+        },
+        SdkError::ResponseError(_) => EngineError::Unconfirmed("unreadable answer".to_owned()),
+        _ => EngineError::Unavailable("the request could not be made".to_owned()),
+    }
+}
+
+/// Lambda durable execution callbacks through `aws_sdk_lambda`.
+#[derive(Debug, Clone)]
+pub struct SdkDurableCallbacks {
+    client: aws_sdk_lambda::Client,
+}
+
+impl SdkDurableCallbacks {
+    /// Wraps a configured client.
+    pub fn new(client: aws_sdk_lambda::Client) -> Self {
+        Self { client }
+    }
+
+    /// A client from shared SDK configuration (`AWS_ENDPOINT_URL_LAMBDA`
+    /// points it elsewhere): the same deadline, no attempt timeout, and
+    /// [`RetryUnsentOnly`].
+    pub fn from_config(config: &SdkConfig) -> Self {
+        let lambda = aws_sdk_lambda::config::Builder::from(config)
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .disable_operation_attempt_timeout()
+                    .build(),
+            )
+            .retry_classifier(RetryUnsentOnly)
+            .build();
+        Self::new(aws_sdk_lambda::Client::from_conf(lambda))
+    }
+
+    /// `SendDurableExecutionCallbackSuccess`: `Result` is the output's
+    /// JSON bytes.
+    pub async fn succeed(&self, id: &CallbackId, output: &str) -> Result<(), EngineError> {
+        self.client
+            .send_durable_execution_callback_success()
+            .callback_id(id.expose())
+            .result(Blob::new(output.as_bytes()))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| classify_lambda(&e))
+    }
+
+    /// `SendDurableExecutionCallbackFailure`: the error is the
+    /// `ErrorType`, the cause the `ErrorMessage`.
+    pub async fn fail(
+        &self,
+        id: &CallbackId,
+        error: Option<&str>,
+        cause: Option<&str>,
+    ) -> Result<(), EngineError> {
+        let object = ErrorObject::builder()
+            .set_error_type(error.map(str::to_owned))
+            .set_error_message(cause.map(str::to_owned))
+            .build();
+        self.client
+            .send_durable_execution_callback_failure()
+            .callback_id(id.expose())
+            .error(object)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| classify_lambda(&e))
+    }
+
+    /// `SendDurableExecutionCallbackHeartbeat`.
+    pub async fn heartbeat(&self, id: &CallbackId) -> Result<(), EngineError> {
+        self.client
+            .send_durable_execution_callback_heartbeat()
+            .callback_id(id.expose())
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| classify_lambda(&e))
+    }
+}

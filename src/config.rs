@@ -217,13 +217,14 @@ pub struct ServeArgs {
     #[arg(long, env = "GET_ACTS", num_args = 0..=1, default_value = "false", default_missing_value = "true", value_parser = parse_bool)]
     pub get_acts: bool,
     /// Before a GET shows a success or failure link's page, ask Step
-    /// Functions by a heartbeat whether the task is still open.
+    /// Functions (or Lambda, for a durable callback) by a heartbeat whether
+    /// the task is still open.
     #[arg(long, env = "GET_PROBE", num_args = 0..=1, default_value = "true", default_missing_value = "true", value_parser = parse_bool)]
     pub get_probe: bool,
     /// Comma-separated API keys for CreateUrls (required unless listening on loopback).
     #[arg(long, env = "API_KEYS", hide_env_values = true, value_delimiter = ',')]
     pub api_keys: Vec<Redacted>,
-    /// Deadline for one Step Functions call, retries included, in milliseconds.
+    /// Deadline for one Step Functions or Lambda callback call, retries included, in milliseconds.
     #[arg(long, env = "SFN_DEADLINE_MS", default_value_t = 10_000)]
     pub sfn_deadline_ms: u64,
     /// Largest request body in bytes.

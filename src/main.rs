@@ -26,8 +26,16 @@ use sfn_callbacks::worker::{self, WorkerConfig};
 use tokio::net::TcpListener;
 
 fn init_tracing() {
+    // The SDK's runtime traces each request's URI, and a durable callback's
+    // URI holds its callback ID: whatever RUST_LOG asks, it logs at `info`
+    // at most.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+        .add_directive(
+            "aws_smithy_runtime=info"
+                .parse()
+                .expect("a valid directive"),
+        );
     tracing_subscriber::fmt()
         .json()
         .flatten_event(true)

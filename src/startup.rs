@@ -211,7 +211,7 @@ pub fn warn_without_credentials(sdk: &SdkConfig) {
     tokio::spawn(async move {
         if !aws::has_credentials(&sdk, CREDENTIALS_PROBE).await {
             tracing::warn!(
-                "no AWS credentials found: links can be made, but answering them needs credentials for Step Functions (nothing is sent without them)"
+                "no AWS credentials found: links can be made, but answering them needs credentials for Step Functions or Lambda (nothing is sent without them)"
             );
         }
     });

@@ -154,6 +154,12 @@ fn request_of(app: &App, task: &ActivityTask) -> Result<CreateRequest, AppError>
             "the activity task's input must not hold a token: the worker uses the task's own",
         )));
     }
+    if input.contains_key("callback_id") {
+        return Err(AppError::from(Rejection::new(
+            ErrorCode::InvalidJson,
+            "the activity task's input must not hold a callback_id: the worker's links answer the activity task itself",
+        )));
+    }
     input.insert(
         "token".to_owned(),
         Value::String(task.token.expose().to_owned()),

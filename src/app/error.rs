@@ -120,9 +120,9 @@ impl fmt::Display for AppError {
             Self::OutputRefused(EngineKind::StepFunctions) => {
                 f.write_str("Step Functions refused the output (InvalidOutput)")
             }
-            Self::OutputRefused(EngineKind::Durable) => {
-                f.write_str("Lambda refused the result (InvalidParameterValueException)")
-            }
+            Self::OutputRefused(EngineKind::Durable) => f.write_str(
+                "Lambda refused the call's parameters (InvalidParameterValueException): the callback ID, the result or the error",
+            ),
             Self::Unavailable(Unavailable::KeyServiceOpening) => f.write_str(
                 "the key service is unavailable; the link is still valid, try again shortly",
             ),

@@ -7,6 +7,8 @@
 use aws_config::SdkConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_lambda::config::http::HttpResponse;
+use aws_sdk_lambda::config::interceptors::InterceptorContext;
+use aws_sdk_lambda::config::retry::{ClassifyRetry, RetryAction};
 use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::operation::send_durable_execution_callback_failure::SendDurableExecutionCallbackFailureError;
 use aws_sdk_lambda::operation::send_durable_execution_callback_heartbeat::SendDurableExecutionCallbackHeartbeatError;
@@ -86,6 +88,54 @@ impl CallbackError for SendDurableExecutionCallbackHeartbeatError {
     callback_error!();
 }
 
+/// The local durable-execution runner's "no such callback": a 404 whose
+/// JSON body's `Type` (there is no `x-amzn-errortype`) says so. Any other
+/// bare 404 (an endpoint without the durable API, say) is not taken for a
+/// closed callback, which would call a valid link used.
+fn runner_not_found(raw: &HttpResponse) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Body<'a> {
+        #[serde(rename = "Type", borrow)]
+        kind: Option<&'a str>,
+    }
+    raw.status().as_u16() == 404
+        && raw
+            .body()
+            .bytes()
+            .and_then(|bytes| serde_json::from_slice::<Body<'_>>(bytes).ok())
+            .is_some_and(|body| body.kind == Some("ResourceNotFoundException"))
+}
+
+/// Lambda answers a KMS refusal with a 502, which the standard retry rule
+/// would send again; it will not change, so it is not retried.
+#[derive(Debug, Clone, Copy)]
+struct NoRetryOnKms;
+
+impl ClassifyRetry for NoRetryOnKms {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        let Some(Err(err)) = ctx.output_or_error() else {
+            return RetryAction::NoActionIndicated;
+        };
+        let code = err.as_operation_error().and_then(|e| {
+            e.downcast_ref::<SendDurableExecutionCallbackSuccessError>()
+                .and_then(ProvideErrorMetadata::code)
+                .or_else(|| {
+                    e.downcast_ref::<SendDurableExecutionCallbackFailureError>()
+                        .and_then(ProvideErrorMetadata::code)
+                })
+        });
+        if code.is_some_and(|c| c.starts_with("KMS")) {
+            RetryAction::RetryForbidden
+        } else {
+            RetryAction::NoActionIndicated
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "no retry of a KMS refusal"
+    }
+}
+
 /// Classifies an SDK error from any durable callback operation.
 ///
 /// AWS answers a closed callback with `CallbackTimeoutException` (400); a
@@ -99,7 +149,7 @@ fn classify_lambda<E: CallbackError>(err: &SdkError<E, HttpResponse>) -> EngineE
             if let Some(closed) = inner.closed() {
                 EngineError::TaskClosed(closed.to_owned())
             } else if code == Some("ResourceNotFoundException")
-                || (code.is_none() && service.raw().status().as_u16() == 404)
+                || (code.is_none() && runner_not_found(service.raw()))
             {
                 EngineError::TaskClosed("ResourceNotFoundException".to_owned())
             } else if inner.invalid_parameter() {
@@ -129,6 +179,21 @@ fn classify_lambda<E: CallbackError>(err: &SdkError<E, HttpResponse>) -> EngineE
     }
 }
 
+/// What makes a Lambda client send each callback call once, as the Step
+/// Functions client does: the configuration's deadline and connect
+/// timeout, no attempt timeout (a slow answer is waited for, not sent
+/// again), [`RetryUnsentOnly`], and no retry of a KMS refusal.
+pub fn send_once(builder: aws_sdk_lambda::config::Builder) -> aws_sdk_lambda::config::Builder {
+    builder
+        .timeout_config(
+            TimeoutConfig::builder()
+                .disable_operation_attempt_timeout()
+                .build(),
+        )
+        .retry_classifier(RetryUnsentOnly)
+        .retry_classifier(NoRetryOnKms)
+}
+
 /// Lambda durable execution callbacks through `aws_sdk_lambda`.
 #[derive(Debug, Clone)]
 pub struct SdkDurableCallbacks {
@@ -142,17 +207,9 @@ impl SdkDurableCallbacks {
     }
 
     /// A client from shared SDK configuration (`AWS_ENDPOINT_URL_LAMBDA`
-    /// points it elsewhere): the same deadline, no attempt timeout, and
-    /// [`RetryUnsentOnly`].
+    /// points it elsewhere), set up by [`send_once`].
     pub fn from_config(config: &SdkConfig) -> Self {
-        let lambda = aws_sdk_lambda::config::Builder::from(config)
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .disable_operation_attempt_timeout()
-                    .build(),
-            )
-            .retry_classifier(RetryUnsentOnly)
-            .build();
+        let lambda = send_once(aws_sdk_lambda::config::Builder::from(config)).build();
         Self::new(aws_sdk_lambda::Client::from_conf(lambda))
     }
 
@@ -200,5 +257,33 @@ impl SdkDurableCallbacks {
             .await
             .map(drop)
             .map_err(|e| classify_lambda(&e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use aws_config::BehaviorVersion;
+
+    use super::*;
+
+    #[test]
+    fn the_client_keeps_the_deadline_and_has_no_attempt_timeout() {
+        let shared = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .operation_timeout(Duration::from_secs(7))
+                    .operation_attempt_timeout(Duration::from_secs(3))
+                    .connect_timeout(Duration::from_secs(2))
+                    .build(),
+            )
+            .build();
+        let client = SdkDurableCallbacks::from_config(&shared).client;
+        let timeouts = client.config().timeout_config().expect("timeouts");
+        assert_eq!(timeouts.operation_timeout(), Some(Duration::from_secs(7)));
+        assert_eq!(timeouts.operation_attempt_timeout(), None);
+        assert_eq!(timeouts.connect_timeout(), Some(Duration::from_secs(2)));
     }
 }

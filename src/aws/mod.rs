@@ -32,7 +32,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 
 pub use activities::{ACTIVITY_POLL_DEADLINE, SdkActivities};
-pub use durable::SdkDurableCallbacks;
+pub use durable::{SdkDurableCallbacks, send_once as send_once_lambda};
 pub use engines::SdkEngines;
 pub use kms::SdkKms;
 pub use notify::SdkNotifier;

@@ -58,7 +58,9 @@ impl BaseUrl {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawCreateUrls {
+    #[serde(default, deserialize_with = "present")]
     token: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     callback_id: Option<String>,
     actions: Vec<RawAction>,
     expiration: Option<String>,
@@ -186,6 +188,12 @@ pub fn parse_expiration(raw: &str, now: OffsetDateTime) -> Result<OffsetDateTime
         ));
     }
     Ok(parsed)
+}
+
+/// A field that may be left out but, when given, is a string (`null`
+/// is refused like any other non-string).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
 }
 
 /// The one thing the links answer: a Step Functions `token` or a Lambda
@@ -689,6 +697,16 @@ mod tests {
             "callback_id is not standard base64",
         );
         check(durable(json!(7)), ErrorCode::InvalidJson, "at callback_id");
+        check(
+            durable(json!(null)),
+            ErrorCode::InvalidJson,
+            "at callback_id",
+        );
+        check(
+            with("token", json!(null)),
+            ErrorCode::InvalidJson,
+            "at token",
+        );
         // What is refused is never quoted back.
         let err = parse(durable(json!("SECRET-ID"))).expect_err("refused");
         assert!(!err.message.contains("SECRET"), "{}", err.message);

@@ -64,8 +64,9 @@ pub const MAX_CALLBACK_ID_CHARS: usize = 1024;
 pub struct CallbackId(String);
 
 impl CallbackId {
-    /// Accepts what Lambda's callback API accepts; each refusal names
-    /// the field.
+    /// Accepts standard base64 as Lambda hands callback IDs out (padded
+    /// to whole groups of four when padded at all: a little stricter than
+    /// the API's own pattern); each refusal names the field.
     pub fn parse(raw: String) -> Result<Self, &'static str> {
         if raw.is_empty() {
             return Err("callback_id is empty");

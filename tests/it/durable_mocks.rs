@@ -21,7 +21,7 @@ use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use aws_smithy_runtime_api::http::{Response as HttpResponse, StatusCode};
 use aws_smithy_types::body::SdkBody;
 use sfn_callbacks::app::{AppError, call_engine};
-use sfn_callbacks::aws::{RetryUnsentOnly, SdkDurableCallbacks, SdkEngines};
+use sfn_callbacks::aws::{SdkDurableCallbacks, SdkEngines, send_once_lambda};
 use sfn_callbacks::core::callback::SendTask;
 use sfn_callbacks::core::token::{CallbackId, Token};
 use sfn_callbacks::ports::EngineError;
@@ -54,20 +54,20 @@ fn success() -> SendTask {
     }
 }
 
-/// A Lambda client answering from `rules`, retrying as the deployment
-/// does (three attempts here, quickly).
+/// A Lambda client answering from `rules`, set up as the deployment's
+/// (three attempts here, quickly).
 pub fn lambda_client(rules: &[&Rule]) -> Client {
     mock_client!(
         aws_sdk_lambda,
         RuleMode::MatchAny,
         rules.iter().copied(),
-        |c| c
-            .retry_config(
+        |c| send_once_lambda(
+            c.retry_config(
                 RetryConfig::standard()
                     .with_max_attempts(3)
                     .with_initial_backoff(Duration::from_millis(1))
             )
-            .retry_classifier(RetryUnsentOnly)
+        )
     )
 }
 
@@ -224,7 +224,11 @@ async fn a_refused_result_is_a_400_and_a_missing_permission_a_502_naming_it() {
     assert_eq!(err, EngineError::InvalidOutput);
     assert_eq!(rule.num_calls(), 1);
     let app = AppError::engine(err, &success());
-    assert!(app.message().contains("Lambda refused the result"), "{app}");
+    assert!(
+        app.message()
+            .contains("Lambda refused the call's parameters"),
+        "{app}"
+    );
 
     let denied = mock!(Client::send_durable_execution_callback_success).then_http_response(|| {
         answer(
@@ -257,6 +261,32 @@ async fn a_refused_result_is_a_400_and_a_missing_permission_a_502_naming_it() {
         .await
         .expect_err("refused");
     assert_eq!(err, EngineError::Refused("KMSAccessDeniedException".into()));
+    // On the wire a KMS refusal is a 502, which is not sent again.
+    let kms = mock!(Client::send_durable_execution_callback_success)
+        .sequence()
+        .http_response(|| {
+            answer(
+                502,
+                Some("KMSAccessDeniedException"),
+                r#"{"Type":"User","Message":"Lambda was unable to decrypt"}"#,
+            )
+        })
+        .repeatedly()
+        .build();
+    let err = call_engine(&engines(&[&kms]), &success())
+        .await
+        .expect_err("refused");
+    assert_eq!(err, EngineError::Refused("KMSAccessDeniedException".into()));
+    assert_eq!(kms.num_calls(), 1, "a KMS refusal is not retried");
+
+    // A bare 404 from an endpoint without the durable API is no proof the
+    // callback is closed: the link stays valid.
+    let elsewhere = mock!(Client::send_durable_execution_callback_success)
+        .then_http_response(|| answer(404, None, "<html>Not Found</html>"));
+    let err = call_engine(&engines(&[&elsewhere]), &success())
+        .await
+        .expect_err("refused");
+    assert_eq!(err, EngineError::Refused("HTTP 404".into()));
 }
 
 #[tokio::test]

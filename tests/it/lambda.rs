@@ -5,8 +5,10 @@ use std::num::NonZeroU32;
 
 use serde_json::{Value, json};
 use sfn_callbacks::core::callback::SendTask;
+use sfn_callbacks::core::token::EngineKind;
 use sfn_callbacks::http::limits::RespondLimit;
 use sfn_callbacks::lambda::DirectErrors;
+use sfn_callbacks::ports::EngineError;
 
 use super::lambda_runtime::{Answer, LambdaFunction, fixture};
 use super::support::{App, data_of};
@@ -117,6 +119,76 @@ async fn a_body_flagged_base64_that_is_not_base64_is_a_clear_400() {
             body["message"].as_str().expect("m").contains("base64"),
             "{body}"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_direct_invoke_takes_a_callback_id_and_its_links_answer_that_callback() {
+    let app = App::new(|_| {});
+    let request = json!({
+        "callback_id": "Q0FMTEJBQ0s=",
+        "actions": [{"name": "ok", "type": "success", "output": {"approved": true}}]
+    });
+    let output = invoke(&app, request).await;
+    let url = output["urls"]["ok"].as_str().expect("url");
+    let path = &url[url.find("/respond").expect("a callback URL")..];
+    let press = async || {
+        app.request(
+            axum::http::Method::POST,
+            path,
+            &[("accept", "application/json")],
+            "",
+        )
+        .await
+    };
+    // No permission for the function: a 502 naming it; an outage: a 503
+    // with Retry-After; the link works afterwards.
+    app.sfn
+        .fail_next(EngineError::Refused("AccessDeniedException".into()));
+    let refused = press().await;
+    assert_eq!(refused.status, 502, "{}", refused.text);
+    let message = refused.json()["message"]
+        .as_str()
+        .expect("message")
+        .to_owned();
+    assert!(
+        message.contains("lambda:SendDurableExecutionCallbackSuccess")
+            && message.contains("DurableFunctionArns"),
+        "{message}"
+    );
+    app.sfn
+        .fail_next(EngineError::Unavailable("TooManyRequestsException".into()));
+    let busy = press().await;
+    assert_eq!(busy.status, 503, "{}", busy.text);
+    assert_eq!(busy.headers["retry-after"], "5");
+    assert!(busy.text.contains("Lambda is unavailable"), "{}", busy.text);
+    let reply = press().await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let decisions = app.sfn.decisions();
+    let [SendTask::Success { token, output }] = decisions.as_slice() else {
+        panic!("one success: {:?}", app.sfn.calls());
+    };
+    assert_eq!(token.engine(), EngineKind::Durable);
+    assert_eq!(token.expose(), "Q0FMTEJBQ0s=");
+    assert_eq!(output, r#"{"approved":true}"#);
+
+    // Both, or an ID that is not base64: the named error, nothing made.
+    for (bad, needle) in [
+        (json!({"token": "QUJD", "callback_id": "QUJD"}), "not both"),
+        (
+            json!({"callback_id": "no*base64"}),
+            "callback_id is not standard base64",
+        ),
+    ] {
+        let mut bad = bad;
+        bad["actions"] = json!([{"name": "ok", "type": "heartbeat"}]);
+        let err = app
+            .lambda(DirectErrors::Function)
+            .handle(bad)
+            .await
+            .expect_err("refused");
+        assert_eq!(err.error_type, "InvalidJSON");
+        assert!(err.error_message.contains(needle), "{}", err.error_message);
     }
 }
 

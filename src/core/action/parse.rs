@@ -244,7 +244,9 @@ pub(crate) fn parse_action(
         if size > MAX_OUTPUT_BYTES {
             return Err(invalid_action(
                 owner,
-                format!("output is {size} bytes; Step Functions takes at most {MAX_OUTPUT_BYTES}"),
+                format!(
+                    "output is {size} bytes; at most {MAX_OUTPUT_BYTES} are taken (Step Functions' limit, applied to Lambda's too)"
+                ),
             ));
         }
     }

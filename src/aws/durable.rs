@@ -16,7 +16,7 @@ use aws_sdk_lambda::operation::send_durable_execution_callback_success::SendDura
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::ErrorObject;
 
-use super::retry::{RetryUnsentOnly, connection_refused, is_retryable_code, no_credentials};
+use super::retry::{RetryUnsentOnly, is_retryable_code, unanswered};
 use crate::core::token::CallbackId;
 use crate::ports::EngineError;
 
@@ -148,9 +148,7 @@ fn classify_lambda<E: CallbackError>(err: &SdkError<E, HttpResponse>) -> EngineE
             let code = inner.code();
             if let Some(closed) = inner.closed() {
                 EngineError::TaskClosed(closed.to_owned())
-            } else if code == Some("ResourceNotFoundException")
-                || (code.is_none() && runner_not_found(service.raw()))
-            {
+            } else if code.is_none() && runner_not_found(service.raw()) {
                 EngineError::TaskClosed("ResourceNotFoundException".to_owned())
             } else if inner.invalid_parameter() {
                 EngineError::InvalidOutput
@@ -166,16 +164,7 @@ fn classify_lambda<E: CallbackError>(err: &SdkError<E, HttpResponse>) -> EngineE
                 EngineError::Refused(format!("HTTP {}", service.raw().status().as_u16()))
             }
         }
-        SdkError::TimeoutError(_) => EngineError::Unconfirmed("no answer in time".to_owned()),
-        SdkError::DispatchFailure(failure) => match failure.as_connector_error() {
-            Some(connector) if no_credentials(connector) => EngineError::NoCredentials,
-            Some(connector) if connection_refused(connector) => {
-                EngineError::Unavailable("connection refused".to_owned())
-            }
-            _ => EngineError::Unconfirmed("the connection failed".to_owned()),
-        },
-        SdkError::ResponseError(_) => EngineError::Unconfirmed("unreadable answer".to_owned()),
-        _ => EngineError::Unavailable("the request could not be made".to_owned()),
+        other => unanswered(other),
     }
 }
 

@@ -3,6 +3,9 @@
 
 use aws_sdk_sfn::config::interceptors::InterceptorContext;
 use aws_sdk_sfn::config::retry::{ClassifyRetry, RetryAction};
+use aws_sdk_sfn::error::SdkError;
+
+use crate::ports::EngineError;
 
 /// Whether an AWS error code says the service did not act and the call may
 /// be tried again (throttling, internal errors).
@@ -19,7 +22,6 @@ pub(super) fn is_retryable_code(code: Option<&str>) -> bool {
                 | "ServiceUnavailableException"
                 | "InternalFailure"
                 | "InternalServerError"
-                | "ServiceException"
         )
     )
 }
@@ -54,6 +56,26 @@ impl ClassifyRetry for RetryUnsentOnly {
     }
 }
 
+/// What an engine call's error says when it is not the service's own
+/// answer (the callers classify `ServiceError` themselves): no answer in
+/// time or a broken connection may have delivered the call
+/// (`Unconfirmed`); a refused connection or missing credentials sent
+/// nothing.
+pub(super) fn unanswered<E, R>(err: &SdkError<E, R>) -> EngineError {
+    match err {
+        SdkError::TimeoutError(_) => EngineError::Unconfirmed("no answer in time".to_owned()),
+        SdkError::DispatchFailure(failure) => match failure.as_connector_error() {
+            Some(connector) if no_credentials(connector) => EngineError::NoCredentials,
+            Some(connector) if connection_refused(connector) => {
+                EngineError::Unavailable("connection refused".to_owned())
+            }
+            _ => EngineError::Unconfirmed("the connection failed".to_owned()),
+        },
+        SdkError::ResponseError(_) => EngineError::Unconfirmed("unreadable answer".to_owned()),
+        _ => EngineError::Unavailable("the request could not be made".to_owned()),
+    }
+}
+
 type ErrorRef<'e> = &'e (dyn std::error::Error + 'static);
 
 /// Whether `err` or any error in its source chain is a `T` for which
@@ -68,7 +90,7 @@ fn chain_has<T: std::error::Error + 'static>(
 
 /// Whether the error chain holds a refused connection: the request was
 /// never sent.
-pub(super) fn connection_refused(err: ErrorRef<'_>) -> bool {
+fn connection_refused(err: ErrorRef<'_>) -> bool {
     chain_has(err, |io: &std::io::Error| {
         io.kind() == std::io::ErrorKind::ConnectionRefused
     })
@@ -76,7 +98,7 @@ pub(super) fn connection_refused(err: ErrorRef<'_>) -> bool {
 
 /// Whether the error chain holds a failure to find AWS credentials: the
 /// request was never signed, so nothing was sent.
-pub(super) fn no_credentials(err: ErrorRef<'_>) -> bool {
+fn no_credentials(err: ErrorRef<'_>) -> bool {
     chain_has(
         err,
         |_: &aws_credential_types::provider::error::CredentialsError| true,

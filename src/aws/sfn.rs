@@ -9,7 +9,7 @@ use aws_sdk_sfn::operation::send_task_failure::SendTaskFailureError;
 use aws_sdk_sfn::operation::send_task_heartbeat::SendTaskHeartbeatError;
 use aws_sdk_sfn::operation::send_task_success::SendTaskSuccessError;
 
-use super::retry::{RetryUnsentOnly, connection_refused, is_retryable_code, no_credentials};
+use super::retry::{RetryUnsentOnly, is_retryable_code, unanswered};
 use crate::core::token::TaskToken;
 use crate::ports::EngineError;
 
@@ -107,16 +107,7 @@ where
                 EngineError::Unavailable("an error without a code".to_owned())
             }
         }
-        SdkError::TimeoutError(_) => EngineError::Unconfirmed("no answer in time".to_owned()),
-        SdkError::DispatchFailure(failure) => match failure.as_connector_error() {
-            Some(connector) if no_credentials(connector) => EngineError::NoCredentials,
-            Some(connector) if connection_refused(connector) => {
-                EngineError::Unavailable("connection refused".to_owned())
-            }
-            _ => EngineError::Unconfirmed("the connection failed".to_owned()),
-        },
-        SdkError::ResponseError(_) => EngineError::Unconfirmed("unreadable answer".to_owned()),
-        _ => EngineError::Unavailable("the request could not be made".to_owned()),
+        other => unanswered(other),
     }
 }
 

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::{NOTIFY_ENVS, link_in_html};
+use super::{NOTIFY_ENVS, link_in_html, verify_example_com};
 use crate::it::moto::{
     Moto, Proc, Server, call, create, expiring_in, free_port, http, moto_binary, sent_mail,
     serve_on, wait_until_up,
@@ -76,12 +76,7 @@ impl Durable {
     async fn start() -> Option<Self> {
         let (runner_bin, python) = tools()?;
         let moto = Moto::start().await?;
-        let ses = aws_sdk_sesv2::Client::new(&moto.aws.config);
-        ses.create_email_identity()
-            .email_identity("example.com")
-            .send()
-            .await
-            .expect("SES identity");
+        verify_example_com(&moto).await;
         let dir = moto.dir.path();
         let (runner_port, endpoint_port, serve_port) = (free_port(), free_port(), free_port());
         let runner = format!("http://127.0.0.1:{runner_port}");

@@ -137,6 +137,17 @@ impl Lab<Server> {
     }
 }
 
+/// Verifies the SES identity `example.com`, the domain of the senders in
+/// [`NOTIFY_ENVS`].
+pub async fn verify_example_com(moto: &Moto) {
+    aws_sdk_sesv2::Client::new(&moto.aws.config)
+        .create_email_identity()
+        .email_identity("example.com")
+        .send()
+        .await
+        .expect("SES identity");
+}
+
 impl<D: CreateUrls> Lab<D> {
     /// Starts moto, verifies the SES identity `example.com`, makes the SNS
     /// `topics`, then has `deploy` start the deployment with
@@ -148,12 +159,7 @@ impl<D: CreateUrls> Lab<D> {
         deploy: impl AsyncFnOnce(&Moto, &[(&str, &str)]) -> D,
     ) -> Option<Self> {
         let moto = Moto::start().await?;
-        let ses = aws_sdk_sesv2::Client::new(&moto.aws.config);
-        ses.create_email_identity()
-            .email_identity("example.com")
-            .send()
-            .await
-            .expect("SES identity");
+        verify_example_com(&moto).await;
         let sns = aws_sdk_sns::Client::new(&moto.aws.config);
         let mut arns = HashMap::new();
         for name in topics {

@@ -232,12 +232,27 @@ async fn a_shutdown_finishes_the_requests_in_flight() {
         json!({"token": "QUJD", "actions": [{"name": "ok", "type": "heartbeat"}]}).to_string();
     let (first, rest) = body.split_at(body.len() / 2);
     let mut stream = TcpStream::connect(&address).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    // A connection the kernel has queued but the server has not yet taken is
+    // not in flight; `100 Continue` comes once the handler reads the body, so
+    // the signal waits for it.
     write!(
         stream,
-        "POST /urls HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{first}",
+        "POST /urls HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nexpect: 100-continue\r\n\r\n",
         body.len()
     )
     .expect("send");
+    let mut interim = Vec::new();
+    let mut byte = [0u8; 1];
+    while !interim.ends_with(b"\r\n\r\n") {
+        stream.read_exact(&mut byte).expect("read 100 Continue");
+        interim.push(byte[0]);
+    }
+    let interim = String::from_utf8_lossy(&interim);
+    assert!(interim.starts_with("HTTP/1.1 100"), "{interim}");
+    stream.write_all(first.as_bytes()).expect("send half");
 
     // The signal comes while the request is half sent.
     let pid = server._proc.child.id().to_string();
@@ -259,9 +274,6 @@ async fn a_shutdown_finishes_the_requests_in_flight() {
 
     // The request in flight is still answered, then the process ends well.
     stream.write_all(rest.as_bytes()).expect("send the rest");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
     let mut answer = Vec::new();
     let _ = stream.read_to_end(&mut answer);
     let answer = String::from_utf8_lossy(&answer);

@@ -263,6 +263,29 @@ pub struct ServeArgs {
     /// Keys.
     #[command(flatten)]
     pub keys: KeyArgs,
+    /// Serve Prometheus metrics on `GET /metrics` at this address, apart
+    /// from the public port (`serve` only; Lambda writes CloudWatch
+    /// Embedded Metric Format instead). Unset: no metrics listener.
+    #[arg(long, env = "METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+    /// A name for this deployment, on every metric as its `deployment`
+    /// label (letters, digits, `-`, `_`, `.`; at most 128).
+    #[arg(long, env = "METRICS_DEPLOYMENT", value_parser = parse_deployment)]
+    pub metrics_deployment: Option<String>,
+}
+
+/// A `METRICS_DEPLOYMENT`: a short name, safe as a label and a dimension.
+fn parse_deployment(raw: &str) -> Result<String, String> {
+    let fits = !raw.is_empty()
+        && raw.len() <= 128
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if fits {
+        Ok(raw.to_owned())
+    } else {
+        Err("a deployment name is 1 to 128 letters, digits, '-', '_' or '.'".to_owned())
+    }
 }
 
 /// The OpenID Connect client that approvers sign in through (the issuer is
@@ -633,6 +656,15 @@ pub fn settings(args: &ServeArgs, region: &str) -> anyhow::Result<Settings> {
         .map(|k| k.expose().trim())
         .filter(|k| !k.is_empty())
         .collect();
+    if let Some(metrics) = args.metrics_addr
+        && metrics.port() == args.listen.port()
+        && metrics.port() != 0
+    {
+        bail!(
+            "METRICS_ADDR {metrics} is the public port ({}): metrics are served on a port of their own",
+            args.listen
+        );
+    }
     if api_keys.is_empty() && !args.listen.ip().is_loopback() {
         bail!(
             "refusing to listen on {} without API keys: CreateUrls would be open to anyone who can reach it. \

@@ -26,6 +26,9 @@ use crate::app::App;
 use crate::http::error::ApiError;
 use crate::http::limits::ClientIp;
 use crate::http::{HttpSettings, PublicBase, router};
+use crate::ports::Clock as _;
+use crate::system::SystemClock;
+use crate::telemetry::emf::Emf;
 
 /// Which payload format an HTTP event came in, and so which one answers it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -321,11 +324,30 @@ async fn to_lambda_response(
     ))
 }
 
-/// Runs the Lambda runtime loop until the environment ends it.
-pub async fn run(handler: Handler) -> Result<(), lambda_runtime::Error> {
+/// Runs the Lambda runtime loop until the environment ends it. After each
+/// invocation, before its answer goes back, what it counted goes to stdout
+/// as Embedded Metric Format (the logs go to stderr).
+pub async fn run(handler: Handler, metrics: Emf) -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
-        let handler = handler.clone();
-        async move { handler.handle(event.payload).await }
+        let (handler, metrics) = (handler.clone(), metrics.clone());
+        async move {
+            let answer = handler.handle(event.payload).await;
+            write_metrics(&metrics, &event.context.request_id);
+            answer
+        }
     }))
     .await
+}
+
+/// Writes the invocation's EMF lines to stdout, one write each.
+fn write_metrics(metrics: &Emf, request_id: &str) {
+    use std::io::Write as _;
+    let now = SystemClock.now();
+    let now = i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
+    let mut out = std::io::stdout().lock();
+    for line in metrics.flush(now, request_id) {
+        if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+            tracing::warn!(error = %e, "the metrics could not be written");
+        }
+    }
 }

@@ -22,4 +22,5 @@ pub mod oidc;
 pub mod ports;
 pub mod startup;
 pub mod system;
+pub mod telemetry;
 pub mod worker;

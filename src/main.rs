@@ -22,6 +22,7 @@ use sfn_callbacks::lambda::Handler;
 use sfn_callbacks::ports::{Keys as _, UnsealError};
 use sfn_callbacks::startup;
 use sfn_callbacks::system::random_bytes;
+use sfn_callbacks::telemetry;
 use sfn_callbacks::worker::{self, WorkerConfig};
 use tokio::net::TcpListener;
 
@@ -75,7 +76,16 @@ async fn lambda() -> anyhow::Result<()> {
     let args = config::LambdaArgs::from_env()?;
     let (app, settings, _) = startup::service(config::lambda_settings, &args.serve, false).await?;
     let handler = Handler::new(app, settings.http, args.direct_errors);
-    sfn_callbacks::lambda::run(handler)
+    if args.serve.metrics_addr.is_some() {
+        tracing::warn!(
+            "METRICS_ADDR is for serve; in Lambda the metrics go to CloudWatch as Embedded Metric Format on stdout"
+        );
+    }
+    let metrics = telemetry::emf::Emf::new(args.serve.metrics_deployment.clone());
+    metrics
+        .install()
+        .map_err(|_| anyhow::anyhow!("a metrics recorder is already installed"))?;
+    sfn_callbacks::lambda::run(handler, metrics)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))
 }
@@ -103,6 +113,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener = TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    if let Some(addr) = args.metrics_addr {
+        let metrics =
+            telemetry::prometheus::start(addr, args.metrics_deployment.as_deref()).await?;
+        tracing::info!(metrics = %metrics, "serving metrics on /metrics");
+    }
     tracing::info!(
         listen = %listener.local_addr()?,
         key_mode = app.keys.mode_name(),

@@ -4,7 +4,7 @@
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::{App, AppError, Unavailable};
+use super::{App, AppError, Unavailable, measure};
 use crate::core::create::{CreateRequest, CreateUrlsOutput, make_urls};
 use crate::core::error::Rejection;
 use crate::core::notify::Notified;
@@ -44,15 +44,38 @@ impl App {
         parse: impl FnOnce(Features, OffsetDateTime) -> Result<CreateRequest, Rejection>,
     ) -> Result<CreateUrlsOutput, AppError> {
         let now = self.clock.now();
-        let request = parse(self.settings.features, now)?;
-        self.create(&request, now, front_door_base).await
+        match parse(self.settings.features, now) {
+            Ok(request) => self.create(&request, now, front_door_base).await,
+            Err(rejection) => {
+                let error = AppError::from(rejection);
+                measure::create_request(self.keys.mode_name(), Err(&error));
+                Err(error)
+            }
+        }
     }
 
     /// Makes the URLs for a checked request: picks the base URL (the
     /// request's, else the deployment's, else the front door's), gets the
     /// sealing key once, seals each action with a fresh nonce, and sends the
-    /// notification. A failed send returns no links.
+    /// notification. A failed send returns no links. Counted in
+    /// [`measure::CREATE_REQUESTS`].
     pub async fn create(
+        &self,
+        request: &CreateRequest,
+        now: OffsetDateTime,
+        front_door_base: Option<String>,
+    ) -> Result<CreateUrlsOutput, AppError> {
+        let made = self.make(request, now, front_door_base).await;
+        measure::create_request(
+            self.keys.mode_name(),
+            made.as_ref()
+                .map(|out| out.urls.len() + usize::from(out.review_url.is_some())),
+        );
+        made
+    }
+
+    /// [`Self::create`], uncounted.
+    async fn make(
         &self,
         request: &CreateRequest,
         now: OffsetDateTime,
@@ -98,7 +121,9 @@ impl App {
                 &request.actions,
                 output.links(request),
             )?;
-            let sent = self.notifier.send(&notification).await.map_err(|e| {
+            let sent = self.notifier.send(&notification).await;
+            measure::notification(notification.channel(), sent.is_ok());
+            let sent = sent.map_err(|e| {
                 tracing::warn!(error = %e, transaction_id = %output.transaction_id, "notification not sent");
                 AppError::from(e)
             })?;

@@ -10,6 +10,7 @@
 
 pub mod create;
 pub mod error;
+pub mod measure;
 pub mod respond;
 pub mod sign_in;
 

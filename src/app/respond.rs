@@ -9,13 +9,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::measure::{self, CallbackResult};
 use super::sign_in::{Credential, sign_in_required};
 use super::{App, AppError};
 use crate::core::ErrorCode;
 use crate::core::action::ActionKind;
 use crate::core::approvers::{Identity, Refusal};
 use crate::core::callback::{
-    Answer, Decision, SendTask, check_expiry, decide_as, form_values, verify,
+    Answer, Decision, SendTask, check_expiry, decide_as, form_values, heartbeat_operation, verify,
 };
 use crate::core::error::Rejection;
 use crate::core::form::{FormErrors, Submitted};
@@ -204,12 +205,60 @@ impl App {
     /// given. `read` is called at most once, after every check of the link
     /// has passed, for what a submission must carry; its errors pass
     /// through unchanged.
+    ///
+    /// Each answer that acts or fails is counted in
+    /// [`measure::CALLBACKS`] by its result, and a look in
+    /// [`measure::LINKS_OPENED`]; a [`Via::Preview`] is not counted.
     pub async fn respond<E: From<AppError>>(
         &self,
         link: Link<'_>,
         trace: &mut Trace,
         read: impl FnOnce(Needs) -> Result<Input, E>,
     ) -> Result<Outcome, E> {
+        let via = link.via;
+        let answered = self.answer(link, trace, read).await;
+        let result = match &answered {
+            // A look that never acts (an unfurler's HEAD) is nobody's click.
+            _ if via == Via::Preview => None,
+            Ok(Outcome::Sent { decision, .. }) => Some(match decision.command {
+                SendTask::Success { .. } => CallbackResult::Succeeded,
+                SendTask::Failure { .. } => CallbackResult::Failed,
+                SendTask::Heartbeat { .. } => CallbackResult::Heartbeat,
+            }),
+            Ok(Outcome::FormRefused { .. }) | Err(Failed::Read(_)) => {
+                Some(CallbackResult::Rejected)
+            }
+            Ok(Outcome::Pending { .. } | Outcome::PostOnly(_)) => {
+                measure::link_opened("page");
+                None
+            }
+            Ok(Outcome::Review { .. }) => {
+                measure::link_opened("review");
+                None
+            }
+            Ok(Outcome::SignIn { .. }) => {
+                measure::link_opened("sign_in");
+                None
+            }
+            Err(Failed::App(e)) => Some(CallbackResult::of(e)),
+        };
+        if let Some(result) = result {
+            measure::callback(result);
+        }
+        answered.map_err(|failed| match failed {
+            Failed::App(e) => e.into(),
+            Failed::Read(e) => e,
+        })
+    }
+
+    /// [`Self::respond`], with the front door's reading errors kept apart.
+    async fn answer<E>(
+        &self,
+        link: Link<'_>,
+        trace: &mut Trace,
+        read: impl FnOnce(Needs) -> Result<Input, E>,
+    ) -> Result<Outcome, Failed<E>> {
+        let read = |needs| read(needs).map_err(Failed::Read);
         let Link {
             data,
             params,
@@ -386,7 +435,9 @@ impl App {
         if via != Via::Visit || !decide || !self.settings.get_probe {
             return Ok(Task::Unknown);
         }
+        let started = Instant::now();
         let asked = tokio::time::timeout(PROBE_WAIT, self.engine.heartbeat(token)).await;
+        measure::engine_call(heartbeat_operation(token), started.elapsed());
         let (task, finding) = match asked {
             Ok(Ok(())) => (Ok(Task::Open), "open"),
             Ok(Err(EngineError::TaskClosed(_))) => (Err(AppError::Closed), "closed"),
@@ -471,6 +522,19 @@ impl App {
     }
 }
 
+/// Why [`App::answer`] did not answer: the application's error, or the
+/// front door's reading of the submission.
+enum Failed<E> {
+    App(AppError),
+    Read(E),
+}
+
+impl<E> From<AppError> for Failed<E> {
+    fn from(e: AppError) -> Self {
+        Self::App(e)
+    }
+}
+
 /// Whether links of this kind answer the task (so a GET probes first).
 fn decides(kind: ActionKind) -> bool {
     matches!(kind, ActionKind::Success | ActionKind::Failure)
@@ -478,6 +542,7 @@ fn decides(kind: ActionKind) -> bool {
 
 /// The 403 for a signed-in person who may not act.
 fn refused(refusal: Refusal, who: &Identity) -> AppError {
+    measure::approver_refused(refusal);
     let (name, reason) = (who.display(), refusal.reason());
     let message = match refusal {
         Refusal::NotAnApprover => format!(
@@ -490,7 +555,8 @@ fn refused(refusal: Refusal, who: &Identity) -> AppError {
 
 /// Makes the engine call a decision names.
 pub async fn call_engine(engine: &dyn Engine, command: &SendTask) -> Result<(), EngineError> {
-    match command {
+    let started = Instant::now();
+    let called = match command {
         SendTask::Success { token, output } => engine.succeed(token, output).await,
         SendTask::Failure {
             token,
@@ -498,5 +564,7 @@ pub async fn call_engine(engine: &dyn Engine, command: &SendTask) -> Result<(), 
             cause,
         } => engine.fail(token, error.as_deref(), cause.as_deref()).await,
         SendTask::Heartbeat { token } => engine.heartbeat(token).await,
-    }
+    };
+    measure::engine_call(command.operation(), started.elapsed());
+    called
 }

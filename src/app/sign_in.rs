@@ -6,7 +6,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::{App, AppError, Unavailable};
+use super::{App, AppError, Unavailable, measure};
 use crate::core::ErrorCode;
 use crate::core::approvers::Identity;
 use crate::core::error::Rejection;
@@ -151,6 +151,21 @@ impl App {
     /// cookie, redeems the code, verifies the ID token, and seals the
     /// session.
     pub async fn finish_sign_in(
+        &self,
+        code: &str,
+        state: &str,
+        binding: Option<&str>,
+        redirect_uri: &str,
+    ) -> Result<SignedIn, AppError> {
+        let finished = self
+            .redeem_sign_in(code, state, binding, redirect_uri)
+            .await;
+        measure::sign_in(finished.is_ok());
+        finished
+    }
+
+    /// [`Self::finish_sign_in`], uncounted.
+    async fn redeem_sign_in(
         &self,
         code: &str,
         state: &str,

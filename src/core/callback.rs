@@ -47,6 +47,14 @@ pub enum SendTask {
     },
 }
 
+/// The API operation of a heartbeat for this token (the page probe's).
+pub fn heartbeat_operation(token: &Token) -> &'static str {
+    match token.engine() {
+        EngineKind::StepFunctions => "SendTaskHeartbeat",
+        EngineKind::Durable => "SendDurableExecutionCallbackHeartbeat",
+    }
+}
+
 impl SendTask {
     /// The API operation's name, for logs and for naming the permission
     /// it needs.
@@ -55,10 +63,9 @@ impl SendTask {
         match (self, durable) {
             (Self::Success { .. }, false) => "SendTaskSuccess",
             (Self::Failure { .. }, false) => "SendTaskFailure",
-            (Self::Heartbeat { .. }, false) => "SendTaskHeartbeat",
+            (Self::Heartbeat { token }, _) => heartbeat_operation(token),
             (Self::Success { .. }, true) => "SendDurableExecutionCallbackSuccess",
             (Self::Failure { .. }, true) => "SendDurableExecutionCallbackFailure",
-            (Self::Heartbeat { .. }, true) => "SendDurableExecutionCallbackHeartbeat",
         }
     }
 

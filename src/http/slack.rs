@@ -18,6 +18,7 @@ use serde_json::Value;
 
 use super::HttpState;
 use super::error::ApiError;
+use crate::app::measure::{self, CallbackResult};
 use crate::app::{AppError, Credential, Input, Link, Needs, Outcome, Trace, Unavailable, Via};
 use crate::core::ErrorCode;
 use crate::core::action::ActionKind;
@@ -130,7 +131,8 @@ fn ack() -> Response {
 }
 
 /// A look at the link that acts on nothing: checks its expiry, and that
-/// the Slack user may press it.
+/// the Slack user may press it. A look is not counted, so a press that
+/// ends here is counted here.
 async fn look(
     state: &HttpState,
     data: &str,
@@ -144,13 +146,17 @@ async fn look(
         via: Via::Preview,
         credential: Credential::Slack(&user.id),
     };
-    match state
+    let looked = state
         .app
         .respond(link, trace, |_| Err::<Input, AppError>(not_pressable()))
-        .await?
-    {
+        .await
+        .inspect_err(|e| measure::callback(CallbackResult::of(e)))?;
+    match looked {
         Outcome::Pending { claims, .. } => Ok(claims),
-        _ => Err(not_pressable()),
+        _ => {
+            measure::callback(CallbackResult::Rejected);
+            Err(not_pressable())
+        }
     }
 }
 
@@ -199,9 +205,11 @@ async fn decide(
     };
     tokio::time::timeout_at(deadline, state.app.respond(link, trace, read))
         .await
-        .unwrap_or(Err(AppError::Unavailable(Unavailable::EngineUnconfirmed(
-            None,
-        ))))
+        .unwrap_or_else(|_| {
+            // The answer was dropped before `respond` could count it.
+            measure::callback(CallbackResult::Unavailable);
+            Err(AppError::Unavailable(Unavailable::EngineUnconfirmed(None)))
+        })
 }
 
 /// What the presser reads of an error, in the link's language.

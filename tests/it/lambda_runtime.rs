@@ -95,6 +95,7 @@ pub struct LambdaFunction {
     runtime: Runtime,
     ids: AtomicU64,
     process: Mutex<Proc>,
+    stdout: Mutex<Option<std::thread::JoinHandle<Vec<String>>>>,
 }
 
 impl LambdaFunction {
@@ -127,20 +128,50 @@ impl LambdaFunction {
             .env("AWS_REGION", "us-east-1")
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(log.map_or_else(Stdio::null, |path| {
                 std::fs::File::create(path).expect("log file").into()
             }));
         for (k, v) in envs {
             command.env(k, v);
         }
-        let child = command.spawn().expect("spawn the function");
+        let mut child = command.spawn().expect("spawn the function");
+        let out = child.stdout.take().expect("piped stdout");
+        let stdout = std::thread::spawn(move || {
+            use std::io::BufRead as _;
+            std::io::BufReader::new(out)
+                .lines()
+                .map_while(Result::ok)
+                .collect()
+        });
         Self {
             name,
             runtime,
             ids: AtomicU64::new(1),
             process: Mutex::new(Proc { child, name }),
+            stdout: Mutex::new(Some(stdout)),
         }
+    }
+
+    /// The invocation id [`Self::invoke`] gives the next event.
+    pub fn next_request_id(&self) -> String {
+        format!("{}-{}", self.name, self.ids.load(Ordering::Relaxed))
+    }
+
+    /// Stops the process and returns every line it wrote to stdout.
+    pub fn stop(&self) -> Vec<String> {
+        {
+            let mut process = self.process.lock().expect("lock");
+            let _ = process.child.kill();
+            let _ = process.child.wait();
+        }
+        self.stdout
+            .lock()
+            .expect("lock")
+            .take()
+            .expect("stopped once")
+            .join()
+            .expect("the stdout reader")
     }
 
     /// Invokes the function with `event` and waits for its answer (30 s at

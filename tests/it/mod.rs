@@ -13,6 +13,7 @@ mod lambda;
 mod lambda_runtime;
 mod languages;
 mod limits;
+mod metrics;
 mod moto;
 mod notify;
 mod oidc;

@@ -228,34 +228,30 @@ fn serve_refuses(envs: &[(&str, &str)]) -> (std::process::ExitStatus, String) {
     (status, stderr)
 }
 
+/// `serve` with `envs` stops with a failure whose message says `says`.
+fn assert_serve_refuses(envs: &[(&str, &str)], says: &str) {
+    let (status, stderr) = serve_refuses(envs);
+    assert!(!status.success(), "{envs:?}");
+    assert!(
+        stderr.contains(says),
+        "{envs:?} must say {says:?}: {stderr}"
+    );
+}
+
 #[test]
 fn a_metrics_addr_that_cannot_be_bound_stops_serve_naming_it() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = taken.local_addr().expect("addr").to_string();
     let listen = format!("127.0.0.1:{}", free_port());
-    let (status, stderr) = serve_refuses(&[
-        ("LISTEN_ADDR", listen.as_str()),
-        ("METRICS_ADDR", addr.as_str()),
-    ]);
-    assert!(!status.success());
-    assert!(
-        stderr.contains(&format!("METRICS_ADDR {addr}")),
-        "names the address: {stderr}"
+    assert_serve_refuses(
+        &[("LISTEN_ADDR", &listen), ("METRICS_ADDR", &addr)],
+        &format!("METRICS_ADDR {addr}"),
     );
-
-    let (status, stderr) = serve_refuses(&[
-        ("LISTEN_ADDR", listen.as_str()),
-        ("METRICS_ADDR", listen.as_str()),
-    ]);
-    assert!(!status.success());
-    assert!(
-        stderr.contains(&format!("METRICS_ADDR {listen} is the public port")),
-        "{stderr}"
+    assert_serve_refuses(
+        &[("LISTEN_ADDR", &listen), ("METRICS_ADDR", &listen)],
+        &format!("METRICS_ADDR {listen} is the public port"),
     );
-
-    let (status, stderr) = serve_refuses(&[("METRICS_ADDR", "localhost:metrics")]);
-    assert!(!status.success());
-    assert!(stderr.contains("METRICS_ADDR"), "{stderr}");
+    assert_serve_refuses(&[("METRICS_ADDR", "localhost:metrics")], "METRICS_ADDR");
 }
 
 /// Checks one EMF document: the directive names exactly the metrics the

@@ -2,7 +2,8 @@
 # The whole test suite. It installs what the tests need into the checkout
 # (a Python venv with moto[server], cfn-lint, schemathesis and the Lambda
 # durable-execution SDK with its local runner, dex-local-runner; Debian's
-# Chromium; playwright-core from npm), so it runs on a fresh machine.
+# Chromium; playwright-core from npm; the CDK library's npm packages), so it
+# runs on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,6 +41,12 @@ if [ ! -d tests/browser/node_modules/playwright-core ] || [ ! -d tests/browser/n
   npm ci --prefix tests/browser --no-audit --no-fund --silent
 fi
 
+# The CDK construct library's own dependencies (aws-cdk-lib, TypeScript).
+if [ ! -d infra/cdk/node_modules/aws-cdk-lib ] || [ ! -d infra/cdk/node_modules/typescript ]; then
+  echo "== installing the CDK library's dependencies"
+  npm ci --prefix infra/cdk --no-audit --no-fund --silent
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --check
 echo "== cargo clippy"
@@ -52,6 +59,9 @@ SFN_CALLBACKS_REQUIRE_MOTO=1 SFN_CALLBACKS_REQUIRE_BROWSER=1 SFN_CALLBACKS_REQUI
   cargo test --locked 2>&1 | tee target/test.log
 echo "== cfn-lint infra/"
 .venv/bin/cfn-lint infra/*.yaml
+echo "== infra/cdk: tsc --noEmit, then its tests (cfn-lint on each synthesized template)"
+(cd infra/cdk && npx --no-install tsc --noEmit \
+  && SFN_CALLBACKS_REQUIRE_CFN_LINT=1 SFN_CALLBACKS_CFN_LINT="$PWD/../../.venv/bin/cfn-lint" npm test --silent) 2>&1 | tee target/cdk-test.log
 echo "== schemathesis against serve"
 ./scripts/schemathesis.sh target/debug/sfn-callbacks 45
 echo "== fuzzing: payload opening, session and sign-in state opening, CreateUrls parsing, callback decisions, Slack interactions (60 s each)"
@@ -69,6 +79,8 @@ for target in open_payload open_sealed create_request callback_request slack_int
   echo "$target: $(grep -E '^Done' "$log")"
 done
 
-# One closing line for the whole run: the tests cargo ran (every later step
-# above would have stopped the script had it failed).
-awk '/^test result:/ { passed += $4; failed += $6; skipped += $8 } END { printf "summary: %d passed, %d failed, %d skipped\n", passed, failed, skipped }' target/test.log
+# One closing line for the whole run: the tests cargo and the CDK library
+# ran (every later step above would have stopped the script had it failed).
+awk '/^test result:/ { passed += $4; failed += $6; skipped += $8 }
+     /^# pass / { passed += $3 } /^# fail / { failed += $3 } /^# skipped / { skipped += $3 }
+     END { printf "summary: %d passed, %d failed, %d skipped\n", passed, failed, skipped }' target/test.log target/cdk-test.log

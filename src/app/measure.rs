@@ -45,18 +45,20 @@ pub const SIGN_INS_FAILED: &str = "sign_ins_failed";
 /// (`not_an_approver`, `requester`, `unidentified`).
 pub const APPROVER_REFUSALS: &str = "approver_refusals";
 
-/// Every metric's name, kind and unit, for the recorders and the docs.
-pub const ALL: [(&str, Kind); 10] = [
-    (CREATE_REQUESTS, Kind::Count),
-    (LINKS_CREATED, Kind::Count),
-    (NOTIFICATIONS_SENT, Kind::Count),
-    (NOTIFICATIONS_FAILED, Kind::Count),
-    (CALLBACKS, Kind::Count),
-    (LINKS_OPENED, Kind::Count),
-    (ENGINE_CALL_SECONDS, Kind::Seconds),
-    (SIGN_INS, Kind::Count),
-    (SIGN_INS_FAILED, Kind::Count),
-    (APPROVER_REFUSALS, Kind::Count),
+/// Every metric's name, kind and label (the one label besides
+/// `deployment`, or none), for the recorders, the docs and the template's
+/// alarms and dashboard.
+pub const ALL: [(&str, Kind, Option<&str>); 10] = [
+    (CREATE_REQUESTS, Kind::Count, Some("result")),
+    (LINKS_CREATED, Kind::Count, Some("key_mode")),
+    (NOTIFICATIONS_SENT, Kind::Count, Some("channel")),
+    (NOTIFICATIONS_FAILED, Kind::Count, Some("channel")),
+    (CALLBACKS, Kind::Count, Some("result")),
+    (LINKS_OPENED, Kind::Count, Some("view")),
+    (ENGINE_CALL_SECONDS, Kind::Seconds, Some("operation")),
+    (SIGN_INS, Kind::Count, None),
+    (SIGN_INS_FAILED, Kind::Count, None),
+    (APPROVER_REFUSALS, Kind::Count, Some("reason")),
 ];
 
 /// What a metric measures.

@@ -104,9 +104,9 @@ impl Emf {
 
     fn entry(&self, key: &Key, value: Value) -> Entry {
         let name = key.name().to_owned();
-        let unit = match measure::ALL.iter().find(|(n, _)| *n == name) {
-            Some((_, Kind::Seconds)) => "Seconds",
-            Some((_, Kind::Count)) => "Count",
+        let unit = match measure::ALL.iter().find(|(n, _, _)| *n == name) {
+            Some((_, Kind::Seconds, _)) => "Seconds",
+            Some((_, Kind::Count, _)) => "Count",
             None => "None",
         };
         let mut labels: Vec<(String, String)> = key

@@ -27,3 +27,4 @@ mod slack;
 mod slack_standin;
 pub mod support;
 mod teams;
+mod template;

@@ -263,9 +263,19 @@ pub struct ServeArgs {
     /// Keys.
     #[command(flatten)]
     pub keys: KeyArgs,
+    /// Metrics.
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
+}
+
+/// Where the metrics go (`serve` and `activity-worker`; Lambda takes the
+/// deployment only).
+#[derive(Debug, Clone, Args)]
+pub struct MetricsArgs {
     /// Serve Prometheus metrics on `GET /metrics` at this address, apart
-    /// from the public port (`serve` only; Lambda writes CloudWatch
-    /// Embedded Metric Format instead). Unset: no metrics listener.
+    /// from the public port (`serve` and `activity-worker`; Lambda writes
+    /// CloudWatch Embedded Metric Format instead). Unset: no metrics
+    /// listener.
     #[arg(long, env = "METRICS_ADDR")]
     pub metrics_addr: Option<SocketAddr>,
     /// A name for this deployment, on every metric as its `deployment`
@@ -551,6 +561,9 @@ pub struct WorkerArgs {
     /// Keys.
     #[command(flatten)]
     pub keys: KeyArgs,
+    /// Metrics.
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
 }
 
 impl WorkerArgs {
@@ -656,7 +669,7 @@ pub fn settings(args: &ServeArgs, region: &str) -> anyhow::Result<Settings> {
         .map(|k| k.expose().trim())
         .filter(|k| !k.is_empty())
         .collect();
-    if let Some(metrics) = args.metrics_addr
+    if let Some(metrics) = args.metrics.metrics_addr
         && metrics.port() == args.listen.port()
         && metrics.port() != 0
     {

@@ -76,12 +76,12 @@ async fn lambda() -> anyhow::Result<()> {
     let args = config::LambdaArgs::from_env()?;
     let (app, settings, _) = startup::service(config::lambda_settings, &args.serve, false).await?;
     let handler = Handler::new(app, settings.http, args.direct_errors);
-    if args.serve.metrics_addr.is_some() {
+    if args.serve.metrics.metrics_addr.is_some() {
         tracing::warn!(
             "METRICS_ADDR is for serve; in Lambda the metrics go to CloudWatch as Embedded Metric Format on stdout"
         );
     }
-    let metrics = telemetry::emf::Emf::new(args.serve.metrics_deployment.clone());
+    let metrics = telemetry::emf::Emf::new(args.serve.metrics.metrics_deployment.clone());
     metrics
         .install()
         .map_err(|_| anyhow::anyhow!("a metrics recorder is already installed"))?;
@@ -104,8 +104,19 @@ async fn activity_worker(args: WorkerArgs) -> anyhow::Result<()> {
             .unwrap_or_else(|| format!("sfn-callbacks-{}", std::process::id())),
         first_backoff: std::time::Duration::from_secs(1),
     };
+    serve_metrics(&args.metrics).await?;
     let activities = std::sync::Arc::new(SdkActivities::from_config(&sdk));
     worker::run(app, activities, config, shutdown_signal()).await
+}
+
+/// Starts the Prometheus listener when `METRICS_ADDR` is set.
+async fn serve_metrics(args: &config::MetricsArgs) -> anyhow::Result<()> {
+    if let Some(addr) = args.metrics_addr {
+        let metrics =
+            telemetry::prometheus::start(addr, args.metrics_deployment.as_deref()).await?;
+        tracing::info!(metrics = %metrics, "serving metrics on /metrics");
+    }
+    Ok(())
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -113,11 +124,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener = TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
-    if let Some(addr) = args.metrics_addr {
-        let metrics =
-            telemetry::prometheus::start(addr, args.metrics_deployment.as_deref()).await?;
-        tracing::info!(metrics = %metrics, "serving metrics on /metrics");
-    }
+    serve_metrics(&args.metrics).await?;
     tracing::info!(
         listen = %listener.local_addr()?,
         key_mode = app.keys.mode_name(),

@@ -23,7 +23,7 @@ use anyhow::bail;
 use serde_json::Value;
 use tokio::sync::watch;
 
-use crate::app::{App, AppError};
+use crate::app::{App, AppError, measure};
 use crate::core::ErrorCode;
 use crate::core::callback::SendTask;
 use crate::core::create::CreateRequest;
@@ -111,7 +111,12 @@ pub async fn run(
 async fn handle(app: &App, task: ActivityTask) {
     let request = match request_of(app, &task) {
         Ok(request) => request,
-        Err(refused) => return fail(app, &task, &refused).await,
+        Err(refused) => {
+            // `App::create` counts the requests it sees; this one never
+            // reached it.
+            measure::create_request(app.keys.mode_name(), Err(&refused));
+            return fail(app, &task, &refused).await;
+        }
     };
     for attempt in 1..=MAKE_ATTEMPTS {
         let now = app.clock.now();

@@ -21,7 +21,8 @@ use axum::routing::post;
 use serde_json::{Value, json};
 
 use super::examples::{link_in_html, state_machine_definition};
-use super::moto::{Moto, Server, call, sent_mail, serve_at};
+use super::metrics;
+use super::moto::{Moto, Server, call, free_port, sent_mail, serve_at};
 
 const ACTIVITY: &str = "arn:aws:states:us-east-1:123456789012:activity:promotion";
 /// How long an empty poll is held open (AWS holds it for 60 s).
@@ -122,7 +123,13 @@ async fn start_activity() -> (String, Arc<Activity>) {
 struct Worker(Child);
 
 impl Worker {
-    fn start(moto: &Moto, activity: &str, server: &Server, log: &Path) -> Self {
+    fn start(
+        moto: &Moto,
+        activity: &str,
+        server: &Server,
+        log: &Path,
+        env: &[(&str, &str)],
+    ) -> Self {
         let child = Command::new(env!("CARGO_BIN_EXE_sfn-callbacks"))
             .args(["activity-worker", "--activity-arn", ACTIVITY])
             .args(["--base-url", &server.base])
@@ -135,6 +142,7 @@ impl Worker {
             .env("NOTIFY_EMAIL_FROM", "hr@example.com")
             .env("NOTIFY_EMAIL_TO_DOMAINS", "corp.example")
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             // The keyring `serve` made there: its links must open.
             .current_dir(moto.dir.path())
             .stdout(Stdio::null())
@@ -258,7 +266,7 @@ async fn the_worker_mails_every_task_once_across_a_restart() {
             &task_input(&moto, &candidate(n)).await,
         );
     }
-    let worker = Worker::start(&moto, &endpoint, &server, &log);
+    let worker = Worker::start(&moto, &endpoint, &server, &log, &[]);
     let first = wait_for_mail(&moto, "manager1@corp.example").await;
     wait_for_mail(&moto, "manager2@corp.example").await;
 
@@ -289,7 +297,18 @@ async fn the_worker_mails_every_task_once_across_a_restart() {
     activity.enqueue("token-bad", &json!({"actions": []}));
     activity.failing_polls.store(2, Ordering::SeqCst);
     let polls_before = activity.polls.load(Ordering::SeqCst);
-    let worker = Worker::start(&moto, &endpoint, &server, &log);
+    // This run also serves its metrics.
+    let metrics_addr = format!("127.0.0.1:{}", free_port());
+    let worker = Worker::start(
+        &moto,
+        &endpoint,
+        &server,
+        &log,
+        &[
+            ("METRICS_ADDR", &metrics_addr),
+            ("METRICS_DEPLOYMENT", "it-worker"),
+        ],
+    );
     wait_for_mail(&moto, "manager4@corp.example").await;
     wait_until("the bad task is failed", || {
         activity
@@ -309,6 +328,30 @@ async fn the_worker_mails_every_task_once_across_a_restart() {
         .expect("answer")
         .2;
     assert_eq!(failure["error"], "InvalidJSON");
+
+    // The metrics of this run: one task made its two links and mailed
+    // them, one was refused.
+    let (_, scrape) = metrics::scrape(&format!("http://{metrics_addr}/metrics")).await;
+    let total = |metric: &str, label: &str| metrics::counts(&scrape, metric, label);
+    assert_eq!(
+        total("sfn_callbacks_create_requests_total", "result"),
+        metrics::map(&[("created", 1.0), ("rejected", 1.0)])
+    );
+    assert_eq!(
+        total("sfn_callbacks_links_created_total", "key_mode"),
+        metrics::map(&[("local", 2.0)])
+    );
+    assert_eq!(
+        total("sfn_callbacks_notifications_sent_total", "channel"),
+        metrics::map(&[("email", 1.0)])
+    );
+    assert!(
+        scrape
+            .samples
+            .iter()
+            .all(|s| s.labels.get("deployment") == Some("it-worker")),
+        "every sample carries the deployment"
+    );
     assert!(
         failure["cause"]
             .as_str()

@@ -14,7 +14,7 @@ use super::moto::{Moto, call, create, free_port, serve, serve_keyed, tampered, u
 use super::support::data_of;
 
 /// A scrape of `url`, parsed.
-async fn scrape(url: &str) -> (String, Scrape) {
+pub(super) async fn scrape(url: &str) -> (String, Scrape) {
     let text = reqwest::get(url)
         .await
         .expect("scrape")
@@ -29,7 +29,7 @@ async fn scrape(url: &str) -> (String, Scrape) {
 }
 
 /// Each sample of the counter `metric`, by its `label`'s value.
-fn counts(scrape: &Scrape, metric: &str, label: &str) -> BTreeMap<String, f64> {
+pub(super) fn counts(scrape: &Scrape, metric: &str, label: &str) -> BTreeMap<String, f64> {
     scrape
         .samples
         .iter()
@@ -43,7 +43,7 @@ fn counts(scrape: &Scrape, metric: &str, label: &str) -> BTreeMap<String, f64> {
         .collect()
 }
 
-fn map(pairs: &[(&str, f64)]) -> BTreeMap<String, f64> {
+pub(super) fn map(pairs: &[(&str, f64)]) -> BTreeMap<String, f64> {
     pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
 }
 

@@ -59,7 +59,9 @@ export interface ApprovalTaskProps extends ApprovalTaskStateProps {
    */
   readonly approvers?: Record<string, unknown>;
   /**
-   * Who asked (an email): never allowed to decide; needs `approvers`.
+   * Who asked, never allowed to decide: an email (checked against the
+   * signed-in approver) or a Slack user ID (`U…`, against who pressed);
+   * needs `approvers`.
    *
    * @default - none
    */
@@ -82,6 +84,15 @@ export interface ApprovalTaskProps extends ApprovalTaskStateProps {
    * @default false
    */
   readonly enableOutputParameters?: boolean;
+  /**
+   * Retry the invoke on Lambda's service exceptions, as `LambdaInvoke` does
+   * by default. Off here: a retry after a timeout can run CreateUrls twice,
+   * sending a second notification with fresh links (the first ones still
+   * work). Set it to `true`, or add your own `addRetry`, to choose otherwise.
+   *
+   * @default false
+   */
+  readonly retryOnServiceExceptions?: boolean;
   /**
    * Point the URLs at another deployment: a URL, or `{api_id, stage, region}`.
    *

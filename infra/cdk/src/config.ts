@@ -88,19 +88,26 @@ function requireNonEmpty(prop: string, list: readonly unknown[] | undefined): vo
 
 /**
  * The token of a secret that renders a dynamic reference (or a NoEcho
- * parameter). Plain text would sit in the template, and an `ssm-secure`
- * reference is not supported in Lambda environment variables: both are
- * refused.
+ * parameter). `requiredWith` names what makes it needed. Plain text and a
+ * plain SSM parameter would sit in (or resolve as) readable configuration,
+ * and an `ssm-secure` reference is not supported in Lambda environment
+ * variables: all are refused.
  */
-function secretToken(scope: IConstruct, prop: string, secret: SecretValue | undefined): string {
-  if (secret === undefined || !SecretValue.isSecretValue(secret)) {
+function secretToken(scope: IConstruct, prop: string, secret: SecretValue | undefined, requiredWith: string): string {
+  if (secret === undefined) {
+    return refuse(prop, `is needed with ${requiredWith} (a SecretValue, e.g. SecretValue.secretsManager(...))`);
+  }
+  if (!SecretValue.isSecretValue(secret)) {
     return refuse(prop, 'needs a SecretValue, e.g. SecretValue.secretsManager(...)');
   }
   const token = secret.unsafeUnwrap();
   const rendered: unknown = Stack.of(scope).resolve(token);
   if (typeof rendered === 'string') {
     if (rendered.startsWith('{{resolve:ssm-secure:')) {
-      refuse(prop, 'ssm-secure references are not supported in Lambda environment variables; use Secrets Manager');
+      refuse(prop, 'ssm-secure references are not supported in Lambda environment variables; use a Secrets Manager reference');
+    }
+    if (rendered.startsWith('{{resolve:ssm:')) {
+      refuse(prop, 'is an SSM parameter reference, which is not a secret; use a Secrets Manager reference, e.g. SecretValue.secretsManager(...)');
     }
     if (!rendered.startsWith('{{resolve:secretsmanager:')) {
       refuse(prop, 'is plain text; pass a Secrets Manager reference, e.g. SecretValue.secretsManager(...)');
@@ -124,10 +131,7 @@ function oidcConfig(scope: IConstruct, oidc: OidcOptions): OidcConfig {
   if (!oidc.clientId) {
     refuse('oidc.clientId', 'is needed with oidc.issuer');
   }
-  if (oidc.clientSecret === undefined) {
-    refuse('oidc.clientSecret', 'is needed with oidc.issuer (a SecretValue)');
-  }
-  const clientSecret = secretToken(scope, 'oidc.clientSecret', oidc.clientSecret);
+  const clientSecret = secretToken(scope, 'oidc.clientSecret', oidc.clientSecret, 'oidc.issuer');
   const scopes = oidc.scopes ?? 'openid email profile';
   requireMatch('oidc.scopes', scopes, /^(\S+ )*openid( \S+)*$/, 'must be space-separated and include openid');
   const groupsClaim = oidc.groupsClaim ?? 'groups';
@@ -143,11 +147,8 @@ function oidcConfig(scope: IConstruct, oidc: OidcOptions): OidcConfig {
 }
 
 function slackConfig(scope: IConstruct, slack: SlackOptions): SlackConfig {
-  const botToken = secretToken(scope, 'slack.botToken', slack.botToken);
-  if (slack.signingSecret === undefined) {
-    refuse('slack.signingSecret', 'is needed with slack.botToken (a SecretValue)');
-  }
-  const signingSecret = secretToken(scope, 'slack.signingSecret', slack.signingSecret);
+  const botToken = secretToken(scope, 'slack.botToken', slack.botToken, 'slack');
+  const signingSecret = secretToken(scope, 'slack.signingSecret', slack.signingSecret, 'slack.botToken');
   return { botToken, signingSecret, channels: slack.channels ?? [] };
 }
 
@@ -202,7 +203,10 @@ export function resolveConfig(scope: IConstruct, props: SfnCallbacksProps): Conf
   if (!KEY_MODES.includes(keyMode)) {
     refuse('keyMode', `must be one of ${KEY_MODES.join(', ')}`);
   }
-  if (keyMode === 'kms' && !props.keyring) {
+  // An empty keyring is no keyring (the template's HasKeyring); a token
+  // is only known at deploy time and is passed as is.
+  const keyring = props.keyring === '' ? undefined : props.keyring;
+  if (keyMode === 'kms' && keyring === undefined) {
     refuse('keyring', "is needed with keyMode 'kms' (sfn-callbacks keygen --kms-key-id <key> --stdout)");
   }
 
@@ -219,7 +223,7 @@ export function resolveConfig(scope: IConstruct, props: SfnCallbacksProps): Conf
     createUrlsOverHttp,
     baseUrl: props.baseUrl,
     keyMode,
-    keyring: props.keyring,
+    keyring,
     architecture: props.architecture ?? lambda.Architecture.ARM_64,
     durableFunctionArns: (props.durableFunctions ?? []).map(durableArn),
     enableOutputParameters: props.enableOutputParameters ?? false,

@@ -20,10 +20,14 @@ interface Route {
   readonly createUrls?: boolean;
 }
 
-/** Every route of infra/template.yaml, for both API flavours. */
+/**
+ * Every route of infra/template.yaml, for both API flavours. The HTTP API's
+ * integration is created under the first route added, so the first is one
+ * that is always routed: toggling `createUrlsOverHttp` keeps its logical id.
+ */
 const ROUTES: readonly Route[] = [
-  { path: '/urls', methods: ['POST'], iam: true, createUrls: true },
   { path: '/respond', methods: ['ANY'] },
+  { path: '/urls', methods: ['POST'], iam: true, createUrls: true },
   { path: '/auth/login', methods: ['GET', 'HEAD'] },
   { path: '/auth/callback', methods: ['GET', 'HEAD'] },
   { path: '/auth/logout', methods: ['POST'] },

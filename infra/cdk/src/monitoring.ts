@@ -83,6 +83,8 @@ export class Monitoring extends Construct {
       metric: cloudwatch.IMetric;
       threshold: number;
       comparison: cloudwatch.ComparisonOperator;
+      /** A metric-math alarm: the id of its expression, as the template names it. */
+      expressionId?: string;
     },
   ): void {
     const alarm = new cloudwatch.Alarm(this, id, {
@@ -94,6 +96,11 @@ export class Monitoring extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    if (props.expressionId !== undefined) {
+      // The L2 names the alarm's top-level expression `expr_1` (the
+      // `usingMetrics` keys are the other ids); it renders first.
+      (alarm.node.defaultChild as cloudwatch.CfnAlarm).addPropertyOverride('Metrics.0.Id', props.expressionId);
+    }
     const action = new SnsAction(topic);
     alarm.addAlarmAction(action);
     alarm.addOkAction(action);
@@ -143,6 +150,7 @@ export class Monitoring extends Construct {
       }),
       threshold: this.props.errorRatePercent,
       comparison: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      expressionId: 'rate',
     });
     this.alarm(topic, 'NotifyFailuresAlarm', {
       suffix: 'notify-failures',
@@ -159,6 +167,7 @@ export class Monitoring extends Construct {
       }),
       threshold: 1,
       comparison: atLeast,
+      expressionId: 'failures',
     });
     this.alarm(topic, 'ThrottlesAlarm', {
       suffix: 'throttles',
@@ -176,6 +185,7 @@ export class Monitoring extends Construct {
       }),
       threshold: 1,
       comparison: atLeast,
+      expressionId: 'throttles',
     });
   }
 

@@ -239,6 +239,14 @@ export interface SfnCallbacksProps extends MonitoringOptions {
    * `kms-envelope` mode first, run keygen against the `Key` output, then
    * redeploy with `keyMode: 'kms'` and this keyring.
    *
+   * The keyring is ciphertext, encrypted under the KMS key, so it is not a
+   * secret as such; but a plain string appears in the synthesized template
+   * and the functions' configuration (the SAM template's `Keyring` is
+   * `NoEcho`). To keep it out of the template, pass a token instead, e.g.
+   * `new CfnParameter(this, 'Keyring', { noEcho: true }).valueAsString`;
+   * a token is passed as is (it must not resolve to an empty string). An
+   * empty string is no keyring.
+   *
    * @default - none
    */
   readonly keyring?: string;

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnOutput, CfnResource, Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -72,11 +72,7 @@ export class SfnCallbacks extends Construct {
     const config = resolveConfig(this, props);
     this.config = config;
 
-    this.key = props.encryptionKey ?? new kms.Key(this, 'Key', {
-      description: 'sfn-callbacks keyring and data keys',
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    this.key = props.encryptionKey ?? this.newKey();
 
     this.callbackFunction = this.newFunction('CallbackFunction', 'callbacks', props.code,
       'sfn-callbacks HTTP handler (/respond, /urls, /auth)');
@@ -138,13 +134,66 @@ export class SfnCallbacks extends Construct {
     if (!Array.isArray(props.actions) || props.actions.length === 0) {
       throw new Error('SfnCallbacks.approvalTask: actions: needs at least one action');
     }
+    this.checkApprovalTask(props);
     const { payload, state } = approvalPayload(props);
     return new tasks.LambdaInvoke(scope, id, {
       ...state,
+      // No retry by default: a retry after a timeout could run CreateUrls
+      // twice and notify again, with fresh links.
+      retryOnServiceExceptions: props.retryOnServiceExceptions ?? false,
       lambdaFunction: this.createUrlsFunction,
       integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
       payload,
     });
+  }
+
+  /**
+   * Refuses, naming the field, a request this deployment would refuse at
+   * run time. Only literal values are checked; a token or `JsonPath` is
+   * known only when the state runs.
+   */
+  private checkApprovalTask(props: ApprovalTaskProps): void {
+    const { config } = this;
+    const refuse = (prop: string, why: string): never => {
+      throw new Error(`SfnCallbacks.approvalTask: ${prop}: ${why}`);
+    };
+    const literal = (value: unknown): boolean => value !== undefined && !Token.isUnresolved(value);
+    for (const prop of ['approvers', 'requester'] as const) {
+      if (literal(props[prop]) && !config.oidc && !config.slack) {
+        refuse(prop, 'needs a deployment with sign-in (oidc) or a Slack app, which tell who decides');
+      }
+    }
+    const notify = props.notify;
+    if (notify !== undefined && !Token.isUnresolved(notify)) {
+      const channels: [string, boolean, string][] = [
+        ['email', config.email !== undefined, 'notify.email'],
+        ['sns', config.snsTopicArns.length > 0, 'notify.snsTopics'],
+        ['slack', (config.slack?.channels.length ?? 0) > 0, 'slack.channels'],
+        ['teams', config.teamsWebhooks.length > 0, 'notify.teamsWebhooks'],
+      ];
+      for (const [channel, enabled, setting] of channels) {
+        if (literal(notify[channel]) && !enabled) {
+          refuse(`notify.${channel}`, `the deployment has no ${setting}, so CreateUrls would refuse it`);
+        }
+      }
+    }
+    if (props.enableOutputParameters === true && !config.enableOutputParameters) {
+      refuse('enableOutputParameters', 'the deployment does not allow output parameters (its enableOutputParameters)');
+    }
+  }
+
+  /**
+   * The template's key: rotated, retained, administered by the account. The
+   * L2's default policy is the template's one statement, without its Sid.
+   */
+  private newKey(): kms.Key {
+    const key = new kms.Key(this, 'Key', {
+      description: 'sfn-callbacks keyring and data keys',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    (key.node.defaultChild as kms.CfnKey).addPropertyOverride('KeyPolicy.Statement.0.Sid', 'AccountAdministers');
+    return key;
   }
 
   /** Both functions: one binary, one shape, their own log group and role. */
@@ -171,12 +220,7 @@ export class SfnCallbacks extends Construct {
     for (const statement of this.functionStatements(kind)) {
       fn.addToRolePolicy(new iam.PolicyStatement(statement));
     }
-    // The L2 makes the function depend on its role and the role's policy;
-    // the role is already a GetAtt (cfn-lint W3005), so keep the policy only.
-    const policy = fn.role?.node.tryFindChild('DefaultPolicy')?.node.defaultChild;
-    if (policy instanceof iam.CfnPolicy) {
-      (fn.node.defaultChild as lambda.CfnFunction).addOverride('DependsOn', [Stack.of(this).getLogicalId(policy)]);
-    }
+    dropRoleDependency(fn);
     return fn;
   }
 
@@ -306,6 +350,36 @@ export class SfnCallbacks extends Construct {
     }
     new CfnOutput(outputs, 'Key', { description: 'The KMS key (for keygen --kms-key-id)', value: this.key.keyArn });
   }
+}
+
+/**
+ * The L2 makes a function depend on its role and the role's policy; the
+ * role is already a `Fn::GetAtt` of the function (cfn-lint W3005), so its
+ * `DependsOn` entry is dropped. Construct dependencies become resource
+ * dependencies only at synthesis, so the list is rendered then: every
+ * other dependency (the policy, anything the user adds with
+ * `fn.node.addDependency`) stays, in the order CDK renders them.
+ */
+function dropRoleDependency(fn: lambda.Function): void {
+  const cfnFunction = fn.node.defaultChild as lambda.CfnFunction;
+  const cfnRole = fn.role?.node.defaultChild;
+  const stack = Stack.of(fn);
+  cfnFunction.addOverride('DependsOn', Lazy.list({
+    produce: () => cfnFunction.obtainDependencies()
+      .filter((target): target is CfnResource => CfnResource.isCfnResource(target))
+      .filter((target) => target !== cfnRole && Stack.of(target) === stack && synthesizes(target))
+      .sort((a, b) => a.node.path.localeCompare(b.node.path))
+      .map((target) => target.logicalId),
+  }, { omitEmpty: true }));
+}
+
+/**
+ * Whether a resource is rendered, as CDK's own `DependsOn` asks (a policy
+ * with no statement is not): `shouldSynthesize` is protected, so it is
+ * reached through a cast.
+ */
+function synthesizes(resource: CfnResource): boolean {
+  return (resource as unknown as { shouldSynthesize(): boolean }).shouldSynthesize();
 }
 
 /** Drops the variables that are not set, as the template's `AWS::NoValue`. */

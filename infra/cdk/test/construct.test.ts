@@ -1,51 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { RemovalPolicy, SecretValue } from 'aws-cdk-lib';
-import { Match } from 'aws-cdk-lib/assertions';
+import { CfnDynamicReference, CfnDynamicReferenceService, CfnParameter, RemovalPolicy, SecretValue } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Stack } from 'aws-cdk-lib';
-import type { SfnCallbacks } from '../src';
-import { assetDir, flatten, functionProps, logicalId, only, resources, roleStatements, synth, type TestProps } from './helpers';
-
-const DURABLE_ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:order-approval';
-const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555';
-const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:approvals';
-
-/** Every option on (the front door aside). */
-function everything(stack: Stack): TestProps {
-  return {
-    baseUrl: 'https://approvals.example.com',
-    durableFunctions: [DURABLE_ARN],
-    enableOutputParameters: true,
-    enablePostActions: true,
-    getActs: true,
-    getProbe: false,
-    verboseLogging: true,
-    notify: {
-      email: { sesIdentity: 'example.com', from: ['approvals@example.com', '@example.com'], toDomains: ['example.com', 'corp.example'] },
-      snsTopics: [sns.Topic.fromTopicArn(stack, 'Topic', TOPIC_ARN)],
-      teamsWebhooks: ['https://*.environment.api.powerplatform.com/powerautomate/'],
-    },
-    slack: {
-      botToken: SecretValue.secretsManager('slack', { jsonField: 'botToken' }),
-      signingSecret: SecretValue.secretsManager('slack', { jsonField: 'signingSecret' }),
-      channels: ['C0123', 'C0456'],
-    },
-    oidc: {
-      issuer: 'https://login.example.com',
-      clientId: 'client-1',
-      clientSecret: SecretValue.secretsManager('oidc', { jsonField: 'clientSecret' }),
-      scopes: 'openid email',
-      groupsClaim: 'cognito:groups',
-      sessionTtl: '90m',
-    },
-  };
-}
+import type { ApprovalTaskProps, CallbackAction, SfnCallbacks } from '../src';
+import {
+  assetDir, DURABLE_ARN, everything, flatten, functionProps, KEY_ARN, logicalId, OIDC, only, policyStatements, resources,
+  roleStatements, SLACK, synth, TOPIC_ARN, type TestProps,
+} from './helpers';
 
 /** The route keys and authorisation of an HTTP API, sorted. */
 function httpRoutes(json: Record<string, any>): string[] {
@@ -92,6 +60,10 @@ describe('front doors', () => {
     const integration = only(json, 'AWS::ApiGatewayV2::Integration').resource.Properties;
     assert.equal(integration.IntegrationType, 'AWS_PROXY');
     assert.equal(integration.PayloadFormatVersion, '2.0');
+    assert.deepEqual(integration.IntegrationUri, { 'Fn::GetAtt': [logicalId(stack, callbacks, 'CallbackFunction'), 'Arn'] });
+    for (const route of Object.values(resources(json, 'AWS::ApiGatewayV2::Route'))) {
+      assert.deepEqual(flatten(route.Properties.Target), `integrations/<${only(json, 'AWS::ApiGatewayV2::Integration').id}>`);
+    }
     const permission = flatten(only(json, 'AWS::Lambda::Permission').resource.Properties);
     const api = logicalId(stack, callbacks, 'FrontDoor/HttpApi');
     assert.equal(permission.Principal, 'apigateway.amazonaws.com');
@@ -108,8 +80,14 @@ describe('front doors', () => {
       'ANY /respond NONE', 'GET /auth/callback NONE', 'GET /auth/login NONE', 'HEAD /auth/callback NONE',
       'HEAD /auth/login NONE', 'POST /auth/logout NONE', 'POST /slack/interactions NONE', 'POST /urls AWS_IAM',
     ]);
+    const callbackArn = `<${logicalId(stack, callbacks, 'CallbackFunction')}.Arn>`;
     for (const method of Object.values(resources(json, 'AWS::ApiGateway::Method'))) {
       assert.equal(method.Properties.Integration.Type, 'AWS_PROXY');
+      assert.equal(method.Properties.Integration.IntegrationHttpMethod, 'POST');
+      assert.equal(
+        flatten(method.Properties.Integration.Uri),
+        `arn:<AWS::Partition>:apigateway:<AWS::Region>:lambda:path/2015-03-31/functions/${callbackArn}/invocations`,
+      );
     }
     assert.equal(only(json, 'AWS::ApiGateway::Stage').resource.Properties.StageName, 'prod');
     template.hasResourceProperties('AWS::ApiGateway::RestApi', { Name: 'S', EndpointConfiguration: { Types: ['REGIONAL'] } });
@@ -129,8 +107,10 @@ describe('front doors', () => {
     const callbackFn = logicalId(stack, callbacks, 'CallbackFunction');
     assert.equal(only(json, 'AWS::Lambda::Url').resource.Properties.TargetFunctionArn['Fn::GetAtt'][0], callbackFn);
     const permissions = Object.values(resources(json, 'AWS::Lambda::Permission')).map((p) => p.Properties);
-    assert.deepEqual(permissions.map((p) => [p.Action, p.Principal]).sort(), [
-      ['lambda:InvokeFunction', '*'], ['lambda:InvokeFunctionUrl', '*'],
+    const functionArn = { 'Fn::GetAtt': [callbackFn, 'Arn'] };
+    assert.deepEqual(permissions.sort((a, b) => a.Action.localeCompare(b.Action)), [
+      { Action: 'lambda:InvokeFunction', FunctionName: functionArn, Principal: '*', InvokedViaFunctionUrl: true },
+      { Action: 'lambda:InvokeFunctionUrl', FunctionName: functionArn, Principal: '*', FunctionUrlAuthType: 'NONE' },
     ]);
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
     template.resourceCountIs('AWS::ApiGateway::RestApi', 0);
@@ -142,6 +122,14 @@ describe('front doors', () => {
     assert.deepEqual(httpRoutes(json), OPEN_ROUTES);
     assert.equal(env(json, stack, callbacks, 'CallbackFunction').CREATE_URLS_OVER_HTTP, 'false');
     assert.equal(callbacks.frontDoor.createUrlsArn, undefined);
+    const rest = synth({ frontDoor: 'RestApi', createUrlsOverHttp: false });
+    assert.deepEqual(restMethods(rest.json), OPEN_ROUTES);
+  });
+
+  test('toggling createUrlsOverHttp keeps the HTTP integration\'s logical id', () => {
+    const withUrls = only(synth().json, 'AWS::ApiGatewayV2::Integration').id;
+    const without = only(synth({ createUrlsOverHttp: false }).json, 'AWS::ApiGatewayV2::Integration').id;
+    assert.equal(without, withUrls);
   });
 });
 
@@ -224,7 +212,7 @@ describe('IAM', () => {
       })],
     }));
     const durable = roleStatements(json, stack, callbacks, 'CallbackFunction').find((s) => s.Sid === 'AnswerDurableCallbacks');
-    const fn = stack.getLogicalId(stack.node.findChild('Durable').node.defaultChild as lambda.CfnFunction);
+    const fn = logicalId(stack, stack, 'Durable');
     assert.deepEqual(flatten(durable.Resource), [`<${fn}.Arn>`, `<${fn}.Arn>:*`]);
   });
 
@@ -238,15 +226,22 @@ describe('IAM', () => {
     }
   });
 
-  test('a created key rotates, is retained, and the account administers it', () => {
-    const { template } = synth();
+  test('a created key rotates, is retained, and the account administers it (the template\'s policy)', () => {
+    const { template, json } = synth();
     template.hasResource('AWS::KMS::Key', {
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
-      Properties: {
-        EnableKeyRotation: true,
-        KeyPolicy: { Statement: [Match.objectLike({ Action: 'kms:*', Effect: 'Allow', Resource: '*' })] },
-      },
+      Properties: { EnableKeyRotation: true, Description: 'sfn-callbacks keyring and data keys' },
+    });
+    assert.deepEqual(flatten(only(json, 'AWS::KMS::Key').resource.Properties.KeyPolicy), {
+      Version: '2012-10-17',
+      Statement: [{
+        Sid: 'AccountAdministers',
+        Effect: 'Allow',
+        Principal: { AWS: 'arn:<AWS::Partition>:iam::<AWS::AccountId>:root' },
+        Action: 'kms:*',
+        Resource: '*',
+      }],
     });
   });
 });
@@ -340,12 +335,12 @@ describe('functions', () => {
     });
   });
 
-  test('kms mode carries the keyring; OIDC defaults; Slack channels only with a bot token', () => {
+  test('kms mode carries the keyring; OIDC defaults; a Slack app without channels sets no NOTIFY_SLACK_CHANNELS', () => {
     const { json, stack, callbacks } = synth({
       keyMode: 'kms',
       keyring: 'AQICAHh-encrypted-keyring',
-      oidc: { issuer: 'https://login.example.com', clientId: 'c', clientSecret: SecretValue.secretsManager('oidc') },
-      slack: { botToken: SecretValue.secretsManager('bot'), signingSecret: SecretValue.secretsManager('signing') },
+      oidc: OIDC,
+      slack: SLACK,
     });
     const callback = env(json, stack, callbacks, 'CallbackFunction');
     assert.equal(callback.KEY_MODE, 'kms');
@@ -355,7 +350,57 @@ describe('functions', () => {
     assert.equal(callback.OIDC_GROUPS_CLAIM, 'groups');
     assert.equal(callback.SESSION_TTL, '8h');
     assert.equal(callback.NOTIFY_SLACK_CHANNELS, undefined);
-    assert.equal(callback.SLACK_BOT_TOKEN, '{{resolve:secretsmanager:bot:SecretString:::}}');
+    assert.equal(callback.SLACK_BOT_TOKEN, '{{resolve:secretsmanager:slack:SecretString:botToken::}}');
+  });
+});
+
+describe('keyring', () => {
+  test('an empty keyring is no keyring', () => {
+    const { json, stack, callbacks } = synth({ keyring: '' });
+    for (const id of ['CallbackFunction', 'CreateUrlsFunction']) {
+      assert.equal('KEYRING' in env(json, stack, callbacks, id), false, id);
+    }
+  });
+
+  test('a token (a NoEcho parameter) is passed as is, and satisfies kms mode', () => {
+    const { json, stack, callbacks } = synth((s) => ({
+      keyMode: 'kms',
+      keyring: new CfnParameter(s, 'Keyring', { noEcho: true }).valueAsString,
+    }));
+    assert.equal(env(json, stack, callbacks, 'CreateUrlsFunction').KEYRING, '<Keyring>');
+  });
+});
+
+describe('dependencies', () => {
+  /** The function's DependsOn, as logical ids. */
+  const dependsOn = (json: Record<string, any>, stack: Stack, callbacks: SfnCallbacks, id: string): string[] =>
+    json.Resources[logicalId(stack, callbacks, id)].DependsOn;
+
+  test('each function depends on its policy, not on its role (already a GetAtt)', () => {
+    const { json, stack, callbacks } = synth();
+    for (const id of ['CallbackFunction', 'CreateUrlsFunction']) {
+      assert.deepEqual(dependsOn(json, stack, callbacks, id), [logicalId(stack, callbacks, `${id}/ServiceRole/DefaultPolicy`)]);
+    }
+  });
+
+  test('dependencies the user adds survive, and the role stays out', () => {
+    const { json, stack, callbacks } = synth({}, (c, s) => {
+      c.callbackFunction.node.addDependency(new sqs.Queue(s, 'Queue'));
+      (c.createUrlsFunction.node.defaultChild as lambda.CfnFunction).addDependency(
+        new sqs.Queue(s, 'Other').node.defaultChild as sqs.CfnQueue,
+      );
+    });
+    assert.deepEqual(dependsOn(json, stack, callbacks, 'CallbackFunction'), [
+      logicalId(stack, callbacks, 'CallbackFunction/ServiceRole/DefaultPolicy'),
+      logicalId(stack, stack, 'Queue'),
+    ]);
+    assert.deepEqual(dependsOn(json, stack, callbacks, 'CreateUrlsFunction'), [
+      logicalId(stack, callbacks, 'CreateUrlsFunction/ServiceRole/DefaultPolicy'),
+      logicalId(stack, stack, 'Other'),
+    ]);
+    for (const id of ['CallbackFunction', 'CreateUrlsFunction']) {
+      assert.ok(!dependsOn(json, stack, callbacks, id).includes(logicalId(stack, callbacks, `${id}/ServiceRole`)), id);
+    }
   });
 });
 
@@ -383,7 +428,7 @@ describe('outputs', () => {
     const { json, stack, callbacks } = synth({
       frontDoor: 'RestApi',
       dashboard: false,
-      oidc: { issuer: 'https://login.example.com', clientId: 'c', clientSecret: SecretValue.secretsManager('oidc') },
+      oidc: OIDC,
     });
     const api = logicalId(stack, callbacks, 'FrontDoor/RestApi');
     const out = outputs(json);
@@ -395,7 +440,7 @@ describe('outputs', () => {
   test('FunctionUrl: the URL as AWS gives it (with its slash), and the redirect under it', () => {
     const { json, stack, callbacks } = synth({
       frontDoor: 'FunctionUrl',
-      oidc: { issuer: 'https://login.example.com', clientId: 'c', clientSecret: SecretValue.secretsManager('oidc') },
+      oidc: OIDC,
     });
     const url = `<${logicalId(stack, callbacks, 'FrontDoor/FunctionUrl')}.FunctionUrl>`;
     assert.equal(outputs(json).Api, url);
@@ -426,10 +471,10 @@ describe('alarms and dashboard', () => {
   });
 
   test('with a topic: the five alarms of the template, each telling the topic on alarm and on recovery', () => {
-    const { json, stack } = synth((s) => ({
+    const { json, stack, callbacks } = synth((s) => ({
       alarmTopic: new sns.Topic(s, 'Alarms'), unavailableThreshold: 3, errorRatePercent: 10,
     }));
-    const topic = stack.getLogicalId(stack.node.findChild('Alarms').node.defaultChild as sns.CfnTopic);
+    const topic = logicalId(stack, stack, 'Alarms');
     const alarms = Object.values(resources(json, 'AWS::CloudWatch::Alarm')).map((a) => flatten(a.Properties));
     assert.deepEqual(alarms.map((a) => a.AlarmName).sort(), [
       'S-callback-error-rate', 'S-callbacks-refused', 'S-callbacks-unavailable', 'S-notify-failures', 'S-throttles',
@@ -454,13 +499,16 @@ describe('alarms and dashboard', () => {
     assert.equal(rate.Threshold, 10);
     assert.equal(rate.ComparisonOperator, 'GreaterThanThreshold');
     assert.equal(rate.Metrics.find((m: any) => m.ReturnData).Expression, '100 * FILL(errors, 0) / invocations');
+    // The template's ids: the expression's, and the metrics' its expression names.
+    const ids = (alarm: any) => alarm.Metrics.map((m: any) => `${m.Id}${m.ReturnData ? '*' : ''}`);
+    assert.deepEqual(ids(rate), ['rate*', 'errors', 'invocations']);
     const stats = (alarm: any) => Object.fromEntries(alarm.Metrics.filter((m: any) => m.MetricStat).map((m: any) => [
       m.Id,
       `${m.MetricStat.Metric.Namespace} ${m.MetricStat.Metric.MetricName} ${m.MetricStat.Stat} ${m.MetricStat.Period} ` +
         m.MetricStat.Metric.Dimensions.map((d: any) => `${d.Name}=${d.Value}`).join(','),
     ]));
-    const callbackFn = `FunctionName=<${stack.getLogicalId((stack.node.findChild('Callbacks').node.findChild('CallbackFunction') as lambda.Function).node.defaultChild as lambda.CfnFunction)}>`;
-    const createUrlsFn = `FunctionName=<${stack.getLogicalId((stack.node.findChild('Callbacks').node.findChild('CreateUrlsFunction') as lambda.Function).node.defaultChild as lambda.CfnFunction)}>`;
+    const callbackFn = `FunctionName=<${logicalId(stack, callbacks, 'CallbackFunction')}>`;
+    const createUrlsFn = `FunctionName=<${logicalId(stack, callbacks, 'CreateUrlsFunction')}>`;
     assert.deepEqual(stats(rate), {
       errors: `AWS/Lambda Errors Sum 300 ${callbackFn}`,
       invocations: `AWS/Lambda Invocations Sum 300 ${callbackFn}`,
@@ -472,9 +520,11 @@ describe('alarms and dashboard', () => {
       c, `SfnCallbacks notifications_failed Sum 300 channel=${c},deployment=S`,
     ])));
     assert.equal(notify.ComparisonOperator, 'GreaterThanOrEqualToThreshold');
+    assert.deepEqual(ids(notify), ['failures*', 'email', 'sns', 'slack', 'teams']);
 
     const throttles = byName['S-throttles'];
     assert.equal(throttles.Metrics.find((m: any) => m.ReturnData).Expression, 'FILL(callbacks, 0) + FILL(createurls, 0)');
+    assert.deepEqual(ids(throttles), ['throttles*', 'callbacks', 'createurls']);
     assert.deepEqual(stats(throttles), {
       callbacks: `AWS/Lambda Throttles Sum 300 ${callbackFn}`,
       createurls: `AWS/Lambda Throttles Sum 300 ${createUrlsFn}`,
@@ -511,9 +561,7 @@ describe('grantCreateUrls', () => {
     const { json, stack, callbacks } = synth(props, (c, s) => {
       c.grantCreateUrls(new iam.Role(s, 'Caller', { assumedBy: new iam.AccountRootPrincipal() }));
     });
-    const role = stack.getLogicalId(stack.node.findChild('Caller').node.defaultChild as iam.CfnRole);
-    const policy = Object.values(resources(json, 'AWS::IAM::Policy')).find((p) => p.Properties.Roles[0].Ref === role);
-    return { statements: flatten(policy.Properties.PolicyDocument.Statement), stack, callbacks };
+    return { statements: flatten(policyStatements(json, logicalId(stack, stack, 'Caller'))), stack, callbacks };
   }
 
   test('HttpApi: invoke the function, and POST /urls on any stage', () => {
@@ -546,8 +594,14 @@ describe('grantCreateUrls', () => {
 });
 
 describe('approvalTask', () => {
+  const ACTIONS: CallbackAction[] = [{ name: 'approve', type: 'success' }];
+
   test('a waitForTaskToken invoke of CreateUrls with the task token and the request', () => {
-    const { json, stack, callbacks } = synth({}, (c, s) => {
+    const deployment: TestProps = {
+      enableOutputParameters: true,
+      notify: { email: { sesIdentity: 'example.com', from: ['approvals@example.com'], toDomains: ['example.com'] } },
+    };
+    const { json, stack, callbacks } = synth(deployment, (c, s) => {
       const approve = c.approvalTask(s, 'Approve', {
         actions: [
           { name: 'approve', type: 'success', output: { approved: true } },
@@ -580,11 +634,11 @@ describe('approvalTask', () => {
       review: true,
       enable_output_parameters: true,
     });
+    // No retry: a retried invoke could notify twice, with fresh links.
+    assert.equal(state.Retry, undefined);
     // The state machine may invoke CreateUrls (and nothing of the construct's roles changed).
-    const machineRole = machine.RoleArn['Fn::GetAtt'][0];
-    const policy = Object.values(resources(json, 'AWS::IAM::Policy')).find((p) => p.Properties.Roles[0].Ref === machineRole);
     assert.deepEqual(
-      flatten(policy.Properties.PolicyDocument.Statement).flatMap((s: any) => [s.Action].flat()),
+      flatten(policyStatements(json, machine.RoleArn['Fn::GetAtt'][0])).flatMap((s: any) => [s.Action].flat()),
       ['lambda:InvokeFunction'],
     );
   });
@@ -593,14 +647,68 @@ describe('approvalTask', () => {
     const { callbacks, stack } = synth();
     assert.throws(() => callbacks.approvalTask(stack, 'None', { actions: [] }), /approvalTask: actions/);
   });
+
+  test('retryOnServiceExceptions: true brings back the Lambda retry', () => {
+    const { json } = synth({}, (c, s) => {
+      const approve = c.approvalTask(s, 'Approve', { actions: ACTIONS, retryOnServiceExceptions: true });
+      new sfn.StateMachine(s, 'Machine', { definitionBody: sfn.DefinitionBody.fromChainable(approve) });
+    });
+    const definition = JSON.parse(flatten(only(json, 'AWS::StepFunctions::StateMachine').resource.Properties.DefinitionString));
+    assert.ok(definition.States.Approve.Retry.some((retry: any) => retry.ErrorEquals.includes('Lambda.ServiceException')));
+  });
+
+  // What the deployment cannot serve, refused at synth time.
+  const refused: [string, TestProps, Partial<ApprovalTaskProps>, RegExp][] = [
+    ['approvers without sign-in or Slack', {}, { approvers: { emails: ['a@example.com'] } }, /approvalTask: approvers:/],
+    ['a requester without sign-in or Slack', {}, { requester: 'a@example.com' }, /approvalTask: requester:/],
+    ['notify.email without email settings', {}, { notify: { email: { to: 'a@example.com' } } }, /approvalTask: notify\.email:/],
+    ['notify.sns without topics', {}, { notify: { sns: { topic_arn: TOPIC_ARN } } }, /approvalTask: notify\.sns:/],
+    ['notify.slack without a Slack app', {}, { notify: { slack: { channel: 'C0123' } } }, /approvalTask: notify\.slack:/],
+    ['notify.slack without Slack channels', { slack: SLACK }, { notify: { slack: { channel: 'C0123' } } }, /approvalTask: notify\.slack:/],
+    ['notify.teams without webhooks', {}, { notify: { teams: { webhook_url: 'https://x.example/' } } }, /approvalTask: notify\.teams:/],
+    ['enableOutputParameters the deployment does not allow', {}, { enableOutputParameters: true }, /approvalTask: enableOutputParameters:/],
+  ];
+  for (const [name, deployment, request, error] of refused) {
+    test(`refused: ${name}`, () => {
+      const { callbacks, stack } = synth(deployment);
+      assert.throws(() => callbacks.approvalTask(stack, 'Approve', { actions: ACTIONS, ...request }), error);
+    });
+  }
+
+  test('accepted when the deployment has the settings, or the value is a JsonPath', () => {
+    const { callbacks, stack } = synth(everything);
+    assert.doesNotThrow(() => callbacks.approvalTask(stack, 'Everything', {
+      actions: ACTIONS,
+      approvers: { emails: ['a@example.com'] },
+      requester: 'b@example.com',
+      notify: { email: { to: 'a@example.com' }, sns: {}, slack: { channel: 'C0123' }, teams: {} },
+      enableOutputParameters: true,
+    }));
+    assert.doesNotThrow(() => synth({ slack: SLACK }).callbacks.approvalTask(stack, 'Slack', {
+      actions: ACTIONS, approvers: { emails: ['a@example.com'] },
+    }));
+    const bare = synth();
+    assert.doesNotThrow(() => bare.callbacks.approvalTask(bare.stack, 'Paths', {
+      actions: ACTIONS,
+      // The types take objects; a whole-object JsonPath renders too.
+      approvers: sfn.JsonPath.objectAt('$.approvers') as unknown as Record<string, unknown>,
+      requester: sfn.JsonPath.stringAt('$.requester'),
+      notify: sfn.JsonPath.objectAt('$.notify') as unknown as Record<string, unknown>,
+      enableOutputParameters: false,
+    }));
+    assert.doesNotThrow(() => bare.callbacks.approvalTask(bare.stack, 'ChannelPath', {
+      actions: ACTIONS, notify: { email: sfn.JsonPath.objectAt('$.email') },
+    }));
+  });
 });
 
 describe('synth errors name the prop', () => {
-  const oidc = { issuer: 'https://login.example.com', clientId: 'c', clientSecret: SecretValue.secretsManager('oidc') };
-  const slack = { botToken: SecretValue.secretsManager('bot'), signingSecret: SecretValue.secretsManager('signing') };
+  const oidc = OIDC;
+  const slack = SLACK;
   const cases: [string, TestProps | ((stack: Stack) => TestProps), RegExp][] = [
     ['FunctionUrl with createUrlsOverHttp', { frontDoor: 'FunctionUrl', createUrlsOverHttp: true }, /SfnCallbacks: createUrlsOverHttp:/],
     ['kms without a keyring', { keyMode: 'kms' }, /SfnCallbacks: keyring:/],
+    ['kms with an empty keyring', { keyMode: 'kms', keyring: '' }, /SfnCallbacks: keyring:/],
     ['an unknown front door', { frontDoor: 'Alb' as never }, /SfnCallbacks: frontDoor:/],
     ['an unknown key mode', { keyMode: 'local' as never }, /SfnCallbacks: keyMode:/],
     ['oidc without a client secret', { oidc: { ...oidc, clientSecret: undefined as never } }, /SfnCallbacks: oidc\.clientSecret:/],
@@ -613,6 +721,7 @@ describe('synth errors name the prop', () => {
     ['a plain-text client secret', { oidc: { ...oidc, clientSecret: SecretValue.unsafePlainText('hunter2') } }, /SfnCallbacks: oidc\.clientSecret: is plain text/],
     ['a Slack bot token without a signing secret', { slack: { ...slack, signingSecret: undefined as never } }, /SfnCallbacks: slack\.signingSecret:/],
     ['a plain-text bot token', { slack: { ...slack, botToken: SecretValue.unsafePlainText('xoxb-1') } }, /SfnCallbacks: slack\.botToken: is plain text/],
+    ['a plain SSM parameter as the client secret', { oidc: { ...oidc, clientSecret: SecretValue.cfnDynamicReference(new CfnDynamicReference(CfnDynamicReferenceService.SSM, '/oidc/secret')) } }, /SfnCallbacks: oidc\.clientSecret: is an SSM parameter reference, which is not a secret; use a Secrets Manager reference/],
     ['an ssm-secure signing secret', { slack: { ...slack, signingSecret: SecretValue.ssmSecure('/slack/signing') } }, /SfnCallbacks: slack\.signingSecret: ssm-secure/],
     ['email without senders', { notify: { email: { sesIdentity: 'example.com', from: [], toDomains: ['*'] } } }, /SfnCallbacks: notify\.email\.from:/],
     ['email without recipient domains', { notify: { email: { sesIdentity: 'example.com', from: ['a@example.com'], toDomains: [] } } }, /SfnCallbacks: notify\.email\.toDomains:/],

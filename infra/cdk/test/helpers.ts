@@ -1,10 +1,29 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, DefaultStackSynthesizer, Stack } from 'aws-cdk-lib';
+import { App, type CfnElement, DefaultStackSynthesizer, SecretValue, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { SfnCallbacks, type SfnCallbacksProps } from '../src';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import type { IConstruct } from 'constructs';
+import { type OidcOptions, SfnCallbacks, type SfnCallbacksProps, type SlackOptions } from '../src';
+
+export const DURABLE_ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:order-approval';
+export const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555';
+export const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:approvals';
+
+/** Sign-in, with the defaults of its optional settings. */
+export const OIDC: OidcOptions = {
+  issuer: 'https://login.example.com',
+  clientId: 'client-1',
+  clientSecret: SecretValue.secretsManager('oidc', { jsonField: 'clientSecret' }),
+};
+
+/** A Slack app without channels. */
+export const SLACK: SlackOptions = {
+  botToken: SecretValue.secretsManager('slack', { jsonField: 'botToken' }),
+  signingSecret: SecretValue.secretsManager('slack', { jsonField: 'signingSecret' }),
+};
 
 let asset: string | undefined;
 
@@ -27,6 +46,26 @@ export function newStack(outdir?: string): Stack {
 
 /** The construct's props minus `code`, which every test gets from {@link assetDir}. */
 export type TestProps = Omit<SfnCallbacksProps, 'code'>;
+
+/** Every option on (the front door, the key mode and alarms aside). */
+export function everything(stack: Stack): TestProps {
+  return {
+    baseUrl: 'https://approvals.example.com',
+    durableFunctions: [DURABLE_ARN],
+    enableOutputParameters: true,
+    enablePostActions: true,
+    getActs: true,
+    getProbe: false,
+    verboseLogging: true,
+    notify: {
+      email: { sesIdentity: 'example.com', from: ['approvals@example.com', '@example.com'], toDomains: ['example.com', 'corp.example'] },
+      snsTopics: [sns.Topic.fromTopicArn(stack, 'Topic', TOPIC_ARN)],
+      teamsWebhooks: ['https://*.environment.api.powerplatform.com/powerautomate/'],
+    },
+    slack: { ...SLACK, channels: ['C0123', 'C0456'] },
+    oidc: { ...OIDC, scopes: 'openid email', groupsClaim: 'cognito:groups', sessionTtl: '90m' },
+  };
+}
 
 /** Builds `SfnCallbacks` in `stack` with a dummy asset. */
 export function addCallbacks(stack: Stack, props: TestProps = {}): SfnCallbacks {
@@ -60,13 +99,17 @@ export function only(json: Record<string, any>, type: string): { id: string; res
   return { id, resource };
 }
 
-/** The logical id of the construct child at `path` (e.g. `CallbackFunction`). */
-export function logicalId(stack: Stack, callbacks: SfnCallbacks, childPath: string): string {
-  let node: any = callbacks;
+/**
+ * The logical id of the construct at `childPath` under `scope` (e.g.
+ * `CallbackFunction` under the construct, or `Caller` under the stack):
+ * its L1 when it has one.
+ */
+export function logicalId(stack: Stack, scope: IConstruct, childPath: string): string {
+  let node: IConstruct = scope;
   for (const part of childPath.split('/')) {
     node = node.node.findChild(part);
   }
-  return stack.getLogicalId(node.node.defaultChild ?? node);
+  return stack.getLogicalId((node.node.defaultChild ?? node) as CfnElement);
 }
 
 /** A function's properties, by its child id (`CallbackFunction`, `CreateUrlsFunction`). */
@@ -74,15 +117,19 @@ export function functionProps(json: Record<string, any>, stack: Stack, callbacks
   return json.Resources[logicalId(stack, callbacks, id)].Properties;
 }
 
+/** Every statement of the inline policies attached to the role with logical id `role`, in order. */
+export function policyStatements(json: Record<string, any>, role: string): any[] {
+  return Object.values(resources(json, 'AWS::IAM::Policy'))
+    .filter((policy) => policy.Properties.Roles.some((attached: any) => attached.Ref === role))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+}
+
 /**
  * Every statement of the inline policies attached to a function's role, in
  * order (the statements the role may use beyond its managed policies).
  */
 export function roleStatements(json: Record<string, any>, stack: Stack, callbacks: SfnCallbacks, id: string): any[] {
-  const roleRef = functionProps(json, stack, callbacks, id).Role['Fn::GetAtt'][0];
-  return Object.values(resources(json, 'AWS::IAM::Policy'))
-    .filter((policy) => policy.Properties.Roles.some((role: any) => role.Ref === roleRef))
-    .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+  return policyStatements(json, functionProps(json, stack, callbacks, id).Role['Fn::GetAtt'][0]);
 }
 
 /**

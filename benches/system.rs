@@ -33,6 +33,8 @@ fn median(mut values: Vec<f64>) -> f64 {
 }
 
 struct Load {
+    /// Responses wrk counted (the `N requests in` line).
+    requests: u64,
     requests_per_sec: f64,
     p50_ms: f64,
     p99_ms: f64,
@@ -85,7 +87,15 @@ fn wrk(url: &str, script: &str, seconds: u32) -> Load {
         .map(str::trim)
         .collect::<Vec<_>>()
         .join("; ");
+    let requests = text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.contains(" requests in "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     Load {
+        requests,
         requests_per_sec: number("Requests/sec:")
             .and_then(|v| v.parse().ok())
             .unwrap_or(f64::NAN),
@@ -105,15 +115,21 @@ fn lua_post(body: &str) -> String {
     )
 }
 
-async fn http_section(out: &mut String) {
-    let (sfn_port, sfn_calls) = stub_sfn().await;
-    let (server, _) = start_server(sfn_port);
-    let pid = server.child.id();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let idle = rss_kib(pid, "VmRSS:");
+/// The callback load's script: a bare POST on a heartbeat link. A
+/// heartbeat link can be used again and again, so every request makes a
+/// real SendTaskHeartbeat call to the stub.
+const CALLBACK_SCRIPT: &str = "wrk.method = \"POST\"\n";
 
+/// The callback load on `link` (see [`CALLBACK_SCRIPT`]).
+fn callback_load(link: &str, seconds: u32) -> Load {
+    wrk(link, CALLBACK_SCRIPT, seconds)
+}
+
+/// The heartbeat (`ping`) link of [`create_request`], made by the server
+/// at `base`.
+async fn ping_link(base: &str) -> String {
     let created: Value = reqwest::Client::new()
-        .post(format!("{}/urls", server.base))
+        .post(format!("{base}/urls"))
         .json(&create_request())
         .send()
         .await
@@ -121,10 +137,19 @@ async fn http_section(out: &mut String) {
         .json()
         .await
         .expect("json");
-    let ping = created["urls"]["ping"].as_str().expect("url").to_owned();
+    created["urls"]["ping"].as_str().expect("url").to_owned()
+}
 
-    // Warm up, then measure. A heartbeat link can be used again and again,
-    // so every request makes a real SendTaskHeartbeat call to the stub.
+async fn http_section(out: &mut String) {
+    let (sfn_port, sfn_calls) = stub_sfn().await;
+    let (server, _) = start_server(sfn_port);
+    let pid = server.child.id();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let idle = rss_kib(pid, "VmRSS:");
+
+    let ping = ping_link(&server.base).await;
+
+    // Warm up, then measure.
     let _ = wrk(
         &format!("{}/urls", server.base),
         &lua_post(&create_request().to_string()),
@@ -137,7 +162,7 @@ async fn http_section(out: &mut String) {
         15,
     );
     let before = sfn_calls.load(Ordering::Relaxed);
-    let callback = wrk(&ping, "wrk.method = \"POST\"\n", 15);
+    let callback = callback_load(&ping, 15);
     let sfn_made = sfn_calls.load(Ordering::Relaxed) - before;
     let peak = rss_kib(pid, "VmHWM:");
     let end = rss_kib(pid, "VmRSS:");
@@ -491,7 +516,9 @@ async fn main() {
     // `cargo bench` passes --bench; nothing else is expected.
     let mut out = String::new();
     // SYSTEM_BENCH_ONLY=sign-in (probe, lengths, cold-start, slack) runs one
-    // section, for a quick look.
+    // section, for a quick look; SYSTEM_BENCH_ONLY=metrics-cost runs the
+    // metrics cost section, which is not part of the full run (it needs
+    // SFN_CALLBACKS_BIN_BEFORE, a binary from before the metrics).
     match std::env::var("SYSTEM_BENCH_ONLY").as_deref() {
         Ok("sign-in") => {
             sign_in_section(&mut out).await;
@@ -510,6 +537,11 @@ async fn main() {
         }
         Ok("cold-start") => {
             cold_start_section(&mut out).await;
+            print!("{out}");
+            return;
+        }
+        Ok("metrics-cost") => {
+            metrics_cost_section(&mut out).await;
             print!("{out}");
             return;
         }
@@ -969,4 +1001,215 @@ async fn slack_section(out: &mut String) {
         times.last().copied().unwrap_or_default(),
     ));
     out.push_str("Each press is signed as Slack signs it; the service checks the signature, opens the link, checks the Slack user against its approvers (the profile from the stub's `users.info`, then cached), sends one SendTaskSuccess to the stub, and replaces the message through the stub `response_url` before it answers. The time is the whole round trip on loopback, the client sharing the 2 cores.\n\n");
+}
+
+/// Rounds, and seconds of load per variant and round, in the metrics cost
+/// section.
+const METRICS_COST_ROUNDS: usize = 7;
+const METRICS_COST_SECONDS: u32 = 5;
+
+/// `sfn_callbacks_callbacks_total{result="heartbeat"}` as scraped from the
+/// metrics listener at `base` (0 before the first callback).
+async fn heartbeats_counted(base: &str) -> u64 {
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .expect("scrape /metrics")
+        .text()
+        .await
+        .expect("text");
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned())))
+        .expect("Prometheus text");
+    scrape
+        .samples
+        .iter()
+        .filter(|s| {
+            s.metric == "sfn_callbacks_callbacks_total"
+                && s.labels.get("result") == Some("heartbeat")
+        })
+        .map(|s| match s.value {
+            prometheus_parse::Value::Counter(v) => v as u64,
+            _ => panic!("callbacks_total is not a counter: {:?}", s.value),
+        })
+        .sum()
+}
+
+/// What the metric calls cost the callback path: the callback load of
+/// [`http_section`] (same stub, connections, script) on three servers in
+/// front of one stub Step Functions, one at a time, in rounds whose order
+/// rotates: the binary from before the metrics
+/// (`SFN_CALLBACKS_BIN_BEFORE`), and `SFN_CALLBACKS_BIN` with
+/// `METRICS_ADDR` unset (the facade's calls with no recorder) and set (the
+/// Prometheus recorder counting every callback and timing every engine
+/// call). After each recorded run the counter is scraped and must match
+/// what wrk reported.
+async fn metrics_cost_section(out: &mut String) {
+    let before_bin = std::path::PathBuf::from(
+        std::env::var("SFN_CALLBACKS_BIN_BEFORE")
+            .expect("SFN_CALLBACKS_BIN_BEFORE: the binary built from before the metrics"),
+    );
+    let (sfn_port, sfn_calls) = stub_sfn().await;
+    let (off, _) = common::start_server_with(sfn_port, common::free_port(), &[]);
+    let (before, _) = common::start_binary_with(&before_bin, sfn_port, common::free_port(), &[]);
+    let metrics_port = common::free_port();
+    let metrics_addr = format!("127.0.0.1:{metrics_port}");
+    let (on, _) = common::start_server_with(
+        sfn_port,
+        common::free_port(),
+        &[("METRICS_ADDR", metrics_addr.as_str())],
+    );
+    let metrics_base = format!("http://{metrics_addr}");
+    let variants = [
+        "before",
+        "after, `METRICS_ADDR` unset (no recorder)",
+        "after, `METRICS_ADDR` set (Prometheus recorder)",
+    ];
+    let servers = [before, off, on];
+    let recorded = 2;
+    let mut links = Vec::new();
+    for server in &servers {
+        let link = ping_link(&server.base).await;
+        let _ = callback_load(&link, 2);
+        links.push(link);
+    }
+
+    let mut loads: Vec<Vec<Load>> = variants.iter().map(|_| Vec::new()).collect();
+    let mut orders = Vec::new();
+    let mut checks = Vec::new();
+    for round in 0..METRICS_COST_ROUNDS {
+        let order: Vec<usize> = (0..variants.len())
+            .map(|i| (i + round) % variants.len())
+            .collect();
+        for &v in &order {
+            let counted_before = if v == recorded {
+                heartbeats_counted(&metrics_base).await
+            } else {
+                0
+            };
+            let sfn_before = sfn_calls.load(Ordering::Relaxed);
+            let load = callback_load(&links[v], METRICS_COST_SECONDS);
+            assert_eq!(
+                load.errors, "none",
+                "{}: the callback load had errors",
+                variants[v]
+            );
+            if v == recorded {
+                // The requests in flight when wrk stopped finish on the
+                // server; wait for them before the scrape.
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                let counted = heartbeats_counted(&metrics_base).await - counted_before;
+                let sfn_made = (sfn_calls.load(Ordering::Relaxed) - sfn_before) as u64;
+                // wrk counts the answers it read; up to one request per
+                // connection was still in flight when it stopped, and the
+                // server answered (and counted) it after.
+                assert!(
+                    load.requests > 0
+                        && counted >= load.requests
+                        && counted <= load.requests + u64::from(CONNECTIONS)
+                        && counted <= sfn_made,
+                    "the recorder did not count every callback: counter rose by {counted}, wrk reported {} requests, the stub answered {sfn_made} calls",
+                    load.requests
+                );
+                checks.push((counted, load.requests, sfn_made));
+            }
+            loads[v].push(load);
+        }
+        orders.push(order);
+    }
+    drop(servers);
+
+    let of = |loads: &[Load], f: fn(&Load) -> f64| median(loads.iter().map(f).collect());
+    let rate = |l: &Load| l.requests_per_sec;
+    let p50 = |l: &Load| l.p50_ms;
+    let p99 = |l: &Load| l.p99_ms;
+    let spread = |loads: &[Load], f: fn(&Load) -> f64| {
+        let values: Vec<f64> = loads.iter().map(f).collect();
+        let (lo, hi) = values
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(*v), hi.max(*v))
+            });
+        (lo, hi, 100.0 * (hi - lo) / median(values))
+    };
+    out.push_str(&format!(
+        "## Metrics cost (`POST /respond` heartbeat, stub Step Functions; wrk, 2 threads, {CONNECTIONS} connections, {METRICS_COST_ROUNDS} rounds × {METRICS_COST_SECONDS} s per variant, the order rotated each round)\n\n"
+    ));
+    out.push_str("| variant | requests/s | p50 | p99 | requests/s vs before | p50 vs before | p99 vs before |\n|---|---|---|---|---|---|---|\n");
+    let base = &loads[0];
+    for (v, name) in variants.iter().enumerate() {
+        let l = &loads[v];
+        out.push_str(&format!(
+            "| {name} | {:.0} | {:.3} ms | {:.3} ms | {:.3} | {:.3} | {:.3} |\n",
+            of(l, rate),
+            of(l, p50),
+            of(l, p99),
+            of(l, rate) / of(base, rate),
+            of(l, p50) / of(base, p50),
+            of(l, p99) / of(base, p99),
+        ));
+    }
+    out.push_str("\nSpread between rounds of the same variant (min–max, and max − min as a share of the median):\n\n| variant | requests/s | p50 | p99 |\n|---|---|---|---|\n");
+    for (v, name) in variants.iter().enumerate() {
+        let l = &loads[v];
+        let cell = |f: fn(&Load) -> f64, digits: usize| {
+            let (lo, hi, share) = spread(l, f);
+            format!("{lo:.digits$}–{hi:.digits$} ({share:.1}%)")
+        };
+        out.push_str(&format!(
+            "| {name} | {} | {} ms | {} ms |\n",
+            cell(rate, 0),
+            cell(p50, 3),
+            cell(p99, 3)
+        ));
+    }
+    // Each variant against the before run of the same round: a slow
+    // spell of the shared machine slows a whole round, so the paired
+    // ratio is the steadier figure.
+    out.push_str("\nPaired: the median over rounds of each run against the before run of the same round:\n\n| variant | requests/s | p50 | p99 |\n|---|---|---|---|\n");
+    for (v, name) in variants.iter().enumerate().skip(1) {
+        let paired = |f: fn(&Load) -> f64| {
+            median(
+                loads[v]
+                    .iter()
+                    .zip(&loads[0])
+                    .map(|(after, before)| f(after) / f(before))
+                    .collect(),
+            )
+        };
+        out.push_str(&format!(
+            "| {name} | {:.3} | {:.3} | {:.3} |\n",
+            paired(rate),
+            paired(p50),
+            paired(p99)
+        ));
+    }
+    out.push_str("\nEvery run (requests/s, p50, p99), in the order run:\n\n| round | order | before | after, unset | after, set |\n|---|---|---|---|---|\n");
+    for (round, order) in orders.iter().enumerate() {
+        let cells: Vec<String> = (0..variants.len())
+            .map(|v| {
+                let l = &loads[v][round];
+                format!(
+                    "{:.0}, {:.3} ms, {:.3} ms",
+                    l.requests_per_sec, l.p50_ms, l.p99_ms
+                )
+            })
+            .collect();
+        let named: Vec<&str> = order
+            .iter()
+            .map(|&v| ["before", "unset", "set"][v])
+            .collect();
+        out.push_str(&format!(
+            "| {} | {} | {} |\n",
+            round + 1,
+            named.join(" → "),
+            cells.join(" | ")
+        ));
+    }
+    out.push_str(&format!(
+        "\nThe recorder counted every callback: after each recorded run, `sfn_callbacks_callbacks_total{{result=\"heartbeat\"}}` on `/metrics` rose by (counted / wrk's requests / the stub's calls) {}.\n\n",
+        checks
+            .iter()
+            .map(|(c, w, s)| format!("{c} / {w} / {s}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    ));
 }

@@ -94,8 +94,19 @@ pub fn start_server(sfn_port: u16) -> (Server, Duration) {
 
 /// [`start_server`] on `port`, with more environment.
 pub fn start_server_with(sfn_port: u16, port: u16, envs: &[(&str, &str)]) -> (Server, Duration) {
+    start_binary_with(&binary(), sfn_port, port, envs)
+}
+
+/// [`start_server_with`] from another build of the binary (`bin`), for a
+/// before-and-after comparison in one run.
+pub fn start_binary_with(
+    bin: &std::path::Path,
+    sfn_port: u16,
+    port: u16,
+    envs: &[(&str, &str)],
+) -> (Server, Duration) {
     let started = Instant::now();
-    let child = Command::new(binary())
+    let child = Command::new(bin)
         .arg("serve")
         .env_clear()
         .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))

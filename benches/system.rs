@@ -125,9 +125,29 @@ fn callback_load(link: &str, seconds: u32) -> Load {
     wrk(link, CALLBACK_SCRIPT, seconds)
 }
 
+/// What the binary's `engine-limit` measured: `serve`'s Step Functions
+/// client, built from `serve`'s environment, making `SendTaskHeartbeat`
+/// calls to the stub on `sfn_port` from `concurrency` tasks for `seconds`,
+/// with no HTTP server in front (its JSON line).
+pub fn engine_limit(sfn_port: u16, concurrency: u32, seconds: u32) -> Value {
+    let out = common::configured(&binary(), sfn_port, common::free_port())
+        .args(["engine-limit", "--concurrency", &concurrency.to_string()])
+        .args(["--seconds", &seconds.to_string()])
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run engine-limit");
+    assert!(out.status.success(), "engine-limit failed: {}", out.status);
+    serde_json::from_slice(&out.stdout).expect("engine-limit's JSON line")
+}
+
 /// The heartbeat (`ping`) link of [`create_request`], made by the server
 /// at `base`.
 async fn ping_link(base: &str) -> String {
+    link_of(base, "ping").await
+}
+
+/// The `action` link of [`create_request`], made by the server at `base`.
+async fn link_of(base: &str, action: &str) -> String {
     let created: Value = reqwest::Client::new()
         .post(format!("{base}/urls"))
         .json(&create_request())
@@ -137,7 +157,7 @@ async fn ping_link(base: &str) -> String {
         .json()
         .await
         .expect("json");
-    created["urls"]["ping"].as_str().expect("url").to_owned()
+    created["urls"][action].as_str().expect("url").to_owned()
 }
 
 async fn http_section(out: &mut String) {
@@ -164,9 +184,20 @@ async fn http_section(out: &mut String) {
     let before = sfn_calls.load(Ordering::Relaxed);
     let callback = callback_load(&ping, 15);
     let sfn_made = sfn_calls.load(Ordering::Relaxed) - before;
+    // The confirmation page of the success link: the payload opened and
+    // the page drawn, with the probe's one SendTaskHeartbeat (GET_PROBE is
+    // on by default).
+    let approve = link_of(&server.base, "approve").await;
+    let page = wrk(&approve, "wrk.method = \"GET\"\n", 15);
     let peak = rss_kib(pid, "VmHWM:");
     let end = rss_kib(pid, "VmRSS:");
     drop(server);
+    // The limit: the same client, the same stub, the same calls in flight,
+    // no HTTP server in front.
+    let limit = engine_limit(sfn_port, CONNECTIONS, 15);
+    let limit_rate = limit["per_sec"].as_f64().expect("per_sec");
+    let limit_p50 = limit["p50_ms"].as_f64().expect("p50_ms");
+    let limit_p99 = limit["p99_ms"].as_f64().expect("p99_ms");
 
     out.push_str(&format!(
         "## HTTP load (wrk, 2 threads, {CONNECTIONS} connections, 15 s each, loopback; wrk and the server share the 2 cores)\n\n"
@@ -179,12 +210,63 @@ async fn http_section(out: &mut String) {
         create.requests_per_sec, create.p50_ms, create.p99_ms, create.errors
     ));
     out.push_str(&format!(
-        "| `POST /respond` (heartbeat, stub Step Functions) | {:.0} | {:.2} ms | {:.2} ms | {} | ≥ 5,000 req/s, p99 ≤ 5 ms |\n\n",
+        "| `POST /respond` (heartbeat, stub Step Functions) | {:.0} | {:.2} ms | {:.2} ms | {} | ≥ 5,000 req/s, p99 ≤ 5 ms |\n",
         callback.requests_per_sec, callback.p50_ms, callback.p99_ms, callback.errors
     ));
     out.push_str(&format!(
-        "The stub answered {sfn_made} SendTaskHeartbeat calls during the callback run.\n\n"
+        "| `GET /respond` (confirmation page, with the probe) | {:.0} | {:.2} ms | {:.2} ms | {} | |\n",
+        page.requests_per_sec, page.p50_ms, page.p99_ms, page.errors
     ));
+    out.push_str(&format!(
+        "| engine limit (`SendTaskHeartbeat` from `serve`'s client, {CONNECTIONS} in flight, no HTTP server) | {limit_rate:.0} | {limit_p50:.2} ms | {limit_p99:.2} ms | {} | |\n\n",
+        limit["errors"]
+    ));
+    out.push_str(&format!(
+        "The stub answered {sfn_made} SendTaskHeartbeat calls during the callback run. The engine limit's process used {:.0} µs of CPU per call.\n\n",
+        limit["cpu_us_per_call"].as_f64().unwrap_or(f64::NAN)
+    ));
+    out.push_str("## Ratios (this run)\n\n| ratio | value | target |\n|---|---|---|\n");
+    let ratio_row = |out: &mut String, name: &str, value: f64, target: &str| {
+        out.push_str(&format!("| {name} | {value:.2} | {target} |\n"));
+    };
+    ratio_row(
+        out,
+        "callbacks / engine limit",
+        callback.requests_per_sec / limit_rate,
+        "≥ 0.70",
+    );
+    ratio_row(
+        out,
+        "callbacks / CreateUrls",
+        callback.requests_per_sec / create.requests_per_sec,
+        "≥ 0.50",
+    );
+    ratio_row(
+        out,
+        "confirmation page / CreateUrls",
+        page.requests_per_sec / create.requests_per_sec,
+        "",
+    );
+    ratio_row(
+        out,
+        "p99 / p50, `POST /urls`",
+        create.p99_ms / create.p50_ms,
+        "≤ 3",
+    );
+    ratio_row(
+        out,
+        "p99 / p50, `POST /respond`",
+        callback.p99_ms / callback.p50_ms,
+        "≤ 3",
+    );
+    ratio_row(
+        out,
+        "p99 / p50, `GET /respond` page",
+        page.p99_ms / page.p50_ms,
+        "≤ 3",
+    );
+    ratio_row(out, "p99 / p50, engine limit", limit_p99 / limit_p50, "");
+    out.push('\n');
     out.push_str("## Memory (`serve`, resident set)\n\n| when | RSS |\n|---|---|\n");
     out.push_str(&format!(
         "| idle after start | {:.1} MiB |\n",
@@ -515,7 +597,7 @@ async fn kms_section(out: &mut String) {
 async fn main() {
     // `cargo bench` passes --bench; nothing else is expected.
     let mut out = String::new();
-    // SYSTEM_BENCH_ONLY=sign-in (probe, lengths, cold-start, slack) runs one
+    // SYSTEM_BENCH_ONLY=sign-in (probe, lengths, cold-start, slack, http) runs one
     // section, for a quick look; SYSTEM_BENCH_ONLY=metrics-cost runs the
     // metrics cost section, which is not part of the full run (it needs
     // SFN_CALLBACKS_BIN_BEFORE, a binary from before the metrics).
@@ -537,6 +619,11 @@ async fn main() {
         }
         Ok("cold-start") => {
             cold_start_section(&mut out).await;
+            print!("{out}");
+            return;
+        }
+        Ok("http") => {
+            http_section(&mut out).await;
             print!("{out}");
             return;
         }

@@ -110,6 +110,29 @@ pub enum Command {
     /// Poll a Step Functions activity: make each task's links and send its
     /// notification.
     ActivityWorker(WorkerArgs),
+    /// For the benchmarks only: the engine calls of `serve` with no HTTP
+    /// server in front (the limit a callback's cost is measured against),
+    /// against a stub Step Functions on loopback.
+    #[command(hide = true)]
+    EngineLimit(Box<EngineLimitArgs>),
+}
+
+/// `engine-limit` options: `serve`'s, so the Step Functions client is built
+/// exactly as `serve` builds it, and the load's shape.
+#[derive(Debug, Clone, Args)]
+pub struct EngineLimitArgs {
+    /// `serve`'s settings (the SDK budget, keys, endpoint).
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// Calls in flight at once (as wrk's connections).
+    #[arg(long, default_value_t = 16)]
+    pub concurrency: usize,
+    /// Seconds of measured load, after a second of warm-up.
+    #[arg(long, default_value_t = 5)]
+    pub seconds: u64,
+    /// The length of the made-up task token (as the benchmark's links').
+    #[arg(long, default_value_t = 712)]
+    pub token_chars: usize,
 }
 
 /// Requests a minute, `600/min` or `off` (0).

@@ -61,6 +61,10 @@ async fn main() -> anyhow::Result<()> {
             init_tracing();
             activity_worker(args).await
         }
+        Some(Command::EngineLimit(args)) => {
+            init_tracing();
+            engine_limit(*args).await
+        }
         None if config::in_lambda() => {
             init_tracing();
             lambda().await
@@ -107,6 +111,114 @@ async fn activity_worker(args: WorkerArgs) -> anyhow::Result<()> {
     serve_metrics(&args.metrics).await?;
     let activities = std::sync::Arc::new(SdkActivities::from_config(&sdk));
     worker::run(app, activities, config, shutdown_signal()).await
+}
+
+/// The benchmarks' limit: `serve`'s engine, built as `serve` builds it,
+/// sending `SendTaskHeartbeat` for a made-up token from `concurrency` tasks
+/// back to back, with no HTTP server in front. Prints one JSON line: the
+/// calls made in the measured seconds, their rate and latency, and the
+/// process's CPU time per call. It refuses any endpoint off loopback, so it
+/// can only ever load a stub.
+async fn engine_limit(args: config::EngineLimitArgs) -> anyhow::Result<()> {
+    use std::time::{Duration, Instant};
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_SFN")
+        .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
+        .unwrap_or_default();
+    let on_loopback = url::Url::parse(&endpoint).is_ok_and(|u| match u.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
+    });
+    if !on_loopback {
+        bail!(
+            "engine-limit only loads a stub on loopback: set AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_SFN) to http://127.0.0.1:<port>"
+        );
+    }
+    let (app, _, _) = startup::service(config::settings, &args.serve, false).await?;
+    let made_up: String =
+        "AQID".repeat(args.token_chars.div_ceil(4))[..args.token_chars].to_owned();
+    let token = std::sync::Arc::new(sfn_callbacks::core::token::Token::Task(
+        sfn_callbacks::core::token::TaskToken::parse(made_up).map_err(anyhow::Error::msg)?,
+    ));
+    let measured_from = Instant::now() + Duration::from_secs(1);
+    let until = measured_from + Duration::from_secs(args.seconds);
+    let tasks: Vec<_> = (0..args.concurrency.max(1))
+        .map(|_| {
+            let engine = app.engine.clone();
+            let token = token.clone();
+            tokio::spawn(async move {
+                // Room for every latency, so the loop allocates nothing.
+                let mut micros: Vec<u32> = Vec::with_capacity(50_000);
+                let mut errors = 0u64;
+                loop {
+                    let started = Instant::now();
+                    if started >= until {
+                        break;
+                    }
+                    let answered = engine.heartbeat(&token).await;
+                    if started >= measured_from {
+                        match answered {
+                            Ok(()) => micros.push(
+                                u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX),
+                            ),
+                            Err(_) => errors += 1,
+                        }
+                    }
+                }
+                (micros, errors)
+            })
+        })
+        .collect();
+    tokio::time::sleep_until(measured_from.into()).await;
+    let cpu_from = own_cpu_ticks()?;
+    tokio::time::sleep_until(until.into()).await;
+    let cpu_ticks = own_cpu_ticks()? - cpu_from;
+    let mut micros = Vec::new();
+    let mut errors = 0;
+    for task in tasks {
+        let (m, e) = task.await?;
+        micros.extend(m);
+        errors += e;
+    }
+    micros.sort_unstable();
+    let at = |q: f64| {
+        micros
+            .get(((micros.len() as f64 * q) as usize).min(micros.len().saturating_sub(1)))
+            .map_or(0.0, |&m| f64::from(m) / 1000.0)
+    };
+    let calls = micros.len() as u64;
+    println!(
+        "{}",
+        json!({
+            "calls": calls,
+            "errors": errors,
+            "seconds": args.seconds,
+            "per_sec": calls as f64 / args.seconds as f64,
+            "p50_ms": at(0.50),
+            "p99_ms": at(0.99),
+            // /proc counts in USER_HZ, 100 a second on Linux.
+            "cpu_us_per_call": cpu_ticks as f64 * 10_000.0 / calls.max(1) as f64,
+        })
+    );
+    if errors > 0 {
+        bail!("{errors} engine calls failed");
+    }
+    Ok(())
+}
+
+/// This process's user and system CPU time so far, in USER_HZ ticks.
+fn own_cpu_ticks() -> anyhow::Result<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").context("read /proc/self/stat")?;
+    // After the command name, in parentheses: state is field 3, utime 14,
+    // stime 15.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
+    match (tick(11), tick(12)) {
+        (Some(user), Some(system)) => Ok(user + system),
+        _ => bail!("unexpected /proc/self/stat"),
+    }
 }
 
 /// Starts the Prometheus listener when `METRICS_ADDR` is set.

@@ -106,8 +106,21 @@ pub fn start_binary_with(
     envs: &[(&str, &str)],
 ) -> (Server, Duration) {
     let started = Instant::now();
-    let child = Command::new(bin)
+    let child = configured(bin, sfn_port, port)
         .arg("serve")
+        .envs(envs.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    finish_start(child, port, started)
+}
+
+/// `bin` with `serve`'s benchmark environment: the stub on `sfn_port`, the
+/// bench keyring, listening on `port`.
+pub fn configured(bin: &std::path::Path, sfn_port: u16, port: u16) -> Command {
+    let mut command = Command::new(bin);
+    command
         .env_clear()
         .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
         .env("KEYRING", keyring_json())
@@ -118,12 +131,12 @@ pub fn start_binary_with(
         .env("RUST_LOG", "warn")
         // The per-client rate limit runs (its cost is measured) but never
         // refuses: one client makes all of the load here.
-        .env("RESPOND_RATE_LIMIT", "1000000000")
-        .envs(envs.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
+        .env("RESPOND_RATE_LIMIT", "1000000000");
+    command
+}
+
+/// Waits for the `serve` just spawned on `port` to answer `GET /health`.
+fn finish_start(child: std::process::Child, port: u16, started: Instant) -> (Server, Duration) {
     // Killed and reaped on drop, whatever happens below.
     let server = Server {
         child,

@@ -188,3 +188,89 @@ fn serve_refuses_to_expose_create_urls_without_api_keys() {
     let message = String::from_utf8_lossy(&out.stderr);
     assert!(message.contains("API_KEYS"), "{message}");
 }
+
+#[test]
+fn engine_limit_refuses_any_endpoint_off_loopback() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for endpoint in [None, Some("https://states.us-east-1.amazonaws.com")] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sfn-callbacks"));
+        command
+            .args(["engine-limit", "--seconds", "1"])
+            .current_dir(dir.path())
+            .env_remove("AWS_ENDPOINT_URL")
+            .env_remove("AWS_ENDPOINT_URL_SFN");
+        if let Some(endpoint) = endpoint {
+            command.env("AWS_ENDPOINT_URL", endpoint);
+        }
+        let out = command.output().expect("run");
+        assert!(!out.status.success(), "{endpoint:?}");
+        let message = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            message.contains("only loads a stub on loopback"),
+            "{message}"
+        );
+        assert!(out.stdout.is_empty(), "{endpoint:?}: nothing measured");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_limit_measures_calls_to_a_stub() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let dir = tempfile::tempdir().expect("tempdir");
+    ok(&run(dir.path(), &["keygen"], None));
+    let calls = Arc::new(AtomicU64::new(0));
+    let counter = calls.clone();
+    let stub = axum::Router::new().route(
+        "/",
+        axum::routing::post(move |headers: axum::http::HeaderMap| {
+            let heartbeat = headers
+                .get("x-amz-target")
+                .is_some_and(|t| t == "AWSStepFunctions.SendTaskHeartbeat");
+            if heartbeat {
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
+            async move {
+                let status = if heartbeat { 200 } else { 400 };
+                (
+                    axum::http::StatusCode::from_u16(status).expect("status"),
+                    [("content-type", "application/x-amz-json-1.0")],
+                    "{}",
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move { axum::serve(listener, stub).await });
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_sfn-callbacks"))
+        .args(["engine-limit", "--seconds", "1", "--concurrency", "2"])
+        .current_dir(dir.path())
+        .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"))
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("KEYRING")
+        .env_remove("KEY_MODE")
+        .output()
+        .await
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
+    let measured = line["calls"].as_u64().expect("calls");
+    assert!(measured > 0, "{line}");
+    assert_eq!(line["errors"], 0);
+    // The warm-up's calls are made but not counted.
+    assert!(calls.load(Ordering::Relaxed) > measured, "{line}");
+    assert!(line["p99_ms"].as_f64() >= line["p50_ms"].as_f64(), "{line}");
+    assert!(
+        line["cpu_us_per_call"].as_f64().is_some_and(|c| c > 0.0),
+        "{line}"
+    );
+}

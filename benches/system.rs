@@ -226,46 +226,42 @@ async fn http_section(out: &mut String) {
         limit["cpu_us_per_call"].as_f64().unwrap_or(f64::NAN)
     ));
     out.push_str("## Ratios (this run)\n\n| ratio | value | target |\n|---|---|---|\n");
-    let ratio_row = |out: &mut String, name: &str, value: f64, target: &str| {
+    let ratios = [
+        (
+            "callbacks / engine limit",
+            callback.requests_per_sec / limit_rate,
+            "≥ 0.70",
+        ),
+        (
+            "callbacks / CreateUrls",
+            callback.requests_per_sec / create.requests_per_sec,
+            "≥ 0.50",
+        ),
+        (
+            "confirmation page / CreateUrls",
+            page.requests_per_sec / create.requests_per_sec,
+            "",
+        ),
+        (
+            "p99 / p50, `POST /urls`",
+            create.p99_ms / create.p50_ms,
+            "≤ 3",
+        ),
+        (
+            "p99 / p50, `POST /respond`",
+            callback.p99_ms / callback.p50_ms,
+            "≤ 3",
+        ),
+        (
+            "p99 / p50, `GET /respond` page",
+            page.p99_ms / page.p50_ms,
+            "≤ 3",
+        ),
+        ("p99 / p50, engine limit", limit_p99 / limit_p50, ""),
+    ];
+    for (name, value, target) in ratios {
         out.push_str(&format!("| {name} | {value:.2} | {target} |\n"));
-    };
-    ratio_row(
-        out,
-        "callbacks / engine limit",
-        callback.requests_per_sec / limit_rate,
-        "≥ 0.70",
-    );
-    ratio_row(
-        out,
-        "callbacks / CreateUrls",
-        callback.requests_per_sec / create.requests_per_sec,
-        "≥ 0.50",
-    );
-    ratio_row(
-        out,
-        "confirmation page / CreateUrls",
-        page.requests_per_sec / create.requests_per_sec,
-        "",
-    );
-    ratio_row(
-        out,
-        "p99 / p50, `POST /urls`",
-        create.p99_ms / create.p50_ms,
-        "≤ 3",
-    );
-    ratio_row(
-        out,
-        "p99 / p50, `POST /respond`",
-        callback.p99_ms / callback.p50_ms,
-        "≤ 3",
-    );
-    ratio_row(
-        out,
-        "p99 / p50, `GET /respond` page",
-        page.p99_ms / page.p50_ms,
-        "≤ 3",
-    );
-    ratio_row(out, "p99 / p50, engine limit", limit_p99 / limit_p50, "");
+    }
     out.push('\n');
     out.push_str("## Memory (`serve`, resident set)\n\n| when | RSS |\n|---|---|\n");
     out.push_str(&format!(

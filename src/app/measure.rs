@@ -45,20 +45,86 @@ pub const SIGN_INS_FAILED: &str = "sign_ins_failed";
 /// (`not_an_approver`, `requester`, `unidentified`).
 pub const APPROVER_REFUSALS: &str = "approver_refusals";
 
-/// Every metric's name, kind and label (the one label besides
-/// `deployment`, or none), for the recorders, the docs and the template's
-/// alarms and dashboard.
-pub const ALL: [(&str, Kind, Option<&str>); 10] = [
-    (CREATE_REQUESTS, Kind::Count, Some("result")),
-    (LINKS_CREATED, Kind::Count, Some("key_mode")),
-    (NOTIFICATIONS_SENT, Kind::Count, Some("channel")),
-    (NOTIFICATIONS_FAILED, Kind::Count, Some("channel")),
-    (CALLBACKS, Kind::Count, Some("result")),
-    (LINKS_OPENED, Kind::Count, Some("view")),
-    (ENGINE_CALL_SECONDS, Kind::Seconds, Some("operation")),
-    (SIGN_INS, Kind::Count, None),
-    (SIGN_INS_FAILED, Kind::Count, None),
-    (APPROVER_REFUSALS, Kind::Count, Some("reason")),
+/// One metric: what the recorders, the docs and the template's alarms and
+/// dashboard know of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Metric {
+    /// Its name (without the Prometheus prefix).
+    pub name: &'static str,
+    /// A counter, or a histogram of seconds.
+    pub kind: Kind,
+    /// The one label it carries besides `deployment`, if any.
+    pub label: Option<&'static str>,
+    /// What it counts, for the recorder's description.
+    pub help: &'static str,
+}
+
+const fn metric(
+    name: &'static str,
+    kind: Kind,
+    label: Option<&'static str>,
+    help: &'static str,
+) -> Metric {
+    Metric {
+        name,
+        kind,
+        label,
+        help,
+    }
+}
+
+/// Every metric the service publishes.
+pub const ALL: [Metric; 10] = [
+    metric(
+        CREATE_REQUESTS,
+        Kind::Count,
+        Some("result"),
+        "CreateUrls requests, by result",
+    ),
+    metric(
+        LINKS_CREATED,
+        Kind::Count,
+        Some("key_mode"),
+        "links made by CreateUrls",
+    ),
+    metric(
+        NOTIFICATIONS_SENT,
+        Kind::Count,
+        Some("channel"),
+        "notifications sent",
+    ),
+    metric(
+        NOTIFICATIONS_FAILED,
+        Kind::Count,
+        Some("channel"),
+        "notifications not sent",
+    ),
+    metric(
+        CALLBACKS,
+        Kind::Count,
+        Some("result"),
+        "links answered, by result",
+    ),
+    metric(
+        LINKS_OPENED,
+        Kind::Count,
+        Some("view"),
+        "links opened without acting",
+    ),
+    metric(
+        ENGINE_CALL_SECONDS,
+        Kind::Seconds,
+        Some("operation"),
+        "time of each Step Functions or Lambda call",
+    ),
+    metric(SIGN_INS, Kind::Count, None, "sign-ins finished"),
+    metric(SIGN_INS_FAILED, Kind::Count, None, "sign-ins that failed"),
+    metric(
+        APPROVER_REFUSALS,
+        Kind::Count,
+        Some("reason"),
+        "signed-in people a link's approvers refused",
+    ),
 ];
 
 /// What a metric measures.
@@ -72,28 +138,12 @@ pub enum Kind {
 
 /// Tells the installed recorder what each metric is.
 pub fn describe() {
-    describe_counter!(
-        CREATE_REQUESTS,
-        Unit::Count,
-        "CreateUrls requests, by result"
-    );
-    describe_counter!(LINKS_CREATED, Unit::Count, "links made by CreateUrls");
-    describe_counter!(NOTIFICATIONS_SENT, Unit::Count, "notifications sent");
-    describe_counter!(NOTIFICATIONS_FAILED, Unit::Count, "notifications not sent");
-    describe_counter!(CALLBACKS, Unit::Count, "links answered, by result");
-    describe_counter!(LINKS_OPENED, Unit::Count, "links opened without acting");
-    describe_histogram!(
-        ENGINE_CALL_SECONDS,
-        Unit::Seconds,
-        "time of each Step Functions or Lambda call"
-    );
-    describe_counter!(SIGN_INS, Unit::Count, "sign-ins finished");
-    describe_counter!(SIGN_INS_FAILED, Unit::Count, "sign-ins that failed");
-    describe_counter!(
-        APPROVER_REFUSALS,
-        Unit::Count,
-        "signed-in people a link's approvers refused"
-    );
+    for m in ALL {
+        match m.kind {
+            Kind::Count => describe_counter!(m.name, Unit::Count, m.help),
+            Kind::Seconds => describe_histogram!(m.name, Unit::Seconds, m.help),
+        }
+    }
 }
 
 /// What answering a link came to, for [`CALLBACKS`].

@@ -104,9 +104,9 @@ impl Emf {
 
     fn entry(&self, key: &Key, value: Value) -> Entry {
         let name = key.name().to_owned();
-        let unit = match measure::ALL.iter().find(|(n, _, _)| *n == name) {
-            Some((_, Kind::Seconds, _)) => "Seconds",
-            Some((_, Kind::Count, _)) => "Count",
+        let unit = match measure::ALL.iter().find(|m| m.name == name).map(|m| m.kind) {
+            Some(Kind::Seconds) => "Seconds",
+            Some(Kind::Count) => "Count",
             None => "None",
         };
         let mut labels: Vec<(String, String)> = key

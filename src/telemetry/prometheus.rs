@@ -114,6 +114,11 @@ mod tests {
             measure::engine_call("SendTaskSuccess", Duration::from_millis(30));
         });
         let text = handle.render();
+        // measure::describe's table reaches the exposition.
+        assert!(
+            text.contains("# HELP sfn_callbacks_callbacks_total links answered, by result"),
+            "{text}"
+        );
         let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned())))
             .expect("parses");
         let closed = scrape

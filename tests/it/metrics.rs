@@ -159,18 +159,21 @@ fn listening_ports(pid: u32) -> HashSet<u16> {
     ports
 }
 
+/// The port of a `http://127.0.0.1:port` base.
+fn port_of(base: &str) -> u16 {
+    base.rsplit(':')
+        .next()
+        .expect("port")
+        .parse()
+        .expect("port")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_metrics_addr_opens_a_second_port() {
     let dir = tempfile::tempdir().expect("tempdir");
     let unreachable = format!("http://127.0.0.1:{}", free_port());
     let plain = serve_keyed(&unreachable, dir.path(), &[]).await;
-    let public: u16 = plain
-        .base
-        .rsplit(':')
-        .next()
-        .expect("port")
-        .parse()
-        .expect("port");
+    let public = port_of(&plain.base);
     assert_eq!(
         listening_ports(plain._proc.child.id()),
         HashSet::from([public]),
@@ -180,13 +183,7 @@ async fn only_metrics_addr_opens_a_second_port() {
     let metrics_port = free_port();
     let addr = format!("127.0.0.1:{metrics_port}");
     let with = serve_keyed(&unreachable, dir.path(), &[("METRICS_ADDR", addr.as_str())]).await;
-    let public: u16 = with
-        .base
-        .rsplit(':')
-        .next()
-        .expect("port")
-        .parse()
-        .expect("port");
+    let public = port_of(&with.base);
     assert_eq!(
         listening_ports(with._proc.child.id()),
         HashSet::from([public, metrics_port])

@@ -117,9 +117,9 @@ fn alarmed_metrics() -> Vec<Watched> {
 fn label_of(name: &str) -> Option<&'static str> {
     measure::ALL
         .iter()
-        .find(|(n, _, _)| *n == name)
+        .find(|m| m.name == name)
         .unwrap_or_else(|| panic!("{name} is not a metric the service publishes"))
-        .2
+        .label
 }
 
 #[test]
@@ -251,9 +251,6 @@ fn the_dashboard_shows_every_metric_with_its_own_dimensions() {
             }
         }
     }
-    let all: BTreeSet<String> = measure::ALL
-        .iter()
-        .map(|(n, _, _)| (*n).to_owned())
-        .collect();
+    let all: BTreeSet<String> = measure::ALL.iter().map(|m| m.name.to_owned()).collect();
     assert_eq!(shown, all, "every metric is on the dashboard");
 }

@@ -130,7 +130,12 @@ fn callback_load(link: &str, seconds: u32) -> Load {
 /// calls to the stub on `sfn_port` from `concurrency` tasks for `seconds`,
 /// with no HTTP server in front (its JSON line).
 pub fn engine_limit(sfn_port: u16, concurrency: u32, seconds: u32) -> Value {
-    let out = common::configured(&binary(), sfn_port, common::free_port())
+    engine_limit_of(&binary(), sfn_port, concurrency, seconds)
+}
+
+/// [`engine_limit`] of another build, `bin`.
+fn engine_limit_of(bin: &std::path::Path, sfn_port: u16, concurrency: u32, seconds: u32) -> Value {
+    let out = common::configured(bin, sfn_port, common::free_port())
         .args(["engine-limit", "--concurrency", &concurrency.to_string()])
         .args(["--seconds", &seconds.to_string()])
         .stderr(Stdio::inherit())
@@ -596,7 +601,9 @@ async fn main() {
     // SYSTEM_BENCH_ONLY=sign-in (probe, lengths, cold-start, slack, http) runs one
     // section, for a quick look; SYSTEM_BENCH_ONLY=metrics-cost runs the
     // metrics cost section, which is not part of the full run (it needs
-    // SFN_CALLBACKS_BIN_BEFORE, a binary from before the metrics).
+    // SFN_CALLBACKS_BIN_BEFORE, a binary from before the metrics);
+    // SYSTEM_BENCH_ONLY=ab compares the builds and environments named in
+    // SFN_CALLBACKS_AB (see `ab_variants`).
     match std::env::var("SYSTEM_BENCH_ONLY").as_deref() {
         Ok("sign-in") => {
             sign_in_section(&mut out).await;
@@ -620,6 +627,11 @@ async fn main() {
         }
         Ok("http") => {
             http_section(&mut out).await;
+            print!("{out}");
+            return;
+        }
+        Ok("ab") => {
+            ab_section(&mut out).await;
             print!("{out}");
             return;
         }
@@ -1086,10 +1098,288 @@ async fn slack_section(out: &mut String) {
     out.push_str("Each press is signed as Slack signs it; the service checks the signature, opens the link, checks the Slack user against its approvers (the profile from the stub's `users.info`, then cached), sends one SendTaskSuccess to the stub, and replaces the message through the stub `response_url` before it answers. The time is the whole round trip on loopback, the client sharing the 2 cores.\n\n");
 }
 
-/// Rounds, and seconds of load per variant and round, in the metrics cost
-/// section.
-const METRICS_COST_ROUNDS: usize = 7;
-const METRICS_COST_SECONDS: u32 = 5;
+/// One build and environment of `serve` in a rotating comparison.
+struct Variant {
+    /// The name in the tables.
+    name: String,
+    bin: std::path::PathBuf,
+    envs: Vec<(String, String)>,
+}
+
+/// What [`rotate`] measured: per variant, one load and the server's CPU
+/// ticks for each round, and the order each round ran in.
+struct Rounds {
+    loads: Vec<Vec<Load>>,
+    ticks: Vec<Vec<u64>>,
+    orders: Vec<Vec<usize>>,
+}
+
+/// The callback load of [`http_section`] (same stub, connections,
+/// script) on one server per variant, all in front of the one stub on
+/// `sfn_port`, one at a time, for `rounds` rounds whose order rotates.
+/// `after_run` sees each variant's index, its load and the stub calls the
+/// run made, and may check them.
+async fn rotate(
+    variants: &[Variant],
+    sfn_port: u16,
+    sfn_calls: &AtomicUsize,
+    rounds: usize,
+    seconds: u32,
+    mut after_run: impl AsyncFnMut(usize, &Load, u64),
+) -> Rounds {
+    let servers: Vec<common::Server> = variants
+        .iter()
+        .map(|v| {
+            let envs: Vec<(&str, &str)> = v
+                .envs
+                .iter()
+                .map(|(k, val)| (k.as_str(), val.as_str()))
+                .collect();
+            common::start_binary_with(&v.bin, sfn_port, common::free_port(), &envs).0
+        })
+        .collect();
+    let mut links = Vec::new();
+    for server in &servers {
+        let link = ping_link(&server.base).await;
+        let _ = callback_load(&link, 2);
+        links.push(link);
+    }
+    let mut measured = Rounds {
+        loads: variants.iter().map(|_| Vec::new()).collect(),
+        ticks: variants.iter().map(|_| Vec::new()).collect(),
+        orders: Vec::new(),
+    };
+    for round in 0..rounds {
+        let order: Vec<usize> = (0..variants.len())
+            .map(|i| (i + round) % variants.len())
+            .collect();
+        for &v in &order {
+            let pid = servers[v].child.id();
+            let sfn_before = sfn_calls.load(Ordering::Relaxed);
+            let ticks_before = common::cpu_ticks(pid);
+            let load = callback_load(&links[v], seconds);
+            let ticks = common::cpu_ticks(pid) - ticks_before;
+            assert_eq!(
+                load.errors, "none",
+                "{}: the callback load had errors",
+                variants[v].name
+            );
+            let sfn_made = (sfn_calls.load(Ordering::Relaxed) - sfn_before) as u64;
+            after_run(v, &load, sfn_made).await;
+            measured.loads[v].push(load);
+            measured.ticks[v].push(ticks);
+        }
+        measured.orders.push(order);
+    }
+    measured
+}
+
+/// The CPU time `serve` used per callback in one run, in µs (a clock tick
+/// is 10 ms).
+fn cpu_us_per_request(ticks: u64, load: &Load) -> f64 {
+    ticks as f64 * 10_000.0 / load.requests.max(1) as f64
+}
+
+/// The tables of a [`rotate`] run: medians, spread, each variant paired
+/// with the first one in the same round, and every run.
+fn rounds_tables(out: &mut String, variants: &[Variant], measured: &Rounds) {
+    let rate = |l: &Load| l.requests_per_sec;
+    let p50 = |l: &Load| l.p50_ms;
+    let p99 = |l: &Load| l.p99_ms;
+    let cpu = |v: usize| -> Vec<f64> {
+        measured.loads[v]
+            .iter()
+            .zip(&measured.ticks[v])
+            .map(|(l, t)| cpu_us_per_request(*t, l))
+            .collect()
+    };
+    let of = |v: usize, f: fn(&Load) -> f64| median(measured.loads[v].iter().map(f).collect());
+    let spread = |values: Vec<f64>| {
+        let (lo, hi) = values
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(*v), hi.max(*v))
+            });
+        (lo, hi, 100.0 * (hi - lo) / median(values))
+    };
+    let first = &variants[0].name;
+    out.push_str(&format!("| variant | requests/s | p50 | p99 | p99 / p50 | server CPU per callback | requests/s vs {first} |\n|---|---|---|---|---|---|---|\n"));
+    for (v, variant) in variants.iter().enumerate() {
+        out.push_str(&format!(
+            "| {} | {:.0} | {:.3} ms | {:.3} ms | {:.2} | {:.0} µs | {:.3} |\n",
+            variant.name,
+            of(v, rate),
+            of(v, p50),
+            of(v, p99),
+            of(v, p99) / of(v, p50),
+            median(cpu(v)),
+            of(v, rate) / of(0, rate),
+        ));
+    }
+    out.push_str("\nSpread between rounds of the same variant (min–max, and max − min as a share of the median):\n\n| variant | requests/s | p50 | p99 |\n|---|---|---|---|\n");
+    for (v, variant) in variants.iter().enumerate() {
+        let cell = |f: fn(&Load) -> f64, digits: usize| {
+            let (lo, hi, share) = spread(measured.loads[v].iter().map(f).collect());
+            format!("{lo:.digits$}–{hi:.digits$} ({share:.1}%)")
+        };
+        out.push_str(&format!(
+            "| {} | {} | {} ms | {} ms |\n",
+            variant.name,
+            cell(rate, 0),
+            cell(p50, 3),
+            cell(p99, 3)
+        ));
+    }
+    // Each variant against the first of the same round: a slow spell of
+    // the shared machine slows a whole round, so the paired ratio is the
+    // steadier figure.
+    out.push_str(&format!("\nPaired: the median over rounds of each run against the {first} run of the same round:\n\n| variant | requests/s | p50 | p99 | server CPU per callback |\n|---|---|---|---|---|\n"));
+    for (v, variant) in variants.iter().enumerate().skip(1) {
+        let paired = |f: fn(&Load) -> f64| {
+            median(
+                measured.loads[v]
+                    .iter()
+                    .zip(&measured.loads[0])
+                    .map(|(after, before)| f(after) / f(before))
+                    .collect(),
+            )
+        };
+        let cpu_paired = median(cpu(v).iter().zip(cpu(0)).map(|(a, b)| a / b).collect());
+        out.push_str(&format!(
+            "| {} | {:.3} | {:.3} | {:.3} | {cpu_paired:.3} |\n",
+            variant.name,
+            paired(rate),
+            paired(p50),
+            paired(p99)
+        ));
+    }
+    let names: Vec<&str> = variants.iter().map(|v| v.name.as_str()).collect();
+    out.push_str(&format!(
+        "\nEvery run (requests/s, p50, p99, server CPU per callback), in the order run:\n\n| round | order | {} |\n|---|---|{}\n",
+        names.join(" | "),
+        "---|".repeat(names.len())
+    ));
+    for (round, order) in measured.orders.iter().enumerate() {
+        let cells: Vec<String> = (0..variants.len())
+            .map(|v| {
+                let l = &measured.loads[v][round];
+                format!(
+                    "{:.0}, {:.3} ms, {:.3} ms, {:.0} µs",
+                    l.requests_per_sec,
+                    l.p50_ms,
+                    l.p99_ms,
+                    cpu_us_per_request(measured.ticks[v][round], l)
+                )
+            })
+            .collect();
+        let named: Vec<&str> = order.iter().map(|&v| names[v]).collect();
+        out.push_str(&format!(
+            "| {} | {} | {} |\n",
+            round + 1,
+            named.join(" → "),
+            cells.join(" | ")
+        ));
+    }
+}
+
+/// Rounds, and seconds of load per variant and round, in the comparison
+/// sections.
+const AB_ROUNDS: usize = 7;
+const AB_SECONDS: u32 = 5;
+
+/// The variants of `SFN_CALLBACKS_AB`: `name=binary[,KEY=VALUE...]`
+/// entries separated by `;`, the first the one the others are paired
+/// with.
+fn ab_variants(spec: &str) -> Vec<Variant> {
+    spec.split(';')
+        .filter(|e| !e.trim().is_empty())
+        .map(|entry| {
+            let (name, rest) = entry
+                .trim()
+                .split_once('=')
+                .expect("SFN_CALLBACKS_AB: name=binary[,KEY=VALUE...]");
+            let mut parts = rest.split(',');
+            let bin = std::path::PathBuf::from(parts.next().expect("a binary"));
+            let envs = parts
+                .map(|kv| {
+                    let (k, v) = kv.split_once('=').expect("KEY=VALUE");
+                    (k.to_owned(), v.to_owned())
+                })
+                .collect();
+            Variant {
+                name: name.to_owned(),
+                bin,
+                envs,
+            }
+        })
+        .collect()
+}
+
+/// One change measured: the callback load on each variant of
+/// `SFN_CALLBACKS_AB` in rotating rounds, with the engine limit (from the
+/// first variant's binary) measured in the same run for the ratio.
+async fn ab_section(out: &mut String) {
+    let spec = std::env::var("SFN_CALLBACKS_AB")
+        .expect("SFN_CALLBACKS_AB: name=binary[,KEY=VALUE...];name=binary...");
+    let variants = ab_variants(&spec);
+    assert!(
+        variants.len() >= 2,
+        "SFN_CALLBACKS_AB: two variants or more"
+    );
+    let (sfn_port, sfn_calls) = stub_sfn().await;
+    let measured = rotate(
+        &variants,
+        sfn_port,
+        &sfn_calls,
+        AB_ROUNDS,
+        AB_SECONDS,
+        async |_, _, _| {},
+    )
+    .await;
+    out.push_str(&format!(
+        "## Comparison (`POST /respond` heartbeat, stub Step Functions; wrk, 2 threads, {CONNECTIONS} connections, {AB_ROUNDS} rounds × {AB_SECONDS} s per variant, the order rotated each round)\n\n"
+    ));
+    for v in &variants {
+        let envs: Vec<String> = v
+            .envs
+            .iter()
+            .map(|(k, val)| format!("`{k}={val}`"))
+            .collect();
+        out.push_str(&format!(
+            "- {}: {}{}\n",
+            v.name,
+            v.bin
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default(),
+            if envs.is_empty() {
+                String::new()
+            } else {
+                format!(" with {}", envs.join(", "))
+            }
+        ));
+    }
+    out.push('\n');
+    rounds_tables(out, &variants, &measured);
+    out.push_str("\nEngine limit (`engine-limit` of each binary, the same stub, in this run) and each variant's callbacks as a share of its own binary's limit:\n\n| variant | limit calls/s | CPU per call | callbacks / limit |\n|---|---|---|---|\n");
+    for (v, variant) in variants.iter().enumerate() {
+        let limit = engine_limit_of(&variant.bin, sfn_port, CONNECTIONS, 10);
+        let rate = limit["per_sec"].as_f64().expect("per_sec");
+        let callbacks = median(
+            measured.loads[v]
+                .iter()
+                .map(|l| l.requests_per_sec)
+                .collect(),
+        );
+        out.push_str(&format!(
+            "| {} | {rate:.0} | {:.0} µs | {:.2} |\n",
+            variant.name,
+            limit["cpu_us_per_call"].as_f64().unwrap_or(f64::NAN),
+            callbacks / rate
+        ));
+    }
+    out.push('\n');
+}
 
 /// `sfn_callbacks_callbacks_total{result="heartbeat"}` as scraped from the
 /// metrics listener at `base` (0 before the first callback).
@@ -1116,10 +1406,8 @@ async fn heartbeats_counted(base: &str) -> u64 {
         .sum()
 }
 
-/// What the metric calls cost the callback path: the callback load of
-/// [`http_section`] (same stub, connections, script) on three servers in
-/// front of one stub Step Functions, one at a time, in rounds whose order
-/// rotates: the binary from before the metrics
+/// What the metric calls cost the callback path: [`rotate`] over three
+/// servers: the binary from before the metrics
 /// (`SFN_CALLBACKS_BIN_BEFORE`), and `SFN_CALLBACKS_BIN` with
 /// `METRICS_ADDR` unset (the facade's calls with no recorder) and set (the
 /// Prometheus recorder counting every callback and timing every engine
@@ -1131,162 +1419,63 @@ async fn metrics_cost_section(out: &mut String) {
             .expect("SFN_CALLBACKS_BIN_BEFORE: the binary built from before the metrics"),
     );
     let (sfn_port, sfn_calls) = stub_sfn().await;
-    let (off, _) = common::start_server_with(sfn_port, common::free_port(), &[]);
-    let (before, _) = common::start_binary_with(&before_bin, sfn_port, common::free_port(), &[]);
-    let metrics_port = common::free_port();
-    let metrics_addr = format!("127.0.0.1:{metrics_port}");
-    let (on, _) = common::start_server_with(
-        sfn_port,
-        common::free_port(),
-        &[("METRICS_ADDR", metrics_addr.as_str())],
-    );
+    let metrics_addr = format!("127.0.0.1:{}", common::free_port());
     let metrics_base = format!("http://{metrics_addr}");
     let variants = [
-        "before",
-        "after, `METRICS_ADDR` unset (no recorder)",
-        "after, `METRICS_ADDR` set (Prometheus recorder)",
+        Variant {
+            name: "before".into(),
+            bin: before_bin,
+            envs: Vec::new(),
+        },
+        Variant {
+            name: "after, `METRICS_ADDR` unset (no recorder)".into(),
+            bin: binary(),
+            envs: Vec::new(),
+        },
+        Variant {
+            name: "after, `METRICS_ADDR` set (Prometheus recorder)".into(),
+            bin: binary(),
+            envs: vec![("METRICS_ADDR".into(), metrics_addr.clone())],
+        },
     ];
-    let servers = [before, off, on];
     let recorded = 2;
-    let mut links = Vec::new();
-    for server in &servers {
-        let link = ping_link(&server.base).await;
-        let _ = callback_load(&link, 2);
-        links.push(link);
-    }
-
-    let mut loads: Vec<Vec<Load>> = variants.iter().map(|_| Vec::new()).collect();
-    let mut orders = Vec::new();
     let mut checks = Vec::new();
-    for round in 0..METRICS_COST_ROUNDS {
-        let order: Vec<usize> = (0..variants.len())
-            .map(|i| (i + round) % variants.len())
-            .collect();
-        for &v in &order {
-            let counted_before = if v == recorded {
-                heartbeats_counted(&metrics_base).await
-            } else {
-                0
-            };
-            let sfn_before = sfn_calls.load(Ordering::Relaxed);
-            let load = callback_load(&links[v], METRICS_COST_SECONDS);
-            assert_eq!(
-                load.errors, "none",
-                "{}: the callback load had errors",
-                variants[v]
-            );
-            if v == recorded {
-                // The requests in flight when wrk stopped finish on the
-                // server; wait for them before the scrape.
-                tokio::time::sleep(Duration::from_millis(300)).await;
-                let counted = heartbeats_counted(&metrics_base).await - counted_before;
-                let sfn_made = (sfn_calls.load(Ordering::Relaxed) - sfn_before) as u64;
-                // wrk counts the answers it read; up to one request per
-                // connection was still in flight when it stopped, and the
-                // server answered (and counted) it after.
-                assert!(
-                    load.requests > 0
-                        && counted >= load.requests
-                        && counted <= load.requests + u64::from(CONNECTIONS)
-                        && counted <= sfn_made,
-                    "the recorder did not count every callback: counter rose by {counted}, wrk reported {} requests, the stub answered {sfn_made} calls",
-                    load.requests
-                );
-                checks.push((counted, load.requests, sfn_made));
+    let mut counted_before = 0;
+    let measured = rotate(
+        &variants,
+        sfn_port,
+        &sfn_calls,
+        AB_ROUNDS,
+        AB_SECONDS,
+        async |v, load: &Load, sfn_made| {
+            if v != recorded {
+                return;
             }
-            loads[v].push(load);
-        }
-        orders.push(order);
-    }
-    drop(servers);
-
-    let of = |loads: &[Load], f: fn(&Load) -> f64| median(loads.iter().map(f).collect());
-    let rate = |l: &Load| l.requests_per_sec;
-    let p50 = |l: &Load| l.p50_ms;
-    let p99 = |l: &Load| l.p99_ms;
-    let spread = |loads: &[Load], f: fn(&Load) -> f64| {
-        let values: Vec<f64> = loads.iter().map(f).collect();
-        let (lo, hi) = values
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-                (lo.min(*v), hi.max(*v))
-            });
-        (lo, hi, 100.0 * (hi - lo) / median(values))
-    };
+            // The requests in flight when wrk stopped finish on the
+            // server; wait for them before the scrape.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let total = heartbeats_counted(&metrics_base).await;
+            let counted = total - counted_before;
+            counted_before = total;
+            // wrk counts the answers it read; up to one request per
+            // connection was still in flight when it stopped, and the
+            // server answered (and counted) it after.
+            assert!(
+                load.requests > 0
+                    && counted >= load.requests
+                    && counted <= load.requests + u64::from(CONNECTIONS)
+                    && counted <= sfn_made,
+                "the recorder did not count every callback: counter rose by {counted}, wrk reported {} requests, the stub answered {sfn_made} calls",
+                load.requests
+            );
+            checks.push((counted, load.requests, sfn_made));
+        },
+    )
+    .await;
     out.push_str(&format!(
-        "## Metrics cost (`POST /respond` heartbeat, stub Step Functions; wrk, 2 threads, {CONNECTIONS} connections, {METRICS_COST_ROUNDS} rounds × {METRICS_COST_SECONDS} s per variant, the order rotated each round)\n\n"
+        "## Metrics cost (`POST /respond` heartbeat, stub Step Functions; wrk, 2 threads, {CONNECTIONS} connections, {AB_ROUNDS} rounds × {AB_SECONDS} s per variant, the order rotated each round)\n\n"
     ));
-    out.push_str("| variant | requests/s | p50 | p99 | requests/s vs before | p50 vs before | p99 vs before |\n|---|---|---|---|---|---|---|\n");
-    let base = &loads[0];
-    for (v, name) in variants.iter().enumerate() {
-        let l = &loads[v];
-        out.push_str(&format!(
-            "| {name} | {:.0} | {:.3} ms | {:.3} ms | {:.3} | {:.3} | {:.3} |\n",
-            of(l, rate),
-            of(l, p50),
-            of(l, p99),
-            of(l, rate) / of(base, rate),
-            of(l, p50) / of(base, p50),
-            of(l, p99) / of(base, p99),
-        ));
-    }
-    out.push_str("\nSpread between rounds of the same variant (min–max, and max − min as a share of the median):\n\n| variant | requests/s | p50 | p99 |\n|---|---|---|---|\n");
-    for (v, name) in variants.iter().enumerate() {
-        let l = &loads[v];
-        let cell = |f: fn(&Load) -> f64, digits: usize| {
-            let (lo, hi, share) = spread(l, f);
-            format!("{lo:.digits$}–{hi:.digits$} ({share:.1}%)")
-        };
-        out.push_str(&format!(
-            "| {name} | {} | {} ms | {} ms |\n",
-            cell(rate, 0),
-            cell(p50, 3),
-            cell(p99, 3)
-        ));
-    }
-    // Each variant against the before run of the same round: a slow
-    // spell of the shared machine slows a whole round, so the paired
-    // ratio is the steadier figure.
-    out.push_str("\nPaired: the median over rounds of each run against the before run of the same round:\n\n| variant | requests/s | p50 | p99 |\n|---|---|---|---|\n");
-    for (v, name) in variants.iter().enumerate().skip(1) {
-        let paired = |f: fn(&Load) -> f64| {
-            median(
-                loads[v]
-                    .iter()
-                    .zip(&loads[0])
-                    .map(|(after, before)| f(after) / f(before))
-                    .collect(),
-            )
-        };
-        out.push_str(&format!(
-            "| {name} | {:.3} | {:.3} | {:.3} |\n",
-            paired(rate),
-            paired(p50),
-            paired(p99)
-        ));
-    }
-    out.push_str("\nEvery run (requests/s, p50, p99), in the order run:\n\n| round | order | before | after, unset | after, set |\n|---|---|---|---|---|\n");
-    for (round, order) in orders.iter().enumerate() {
-        let cells: Vec<String> = (0..variants.len())
-            .map(|v| {
-                let l = &loads[v][round];
-                format!(
-                    "{:.0}, {:.3} ms, {:.3} ms",
-                    l.requests_per_sec, l.p50_ms, l.p99_ms
-                )
-            })
-            .collect();
-        let named: Vec<&str> = order
-            .iter()
-            .map(|&v| ["before", "unset", "set"][v])
-            .collect();
-        out.push_str(&format!(
-            "| {} | {} | {} |\n",
-            round + 1,
-            named.join(" → "),
-            cells.join(" | ")
-        ));
-    }
+    rounds_tables(out, &variants, &measured);
     out.push_str(&format!(
         "\nThe recorder counted every callback: after each recorded run, `sfn_callbacks_callbacks_total{{result=\"heartbeat\"}}` on `/metrics` rose by (counted / wrk's requests / the stub's calls) {}.\n\n",
         checks

@@ -49,22 +49,32 @@ pub fn create_request() -> Value {
 }
 
 /// A Step Functions stand-in that answers every SendTask* at once with 200
-/// `{}`, and counts them.
+/// `{}`, and counts them. It runs on a runtime of its own (two workers on
+/// a thread of its own), so a bench task blocked on wrk never slows it.
 pub async fn stub_sfn() -> (u16, Arc<AtomicUsize>) {
     let calls = Arc::new(AtomicUsize::new(0));
     let counter = calls.clone();
-    let app = axum::Router::new().route(
-        "/",
-        post(move || {
-            counter.fetch_add(1, Ordering::Relaxed);
-            async { ([("content-type", "application/x-amz-json-1.0")], "{}") }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    listener.set_nonblocking(true).expect("nonblocking");
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("the stub's runtime");
+        runtime.block_on(async move {
+            let app = axum::Router::new().route(
+                "/",
+                post(move || {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                    async { ([("content-type", "application/x-amz-json-1.0")], "{}") }
+                }),
+            );
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            axum::serve(listener, app).await
+        })
+    });
     (port, calls)
 }
 
@@ -156,6 +166,25 @@ fn finish_start(child: std::process::Child, port: u16, started: Instant) -> (Ser
         assert!(Instant::now() < deadline, "serve did not start");
         std::thread::sleep(Duration::from_micros(200));
     }
+}
+
+/// The CPU time process `pid` has used (user and system), from
+/// /proc/{pid}/stat, in clock ticks (1/100 s on Linux); 0 if unread.
+#[allow(
+    dead_code,
+    reason = "the soak bench shares this module and reads no CPU time"
+)]
+pub fn cpu_ticks(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            // The fields after the command name, which is in parentheses
+            // and may hold spaces: utime and stime are the 14th and 15th.
+            let rest = s.rsplit_once(')')?.1;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+        })
+        .unwrap_or(0)
 }
 
 /// A KiB figure from /proc/{pid}/status (`VmRSS:`, `VmHWM:`); 0 if unread.

@@ -1116,15 +1116,14 @@ struct Rounds {
 
 /// The callback load of [`http_section`] (same stub, connections,
 /// script) on one server per variant, all in front of the one stub on
-/// `sfn_port`, one at a time, for `rounds` rounds whose order rotates.
+/// `sfn_port`, one at a time, for [`AB_ROUNDS`] rounds of [`AB_SECONDS`]
+/// each whose order rotates.
 /// `after_run` sees each variant's index, its load and the stub calls the
 /// run made, and may check them.
 async fn rotate(
     variants: &[Variant],
     sfn_port: u16,
     sfn_calls: &AtomicUsize,
-    rounds: usize,
-    seconds: u32,
     mut after_run: impl AsyncFnMut(usize, &Load, u64),
 ) -> Rounds {
     let servers: Vec<common::Server> = variants
@@ -1149,7 +1148,7 @@ async fn rotate(
         ticks: variants.iter().map(|_| Vec::new()).collect(),
         orders: Vec::new(),
     };
-    for round in 0..rounds {
+    for round in 0..AB_ROUNDS {
         let order: Vec<usize> = (0..variants.len())
             .map(|i| (i + round) % variants.len())
             .collect();
@@ -1157,7 +1156,7 @@ async fn rotate(
             let pid = servers[v].child.id();
             let sfn_before = sfn_calls.load(Ordering::Relaxed);
             let ticks_before = common::cpu_ticks(pid);
-            let load = callback_load(&links[v], seconds);
+            let load = callback_load(&links[v], AB_SECONDS);
             let ticks = common::cpu_ticks(pid) - ticks_before;
             assert_eq!(
                 load.errors, "none",
@@ -1327,15 +1326,7 @@ async fn ab_section(out: &mut String) {
         "SFN_CALLBACKS_AB: two variants or more"
     );
     let (sfn_port, sfn_calls) = stub_sfn().await;
-    let measured = rotate(
-        &variants,
-        sfn_port,
-        &sfn_calls,
-        AB_ROUNDS,
-        AB_SECONDS,
-        async |_, _, _| {},
-    )
-    .await;
+    let measured = rotate(&variants, sfn_port, &sfn_calls, async |_, _, _| {}).await;
     out.push_str(&format!(
         "## Comparison (`POST /respond` heartbeat, stub Step Functions; wrk, 2 threads, {CONNECTIONS} connections, {AB_ROUNDS} rounds × {AB_SECONDS} s per variant, the order rotated each round)\n\n"
     ));
@@ -1445,8 +1436,6 @@ async fn metrics_cost_section(out: &mut String) {
         &variants,
         sfn_port,
         &sfn_calls,
-        AB_ROUNDS,
-        AB_SECONDS,
         async |v, load: &Load, sfn_made| {
             if v != recorded {
                 return;

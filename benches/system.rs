@@ -1107,10 +1107,12 @@ struct Variant {
 }
 
 /// What [`rotate`] measured: per variant, one load and the server's CPU
-/// ticks for each round, and the order each round ran in.
+/// ticks for each round, and its peak resident set (KiB) at the end; and
+/// the order each round ran in.
 struct Rounds {
     loads: Vec<Vec<Load>>,
     ticks: Vec<Vec<u64>>,
+    peak_kib: Vec<u64>,
     orders: Vec<Vec<usize>>,
 }
 
@@ -1146,6 +1148,7 @@ async fn rotate(
     let mut measured = Rounds {
         loads: variants.iter().map(|_| Vec::new()).collect(),
         ticks: variants.iter().map(|_| Vec::new()).collect(),
+        peak_kib: Vec::new(),
         orders: Vec::new(),
     };
     for round in 0..AB_ROUNDS {
@@ -1170,6 +1173,10 @@ async fn rotate(
         }
         measured.orders.push(order);
     }
+    measured.peak_kib = servers
+        .iter()
+        .map(|s| rss_kib(s.child.id(), "VmHWM:"))
+        .collect();
     measured
 }
 
@@ -1185,13 +1192,19 @@ fn rounds_tables(out: &mut String, variants: &[Variant], measured: &Rounds) {
     let rate = |l: &Load| l.requests_per_sec;
     let p50 = |l: &Load| l.p50_ms;
     let p99 = |l: &Load| l.p99_ms;
-    let cpu = |v: usize| -> Vec<f64> {
-        measured.loads[v]
-            .iter()
-            .zip(&measured.ticks[v])
-            .map(|(l, t)| cpu_us_per_request(*t, l))
-            .collect()
-    };
+    // Per variant, the server's CPU time per callback in each round.
+    let cpu: Vec<Vec<f64>> = measured
+        .loads
+        .iter()
+        .zip(&measured.ticks)
+        .map(|(loads, ticks)| {
+            loads
+                .iter()
+                .zip(ticks)
+                .map(|(l, t)| cpu_us_per_request(*t, l))
+                .collect()
+        })
+        .collect();
     let of = |v: usize, f: fn(&Load) -> f64| median(measured.loads[v].iter().map(f).collect());
     let spread = |values: Vec<f64>| {
         let (lo, hi) = values
@@ -1202,17 +1215,18 @@ fn rounds_tables(out: &mut String, variants: &[Variant], measured: &Rounds) {
         (lo, hi, 100.0 * (hi - lo) / median(values))
     };
     let first = &variants[0].name;
-    out.push_str(&format!("| variant | requests/s | p50 | p99 | p99 / p50 | server CPU per callback | requests/s vs {first} |\n|---|---|---|---|---|---|---|\n"));
+    out.push_str(&format!("| variant | requests/s | p50 | p99 | p99 / p50 | server CPU per callback | requests/s vs {first} | server peak RSS |\n|---|---|---|---|---|---|---|---|\n"));
     for (v, variant) in variants.iter().enumerate() {
         out.push_str(&format!(
-            "| {} | {:.0} | {:.3} ms | {:.3} ms | {:.2} | {:.0} µs | {:.3} |\n",
+            "| {} | {:.0} | {:.3} ms | {:.3} ms | {:.2} | {:.0} µs | {:.3} | {:.1} MiB |\n",
             variant.name,
             of(v, rate),
             of(v, p50),
             of(v, p99),
             of(v, p99) / of(v, p50),
-            median(cpu(v)),
+            median(cpu[v].clone()),
             of(v, rate) / of(0, rate),
+            measured.peak_kib[v] as f64 / 1024.0,
         ));
     }
     out.push_str("\nSpread between rounds of the same variant (min–max, and max − min as a share of the median):\n\n| variant | requests/s | p50 | p99 |\n|---|---|---|---|\n");
@@ -1243,7 +1257,7 @@ fn rounds_tables(out: &mut String, variants: &[Variant], measured: &Rounds) {
                     .collect(),
             )
         };
-        let cpu_paired = median(cpu(v).iter().zip(cpu(0)).map(|(a, b)| a / b).collect());
+        let cpu_paired = median(cpu[v].iter().zip(&cpu[0]).map(|(a, b)| a / b).collect());
         out.push_str(&format!(
             "| {} | {:.3} | {:.3} | {:.3} | {cpu_paired:.3} |\n",
             variant.name,
@@ -1264,10 +1278,7 @@ fn rounds_tables(out: &mut String, variants: &[Variant], measured: &Rounds) {
                 let l = &measured.loads[v][round];
                 format!(
                     "{:.0}, {:.3} ms, {:.3} ms, {:.0} µs",
-                    l.requests_per_sec,
-                    l.p50_ms,
-                    l.p99_ms,
-                    cpu_us_per_request(measured.ticks[v][round], l)
+                    l.requests_per_sec, l.p50_ms, l.p99_ms, cpu[v][round]
                 )
             })
             .collect();

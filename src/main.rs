@@ -46,6 +46,13 @@ fn init_tracing() {
         .init();
 }
 
+/// mimalloc: the AWS SDK makes many small allocations per call, often freed
+/// on another worker thread, where glibc's malloc takes locks (BENCHMARKS.md,
+/// "Changes measured one at a time"). Built without transparent huge pages,
+/// which would make each touched 2 MiB of its arena resident.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();

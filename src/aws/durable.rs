@@ -6,6 +6,7 @@
 
 use aws_config::SdkConfig;
 use aws_config::timeout::TimeoutConfig;
+use aws_sdk_lambda::config::StalledStreamProtectionConfig;
 use aws_sdk_lambda::config::http::HttpResponse;
 use aws_sdk_lambda::config::interceptors::InterceptorContext;
 use aws_sdk_lambda::config::retry::{ClassifyRetry, RetryAction};
@@ -171,7 +172,8 @@ fn classify_lambda<E: CallbackError>(err: &SdkError<E, HttpResponse>) -> EngineE
 /// What makes a Lambda client send each callback call once, as the Step
 /// Functions client does: the configuration's deadline and connect
 /// timeout, no attempt timeout (a slow answer is waited for, not sent
-/// again), [`RetryUnsentOnly`], and no retry of a KMS refusal.
+/// again), [`RetryUnsentOnly`], no retry of a KMS refusal, and no
+/// stalled-stream protection (see [`super::sfn`]'s client).
 pub fn send_once(builder: aws_sdk_lambda::config::Builder) -> aws_sdk_lambda::config::Builder {
     builder
         .timeout_config(
@@ -181,6 +183,7 @@ pub fn send_once(builder: aws_sdk_lambda::config::Builder) -> aws_sdk_lambda::co
         )
         .retry_classifier(RetryUnsentOnly)
         .retry_classifier(NoRetryOnKms)
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
 }
 
 /// Lambda durable execution callbacks through `aws_sdk_lambda`.
@@ -274,5 +277,18 @@ mod tests {
         assert_eq!(timeouts.operation_timeout(), Some(Duration::from_secs(7)));
         assert_eq!(timeouts.operation_attempt_timeout(), None);
         assert_eq!(timeouts.connect_timeout(), Some(Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn the_client_has_no_stalled_stream_protection() {
+        let shared = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .build();
+        let client = SdkDurableCallbacks::from_config(&shared).client;
+        let protection = client
+            .config()
+            .stalled_stream_protection()
+            .expect("set on the client");
+        assert!(!protection.is_enabled());
     }
 }

@@ -4,6 +4,7 @@
 
 use aws_config::SdkConfig;
 use aws_config::timeout::TimeoutConfig;
+use aws_sdk_sfn::config::StalledStreamProtectionConfig;
 use aws_sdk_sfn::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sfn::operation::send_task_failure::SendTaskFailureError;
 use aws_sdk_sfn::operation::send_task_heartbeat::SendTaskHeartbeatError;
@@ -134,6 +135,10 @@ impl SdkStepFunctions {
 /// A Step Functions client whose calls are never repeated once they may
 /// have arrived: no attempt timeout and [`RetryUnsentOnly`]; `timeouts`
 /// adds to the shared configuration's.
+///
+/// Stalled-stream protection is off: the answers are a few bytes, and a
+/// stalled one ends at the deadline, unconfirmed and not sent again, as a
+/// slow one does; the protection's timers cost every call.
 pub(super) fn send_once_sfn_client(
     config: &SdkConfig,
     timeouts: aws_config::timeout::TimeoutConfigBuilder,
@@ -141,6 +146,7 @@ pub(super) fn send_once_sfn_client(
     let sfn = aws_sdk_sfn::config::Builder::from(config)
         .timeout_config(timeouts.disable_operation_attempt_timeout().build())
         .retry_classifier(RetryUnsentOnly)
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .build();
     aws_sdk_sfn::Client::from_conf(sfn)
 }
@@ -185,5 +191,25 @@ impl SdkStepFunctions {
             .await
             .map(drop)
             .map_err(|e| classify_sfn(&e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_config::BehaviorVersion;
+
+    use super::*;
+
+    #[test]
+    fn the_send_once_client_has_no_stalled_stream_protection() {
+        let shared = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .build();
+        let client = send_once_sfn_client(&shared, TimeoutConfig::builder());
+        let protection = client
+            .config()
+            .stalled_stream_protection()
+            .expect("set on the client");
+        assert!(!protection.is_enabled());
     }
 }

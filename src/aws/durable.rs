@@ -173,7 +173,8 @@ fn classify_lambda<E: CallbackError>(err: &SdkError<E, HttpResponse>) -> EngineE
 /// Functions client does: the configuration's deadline and connect
 /// timeout, no attempt timeout (a slow answer is waited for, not sent
 /// again), [`RetryUnsentOnly`], no retry of a KMS refusal, and no
-/// stalled-stream protection (see [`super::sfn`]'s client).
+/// stalled-stream protection (the answer is a few bytes; a stalled one ends
+/// at the deadline, unconfirmed and not sent again, as a slow one does).
 pub fn send_once(builder: aws_sdk_lambda::config::Builder) -> aws_sdk_lambda::config::Builder {
     builder
         .timeout_config(

@@ -1,6 +1,6 @@
 //! The messages of the pages, error pages, forms and default notifications:
 //! one Fluent catalog per language (`locales/<tag>.ftl`), built into the
-//! binary and loaded once.
+//! binary and each parsed once, when its language is first read.
 //!
 //! Messages are plain text, never markup: the caller escapes what it gets,
 //! since variables often hold what a link's creator or a person typed.
@@ -12,12 +12,10 @@
 //! id or a missing argument. A debug build does (`debug_assert!`), so that
 //! a caller's tests catch the mistake.
 
-use std::sync::LazyLock;
-
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentError, FluentResource, FluentValue};
 
-use super::Locale;
+use super::{Locale, PerLocale};
 
 /// The catalog sources, in [`Locale::ALL`] order.
 const SOURCES: [&str; 6] = [
@@ -35,13 +33,9 @@ const MARKER: &str = "\u{E000}";
 
 type Bundle = FluentBundle<FluentResource>;
 
-static BUNDLES: LazyLock<Vec<Bundle>> = LazyLock::new(|| {
-    Locale::ALL
-        .into_iter()
-        .zip(SOURCES)
-        .map(|(locale, source)| bundle(locale, source))
-        .collect()
-});
+/// Each language's bundle, parsed when that language is first read.
+static BUNDLES: PerLocale<Bundle> =
+    PerLocale::new(|locale| bundle(locale, SOURCES[locale.index()]));
 
 /// One language's bundle. A catalog that does not parse keeps the
 /// messages that do (the tests make sure none is lost).
@@ -179,16 +173,16 @@ fn formatted(locale: Locale, id: &str, args: &FluentArgs<'_>) -> String {
     }
 }
 
-/// Formats a message of `bundles` (in [`Locale::ALL`] order), English
-/// standing in for a missing one, with what Fluent complained about.
+/// Formats a message of `bundles`, English standing in for a missing one,
+/// with what Fluent complained about.
 fn format_in(
-    bundles: &[Bundle],
+    bundles: &PerLocale<Bundle>,
     locale: Locale,
     id: &str,
     args: &FluentArgs<'_>,
 ) -> Option<(String, Vec<FluentError>)> {
     let (bundle, pattern) = [locale, Locale::En].into_iter().find_map(|l| {
-        let bundle = bundles.get(l.index())?;
+        let bundle = bundles.get(l);
         let pattern = bundle.get_message(id)?.value()?;
         Some((bundle, pattern))
     })?;
@@ -328,7 +322,7 @@ mod tests {
                 }
                 // Every catalog has its own text for each message, not
                 // English by fallback.
-                assert!(BUNDLES[locale.index()].has_message(id));
+                assert!(BUNDLES.get(locale).has_message(id));
             }
         }
     }
@@ -404,23 +398,26 @@ mod tests {
 
     #[test]
     fn a_message_missing_from_a_catalog_falls_back_to_english() {
-        let load = |locale: Locale, source: &str| {
+        // English and German have test catalogs; the others have empty ones.
+        fn load(locale: Locale) -> Bundle {
+            let source = match locale {
+                Locale::En => "hello = Hello\nbye = Goodbye { $who }\n",
+                Locale::De => "hello = Hallo\n",
+                _ => "",
+            };
             let mut bundle = FluentBundle::new_concurrent(vec![locale.langid()]);
             bundle.set_use_isolating(false);
             bundle
                 .add_resource(FluentResource::try_new(source.to_owned()).expect("parses"))
                 .expect("loads");
             bundle
-        };
-        let bundles = vec![
-            load(Locale::En, "hello = Hello\nbye = Goodbye { $who }\n"),
-            load(Locale::De, "hello = Hallo\n"),
-        ];
+        }
+        let bundles = PerLocale::new(load);
         let args = fluent_args(&[("who", "Ada".into())]);
         let get = |locale, id| format_in(&bundles, locale, id, &args).map(|(text, _)| text);
         assert_eq!(get(Locale::De, "hello").as_deref(), Some("Hallo"));
         assert_eq!(get(Locale::De, "bye").as_deref(), Some("Goodbye Ada"));
-        // A catalog not loaded at all falls back too.
+        // An empty catalog falls back too.
         assert_eq!(get(Locale::Ja, "hello").as_deref(), Some("Hello"));
         assert_eq!(get(Locale::De, "nothing"), None);
     }

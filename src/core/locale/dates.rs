@@ -1,8 +1,6 @@
 //! Dates and times on the pages: an instant in the reader's language, in
 //! UTC, with the zone named, by ICU4X and the CLDR data built into it.
 
-use std::sync::LazyLock;
-
 use icu_calendar::Gregorian;
 use icu_datetime::FixedCalendarDateTimeFormatter;
 use icu_datetime::fieldsets::zone::SpecificShort;
@@ -11,22 +9,17 @@ use icu_time::zone::{TimeZoneInfo, UtcOffset, models::AtTime};
 use icu_time::{DateTime, ZonedDateTime};
 use time::format_description::well_known::Rfc3339;
 
-use super::Locale;
+use super::{Locale, PerLocale};
 
 type Formatter = FixedCalendarDateTimeFormatter<Gregorian, Combo<YMDT, SpecificShort>>;
 
-/// One formatter per language, in [`Locale::ALL`] order; `None` where the
-/// data could not be loaded (not expected with the compiled data; the
-/// tests cover every language).
-static FORMATTERS: LazyLock<Vec<Option<Formatter>>> = LazyLock::new(|| {
-    Locale::ALL
-        .into_iter()
-        .map(|locale| {
-            let icu = icu_locale_core::Locale::try_from_str(locale.tag()).ok()?;
-            let fields = YMD::medium().with_time_hm().with_zone(SpecificShort);
-            Formatter::try_new(icu.into(), fields).ok()
-        })
-        .collect()
+/// Each language's formatter, made when first used; `None` where the data
+/// could not be loaded (not expected with the compiled data; the tests
+/// cover every language).
+static FORMATTERS: PerLocale<Option<Formatter>> = PerLocale::new(|locale| {
+    let icu = icu_locale_core::Locale::try_from_str(locale.tag()).ok()?;
+    let fields = YMD::medium().with_time_hm().with_zone(SpecificShort);
+    Formatter::try_new(icu.into(), fields).ok()
 });
 
 /// An instant (milliseconds since the Unix epoch) as a reader of `locale`
@@ -55,7 +48,7 @@ pub fn format_instant(locale: Locale, unix_millis: i64) -> String {
         time: utc.time,
         zone,
     };
-    match FORMATTERS.get(locale.index()).and_then(Option::as_ref) {
+    match FORMATTERS.get(locale) {
         Some(formatter) => formatter.format(&instant).to_string(),
         None => rfc3339(unix_millis),
     }

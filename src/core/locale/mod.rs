@@ -13,7 +13,7 @@ pub mod dates;
 pub mod numbers;
 
 use std::fmt;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use fluent_langneg::{NegotiationStrategy, negotiate_languages};
 use unic_langid::LanguageIdentifier;
@@ -40,6 +40,29 @@ pub enum Locale {
     Ja,
     /// Brazilian Portuguese.
     PtBr,
+}
+
+/// One value per language, each made the first time a reader of that
+/// language needs it: a server whose readers share a language never builds
+/// (or keeps) the catalogs and formatters of the other five.
+pub(crate) struct PerLocale<T> {
+    cells: [OnceLock<T>; Locale::ALL.len()],
+    make: fn(Locale) -> T,
+}
+
+impl<T> PerLocale<T> {
+    /// Nothing made yet; `make` builds a language's value when first asked.
+    pub(crate) const fn new(make: fn(Locale) -> T) -> Self {
+        Self {
+            cells: [const { OnceLock::new() }; Locale::ALL.len()],
+            make,
+        }
+    }
+
+    /// The value of `locale`, made now if this is the first call for it.
+    pub(crate) fn get(&self, locale: Locale) -> &T {
+        self.cells[locale.index()].get_or_init(|| (self.make)(locale))
+    }
 }
 
 /// The language identifiers negotiation offers, in [`Locale::ALL`] order.
@@ -169,7 +192,25 @@ fn language_id(tag: &str) -> Option<LanguageIdentifier> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use super::*;
+
+    #[test]
+    fn per_locale_makes_a_language_s_value_once_and_only_when_asked() {
+        static MADE: AtomicUsize = AtomicUsize::new(0);
+        fn make(locale: Locale) -> String {
+            MADE.fetch_add(1, Ordering::Relaxed);
+            locale.tag().to_owned()
+        }
+        let values = PerLocale::new(make);
+        assert_eq!(MADE.load(Ordering::Relaxed), 0);
+        assert_eq!(values.get(Locale::De), "de");
+        assert_eq!(values.get(Locale::De), "de");
+        assert_eq!(MADE.load(Ordering::Relaxed), 1);
+        assert_eq!(values.get(Locale::Ja), "ja");
+        assert_eq!(MADE.load(Ordering::Relaxed), 2);
+    }
 
     fn sealed(raw: &str, expected: Option<Locale>) {
         let got = Locale::parse_sealed(raw);

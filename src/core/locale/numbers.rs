@@ -2,30 +2,23 @@
 //! (`multipleOf: 0.25`), written the reader's way by ICU4X and the CLDR
 //! data built into it (`0,25` in German, French, Spanish and Portuguese).
 
-use std::sync::LazyLock;
-
 use icu_decimal::DecimalFormatter;
 use icu_decimal::input::Decimal;
 use icu_decimal::options::{DecimalFormatterOptions, GroupingStrategy};
 
-use super::Locale;
+use super::{Locale, PerLocale};
 
-/// One formatter per language, in [`Locale::ALL`] order; `None` where the
-/// data could not be loaded (not expected with the compiled data; the
-/// tests cover every language).
-static FORMATTERS: LazyLock<Vec<Option<DecimalFormatter>>> = LazyLock::new(|| {
-    Locale::ALL
-        .into_iter()
-        .map(|locale| {
-            let icu = icu_locale_core::Locale::try_from_str(locale.tag()).ok()?;
-            // No grouping, as whole numbers in messages have none: "10000"
-            // reads the same in every language, and in English exactly as
-            // the JSON answers write it.
-            let mut options = DecimalFormatterOptions::default();
-            options.grouping_strategy = Some(GroupingStrategy::Never);
-            DecimalFormatter::try_new(icu.into(), options).ok()
-        })
-        .collect()
+/// Each language's formatter, made when first used; `None` where the data
+/// could not be loaded (not expected with the compiled data; the tests
+/// cover every language).
+static FORMATTERS: PerLocale<Option<DecimalFormatter>> = PerLocale::new(|locale| {
+    let icu = icu_locale_core::Locale::try_from_str(locale.tag()).ok()?;
+    // No grouping, as whole numbers in messages have none: "10000" reads
+    // the same in every language, and in English exactly as the JSON
+    // answers write it.
+    let mut options = DecimalFormatterOptions::default();
+    options.grouping_strategy = Some(GroupingStrategy::Never);
+    DecimalFormatter::try_new(icu.into(), options).ok()
 });
 
 /// A decimal as JSON writes it (`-0.25`), written as a reader of `locale`
@@ -33,7 +26,7 @@ static FORMATTERS: LazyLock<Vec<Option<DecimalFormatter>>> = LazyLock::new(|| {
 /// kept, no grouping, an exponent written out (`1e3` is `1000`). Text that
 /// is not a number is returned as it is.
 pub fn format_decimal(locale: Locale, json: &str) -> String {
-    let formatter = FORMATTERS.get(locale.index()).and_then(Option::as_ref);
+    let formatter = FORMATTERS.get(locale).as_ref();
     match (formatter, Decimal::try_from_str(json)) {
         (Some(formatter), Ok(decimal)) => formatter.format(&decimal).to_string(),
         _ => json.to_owned(),

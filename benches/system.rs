@@ -170,7 +170,7 @@ async fn http_section(out: &mut String) {
     let (server, _) = start_server(sfn_port);
     let pid = server.child.id();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let idle = rss_kib(pid, "VmRSS:");
+    let idle = Resident::of(pid);
 
     let ping = ping_link(&server.base).await;
 
@@ -180,7 +180,7 @@ async fn http_section(out: &mut String) {
         &lua_post(&create_request().to_string()),
         2,
     );
-    let after_warmup = rss_kib(pid, "VmRSS:");
+    let after_warmup = Resident::of(pid);
     let create = wrk(
         &format!("{}/urls", server.base),
         &lua_post(&create_request().to_string()),
@@ -195,7 +195,7 @@ async fn http_section(out: &mut String) {
     let approve = link_of(&server.base, "approve").await;
     let page = wrk(&approve, "wrk.method = \"GET\"\n", 15);
     let peak = rss_kib(pid, "VmHWM:");
-    let end = rss_kib(pid, "VmRSS:");
+    let end = Resident::of(pid);
     drop(server);
     // The limit: the same client, the same stub, the same calls in flight,
     // no HTTP server in front.
@@ -268,23 +268,47 @@ async fn http_section(out: &mut String) {
         out.push_str(&format!("| {name} | {value:.2} | {target} |\n"));
     }
     out.push('\n');
-    out.push_str("## Memory (`serve`, resident set)\n\n| when | RSS |\n|---|---|\n");
+    out.push_str(
+        "## Memory (`serve`, resident set)\n\nAnonymous is the process's own memory (heap, stacks, relocated data); file-backed is the pages of the binary and its libraries mapped from the page cache, shared and reclaimable, whose count moves by a MiB or more between copies of the same binary (how the kernel caches the file).\n\n| when | RSS | anonymous | file-backed |\n|---|---|---|---|\n",
+    );
+    for (when, reading) in [
+        ("idle after start", idle),
+        ("after warm-up", after_warmup),
+        ("end of load", end),
+    ] {
+        out.push_str(&format!(
+            "| {when} | {:.1} MiB | {:.1} MiB | {:.1} MiB |\n",
+            mib(reading.total),
+            mib(reading.anon),
+            mib(reading.file)
+        ));
+    }
     out.push_str(&format!(
-        "| idle after start | {:.1} MiB |\n",
-        idle as f64 / 1024.0
+        "| peak (VmHWM) | {:.1} MiB (target ≤ 20 MiB) | | |\n\n",
+        mib(peak)
     ));
-    out.push_str(&format!(
-        "| after warm-up | {:.1} MiB |\n",
-        after_warmup as f64 / 1024.0
-    ));
-    out.push_str(&format!(
-        "| end of load | {:.1} MiB |\n",
-        end as f64 / 1024.0
-    ));
-    out.push_str(&format!(
-        "| peak (VmHWM) | {:.1} MiB (target ≤ 20 MiB) |\n\n",
-        peak as f64 / 1024.0
-    ));
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+/// One reading of a process's resident set and its two parts, in KiB.
+#[derive(Debug, Clone, Copy)]
+struct Resident {
+    total: u64,
+    anon: u64,
+    file: u64,
+}
+
+impl Resident {
+    fn of(pid: u32) -> Self {
+        Self {
+            total: rss_kib(pid, "VmRSS:"),
+            anon: rss_kib(pid, "RssAnon:"),
+            file: rss_kib(pid, "RssFile:"),
+        }
+    }
 }
 
 /// A fake Lambda Runtime API that hands out one direct-invoke event and
@@ -1113,6 +1137,8 @@ struct Rounds {
     loads: Vec<Vec<Load>>,
     ticks: Vec<Vec<u64>>,
     peak_kib: Vec<u64>,
+    /// Each variant's anonymous resident memory after all its rounds.
+    anon_kib: Vec<u64>,
     orders: Vec<Vec<usize>>,
 }
 
@@ -1149,6 +1175,7 @@ async fn rotate(
         loads: variants.iter().map(|_| Vec::new()).collect(),
         ticks: variants.iter().map(|_| Vec::new()).collect(),
         peak_kib: Vec::new(),
+        anon_kib: Vec::new(),
         orders: Vec::new(),
     };
     for round in 0..AB_ROUNDS {
@@ -1176,6 +1203,10 @@ async fn rotate(
     measured.peak_kib = servers
         .iter()
         .map(|s| rss_kib(s.child.id(), "VmHWM:"))
+        .collect();
+    measured.anon_kib = servers
+        .iter()
+        .map(|s| rss_kib(s.child.id(), "RssAnon:"))
         .collect();
     measured
 }
@@ -1215,10 +1246,10 @@ fn rounds_tables(out: &mut String, variants: &[Variant], measured: &Rounds) {
         (lo, hi, 100.0 * (hi - lo) / median(values))
     };
     let first = &variants[0].name;
-    out.push_str(&format!("| variant | requests/s | p50 | p99 | p99 / p50 | server CPU per callback | requests/s vs {first} | server peak RSS |\n|---|---|---|---|---|---|---|---|\n"));
+    out.push_str(&format!("| variant | requests/s | p50 | p99 | p99 / p50 | server CPU per callback | requests/s vs {first} | server peak RSS | anonymous at the end |\n|---|---|---|---|---|---|---|---|---|\n"));
     for (v, variant) in variants.iter().enumerate() {
         out.push_str(&format!(
-            "| {} | {:.0} | {:.3} ms | {:.3} ms | {:.2} | {:.0} µs | {:.3} | {:.1} MiB |\n",
+            "| {} | {:.0} | {:.3} ms | {:.3} ms | {:.2} | {:.0} µs | {:.3} | {:.1} MiB | {:.1} MiB |\n",
             variant.name,
             of(v, rate),
             of(v, p50),
@@ -1226,7 +1257,8 @@ fn rounds_tables(out: &mut String, variants: &[Variant], measured: &Rounds) {
             of(v, p99) / of(v, p50),
             median(cpu[v].clone()),
             of(v, rate) / of(0, rate),
-            measured.peak_kib[v] as f64 / 1024.0,
+            mib(measured.peak_kib[v]),
+            mib(measured.anon_kib[v]),
         ));
     }
     out.push_str("\nSpread between rounds of the same variant (min–max, and max − min as a share of the median):\n\n| variant | requests/s | p50 | p99 |\n|---|---|---|---|\n");

@@ -30,7 +30,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use common::{create_request, rss_kib, start_server, stub_sfn};
+use common::{create_request, mib, rss_kib, start_server, stub_sfn};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
@@ -325,10 +325,6 @@ fn percentile(sorted: &[u32], p: f64) -> u32 {
 
 fn ms(micros: u32) -> String {
     format!("{:.2} ms", f64::from(micros) / 1000.0)
-}
-
-fn mib(kib: u64) -> String {
-    format!("{:.1} MiB", kib as f64 / 1024.0)
 }
 
 fn latency_row(label: &str, sorted: &[u32]) -> String {

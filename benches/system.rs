@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use axum::routing::{get, post};
-use common::{binary, create_request, keyring_json, rss_kib, start_server, stub_sfn, token};
+use common::{binary, create_request, keyring_json, mib, rss_kib, start_server, stub_sfn, token};
 use serde_json::{Value, json};
 use sfn_callbacks::core::Features;
 use sfn_callbacks::core::create::{CreateRequest, make_urls};
@@ -194,7 +194,6 @@ async fn http_section(out: &mut String) {
     // on by default).
     let approve = link_of(&server.base, "approve").await;
     let page = wrk(&approve, "wrk.method = \"GET\"\n", 15);
-    let peak = rss_kib(pid, "VmHWM:");
     let end = Resident::of(pid);
     drop(server);
     // The limit: the same client, the same stub, the same calls in flight,
@@ -277,28 +276,26 @@ async fn http_section(out: &mut String) {
         ("end of load", end),
     ] {
         out.push_str(&format!(
-            "| {when} | {:.1} MiB | {:.1} MiB | {:.1} MiB |\n",
+            "| {when} | {} | {} | {} |\n",
             mib(reading.total),
             mib(reading.anon),
             mib(reading.file)
         ));
     }
     out.push_str(&format!(
-        "| peak (VmHWM) | {:.1} MiB (target ≤ 20 MiB) | | |\n\n",
-        mib(peak)
+        "| peak (VmHWM) | {} (target ≤ 20 MiB) | | |\n\n",
+        mib(end.peak)
     ));
 }
 
-fn mib(kib: u64) -> f64 {
-    kib as f64 / 1024.0
-}
-
-/// One reading of a process's resident set and its two parts, in KiB.
+/// One reading of a process's resident set, its two parts and its peak so
+/// far, in KiB.
 #[derive(Debug, Clone, Copy)]
 struct Resident {
     total: u64,
     anon: u64,
     file: u64,
+    peak: u64,
 }
 
 impl Resident {
@@ -307,6 +304,7 @@ impl Resident {
             total: rss_kib(pid, "VmRSS:"),
             anon: rss_kib(pid, "RssAnon:"),
             file: rss_kib(pid, "RssFile:"),
+            peak: rss_kib(pid, "VmHWM:"),
         }
     }
 }
@@ -1136,9 +1134,8 @@ struct Variant {
 struct Rounds {
     loads: Vec<Vec<Load>>,
     ticks: Vec<Vec<u64>>,
-    peak_kib: Vec<u64>,
-    /// Each variant's anonymous resident memory after all its rounds.
-    anon_kib: Vec<u64>,
+    /// Each variant's memory after all its rounds.
+    memory: Vec<Resident>,
     orders: Vec<Vec<usize>>,
 }
 
@@ -1174,8 +1171,7 @@ async fn rotate(
     let mut measured = Rounds {
         loads: variants.iter().map(|_| Vec::new()).collect(),
         ticks: variants.iter().map(|_| Vec::new()).collect(),
-        peak_kib: Vec::new(),
-        anon_kib: Vec::new(),
+        memory: Vec::new(),
         orders: Vec::new(),
     };
     for round in 0..AB_ROUNDS {
@@ -1200,14 +1196,7 @@ async fn rotate(
         }
         measured.orders.push(order);
     }
-    measured.peak_kib = servers
-        .iter()
-        .map(|s| rss_kib(s.child.id(), "VmHWM:"))
-        .collect();
-    measured.anon_kib = servers
-        .iter()
-        .map(|s| rss_kib(s.child.id(), "RssAnon:"))
-        .collect();
+    measured.memory = servers.iter().map(|s| Resident::of(s.child.id())).collect();
     measured
 }
 
@@ -1249,7 +1238,7 @@ fn rounds_tables(out: &mut String, variants: &[Variant], measured: &Rounds) {
     out.push_str(&format!("| variant | requests/s | p50 | p99 | p99 / p50 | server CPU per callback | requests/s vs {first} | server peak RSS | anonymous at the end |\n|---|---|---|---|---|---|---|---|---|\n"));
     for (v, variant) in variants.iter().enumerate() {
         out.push_str(&format!(
-            "| {} | {:.0} | {:.3} ms | {:.3} ms | {:.2} | {:.0} µs | {:.3} | {:.1} MiB | {:.1} MiB |\n",
+            "| {} | {:.0} | {:.3} ms | {:.3} ms | {:.2} | {:.0} µs | {:.3} | {} | {} |\n",
             variant.name,
             of(v, rate),
             of(v, p50),
@@ -1257,8 +1246,8 @@ fn rounds_tables(out: &mut String, variants: &[Variant], measured: &Rounds) {
             of(v, p99) / of(v, p50),
             median(cpu[v].clone()),
             of(v, rate) / of(0, rate),
-            mib(measured.peak_kib[v]),
-            mib(measured.anon_kib[v]),
+            mib(measured.memory[v].peak),
+            mib(measured.memory[v].anon),
         ));
     }
     out.push_str("\nSpread between rounds of the same variant (min–max, and max − min as a share of the median):\n\n| variant | requests/s | p50 | p99 |\n|---|---|---|---|\n");

@@ -29,7 +29,6 @@ page-confirm-title = Bestätigen: { $action }
 page-button-heartbeat = Heartbeat senden
 page-button-confirm = Bestätigen: { $action }
 page-field-action = Aktion
-page-field-type = Typ
 page-field-expires = Link gültig bis
 page-signed-in-as = Angemeldet als { $who }
 page-comment = Kommentar
@@ -42,7 +41,6 @@ page-review-title = Prüfen und entscheiden
 page-review-named-approvers = Einige Optionen sind benannten Genehmigenden vorbehalten.
 page-sign-in-to-continue = Anmelden und fortfahren
 page-choice-sign-in-first = Nur benannte Genehmigende können dies wählen: Bitte melden Sie sich zuerst an.
-page-choice-action = Aktion { $action } ({ $type })
 page-refusal-not-an-approver = { $who } gehört nicht zu den Genehmigenden.
 page-refusal-requester = { $who } hat diese Entscheidung angefragt, daher muss jemand anderes sie treffen.
 page-refusal-someone = Die angemeldete Person
@@ -63,6 +61,9 @@ page-accepted-title = Antwort angenommen!
 page-accepted-lead = Ihre Antwort { $response } wurde gespeichert. Sie können diese Seite schließen.
 page-your-comment = Ihr Kommentar:
 page-transaction = Transaktion { $id }
+page-support = Für den Support: Aktion { $action } ({ $type })
+page-support-transaction = Für den Support: Aktion { $action } ({ $type }), Transaktion { $id }
+page-requested-by = Angefragt von { $who }
 
 ## Fehlerseiten
 
@@ -70,10 +71,15 @@ error-already-answered-title = Diese Anfrage wurde bereits beantwortet
 error-already-answered-advice = Jemand hat bereits geantwortet, oder die Aufgabe ist beendet oder abgelaufen. Es wurde nichts geändert.
 error-expired-title = Dieser Link ist abgelaufen
 error-expired-advice = Bitten Sie die Person, die ihn gesendet hat, um einen neuen. Es wurde nichts geändert.
+error-expired-when = Er ist am { $when } abgelaufen.
 error-invalid-link-title = Dieser Link ist ungültig
 error-invalid-link-advice = Er wurde womöglich unterwegs gekürzt oder verändert. Öffnen Sie die ursprüngliche Nachricht und verwenden Sie den vollständigen Link. Es wurde nichts geändert.
 error-busy-title = Bitte versuchen Sie es gleich noch einmal
 error-busy-advice = Der Dienst konnte AWS gerade nicht erreichen. Ihr Link funktioniert weiterhin: Gehen Sie zurück und drücken Sie die Schaltfläche erneut.
+error-slack-busy-advice = Slack konnte gerade nicht sagen, wer gedrückt hat; deshalb wurde nichts gesendet. Drücken Sie die Schaltfläche gleich noch einmal.
+error-provider-busy-advice = Der Anmeldedienst war gerade nicht erreichbar; deshalb wurde nichts gesendet. Ihr Link funktioniert weiterhin: Öffnen Sie ihn gleich noch einmal.
+error-too-many-title = Zu viele Anfragen
+error-too-many-advice = Von diesem Browser kamen in kurzer Zeit zu viele Anfragen. Es wurde nichts geändert. Warten Sie eine Minute und öffnen Sie den Link dann erneut.
 error-bad-comment-title = Bitte prüfen Sie Ihren Kommentar
 error-bad-comment-advice = Gehen Sie zurück, ändern Sie den Kommentar und senden Sie ihn erneut. Es wurde nichts geändert.
 error-bad-form-title = Bitte prüfen Sie das Formular
@@ -86,7 +92,7 @@ error-sign-in-failed-advice = Es wurde nichts geändert. Öffnen Sie den Link au
 error-rejected-title = Antwort abgelehnt
 error-rejected-advice = Es wurde nichts geändert.
 error-sign-out = Abmelden und ein anderes Konto verwenden
-error-details = Details: { $message } ({ $code }, { $status })
+error-details = Für den Support: { $message } ({ $code }, { $status })
 
 ## Formulare
 

@@ -37,7 +37,6 @@ page-button-heartbeat = Send a heartbeat
 # $action: the action's name.
 page-button-confirm = Confirm: { $action }
 page-field-action = Action
-page-field-type = Type
 page-field-expires = Link expires
 # $who: the signed-in person, shown in bold.
 page-signed-in-as = Signed in as { $who }
@@ -56,8 +55,6 @@ page-review-title = Review and decide
 page-review-named-approvers = Some choices are for named approvers.
 page-sign-in-to-continue = Sign in to continue
 page-choice-sign-in-first = Only named approvers can choose this: sign in first.
-# $action: the action's name; $type: its type.
-page-choice-action = Action { $action } ({ $type })
 # $who: the signed-in person.
 page-refusal-not-an-approver = { $who } is not among the approvers.
 # $who: the signed-in person.
@@ -84,6 +81,12 @@ page-accepted-lead = Your response { $response } was recorded. You can close thi
 page-your-comment = Your comment:
 # $id: the transaction id of the CreateUrls call.
 page-transaction = Transaction { $id }
+# $action: the action's name; $type: its type (the technical names, for support).
+page-support = For support: action { $action } ({ $type })
+# $action: the action's name; $type: its type; $id: the transaction id.
+page-support-transaction = For support: action { $action } ({ $type }), transaction { $id }
+# $who: who asked for the decision (a name or an email).
+page-requested-by = Requested by { $who }
 
 ## Error pages: a title and advice per kind of error.
 
@@ -91,10 +94,16 @@ error-already-answered-title = This request was already answered
 error-already-answered-advice = Someone already responded, or the task finished or timed out. Nothing was changed.
 error-expired-title = This link has expired
 error-expired-advice = Ask whoever sent it for a new one. Nothing was changed.
+# $when: when the link expired, written as the confirmation page writes it.
+error-expired-when = It expired on { $when }.
 error-invalid-link-title = This link is not valid
 error-invalid-link-advice = It may have been cut short or changed on the way. Open the original message and use the whole link. Nothing was changed.
 error-busy-title = Please try again in a moment
 error-busy-advice = The service could not reach AWS just now. Your link still works: go back and press the button again.
+error-slack-busy-advice = Slack could not say who pressed just now, so nothing was sent. Press the button again in a moment.
+error-provider-busy-advice = The sign-in service could not be reached just now, so nothing was sent. Your link still works: open it again in a moment.
+error-too-many-title = Too many requests
+error-too-many-advice = This browser made too many requests in a short time. Nothing was changed. Wait a minute, then open the link again.
 error-bad-comment-title = Please check your comment
 error-bad-comment-advice = Go back, change the comment and send it again. Nothing was changed.
 error-bad-form-title = Please check the form
@@ -108,7 +117,7 @@ error-rejected-title = Response rejected
 error-rejected-advice = Nothing was changed.
 error-sign-out = Sign out and use another account
 # $message: what went wrong (not translated); $code: the error name; $status: the HTTP status.
-error-details = Details: { $message } ({ $code }, { $status })
+error-details = For support: { $message } ({ $code }, { $status })
 
 ## Forms: labels, controls and what is wrong with a value.
 ## In English, what is wrong with a value reads as it does in JSON answers,

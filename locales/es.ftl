@@ -30,7 +30,6 @@ page-confirm-title = Confirmar: { $action }
 page-button-heartbeat = Enviar un heartbeat
 page-button-confirm = Confirmar: { $action }
 page-field-action = Acción
-page-field-type = Tipo
 page-field-expires = El enlace caduca
 page-signed-in-as = Sesión iniciada como { $who }
 page-comment = Comentario
@@ -47,7 +46,6 @@ page-review-title = Revisar y decidir
 page-review-named-approvers = Algunas opciones son solo para aprobadores designados.
 page-sign-in-to-continue = Iniciar sesión para continuar
 page-choice-sign-in-first = Solo los aprobadores designados pueden elegir esta opción: inicie sesión primero.
-page-choice-action = Acción { $action } ({ $type })
 page-refusal-not-an-approver = { $who } no figura entre los aprobadores.
 page-refusal-requester = { $who } solicitó esta decisión, así que debe tomarla otra persona.
 page-refusal-someone = La persona que ha iniciado sesión
@@ -68,6 +66,9 @@ page-accepted-title = ¡Respuesta aceptada!
 page-accepted-lead = Su respuesta { $response } se ha registrado. Puede cerrar esta página.
 page-your-comment = Su comentario:
 page-transaction = Transacción { $id }
+page-support = Para el soporte: acción { $action } ({ $type })
+page-support-transaction = Para el soporte: acción { $action } ({ $type }), transacción { $id }
+page-requested-by = Solicitado por { $who }
 
 ## Páginas de error
 
@@ -75,10 +76,15 @@ error-already-answered-title = Esta solicitud ya se respondió
 error-already-answered-advice = Alguien ya respondió, o la tarea terminó o se agotó su tiempo. No se ha cambiado nada.
 error-expired-title = Este enlace ha caducado
 error-expired-advice = Pida uno nuevo a quien se lo envió. No se ha cambiado nada.
+error-expired-when = Caducó el { $when }.
 error-invalid-link-title = Este enlace no es válido
 error-invalid-link-advice = Puede que se haya cortado o modificado por el camino. Abra el mensaje original y use el enlace completo. No se ha cambiado nada.
 error-busy-title = Vuelva a intentarlo en un momento
 error-busy-advice = El servicio no ha podido conectar con AWS en este momento. Su enlace sigue funcionando: vuelva atrás y pulse el botón de nuevo.
+error-slack-busy-advice = Slack no ha podido indicar quién pulsó en este momento, así que no se envió nada. Vuelva a pulsar el botón en un momento.
+error-provider-busy-advice = No se ha podido conectar con el servicio de inicio de sesión en este momento, así que no se envió nada. Su enlace sigue funcionando: vuelva a abrirlo en un momento.
+error-too-many-title = Demasiadas solicitudes
+error-too-many-advice = Este navegador ha hecho demasiadas solicitudes en poco tiempo. No se ha cambiado nada. Espere un minuto y vuelva a abrir el enlace.
 error-bad-comment-title = Revise su comentario
 error-bad-comment-advice = Vuelva atrás, cambie el comentario y envíelo de nuevo. No se ha cambiado nada.
 error-bad-form-title = Revise el formulario
@@ -91,7 +97,7 @@ error-sign-in-failed-advice = No se ha cambiado nada. Vuelva a abrir el enlace d
 error-rejected-title = Respuesta rechazada
 error-rejected-advice = No se ha cambiado nada.
 error-sign-out = Cerrar sesión y usar otra cuenta
-error-details = Detalles: { $message } ({ $code }, { $status })
+error-details = Para el soporte: { $message } ({ $code }, { $status })
 
 ## Formularios
 

@@ -29,7 +29,6 @@ page-confirm-title = Confirmer : { $action }
 page-button-heartbeat = Envoyer un heartbeat
 page-button-confirm = Confirmer : { $action }
 page-field-action = Action
-page-field-type = Type
 page-field-expires = Expiration du lien
 page-signed-in-as = Connecté en tant que { $who }
 page-comment = Commentaire
@@ -46,7 +45,6 @@ page-review-title = Examiner et décider
 page-review-named-approvers = Certains choix sont réservés à des approbateurs désignés.
 page-sign-in-to-continue = Se connecter pour continuer
 page-choice-sign-in-first = Seuls des approbateurs désignés peuvent faire ce choix : connectez-vous d’abord.
-page-choice-action = Action { $action } ({ $type })
 page-refusal-not-an-approver = { $who } ne fait pas partie des approbateurs.
 page-refusal-requester = { $who } a demandé cette décision ; quelqu’un d’autre doit donc la prendre.
 page-refusal-someone = La personne connectée
@@ -67,6 +65,9 @@ page-accepted-title = Réponse acceptée !
 page-accepted-lead = Votre réponse { $response } a été enregistrée. Vous pouvez fermer cette page.
 page-your-comment = Votre commentaire :
 page-transaction = Transaction { $id }
+page-support = Pour l’assistance : action { $action } ({ $type })
+page-support-transaction = Pour l’assistance : action { $action } ({ $type }), transaction { $id }
+page-requested-by = Demandé par { $who }
 
 ## Pages d’erreur
 
@@ -74,10 +75,15 @@ error-already-answered-title = Cette demande a déjà reçu une réponse
 error-already-answered-advice = Quelqu’un a déjà répondu, ou la tâche est terminée ou a expiré. Rien n’a été modifié.
 error-expired-title = Ce lien a expiré
 error-expired-advice = Demandez-en un nouveau à la personne qui vous l’a envoyé. Rien n’a été modifié.
+error-expired-when = Il a expiré le { $when }.
 error-invalid-link-title = Ce lien n’est pas valide
 error-invalid-link-advice = Il a peut-être été tronqué ou modifié en chemin. Ouvrez le message d’origine et utilisez le lien complet. Rien n’a été modifié.
 error-busy-title = Veuillez réessayer dans un instant
 error-busy-advice = Le service n’a pas pu joindre AWS pour le moment. Votre lien fonctionne toujours : revenez en arrière et appuyez de nouveau sur le bouton.
+error-slack-busy-advice = Slack n’a pas pu indiquer qui a appuyé pour le moment ; rien n’a donc été envoyé. Appuyez de nouveau sur le bouton dans un instant.
+error-provider-busy-advice = Le service de connexion n’a pas pu être joint pour le moment ; rien n’a donc été envoyé. Votre lien fonctionne toujours : rouvrez-le dans un instant.
+error-too-many-title = Trop de requêtes
+error-too-many-advice = Ce navigateur a envoyé trop de requêtes en peu de temps. Rien n’a été modifié. Attendez une minute, puis rouvrez le lien.
 error-bad-comment-title = Veuillez vérifier votre commentaire
 error-bad-comment-advice = Revenez en arrière, modifiez le commentaire et envoyez-le de nouveau. Rien n’a été modifié.
 error-bad-form-title = Veuillez vérifier le formulaire
@@ -90,7 +96,7 @@ error-sign-in-failed-advice = Rien n’a été modifié. Ouvrez de nouveau le li
 error-rejected-title = Réponse refusée
 error-rejected-advice = Rien n’a été modifié.
 error-sign-out = Se déconnecter et utiliser un autre compte
-error-details = Détails : { $message } ({ $code }, { $status })
+error-details = Pour l’assistance : { $message } ({ $code }, { $status })
 
 ## Formulaires
 

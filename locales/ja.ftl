@@ -29,7 +29,6 @@ page-confirm-title = 確認：{ $action }
 page-button-heartbeat = ハートビートを送信
 page-button-confirm = 確認：{ $action }
 page-field-action = アクション
-page-field-type = 種類
 page-field-expires = リンクの有効期限
 page-signed-in-as = { $who } としてサインインしています
 page-comment = コメント
@@ -42,7 +41,6 @@ page-review-title = 確認して決定
 page-review-named-approvers = 一部の選択肢は、指定された承認者のみが選べます。
 page-sign-in-to-continue = サインインして続行
 page-choice-sign-in-first = 指定された承認者のみが選べます。先にサインインしてください。
-page-choice-action = アクション { $action }（{ $type }）
 page-refusal-not-an-approver = { $who } は承認者に含まれていません。
 page-refusal-requester = { $who } はこの決定を依頼した本人のため、別の人が決定する必要があります。
 page-refusal-someone = サインイン中のユーザー
@@ -63,6 +61,9 @@ page-accepted-title = 回答を受け付けました
 page-accepted-lead = あなたの回答 { $response } を記録しました。このページは閉じてかまいません。
 page-your-comment = あなたのコメント：
 page-transaction = トランザクション { $id }
+page-support = サポート用：アクション { $action }（{ $type }）
+page-support-transaction = サポート用：アクション { $action }（{ $type }）、トランザクション { $id }
+page-requested-by = 依頼者：{ $who }
 
 ## エラーページ
 
@@ -70,10 +71,15 @@ error-already-answered-title = このリクエストはすでに回答済みで�
 error-already-answered-advice = すでに誰かが回答したか、タスクが終了したかタイムアウトしました。何も変更されていません。
 error-expired-title = このリンクは有効期限が切れています
 error-expired-advice = 送信者に新しいリンクを依頼してください。何も変更されていません。
+error-expired-when = 有効期限は { $when } でした。
 error-invalid-link-title = このリンクは無効です
 error-invalid-link-advice = 途中で切れたか、変更された可能性があります。元のメッセージを開き、リンク全体を使用してください。何も変更されていません。
 error-busy-title = しばらくしてからもう一度お試しください
 error-busy-advice = サービスが現在 AWS に接続できませんでした。リンクは引き続き有効です。前のページに戻って、もう一度ボタンを押してください。
+error-slack-busy-advice = Slack から押した人を確認できなかったため、何も送信されていません。しばらくしてからもう一度ボタンを押してください。
+error-provider-busy-advice = サインインサービスに接続できなかったため、何も送信されていません。リンクは引き続き有効です。しばらくしてからもう一度開いてください。
+error-too-many-title = リクエストが多すぎます
+error-too-many-advice = このブラウザーから短時間に多くのリクエストがありました。何も変更されていません。1 分待ってから、もう一度リンクを開いてください。
 error-bad-comment-title = コメントを確認してください
 error-bad-comment-advice = 前のページに戻り、コメントを修正してもう一度送信してください。何も変更されていません。
 error-bad-form-title = フォームを確認してください
@@ -86,7 +92,7 @@ error-sign-in-failed-advice = 何も変更されていません。やり直す�
 error-rejected-title = 回答は受け付けられませんでした
 error-rejected-advice = 何も変更されていません。
 error-sign-out = サインアウトして別のアカウントを使う
-error-details = 詳細：{ $message }（{ $code }、{ $status }）
+error-details = サポート用：{ $message }（{ $code }、{ $status }）
 
 ## フォーム
 

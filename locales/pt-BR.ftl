@@ -30,7 +30,6 @@ page-confirm-title = Confirmar: { $action }
 page-button-heartbeat = Enviar um heartbeat
 page-button-confirm = Confirmar: { $action }
 page-field-action = Ação
-page-field-type = Tipo
 page-field-expires = O link expira em
 page-signed-in-as = Conectado como { $who }
 page-comment = Comentário
@@ -47,7 +46,6 @@ page-review-title = Revisar e decidir
 page-review-named-approvers = Algumas opções são apenas para aprovadores designados.
 page-sign-in-to-continue = Fazer login para continuar
 page-choice-sign-in-first = Somente aprovadores designados podem escolher esta opção: faça login primeiro.
-page-choice-action = Ação { $action } ({ $type })
 page-refusal-not-an-approver = { $who } não está entre os aprovadores.
 page-refusal-requester = { $who } pediu esta decisão, então outra pessoa precisa tomá-la.
 page-refusal-someone = A pessoa conectada
@@ -68,6 +66,9 @@ page-accepted-title = Resposta aceita!
 page-accepted-lead = Sua resposta { $response } foi registrada. Você pode fechar esta página.
 page-your-comment = Seu comentário:
 page-transaction = Transação { $id }
+page-support = Para o suporte: ação { $action } ({ $type })
+page-support-transaction = Para o suporte: ação { $action } ({ $type }), transação { $id }
+page-requested-by = Solicitado por { $who }
 
 ## Páginas de erro
 
@@ -75,10 +76,15 @@ error-already-answered-title = Esta solicitação já foi respondida
 error-already-answered-advice = Alguém já respondeu, ou a tarefa terminou ou expirou. Nada foi alterado.
 error-expired-title = Este link expirou
 error-expired-advice = Peça um novo link a quem enviou este. Nada foi alterado.
+error-expired-when = Ele expirou em { $when }.
 error-invalid-link-title = Este link não é válido
 error-invalid-link-advice = Ele pode ter sido cortado ou alterado no caminho. Abra a mensagem original e use o link completo. Nada foi alterado.
 error-busy-title = Tente novamente em instantes
 error-busy-advice = O serviço não conseguiu acessar a AWS agora. Seu link continua funcionando: volte e pressione o botão novamente.
+error-slack-busy-advice = O Slack não conseguiu informar quem pressionou agora, então nada foi enviado. Pressione o botão novamente em instantes.
+error-provider-busy-advice = Não foi possível acessar o serviço de login agora, então nada foi enviado. Seu link continua funcionando: abra-o novamente em instantes.
+error-too-many-title = Muitas solicitações
+error-too-many-advice = Este navegador fez muitas solicitações em pouco tempo. Nada foi alterado. Aguarde um minuto e abra o link novamente.
 error-bad-comment-title = Confira seu comentário
 error-bad-comment-advice = Volte, altere o comentário e envie novamente. Nada foi alterado.
 error-bad-form-title = Confira o formulário
@@ -91,7 +97,7 @@ error-sign-in-failed-advice = Nada foi alterado. Abra novamente o link da mensag
 error-rejected-title = Resposta recusada
 error-rejected-advice = Nada foi alterado.
 error-sign-out = Sair e usar outra conta
-error-details = Detalhes: { $message } ({ $code }, { $status })
+error-details = Para o suporte: { $message } ({ $code }, { $status })
 
 ## Formulários
 

@@ -148,6 +148,29 @@ fn parse_rate(raw: &str) -> Result<u32, String> {
         .map_err(|_| format!("{raw:?} is not a number of requests a minute, or off"))
 }
 
+/// A listening address: an IP address and port (`127.0.0.1:8080`,
+/// `[::1]:8080`, `0.0.0.0:8080`), or `localhost:PORT` for the IPv4
+/// loopback. Other host names are refused rather than looked up: which of
+/// their addresses would be meant is not the service's to guess.
+fn parse_listen(raw: &str) -> Result<SocketAddr, String> {
+    let raw = raw.trim();
+    if let Ok(addr) = raw.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    if let Some((host, port)) = raw.rsplit_once(':')
+        && host.eq_ignore_ascii_case("localhost")
+    {
+        let port: u16 = port
+            .parse()
+            .map_err(|_| format!("{port:?} is not a port number (0 to 65535)"))?;
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    Err(format!(
+        "{raw:?} is not an address to listen on: give an IP address and port \
+         (127.0.0.1:8080, [::1]:8080, 0.0.0.0:8080) or localhost:PORT"
+    ))
+}
+
 fn parse_bool(raw: &str) -> Result<bool, String> {
     match raw.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Ok(true),
@@ -162,7 +185,9 @@ pub struct KeyArgs {
     /// Key mode: local, kms, kms-envelope or signed.
     #[arg(long, env = "KEY_MODE", value_enum, default_value = "local")]
     pub key_mode: KeyMode,
-    /// Keyring file (plain for local and signed, KMS-encrypted for kms).
+    /// Keyring file (plain for local and signed, KMS-encrypted for kms)
+    /// [default: sfn-callbacks-keyring.json in the working directory, which
+    /// serve creates, mode 0600, when it is missing].
     #[arg(long, env = "KEYRING_FILE")]
     pub keyring_file: Option<PathBuf>,
     /// The keyring itself, instead of a file (for Lambda environments).
@@ -228,7 +253,7 @@ pub struct KeySettings {
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address to listen on.
-    #[arg(long, env = "LISTEN_ADDR", default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "LISTEN_ADDR", default_value = "127.0.0.1:8080", value_parser = parse_listen)]
     pub listen: SocketAddr,
     /// Public base URL of the links (default: `http://` and the listen address).
     #[arg(long, env = "BASE_URL")]
@@ -244,9 +269,13 @@ pub struct ServeArgs {
     /// the task is still open.
     #[arg(long, env = "GET_PROBE", num_args = 0..=1, default_value = "true", default_missing_value = "true", value_parser = parse_bool)]
     pub get_probe: bool,
-    /// Comma-separated API keys for CreateUrls (required unless listening on loopback).
+    /// Comma-separated API keys for CreateUrls (required unless the service is private: listening on loopback, with a loopback BASE_URL and no CLIENT_IP_HEADER).
     #[arg(long, env = "API_KEYS", hide_env_values = true, value_delimiter = ',')]
     pub api_keys: Vec<Redacted>,
+    /// Serve `POST /urls` without API keys on a public deployment, because
+    /// something in front (a proxy, a firewall) protects it.
+    #[arg(long, env = "CREATE_URLS_OPEN", num_args = 0..=1, default_value = "false", default_missing_value = "true", value_parser = parse_bool)]
+    pub create_urls_open: bool,
     /// Deadline for one Step Functions or Lambda callback call, retries included, in milliseconds.
     #[arg(long, env = "SFN_DEADLINE_MS", default_value_t = 10_000)]
     pub sfn_deadline_ms: u64,
@@ -299,7 +328,7 @@ pub struct MetricsArgs {
     /// from the public port (`serve` and `activity-worker`; Lambda writes
     /// CloudWatch Embedded Metric Format instead). Unset: no metrics
     /// listener.
-    #[arg(long, env = "METRICS_ADDR")]
+    #[arg(long, env = "METRICS_ADDR", value_parser = parse_listen)]
     pub metrics_addr: Option<SocketAddr>,
     /// A name for this deployment, on every metric as its `deployment`
     /// label (letters, digits, `-`, `_`, `.`; at most 128).
@@ -371,12 +400,7 @@ fn parse_session_ttl(raw: &str) -> Result<Duration, String> {
 fn issuer_is_acceptable(issuer: &url::Url) -> bool {
     match issuer.scheme() {
         "https" => issuer.host().is_some(),
-        "http" => match issuer.host() {
-            Some(url::Host::Domain(d)) => d == "localhost",
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        },
+        "http" => is_loopback_url(issuer),
         _ => false,
     }
 }
@@ -683,28 +707,79 @@ pub struct Settings {
     pub oidc: Option<OidcSettings>,
 }
 
-/// Checks the `serve` options, refusing to expose an open CreateUrls
-/// beyond loopback.
+/// Checks the `serve` options, refusing to expose an open CreateUrls.
 pub fn settings(args: &ServeArgs, region: &str) -> anyhow::Result<Settings> {
-    let api_keys: Vec<&str> = args
-        .api_keys
+    refuse_open_create_urls(args)?;
+    checked(args, region)
+}
+
+fn api_keys(args: &ServeArgs) -> Vec<&str> {
+    args.api_keys
         .iter()
         .map(|k| k.expose().trim())
         .filter(|k| !k.is_empty())
-        .collect();
+        .collect()
+}
+
+/// Whether a URL's host is this machine's loopback (`localhost`,
+/// `127.0.0.0/8`, `::1`).
+fn is_loopback_url(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// `serve` with `POST /urls` and no API keys must be private: listening on
+/// loopback, and with nothing in its settings saying that the public
+/// reaches it through a proxy on the same host (a non-loopback
+/// `BASE_URL`, a client-IP header). `CREATE_URLS_OPEN=true` says that
+/// something in front protects `/urls`; without `/urls` there is nothing
+/// to protect. (Lambda is not checked here: IAM protects CreateUrls.)
+fn refuse_open_create_urls(args: &ServeArgs) -> anyhow::Result<()> {
+    if !api_keys(args).is_empty() || !args.create_urls_over_http || args.create_urls_open {
+        return Ok(());
+    }
+    const CHOICE: &str = "Set API_KEYS (comma-separated), or CREATE_URLS_OPEN=true if something in front of this service protects POST /urls";
+    if !args.listen.ip().is_loopback() {
+        bail!(
+            "refusing to listen on {} without API keys: CreateUrls would be open to anyone who can reach it. \
+             {CHOICE}, or listen on a loopback address",
+            args.listen
+        );
+    }
+    if let Some(base) = args
+        .base_url
+        .as_deref()
+        .and_then(|b| url::Url::parse(b).ok())
+        && !is_loopback_url(&base)
+    {
+        bail!(
+            "refusing to serve CreateUrls without API keys: BASE_URL ({}) says the service is public, \
+             and a proxy on this host would forward POST /urls to anyone. {CHOICE}",
+            base.host_str().unwrap_or_default()
+        );
+    }
+    if let Some(header) = &args.client_ip_header {
+        bail!(
+            "refusing to serve CreateUrls without API keys: CLIENT_IP_HEADER ({header}) says a proxy forwards \
+             clients to this service, and it would forward POST /urls to anyone. {CHOICE}"
+        );
+    }
+    Ok(())
+}
+
+/// Checks the options both runtimes share.
+fn checked(args: &ServeArgs, region: &str) -> anyhow::Result<Settings> {
+    let api_keys = api_keys(args);
     if let Some(metrics) = args.metrics.metrics_addr
         && metrics.port() == args.listen.port()
         && metrics.port() != 0
     {
         bail!(
             "METRICS_ADDR {metrics} is the public port ({}): metrics are served on a port of their own",
-            args.listen
-        );
-    }
-    if api_keys.is_empty() && !args.listen.ip().is_loopback() {
-        bail!(
-            "refusing to listen on {} without API keys: CreateUrls would be open to anyone who can reach it. \
-             Set API_KEYS (comma-separated) or listen on a loopback address",
             args.listen
         );
     }
@@ -778,7 +853,7 @@ fn cleaned(list: &[String]) -> Vec<String> {
 /// still apply when given), and without `BASE_URL` the links' base is
 /// derived from each event's domain and stage.
 pub fn lambda_settings(args: &ServeArgs, region: &str) -> anyhow::Result<Settings> {
-    let mut settings = settings(
+    let mut settings = checked(
         &ServeArgs {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             ..args.clone()
@@ -815,6 +890,92 @@ mod tests {
             .is_ok()
         );
         assert!(settings(&serve(&["--listen", "[::1]:8080"]), "us-east-1").is_ok());
+    }
+
+    #[test]
+    fn refuses_an_open_create_urls_behind_a_same_host_proxy() {
+        let public_base = serve(&["--base-url", "https://approvals.example.com"]);
+        let err = settings(&public_base, "r").expect_err("refused");
+        let text = err.to_string();
+        assert!(text.contains("BASE_URL (approvals.example.com)"), "{text}");
+        assert!(
+            text.contains("API_KEYS") && text.contains("CREATE_URLS_OPEN=true"),
+            "{text}"
+        );
+        let proxied = serve(&["--client-ip-header", "x-forwarded-for"]);
+        let err = settings(&proxied, "r").expect_err("refused");
+        assert!(
+            err.to_string()
+                .contains("CLIENT_IP_HEADER (x-forwarded-for)"),
+            "{err}"
+        );
+        // Each way out: keys, saying that /urls is protected in front, or
+        // not serving /urls at all.
+        for way_out in [
+            &["--api-keys", "k1"][..],
+            &["--create-urls-open"][..],
+            &["--create-urls-over-http", "false"][..],
+        ] {
+            for public in [
+                &["--base-url", "https://approvals.example.com"][..],
+                &["--client-ip-header", "x-forwarded-for"][..],
+                &["--listen", "0.0.0.0:8080"][..],
+            ] {
+                let args = serve(&[public, way_out].concat());
+                assert!(settings(&args, "r").is_ok(), "{public:?} {way_out:?}");
+            }
+        }
+        // Private settings need nothing.
+        for base in [
+            "http://localhost:8080",
+            "http://127.0.0.1:9000",
+            "http://[::1]:8080",
+        ] {
+            assert!(
+                settings(&serve(&["--base-url", base]), "r").is_ok(),
+                "{base}"
+            );
+        }
+        // Lambda is IAM's: not refused.
+        assert!(lambda_settings(&public_base, "r").is_ok());
+        assert!(lambda_settings(&proxied, "r").is_ok());
+    }
+
+    #[test]
+    fn serve_help_names_the_default_keyring_file() {
+        use clap::CommandFactory as _;
+        let mut cli = Cli::command();
+        let serve = cli.find_subcommand_mut("serve").expect("serve");
+        let help = serve.render_help().to_string();
+        let at = help.find("--keyring-file").expect("the flag is listed");
+        assert!(
+            help[at..].contains(&format!("default: {DEFAULT_KEYRING_FILE}")),
+            "{help}"
+        );
+    }
+
+    #[test]
+    fn listens_on_localhost_and_names_what_it_takes() {
+        let s = serve(&["--listen", "localhost:8090"]);
+        assert_eq!(s.listen, SocketAddr::from(([127, 0, 0, 1], 8090)));
+        assert_eq!(
+            serve(&["--listen", "LOCALHOST:1"]).listen,
+            SocketAddr::from(([127, 0, 0, 1], 1))
+        );
+        assert_eq!(
+            serve(&["--listen", "[::1]:80"]).listen.to_string(),
+            "[::1]:80"
+        );
+        for bad in ["example.com:80", "localhost", "localhost:99999"] {
+            let err = Cli::try_parse_from(["sfn-callbacks", "serve", "--listen", bad])
+                .expect_err(bad)
+                .to_string();
+            assert!(err.contains("--listen"), "{err}");
+            assert!(
+                err.contains("localhost:PORT") || err.contains("not a port number"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -9,7 +9,9 @@ use sfn_callbacks::aws::{CallBudget, SdkActivities, load_sdk_config, region_of};
 use sfn_callbacks::config::{
     self, Cli, Command, CreateArgs, InspectArgs, KeygenArgs, ServeArgs, WorkerArgs,
 };
-use sfn_callbacks::core::action::Action;
+use sfn_callbacks::core::action::{
+    Action, ActionEffect, FieldSource, OutcomeEffect, OutcomeOutput,
+};
 use sfn_callbacks::core::approvers::Gate;
 use sfn_callbacks::core::callback::format_millis;
 use sfn_callbacks::core::create::{CreateRequest, make_urls};
@@ -30,13 +32,17 @@ fn init_tracing() {
     // The SDK's runtime traces each request's URI, and a durable callback's
     // URI holds its callback ID: whatever RUST_LOG asks, it logs at `info`
     // at most.
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+    let asked = std::env::var("RUST_LOG").unwrap_or_default();
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
         .add_directive(
             "aws_smithy_runtime=info"
                 .parse()
                 .expect("a valid directive"),
         );
+    if let Some(quiet) = sfn_callbacks::aws::quiet_credential_chain(&asked) {
+        filter = filter.add_directive(quiet.parse().expect("a valid directive"));
+    }
     tracing_subscriber::fmt()
         .json()
         .flatten_event(true)
@@ -376,6 +382,69 @@ async fn create(args: CreateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What an action does, as JSON in CreateUrls' own words: a success's
+/// `output`, a failure's `error` and `cause`, a POST action's `outcomes`.
+fn effect_json(effect: &ActionEffect) -> Value {
+    fn source(out: &mut serde_json::Map<String, Value>, field: &str, from: &FieldSource) {
+        match from {
+            FieldSource::Unset => {}
+            FieldSource::Fixed(text) => {
+                out.insert(field.to_owned(), json!(text));
+            }
+            FieldSource::Path(path) => {
+                out.insert(format!("{field}_path"), json!(path));
+            }
+        }
+    }
+    match effect {
+        ActionEffect::Success { output } => json!({"output": output}),
+        ActionEffect::Failure { error, cause } => {
+            let mut out = serde_json::Map::new();
+            if let Some(error) = error {
+                out.insert("error".into(), json!(error));
+            }
+            if let Some(cause) = cause {
+                out.insert("cause".into(), json!(cause));
+            }
+            Value::Object(out)
+        }
+        ActionEffect::Heartbeat => json!({}),
+        ActionEffect::Post { outcomes } => {
+            let outcomes: Vec<Value> = outcomes
+                .iter()
+                .map(|outcome| {
+                    let mut out = serde_json::Map::new();
+                    out.insert("name".into(), json!(outcome.name.as_str()));
+                    out.insert("schema".into(), outcome.schema.clone());
+                    let kind = match &outcome.effect {
+                        OutcomeEffect::Success(OutcomeOutput::Body) => {
+                            out.insert("output_body".into(), json!(true));
+                            "success"
+                        }
+                        OutcomeEffect::Success(OutcomeOutput::Path(path)) => {
+                            out.insert("output_path".into(), json!(path));
+                            "success"
+                        }
+                        OutcomeEffect::Success(OutcomeOutput::Fixed(output)) => {
+                            out.insert("output".into(), output.clone());
+                            "success"
+                        }
+                        OutcomeEffect::Failure { error, cause } => {
+                            source(&mut out, "error", error);
+                            source(&mut out, "cause", cause);
+                            "failure"
+                        }
+                        OutcomeEffect::Heartbeat => "heartbeat",
+                    };
+                    out.insert("type".into(), json!(kind));
+                    Value::Object(out)
+                })
+                .collect();
+            json!({"outcomes": outcomes})
+        }
+    }
+}
+
 async fn inspect(args: InspectArgs) -> anyhow::Result<()> {
     let data = match url::Url::parse(&args.url) {
         Ok(u) => u
@@ -424,7 +493,7 @@ async fn inspect(args: InspectArgs) -> anyhow::Result<()> {
     let action = |action: &Action, gate: Option<&Gate>| {
         let mut shown = json!({
             "action": {"name": action.name.as_str(), "type": action.kind().as_str()},
-            "effect": format!("{:?}", action.effect),
+            "effect": effect_json(&action.effect),
         });
         if let Some(form) = &action.page.form {
             shown["form"] = form.schema.clone();

@@ -198,6 +198,9 @@ pub struct Trace {
     /// error raised after it opened (closed, expired, not an approver)
     /// speaks it too.
     pub locale: Option<Locale>,
+    /// When the opened link expires, so that its expired page can say
+    /// when, in its language.
+    pub expires_at_millis: Option<i64>,
 }
 
 impl App {
@@ -279,6 +282,7 @@ impl App {
             Opened::Review(review) => {
                 trace.transaction_id = Some(review.transaction_id.to_hex());
                 trace.locale = review.locale;
+                trace.expires_at_millis = review.expires_at_millis;
                 let Some(name) = params.get("action") else {
                     return Ok(self.review(review, via, credential, trace).await?);
                 };
@@ -294,6 +298,7 @@ impl App {
         let kind = claims.action.kind();
         trace.transaction_id = Some(claims.transaction_id.to_hex());
         trace.locale = claims.locale;
+        trace.expires_at_millis = claims.expires_at_millis;
         trace.action = Some(claims.action.name.as_str().to_owned());
         trace.action_type = Some(kind.as_str());
         verify(

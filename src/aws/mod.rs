@@ -96,6 +96,15 @@ pub fn region_of(sdk: &SdkConfig) -> String {
         .map_or_else(|| "us-east-1".to_owned(), ToString::to_string)
 }
 
+/// The log directive that keeps the SDK's credential provider chain to
+/// its errors, unless the operator's `RUST_LOG` names the SDK's config
+/// crate. Without credentials the chain warns, with about 1 KB of debug
+/// text, at start and on every click; `serve` says it once in a line of
+/// its own (`startup::warn_without_credentials`).
+pub fn quiet_credential_chain(rust_log: &str) -> Option<&'static str> {
+    (!rust_log.contains("aws_config")).then_some("aws_config::meta::credentials::chain=error")
+}
+
 /// Whether the default credential chain finds credentials (within
 /// `within`). Links can be made without them; answering needs them.
 pub async fn has_credentials(sdk: &SdkConfig, within: Duration) -> bool {

@@ -531,6 +531,7 @@ mod tests {
             },
             gate: None,
             locale: None,
+            requested_by: None,
         }
     }
 

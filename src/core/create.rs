@@ -71,6 +71,7 @@ struct RawCreateUrls {
     requester: Option<Value>,
     review: Option<bool>,
     locale: Option<String>,
+    requested_by: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -111,6 +112,48 @@ pub struct CreateRequest {
     pub review: bool,
     /// The language the links' pages speak, whatever the browser asks.
     pub locale: Option<Locale>,
+    /// Who asked, as the pages and messages name them.
+    pub requested_by: Option<String>,
+}
+
+impl CreateRequest {
+    /// Who asked, for the messages to say: `requested_by`, else the
+    /// requester's email (one request, one requester).
+    pub fn asked_by(&self) -> Option<&str> {
+        self.requested_by.as_deref().or_else(|| {
+            self.gates
+                .iter()
+                .find_map(|g| g.as_ref().and_then(|g| g.requester.as_deref()))
+        })
+    }
+}
+
+/// The longest `requested_by`, in characters.
+pub const MAX_REQUESTED_BY: usize = 200;
+
+/// CreateUrls' `requested_by`: a name to show, 1 to 200 characters after
+/// trimming, on one line (no control characters).
+fn parse_requested_by(raw: Option<Value>) -> Result<Option<String>, Rejection> {
+    let Some(raw) = raw else { return Ok(None) };
+    let refused = |why: &str| invalid_json(format!("requested_by {why}"));
+    let Value::String(text) = raw else {
+        return Err(refused(
+            "must be a string: the name the pages show as who asked",
+        ));
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(refused("is empty"));
+    }
+    if text.chars().count() > MAX_REQUESTED_BY {
+        return Err(refused(&format!(
+            "is longer than {MAX_REQUESTED_BY} characters"
+        )));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(refused("has a line break or another control character"));
+    }
+    Ok(Some(text.to_owned()))
 }
 
 fn invalid_json(message: impl Into<String>) -> Rejection {
@@ -424,6 +467,7 @@ impl CreateRequest {
             .as_deref()
             .map(Locale::parse_sealed)
             .transpose()?;
+        let requested_by = parse_requested_by(raw.requested_by)?;
         Ok(Self {
             token,
             actions,
@@ -434,6 +478,7 @@ impl CreateRequest {
             notify,
             review,
             locale,
+            requested_by,
         })
     }
 }
@@ -459,7 +504,7 @@ pub struct CreateUrlsOutput {
 impl CreateUrlsOutput {
     /// What a notification's templates see of these links, made for
     /// `request`: the default texts speak its language.
-    pub fn links(&self, request: &CreateRequest) -> Links<'_> {
+    pub fn links<'a>(&'a self, request: &'a CreateRequest) -> Links<'a> {
         Links {
             transaction_id: &self.transaction_id,
             urls: &self.urls,
@@ -469,6 +514,7 @@ impl CreateUrlsOutput {
                 i64::try_from(e.at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
             }),
             locale: request.locale.unwrap_or_default(),
+            requested_by: request.asked_by(),
         }
     }
 }
@@ -503,6 +549,7 @@ pub fn review_for(
         expires_at_millis: expires_at_millis(request),
         output_parameters: request.output_parameters,
         locale: request.locale,
+        requested_by: request.requested_by.clone(),
         choices: request
             .actions
             .iter()
@@ -543,6 +590,7 @@ pub fn claims_for(
             action: action.clone(),
             gate: gate.clone(),
             locale: request.locale,
+            requested_by: request.requested_by.clone(),
         })
         .collect()
 }
@@ -625,6 +673,29 @@ pub fn make_urls(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn requested_by_is_a_short_line_of_text() {
+        assert_eq!(
+            parse_requested_by(Some(json!("  Rita (Release)  "))).expect("ok"),
+            Some("Rita (Release)".into())
+        );
+        assert_eq!(parse_requested_by(None).expect("ok"), None);
+        for (bad, says) in [
+            (json!(""), "is empty"),
+            (json!(7), "must be a string"),
+            (json!("a\nb"), "line break"),
+            (json!("x".repeat(201)), "longer than 200"),
+        ] {
+            let err = parse_requested_by(Some(bad.clone())).expect_err("refused");
+            assert_eq!(err.code, ErrorCode::InvalidJson, "{bad}");
+            assert!(
+                err.message.starts_with("requested_by ") && err.message.contains(says),
+                "{bad}: {}",
+                err.message
+            );
+        }
+    }
     use crate::core::token::EngineKind;
     use serde_json::json;
     use time::macros::datetime;

@@ -612,7 +612,7 @@ impl Form {
                 .filter(|(k, _)| k == &field.name)
                 .map(|(_, v)| v.as_str())
                 .collect();
-            if given.len() > 1 && field.kind != FieldKind::Boolean {
+            if given.len() > 1 {
                 errors.field(&field.name, Problem::SentTwice);
                 continue;
             }

@@ -15,6 +15,7 @@ pub mod keyring;
 pub mod locale;
 pub mod notify;
 pub mod payload;
+pub mod query;
 pub mod session;
 pub mod slack;
 pub mod template;

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::app::{Credential, SignInStart};
 use crate::core::ErrorCode;
+use crate::core::query::parse_unique;
 use crate::http::error::ApiError;
 use crate::http::negotiate::{negotiate, page_locale};
 use crate::http::pages;
@@ -82,13 +83,7 @@ fn set_cookie(base: &str, name: &str, value: &str, max_age_secs: i64) -> HeaderV
 
 /// Who the request names: a bearer token wins over a session cookie.
 pub fn credential<'h>(headers: &'h HeaderMap, session: Option<&'h str>) -> Credential<'h> {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty());
-    match (bearer, session) {
+    match (super::bearer(headers), session) {
         (Some(token), _) => Credential::Bearer(token),
         (None, Some(sealed)) => Credential::Session(sealed),
         (None, None) => Credential::Anonymous,
@@ -122,9 +117,13 @@ pub fn require_base(
 /// The query of the link a sign-in or sign-out returns to: it must carry
 /// the link's `data`; `refusal` says what the endpoint takes.
 fn link_query(query: Option<String>, refusal: &str) -> Result<String, ApiError> {
-    query
-        .filter(|q| q.split('&').any(|p| p.starts_with("data=")))
-        .ok_or_else(|| ApiError::invalid_payload(refusal))
+    let query = query.unwrap_or_default();
+    let pairs = parse_unique(query.as_bytes()).map_err(|e| ApiError::bad_pairs("link", &e))?;
+    if pairs.iter().any(|(k, v)| k == "data" && !v.is_empty()) {
+        Ok(query)
+    } else {
+        Err(ApiError::invalid_payload(refusal))
+    }
 }
 
 /// A 303 back to the link `/respond?{query}`.
@@ -222,18 +221,23 @@ struct Answer {
     error: Option<String>,
 }
 
-fn parse_answer(query: Option<&str>) -> Answer {
+fn parse_answer(query: Option<&str>) -> Result<Answer, ApiError> {
     let mut answer = Answer::default();
-    for (key, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+    let pairs = parse_unique(query.unwrap_or_default().as_bytes()).map_err(|e| {
+        sign_in_failed(format!(
+            "{e} in the sign-in answer; nothing was sent. Open the link again to sign in"
+        ))
+    })?;
+    for (key, value) in pairs {
         let slot = match &*key {
             "code" => &mut answer.code,
             "state" => &mut answer.state,
             "error" => &mut answer.error,
             _ => continue,
         };
-        *slot = Some(value.into_owned());
+        *slot = Some(value);
     }
-    answer
+    Ok(answer)
 }
 
 /// `GET /auth/callback`: finishes the sign-in, sets the session, and goes
@@ -249,7 +253,7 @@ pub async fn callback(
     let locale = page_locale(None, &headers);
     let result = async {
         let base = require_base(&state, public_base.as_ref().map(|e| &e.0), &headers)?;
-        let answer = parse_answer(query.as_deref());
+        let answer = parse_answer(query.as_deref())?;
         if let Some(error) = &answer.error {
             // The provider's own error code: a short ASCII word by the
             // standard; anything else is not repeated.

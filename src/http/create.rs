@@ -3,7 +3,7 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Extension, State};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
 use crate::app::Trace;
@@ -23,11 +23,7 @@ pub async fn create_urls(
         ));
     }
     if !state.settings.api_key_digests.is_empty() {
-        let presented = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or_default();
+        let presented = super::bearer(&headers).unwrap_or_default();
         if !state.settings.api_key_matches(presented) {
             return Err(ApiError::unauthorized(
                 "CreateUrls needs `Authorization: Bearer <key>` with a key from API_KEYS",

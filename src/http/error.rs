@@ -7,7 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::app::AppError;
+use crate::app::{AppError, Unavailable};
 use crate::core::error::{ErrorCode, Rejection};
 use crate::core::form::FormErrors;
 use crate::core::locale::Locale;
@@ -83,6 +83,13 @@ impl ApiError {
     /// 400 for a request this service cannot read at all.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest, message)
+    }
+
+    /// 400 for a query or form body that names a parameter twice or is not
+    /// UTF-8: ambiguous input is refused, never guessed, and nothing is
+    /// sent.
+    pub fn bad_pairs(where_: &str, error: &crate::core::query::PairsError) -> Self {
+        Self::bad_request(format!("{error} in the {where_}; nothing was sent"))
     }
 
     /// 400 for a body that is not the JSON it should be.
@@ -221,6 +228,16 @@ impl ApiError {
         self
     }
 
+    /// Says on an expired link's page when it expired (as the page's
+    /// language writes it).
+    #[must_use]
+    pub fn with_expiry(mut self, when: Option<String>) -> Self {
+        if self.code == ErrorCode::ExpiredPayload && when.is_some() {
+            self.page = Some(ErrorPage::Expired(when));
+        }
+        self
+    }
+
     /// Names the transaction in the body.
     #[must_use]
     pub fn with_transaction(mut self, transaction_id: Option<String>) -> Self {
@@ -240,7 +257,7 @@ impl ApiError {
         }
         match (self.status, self.code) {
             (StatusCode::GONE, ErrorCode::StepFunctionsError) => ErrorPage::AlreadyAnswered,
-            (_, ErrorCode::ExpiredPayload) => ErrorPage::Expired,
+            (_, ErrorCode::ExpiredPayload) => ErrorPage::Expired(None),
             (
                 _,
                 ErrorCode::InvalidPayload
@@ -249,6 +266,7 @@ impl ApiError {
                 | ErrorCode::DecryptionUnsupported,
             ) => ErrorPage::InvalidLink,
             (StatusCode::SERVICE_UNAVAILABLE, _) => ErrorPage::Busy,
+            (_, ErrorCode::TooManyRequests) => ErrorPage::TooMany,
             (_, ErrorCode::InvalidComment) => ErrorPage::BadComment,
             (_, ErrorCode::NotAnApprover) => ErrorPage::NotAnApprover(None),
             (_, ErrorCode::SignInRequired) => ErrorPage::SignInRequired,
@@ -291,6 +309,11 @@ impl From<AppError> for ApiError {
         };
         let mut error = Self::new(status, e.code(), e.message());
         error.retry_after = e.retry_after_secs();
+        error.page = match &e {
+            AppError::Unavailable(Unavailable::Slack) => Some(ErrorPage::SlackBusy),
+            AppError::Unavailable(Unavailable::IdentityProvider) => Some(ErrorPage::ProviderBusy),
+            _ => None,
+        };
         error
     }
 }

@@ -17,6 +17,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::HttpSettings;
 use super::error::ApiError;
+use super::negotiate::{negotiate, page_locale};
 
 /// The client's address as the front door saw it: the TCP peer in `serve`,
 /// the event's source IP in Lambda.
@@ -136,6 +137,9 @@ pub async fn respond_rate_limit(
             ),
             secs,
         )
+        // A browser gets a page like the other errors, in its language.
+        .with_format(negotiate(request.headers()))
+        .with_locale(page_locale(None, request.headers()))
         .into_response();
     }
     next.run(request).await

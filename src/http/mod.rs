@@ -188,6 +188,16 @@ pub fn body_or_error(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiEr
     body.map_err(ApiError::unreadable_body)
 }
 
+/// The credentials of an `Authorization: Bearer …` header. The scheme is
+/// case-insensitive (RFC 9110 §11.1: `bearer`, `BEARER` and `Bearer` are
+/// one scheme); the credentials are trimmed, and empty ones are none.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, credentials) = value.trim_start().split_once(' ')?;
+    let credentials = credentials.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !credentials.is_empty()).then_some(credentials)
+}
+
 /// Whether the `Content-Type` is JSON (`application/json`, parameters
 /// such as `; charset=utf-8` allowed).
 pub fn is_json(headers: &HeaderMap) -> bool {
@@ -263,4 +273,29 @@ pub fn router(app: App, settings: HttpSettings) -> Router {
         ))
         .layer(middleware::from_fn_with_state(settings, observe))
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_authorization(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(value).expect("header"),
+        );
+        headers
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for value in ["Bearer k1", "bearer k1", "BEARER k1", "bEaReR  k1 "] {
+            assert_eq!(bearer(&with_authorization(value)), Some("k1"), "{value}");
+        }
+        for value in ["Basic azE=", "Bearer", "Bearer ", "Bearerk1", "Token k1"] {
+            assert_eq!(bearer(&with_authorization(value)), None, "{value}");
+        }
+        assert_eq!(bearer(&HeaderMap::new()), None);
+    }
 }

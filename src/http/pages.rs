@@ -23,7 +23,7 @@ use crate::core::template::escape_html as escape;
 /// One small stylesheet for every page: readable on a phone, high contrast
 /// in both colour schemes (a dark variant for `prefers-color-scheme:
 /// dark`), a visible focus ring, nothing loaded from elsewhere.
-const STYLE: &str = "*{box-sizing:border-box}body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:38rem;margin:0 auto;padding:1.5rem 1rem;line-height:1.5;color:#1b1b1b;background:#fff;font-size:1.0625rem}h1{font-size:1.5rem;line-height:1.25;margin:.5rem 0 1rem}.status{display:inline-block;font-size:.875rem;font-weight:600;padding:.15rem .6rem;border-radius:1rem;background:#e8eaed;color:#1b1b1b}.ok{background:#d7f5dd;color:#0c5132}.warn{background:#fff1c2;color:#5c4100}.bad{background:#fde2e1;color:#8a1c15}.desc{white-space:pre-wrap;border-left:4px solid #0b57d0;padding:.25rem 0 .25rem .75rem;margin:1rem 0}dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:1rem 0}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}label{display:block;font-weight:600;margin:1rem 0 .25rem}textarea,input,select{width:100%;font:inherit;padding:.5rem;border:2px solid #5f6368;border-radius:.4rem}input[type=checkbox],input[type=radio]{width:auto;min-width:1.25rem;min-height:1.25rem;margin:0 .5rem 0 0;vertical-align:middle}fieldset{border:0;padding:0;margin:1rem 0 0}legend{font-weight:600;padding:0;margin-bottom:.25rem}.opt{display:block;font-weight:400;margin:.25rem 0}.check{font-weight:600}.help{margin:.1rem 0 .25rem}.error{color:#8a1c15;font-weight:600;margin:.25rem 0}.problem{border:2px solid #8a1c15;border-radius:.4rem;padding:.5rem .75rem;margin:1rem 0}.problem p,.problem ul{margin:.25rem 0}[aria-invalid=true]{border-color:#8a1c15}button{font:inherit;font-weight:600;margin-top:1rem;padding:.7rem 1.5rem;min-height:44px;border-radius:.4rem;border:2px solid #0b57d0;background:#0b57d0;color:#fff;cursor:pointer}.button{display:inline-block;font-weight:600;padding:.7rem 1.5rem;min-height:44px;border-radius:.4rem;border:2px solid #0b57d0;background:#0b57d0;color:#fff;text-decoration:none}.button:focus-visible,button:focus-visible,textarea:focus-visible,input:focus-visible,select:focus-visible{outline:3px solid #f9ab00;outline-offset:2px}.note{color:#4a4a4a;font-size:.9rem}a{color:#0b57d0}h2{font-size:1.2rem;margin:0 0 .25rem}.choice{border-top:1px solid #c4c7c5;padding:1rem 0;margin-top:1rem}:root{color-scheme:light dark}@media (prefers-color-scheme:dark){body{color:#e8eaed;background:#121212}.status{background:#3c4043;color:#e8eaed}.ok{background:#0f3d22;color:#b7f5cb}.warn{background:#473600;color:#ffe08a}.bad{background:#5c1511;color:#ffd2ce}.desc{border-left-color:#8ab4f8}textarea,input,select{background:#1e1e1e;color:#e8eaed;border-color:#9aa0a6}.error{color:#ffb4ab}.problem,[aria-invalid=true]{border-color:#ffb4ab}.choice{border-top-color:#5f6368}button,.button{background:#8ab4f8;border-color:#8ab4f8;color:#0b1a33}.note{color:#bdc1c6}a{color:#8ab4f8}}";
+const STYLE: &str = "*{box-sizing:border-box}body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:38rem;margin:0 auto;padding:1.5rem 1rem;line-height:1.5;color:#1b1b1b;background:#fff;font-size:1.0625rem}h1{font-size:1.5rem;line-height:1.25;margin:.5rem 0 1rem}.status{display:inline-block;font-size:.875rem;font-weight:600;padding:.15rem .6rem;border-radius:1rem;background:#e8eaed;color:#1b1b1b}.ok{background:#d7f5dd;color:#0c5132}.warn{background:#fff1c2;color:#5c4100}.bad{background:#fde2e1;color:#8a1c15}.desc{white-space:pre-wrap;border-left:4px solid #0b57d0;padding:.25rem 0 .25rem .75rem;margin:1rem 0}dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:1rem 0}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}label{display:block;font-weight:600;margin:1rem 0 .25rem}textarea,input,select{width:100%;font:inherit;padding:.5rem;border:2px solid #5f6368;border-radius:.4rem}input[type=checkbox],input[type=radio]{width:auto;min-width:1.25rem;min-height:1.25rem;margin:0 .5rem 0 0;vertical-align:middle}fieldset{border:0;padding:0;margin:1rem 0 0}legend{font-weight:600;padding:0;margin-bottom:.25rem}.opt{display:block;font-weight:400;margin:.25rem 0}.check{font-weight:600}.help{margin:.1rem 0 .25rem}.error{color:#8a1c15;font-weight:600;margin:.25rem 0}.problem{border:2px solid #8a1c15;border-radius:.4rem;padding:.5rem .75rem;margin:1rem 0}.problem p,.problem ul{margin:.25rem 0}[aria-invalid=true]{border-color:#8a1c15}button{font:inherit;font-weight:600;margin-top:1rem;padding:.7rem 1.5rem;min-height:44px;border-radius:.4rem;border:2px solid #0b57d0;background:#0b57d0;color:#fff;cursor:pointer}.button{display:inline-block;font-weight:600;padding:.7rem 1.5rem;min-height:44px;border-radius:.4rem;border:2px solid #0b57d0;background:#0b57d0;color:#fff;text-decoration:none}.button:focus-visible,button:focus-visible,textarea:focus-visible,input:focus-visible,select:focus-visible{outline:3px solid #f9ab00;outline-offset:2px}.note{color:#4a4a4a;font-size:.9rem}.fine{color:#5f6368;font-size:.8rem;margin-top:1.5rem}button.no{background:#b3261e;border-color:#b3261e}a{color:#0b57d0}h2{font-size:1.2rem;margin:0 0 .25rem}.choice{border-top:1px solid #c4c7c5;padding:1rem 0;margin-top:1rem}:root{color-scheme:light dark}@media (prefers-color-scheme:dark){body{color:#e8eaed;background:#121212}.status{background:#3c4043;color:#e8eaed}.ok{background:#0f3d22;color:#b7f5cb}.warn{background:#473600;color:#ffe08a}.bad{background:#5c1511;color:#ffd2ce}.desc{border-left-color:#8ab4f8}textarea,input,select{background:#1e1e1e;color:#e8eaed;border-color:#9aa0a6}.error{color:#ffb4ab}.problem,[aria-invalid=true]{border-color:#ffb4ab}.choice{border-top-color:#5f6368}button,.button{background:#8ab4f8;border-color:#8ab4f8;color:#0b1a33}.note,.fine{color:#bdc1c6}button.no{background:#f2b8b5;border-color:#f2b8b5;color:#601410}a{color:#8ab4f8}}";
 
 /// The Content-Security-Policy of our pages: nothing but our own inline
 /// style (by hash), no frames. (No `form-action`: browsers apply it to the
@@ -142,6 +142,8 @@ pub struct Pending<'a> {
     pub refused: bool,
     /// Who is signed in, for a link bound to approvers.
     pub who: Option<&'a str>,
+    /// Who asked for the decision, when the link says.
+    pub requested_by: Option<&'a str>,
 }
 
 /// An action's form on a page: its fields, with what the person entered
@@ -177,15 +179,47 @@ fn expiry_row(locale: Locale, expires: Option<&str>) -> String {
     })
 }
 
-/// The action's name and type, as the list of a page's details.
-fn action_rows(locale: Locale, name: &str, kind: &str) -> String {
+/// The action as a person reads it: its label, else its name.
+fn action_row(locale: Locale, shown: &str) -> String {
     format!(
-        "<dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd>",
+        "<dt>{}</dt><dd>{}</dd>",
         say(locale, "page-field-action", &[]),
-        escape(name),
-        say(locale, "page-field-type", &[]),
-        escape(kind),
+        escape(shown),
     )
+}
+
+/// The technical names, in small print at the end of a page: for whoever
+/// has to look into it, not for the person deciding.
+fn support_line(locale: Locale, name: &str, kind: &str) -> String {
+    format!(
+        "<p class=\"fine\">{}</p>",
+        say(
+            locale,
+            "page-support",
+            &[("action", name.into()), ("type", kind.into())]
+        )
+    )
+}
+
+/// "Requested by …", when the link says who asked.
+fn requested_by(locale: Locale, who: Option<&str>) -> String {
+    who.map_or_else(String::new, |who| {
+        format!(
+            "<p>{}</p>",
+            say_bold(locale, "page-requested-by", "who", who)
+        )
+    })
+}
+
+/// A submit button; a failure action's has a style of its own, so that
+/// "Reject" never looks like "Approve".
+fn submit_button(kind: &str, text: &str) -> String {
+    let class = if kind == "failure" {
+        " class=\"no\""
+    } else {
+        ""
+    };
+    format!("<button type=\"submit\"{class}>{text}</button>")
 }
 
 /// The badge and first sentence of a page shown before acting, as plain
@@ -240,10 +274,13 @@ pub fn confirm_page(pending: &Pending<'_>) -> String {
         &badge,
         &text(locale, "page-confirm-title", &[("action", shown.into())]),
         &format!(
-            "<p>{lead}</p>{problems}{description}<dl>{rows}{expires}</dl>{who}<form method=\"post\">{fields}{comment}<button type=\"submit\">{button}</button></form>",
+            "<p>{lead}</p>{problems}{requested}{description}<dl>{rows}{expires}</dl>{who}<form method=\"post\">{fields}{comment}{submit}</form>{support}",
             lead = escape(&lead),
-            rows = action_rows(locale, pending.name, pending.kind),
+            requested = requested_by(locale, pending.requested_by),
+            rows = action_row(locale, shown),
             expires = expiry_row(locale, pending.expires.as_deref()),
+            submit = submit_button(pending.kind, &button),
+            support = support_line(locale, pending.name, pending.kind),
         ),
     )
 }
@@ -532,6 +569,8 @@ pub struct ReviewView<'a> {
     pub expires: Option<String>,
     /// Who is signed in.
     pub who: Option<&'a str>,
+    /// Who asked for the decision, when the link says.
+    pub requested_by: Option<&'a str>,
     /// Where to sign in, when a choice needs it.
     pub login_href: Option<String>,
     /// The choices, in the request's order.
@@ -573,8 +612,9 @@ pub fn review_page(review: &ReviewView<'_>) -> String {
         &badge,
         &text(locale, "page-review-title", &[]),
         &format!(
-            "<p>{}</p>{description}{expires}{who}{login}{choices}",
-            escape(&lead)
+            "<p>{}</p>{}{description}{expires}{who}{login}{choices}",
+            escape(&lead),
+            requested_by(locale, review.requested_by),
         ),
     )
 }
@@ -594,8 +634,9 @@ fn choice_section(locale: Locale, i: usize, choice: &ChoiceView<'_>, who: Option
             });
             let button = button_text(locale, choice.label, choice.kind, choice.name);
             format!(
-                "<form method=\"post\" action=\"{}\">{fields}{comment}<button type=\"submit\">{button}</button></form>",
-                escape(&choice.form_action)
+                "<form method=\"post\" action=\"{}\">{fields}{comment}{}</form>",
+                escape(&choice.form_action),
+                submit_button(choice.kind, &button),
             )
         }
         ChoiceStanding::SignInFirst => format!(
@@ -615,13 +656,9 @@ fn choice_section(locale: Locale, i: usize, choice: &ChoiceView<'_>, who: Option
         }
     };
     format!(
-        "<section class=\"choice\" aria-labelledby=\"choice-{i}\"><h2 id=\"choice-{i}\">{}</h2>{description}<p class=\"note\">{}</p>{body}</section>",
+        "<section class=\"choice\" aria-labelledby=\"choice-{i}\"><h2 id=\"choice-{i}\">{}</h2>{description}{body}{}</section>",
         escape(shown),
-        say(
-            locale,
-            "page-choice-action",
-            &[("action", choice.name.into()), ("type", choice.kind.into())]
-        ),
+        support_line(locale, choice.name, choice.kind),
     )
 }
 
@@ -685,12 +722,14 @@ pub fn sign_in_page(pending: &Pending<'_>, login_href: &str) -> String {
         &text(locale, "badge-sign-in-needed", &[]),
         &text(locale, "page-confirm-title", &[("action", shown.into())]),
         &format!(
-            "<p>{lead}</p>{description}<dl>{rows}{expires}</dl><p><a class=\"button\" href=\"{href}\">{sign_in}</a></p>",
+            "<p>{lead}</p>{requested}{description}<dl>{rows}{expires}</dl><p><a class=\"button\" href=\"{href}\">{sign_in}</a></p>{support}",
             lead = say(locale, lead, &[]),
-            rows = action_rows(locale, pending.name, pending.kind),
+            requested = requested_by(locale, pending.requested_by),
+            rows = action_row(locale, shown),
             expires = expiry_row(locale, pending.expires.as_deref()),
             href = escape(login_href),
             sign_in = say(locale, "page-sign-in-to-continue", &[]),
+            support = support_line(locale, pending.name, pending.kind),
         ),
     )
 }
@@ -731,15 +770,22 @@ pub fn accepted_page(
         &text(locale, "badge-done", &[]),
         &text(locale, "page-accepted-title", &[]),
         &format!(
-            "<p>{}</p>{comment}<dl>{}</dl><p class=\"note\">{}</p>",
+            "<p>{}</p>{comment}<p class=\"fine\">{}</p>",
             say_bold(
                 locale,
                 "page-accepted-lead",
                 "response",
                 label.unwrap_or(name)
             ),
-            action_rows(locale, name, kind),
-            say(locale, "page-transaction", &[("id", transaction_id.into())]),
+            say(
+                locale,
+                "page-support-transaction",
+                &[
+                    ("action", name.into()),
+                    ("type", kind.into()),
+                    ("id", transaction_id.into())
+                ]
+            ),
         ),
     )
 }
@@ -751,12 +797,18 @@ pub enum ErrorPage {
     ForSystems(String),
     /// The task was answered already, or finished or timed out.
     AlreadyAnswered,
-    /// The link expired.
-    Expired,
+    /// The link expired; when, as the page's language writes it.
+    Expired(Option<String>),
     /// The link is cut short, altered, or not ours.
     InvalidLink,
     /// A service was unavailable; the link still works.
     Busy,
+    /// Slack could not say who pressed; nothing was sent.
+    SlackBusy,
+    /// The OpenID Provider could not be reached; nothing was sent.
+    ProviderBusy,
+    /// The client crossed the rate limit.
+    TooMany,
     /// The comment was refused.
     BadComment,
     /// The signed-in person may not act on this link; with where to sign
@@ -781,7 +833,7 @@ fn error_keys(which: &ErrorPage) -> Option<(Tone, &'static str, &'static str, &'
             "error-already-answered-title",
             "error-already-answered-advice",
         ),
-        ErrorPage::Expired => (
+        ErrorPage::Expired(_) => (
             Tone::Warning,
             "badge-expired",
             "error-expired-title",
@@ -798,6 +850,24 @@ fn error_keys(which: &ErrorPage) -> Option<(Tone, &'static str, &'static str, &'
             "badge-busy",
             "error-busy-title",
             "error-busy-advice",
+        ),
+        ErrorPage::SlackBusy => (
+            Tone::Warning,
+            "badge-busy",
+            "error-busy-title",
+            "error-slack-busy-advice",
+        ),
+        ErrorPage::ProviderBusy => (
+            Tone::Warning,
+            "badge-busy",
+            "error-busy-title",
+            "error-provider-busy-advice",
+        ),
+        ErrorPage::TooMany => (
+            Tone::Warning,
+            "badge-busy",
+            "error-too-many-title",
+            "error-too-many-advice",
         ),
         ErrorPage::BadComment => (
             Tone::Bad,
@@ -876,6 +946,22 @@ pub fn error_page(
         ),
         _ => String::new(),
     };
+    // An expired link's page says when in the page's language; its
+    // support line then needs no raw timestamp.
+    let (expired, message) = match which {
+        ErrorPage::Expired(Some(when)) => (
+            format!(
+                "<p>{}</p>",
+                say(
+                    locale,
+                    "error-expired-when",
+                    &[("when", when.as_str().into())]
+                )
+            ),
+            "this link expired",
+        ),
+        _ => (String::new(), message),
+    };
     let details = say(
         locale,
         "error-details",
@@ -891,7 +977,7 @@ pub fn error_page(
         &text(locale, badge, &[]),
         &text(locale, title, &[]),
         &format!(
-            "<p>{}</p>{sign_out}<p class=\"note\">{details}</p>",
+            "{expired}<p>{}</p>{sign_out}<p class=\"fine\">{details}</p>",
             say(locale, advice, &[]),
         ),
     )
@@ -922,6 +1008,7 @@ mod tests {
             form: None,
             refused: false,
             who: None,
+            requested_by: None,
         }
     }
 
@@ -1036,6 +1123,7 @@ mod tests {
             description: Some("Ships v2."),
             expires: Some("soon".into()),
             who,
+            requested_by: Some("rita@example.com"),
             login_href: Some("auth/login?data=x".into()),
             choices: vec![
                 choice("approve", ChoiceStanding::May),
@@ -1057,9 +1145,13 @@ mod tests {
         ];
         for which in [
             ErrorPage::AlreadyAnswered,
-            ErrorPage::Expired,
+            ErrorPage::Expired(None),
+            ErrorPage::Expired(Some("7 December 2026 at 18:36 UTC".into())),
             ErrorPage::InvalidLink,
             ErrorPage::Busy,
+            ErrorPage::SlackBusy,
+            ErrorPage::ProviderBusy,
+            ErrorPage::TooMany,
             ErrorPage::BadComment,
             ErrorPage::NotAnApprover(Some("auth/logout?data=x".into())),
             ErrorPage::SignInRequired,
@@ -1125,14 +1217,15 @@ mod tests {
         for needle in [
             "<title>確認：承認</title>",
             "<dt>リンクの有効期限</dt><dd>2026/12/01 20:41 UTC</dd>",
-            "<dt>アクション</dt><dd>approve</dd>",
+            "<dt>アクション</dt><dd>承認</dd>",
+            "<p class=\"fine\">サポート用：アクション approve（success）</p>",
             "<label for=\"comment\">コメント <span class=\"note\">（300 文字まで）</span></label>",
         ] {
             assert!(html.contains(needle), "{needle}\n{html}");
         }
         let html = error_page(
             Locale::De,
-            &ErrorPage::Expired,
+            &ErrorPage::Expired(Some("1. Dezember 2026 um 20:41 UTC".into())),
             ErrorCode::ExpiredPayload,
             "this link expired",
             410,
@@ -1144,7 +1237,8 @@ mod tests {
         for needle in [
             "<p class=\"status warn\">Abgelaufen</p>",
             "<h1>Dieser Link ist abgelaufen</h1>",
-            "Details: this link expired (ExpiredPayload, 410)",
+            "<p>Er ist am 1. Dezember 2026 um 20:41 UTC abgelaufen.</p>",
+            "<p class=\"fine\">Für den Support: this link expired (ExpiredPayload, 410)</p>",
         ] {
             assert!(html.contains(needle), "{needle}\n{html}");
         }

@@ -19,6 +19,7 @@ use crate::core::callback::{Decision, format_millis};
 use crate::core::form::{FormErrors, Submitted};
 use crate::core::locale::{Locale, format_instant};
 use crate::core::payload::{Claims, Review};
+use crate::core::query::{PairsError, parse_unique};
 use crate::core::template::Params;
 use crate::http::error::ApiError;
 use crate::http::negotiate::{Format, negotiate, page_locale};
@@ -32,18 +33,19 @@ struct Query {
 }
 
 fn parse_query(raw: Option<&str>) -> Result<Query, ApiError> {
+    let pairs = parse_unique(raw.unwrap_or_default().as_bytes()).map_err(|e| match e {
+        PairsError::Repeated(name) if name == "\"data\"" => {
+            ApiError::invalid_payload("the link has more than one data parameter")
+        }
+        e => ApiError::bad_pairs("link", &e),
+    })?;
     let mut data = None;
     let mut params = Params::new();
-    for (key, value) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+    for (key, value) in pairs {
         if key == "data" {
-            if data.is_some() {
-                return Err(ApiError::invalid_payload(
-                    "the link has more than one data parameter",
-                ));
-            }
-            data = Some(value.into_owned());
+            data = Some(value);
         } else {
-            params.insert(key.into_owned(), value.into_owned());
+            params.insert(key, value);
         }
     }
     let data = data.filter(|d| !d.is_empty()).ok_or_else(|| {
@@ -105,6 +107,11 @@ pub async fn respond(
         Err(error) => error
             .with_format(format)
             .with_locale(locale)
+            .with_expiry(
+                trace
+                    .expires_at_millis
+                    .map(|millis| format_instant(locale, millis)),
+            )
             .with_transaction(trace.transaction_id.clone())
             .with_sign_out(|| format!("auth/logout?{}", query.as_deref().unwrap_or_default()))
             .into_response(),
@@ -290,6 +297,7 @@ fn pending_view<'a>(
         form: claims.action.page.form.as_ref().map(FormView::new),
         refused: false,
         who,
+        requested_by: claims.asked_by(),
     }
 }
 
@@ -303,8 +311,9 @@ fn json_body(body: &[u8]) -> Result<Value, ApiError> {
 /// `comment` and `form`. Other bodies carry none.
 fn answer_from_body(headers: &HeaderMap, body: &[u8]) -> Result<Input, ApiError> {
     if is_form(headers) {
-        let (comments, fields): (Vec<_>, Vec<_>) = url::form_urlencoded::parse(body)
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        let (comments, fields): (Vec<_>, Vec<_>) = parse_unique(body)
+            .map_err(|e| ApiError::bad_pairs("form", &e))?
+            .into_iter()
             .partition(|(k, _)| k == "comment");
         return Ok(Input::Answer {
             comment: comments.into_iter().map(|(_, v)| v).next_back(),
@@ -373,6 +382,9 @@ fn pending(
             });
             if let Some(e) = expires {
                 body["expiration"] = json!(e);
+            }
+            if let Some(who) = claims.asked_by() {
+                body["requested_by"] = json!(who);
             }
             axum::Json(body).into_response()
         }
@@ -489,6 +501,7 @@ fn review_answer(
                     .expires_at_millis
                     .map(|millis| format_instant(locale, millis)),
                 who,
+                requested_by: review.asked_by(),
                 login_href: needs_sign_in.then(|| login_href(query)),
                 choices,
             }))
@@ -526,6 +539,9 @@ fn review_answer(
             }
             if let Some(who) = who {
                 body["signed_in_as"] = json!(who);
+            }
+            if let Some(asked) = review.asked_by() {
+                body["requested_by"] = json!(asked);
             }
             axum::Json(body).into_response()
         }

@@ -47,7 +47,8 @@
 // it is closed at the end. A step that makes a context may add
 // "accept_language": the header its every request then sends, as given
 // (the context's default otherwise).
-// It prints one JSON line per step: {status, title, heading, badge, lang, text}, with
+// It prints one JSON line per step: {status, title, heading, badge, lang, text,
+// buttons: [{text, background}]}, with
 // "url" (origin and path of the last page, no query) for sign-in-approve; for
 // cookies, [{name, httpOnly, secure, sameSite, path}].
 import { readFileSync } from 'node:fs';
@@ -86,6 +87,14 @@ async function look(page, response, shot) {
     badge: await page.evaluate(() => document.querySelector('.status')?.textContent ?? null),
     lang: await page.evaluate(() => document.documentElement.getAttribute('lang')),
     text: await page.locator('body').innerText(),
+    // Each submit button's text and computed background, in the light
+    // scheme (a failure action's must not look like a success's).
+    buttons: await page.evaluate(() =>
+      [...document.querySelectorAll('button[type=submit]')].map((b) => ({
+        text: b.textContent,
+        background: getComputedStyle(b).backgroundColor,
+      })),
+    ),
   };
 }
 

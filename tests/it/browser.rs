@@ -342,11 +342,25 @@ async fn every_page_passes_axe_core_in_both_schemes_and_fits_a_phone() {
     tokio::time::sleep(Duration::from_millis(2300)).await;
     let (_, token) = moto.aws.start("axe-down").await;
     let unreachable = create(&server, &approval(&token)).await;
+    // One request a minute: the second visit is over the limit.
+    let limited = serve_at(
+        &moto.aws.endpoint,
+        moto.dir.path(),
+        "serve-limited",
+        &[("KEYRING", keyring.as_str()), ("RESPOND_RATE_LIMIT", "1")],
+    )
+    .await;
+    let (_, token) = moto.aws.start("axe-limited").await;
+    let over = url_of(&create(&limited, &approval(&token)).await, "approve");
 
     let approve = url_of(&created, "approve");
     // approve takes a comment of up to 200 characters.
     let pages = [
         ("confirm", json!({"do": "visit", "url": approve})),
+        (
+            "confirm-reject",
+            json!({"do": "visit", "url": url_of(&created, "reject")}),
+        ),
         (
             "confirm-heartbeat",
             json!({"do": "visit", "url": url_of(&created, "ping")}),
@@ -377,6 +391,8 @@ async fn every_page_passes_axe_core_in_both_schemes_and_fits_a_phone() {
             "busy",
             json!({"do": "approve", "url": down.link(&url_of(&unreachable, "approve"))}),
         ),
+        ("under-the-limit", json!({"do": "visit", "url": over})),
+        ("too-many", json!({"do": "visit", "url": over})),
     ];
     let steps: Vec<Value> = pages
         .iter()
@@ -390,6 +406,7 @@ async fn every_page_passes_axe_core_in_both_schemes_and_fits_a_phone() {
     let seen = drive(&steps);
     let expected = [
         ("confirm", 200, "Awaiting answer"),
+        ("confirm-reject", 200, "Awaiting answer"),
         ("confirm-heartbeat", 200, "Please confirm"),
         ("for-systems", 405, "For systems"),
         ("bad-comment", 400, "Not sent"),
@@ -399,7 +416,10 @@ async fn every_page_passes_axe_core_in_both_schemes_and_fits_a_phone() {
         ("invalid", 400, "Invalid link"),
         ("confirm-unknown", 200, "Please confirm"),
         ("busy", 503, "Busy"),
+        ("under-the-limit", 200, "Awaiting answer"),
+        ("too-many", 429, "Busy"),
     ];
+    assert_eq!(seen.len(), expected.len());
     for ((name, status, badge), page) in expected.iter().zip(&seen) {
         assert_eq!(page["status"], *status, "{name}: {page}");
         assert_eq!(page["badge"], *badge, "{name}: {page}");
@@ -409,6 +429,48 @@ async fn every_page_passes_axe_core_in_both_schemes_and_fits_a_phone() {
         );
         assert_accessible(name, page);
     }
+    let page = |name: &str| {
+        let at = expected
+            .iter()
+            .position(|(n, _, _)| *n == name)
+            .expect("a page");
+        &seen[at]
+    };
+    // The person reads labels; the technical names are small print for
+    // support, on every page that has them.
+    for name in ["confirm", "confirm-reject", "accepted", "expired", "busy"] {
+        let text = text(page(name));
+        assert!(!text.contains("Type:"), "{name}: {text}");
+        assert!(text.contains("For support:"), "{name}: {text}");
+    }
+    for (name, line) in [
+        ("confirm", "For support: action approve (success)"),
+        ("confirm-reject", "For support: action reject (failure)"),
+    ] {
+        assert!(
+            text(page(name)).contains(line),
+            "{name}: {}",
+            text(page(name))
+        );
+    }
+    // Reject does not look like Approve.
+    let background = |name: &str| page(name)["buttons"][0]["background"].clone();
+    assert!(background("confirm").is_string(), "{}", page("confirm"));
+    assert_ne!(
+        background("confirm"),
+        background("confirm-reject"),
+        "{}",
+        page("confirm-reject")
+    );
+    // The expired page says when in words, not as a raw timestamp.
+    let expired_text = text(page("expired"));
+    assert!(expired_text.contains("It expired on "), "{expired_text}");
+    let raw = regex_lite::Regex::new(r"\d{4}-\d{2}-\d{2}T\d{2}:").expect("regex");
+    assert!(!raw.is_match(expired_text), "{expired_text}");
+    // Over the rate limit, a browser gets a page, not JSON.
+    let too_many = text(page("too-many"));
+    assert!(too_many.contains("Too many requests"), "{too_many}");
+    assert!(!too_many.contains("{\"error\""), "{too_many}");
 
     // The check itself: a creator's own html response with an image
     // without text, no language and no title is found out.

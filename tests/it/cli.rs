@@ -82,6 +82,12 @@ fn keygen_rotation_create_and_inspect() {
         claims["action"],
         json!({"name": "approve", "type": "success"})
     );
+    // What the action does, as JSON in CreateUrls' own words.
+    assert_eq!(
+        claims["effect"],
+        json!({"output": {"ok": true}}),
+        "{inspected}"
+    );
     assert!(
         !inspected.contains(TOKEN),
         "inspect redacts the token by default"
@@ -130,6 +136,11 @@ fn keygen_rotation_create_and_inspect() {
         .map(|c| &c["action"]["name"])
         .collect();
     assert_eq!(names, [&json!("approve"), &json!("reject")]);
+    assert_eq!(
+        claims["review"][1]["effect"],
+        json!({"error": "No"}),
+        "{inspected}"
+    );
     assert!(!inspected.contains(TOKEN), "redacted here too");
 
     // Rotation: a new key seals new links; old links still open.
@@ -187,6 +198,36 @@ fn serve_refuses_to_expose_create_urls_without_api_keys() {
     assert!(!out.status.success());
     let message = String::from_utf8_lossy(&out.stderr);
     assert!(message.contains("API_KEYS"), "{message}");
+    // On loopback behind a proxy on the same host: the settings say the
+    // service is public, and it refuses the same way, naming the setting.
+    for (args, says) in [
+        (
+            &["--base-url", "https://approvals.example.com"][..],
+            "BASE_URL (approvals.example.com) says the service is public",
+        ),
+        (
+            &["--client-ip-header", "x-forwarded-for"][..],
+            "CLIENT_IP_HEADER (x-forwarded-for)",
+        ),
+    ] {
+        let out = run(
+            dir.path(),
+            &[&["serve", "--listen", "127.0.0.1:0"][..], args].concat(),
+            None,
+        );
+        assert!(!out.status.success(), "{args:?}");
+        let message = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            message.contains(says)
+                && message.contains("API_KEYS")
+                && message.contains("CREATE_URLS_OPEN=true"),
+            "{args:?}: {message}"
+        );
+        assert!(
+            !dir.path().join("sfn-callbacks-keyring.json").exists(),
+            "refused before anything was made"
+        );
+    }
 }
 
 #[test]

@@ -532,14 +532,23 @@ async fn kms_unavailable_during_requests_is_503_and_links_work_after() {
 async fn without_aws_credentials_a_click_says_nothing_was_sent() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (endpoint, standin) = start_standin().await;
+    // The instance metadata service is asked, as on a newcomer's machine,
+    // and refuses, as one off EC2 does (a loopback stand-in answering 403).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let imds = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let refuse = axum::Router::new().fallback(|| async { axum::http::StatusCode::FORBIDDEN });
+        axum::serve(listener, refuse).await.expect("stand-in");
+    });
     let server = start_serve(
         &endpoint,
         dir.path(),
         &[
             ("AWS_ACCESS_KEY_ID", ""),
             ("AWS_SECRET_ACCESS_KEY", ""),
-            // No instance metadata service to ask on this machine.
-            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds),
         ],
     )
     .await;
@@ -560,4 +569,11 @@ async fn without_aws_credentials_a_click_says_nothing_was_sent() {
         .filter(|l| l.contains("no AWS credentials found"))
         .count();
     assert_eq!(warnings, 1, "one warning at start: {log}");
+    // And nothing else about credentials: not the SDK's provider chain, at
+    // start or on the click.
+    let chain: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("aws_config") || l.contains("Ec2InstanceMetadata"))
+        .collect();
+    assert!(chain.is_empty(), "{chain:#?}");
 }

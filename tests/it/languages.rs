@@ -59,7 +59,9 @@ async fn accept_language_picks_the_language_of_the_confirmation_page() {
         &[
             "<title>Bestätigen: Approve release 1.2</title>",
             "<p class=\"status\">Antwort ausstehend</p>",
-            "<dt>Aktion</dt><dd>approve</dd>",
+            // The label for the person; the technical names in small print.
+            "<dt>Aktion</dt><dd>Approve release 1.2</dd>",
+            "<p class=\"fine\">Für den Support: Aktion approve (success)</p>",
             "<dt>Link gültig bis</dt><dd>31.01.2031, 17:00 UTC</dd>",
             "<label for=\"comment\">Kommentar (optional) <span class=\"note\">(höchstens 1000 Zeichen)</span></label>",
             ">Approve release 1.2</button>",

@@ -182,6 +182,29 @@ async fn respond_is_rate_limited_per_client() {
     assert!((1..=13).contains(&retry_after), "{retry_after}");
     let body: Value = reply.json().await.expect("json");
     assert_eq!(body["error"], "TooManyRequests");
+    // A browser gets a page like the other errors, in its language, with
+    // the same Retry-After.
+    let page = http()
+        .get(&url)
+        .header("accept", "text/html")
+        .header("accept-language", "de")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(page.status(), 429);
+    assert!(page.headers().contains_key("retry-after"));
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/html"),
+        "{:?}",
+        page.headers()
+    );
+    let html = page.text().await.expect("text");
+    assert!(html.contains("<html lang=\"de\""), "{html}");
+    assert!(html.contains("Zu viele Anfragen"), "{html}");
+    assert!(html.contains("TooManyRequests"), "{html}");
     // The sign-in endpoints share the budget.
     for path in ["/auth/login", "/auth/callback"] {
         let reply = http()
@@ -202,6 +225,8 @@ async fn respond_is_rate_limited_per_client() {
         &[
             ("RESPOND_RATE_LIMIT", "2"),
             ("CLIENT_IP_HEADER", "x-forwarded-for"),
+            // A proxy in front: CreateUrls is open only when said so.
+            ("CREATE_URLS_OPEN", "true"),
         ],
     )
     .await;

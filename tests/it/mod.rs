@@ -1,6 +1,7 @@
 //! Test modules, one per area.
 
 mod activity;
+mod ambiguous;
 mod architecture;
 mod browser;
 mod cli;
@@ -28,3 +29,4 @@ mod slack_standin;
 pub mod support;
 mod teams;
 mod template;
+mod try_script;

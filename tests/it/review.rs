@@ -361,3 +361,36 @@ async fn a_chosen_language_is_sealed_into_every_link_of_the_request() {
     assert_eq!(done.status, 200, "{}", done.text);
     assert_eq!(app.sfn.decisions().len(), 1);
 }
+
+#[tokio::test]
+async fn who_asked_is_said_on_the_pages_and_to_programs() {
+    let app = App::new(|_| {});
+    let mut body = approve_reject();
+    body["requested_by"] = json!("Rita <Release> Ops");
+    let answer = created(&app, &body).await;
+    let review = review_of(&answer);
+    let approve = answer["urls"]["approve"].as_str().expect("url").to_owned();
+    for url in [&review, &approve] {
+        let page = app.follow(Method::GET, url, &[HTML], "").await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        assert!(
+            page.text
+                .contains("<p>Requested by <strong>Rita &lt;Release&gt; Ops</strong></p>"),
+            "{}",
+            page.text
+        );
+        let json = app.follow(Method::GET, url, &[], "").await.json();
+        assert_eq!(json["requested_by"], "Rita <Release> Ops", "{json}");
+    }
+    // Without it, nothing is said.
+    let plain = created(&app, &approve_reject()).await;
+    let page = app
+        .follow(Method::GET, &review_of(&plain), &[HTML], "")
+        .await;
+    assert!(!page.text.contains("Requested by"), "{}", page.text);
+    // A bad one is refused at creation, naming the field.
+    body["requested_by"] = json!("two\nlines");
+    let refused = app.create(&body).await;
+    refused.assert_error(400, "InvalidJSON");
+    assert!(refused.text.contains("requested_by"), "{}", refused.text);
+}

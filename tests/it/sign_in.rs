@@ -284,6 +284,13 @@ async fn an_approver_signs_in_is_named_on_the_page_and_recorded_in_the_output() 
         page.text
             .contains("href=\"auth/login?action=approve&amp;type=success&amp;data=")
     );
+    // The requester sealed with the link is who asked.
+    assert!(
+        page.text
+            .contains("<p>Requested by <strong>rita@example.com</strong></p>"),
+        "{}",
+        page.text
+    );
     let anonymous = app.follow(Method::POST, &approve, &[], "").await;
     anonymous.assert_error(401, "SignInRequired");
     assert_eq!(anonymous.header("www-authenticate"), Some("Bearer"));

@@ -16,7 +16,7 @@ use sfn_callbacks::ports::EngineError;
 
 use super::slack_standin::{
     BOT_TOKEN, CHANNEL, MISSING_CHANNEL, SIGNING_SECRET, Slack, button_value, press, signed,
-    submission,
+    signed_body, submission,
 };
 use super::support::{App, START};
 
@@ -243,6 +243,32 @@ async fn someone_not_among_the_approvers_is_refused_and_the_buttons_stay() {
 }
 
 #[tokio::test]
+async fn when_slack_cannot_say_who_pressed_the_presser_is_told_it_was_slack() {
+    let slack = Slack::start().await;
+    slack.user(ALICE, Some("alice@example.com"));
+    let app = deployment(&slack).await;
+    let (_, blocks) = posted(&app, &request()).await;
+    let approve = button_value(&blocks, "approve");
+    slack.users_info_down();
+    let reply = interact(
+        &app,
+        &press(ALICE, "approve", &approve, &slack.response_url(1), &blocks),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(slack.seen("users.info").len(), 1, "Slack was asked");
+    assert!(app.sfn.calls().is_empty(), "nothing reached Step Functions");
+    let told = &slack.seen("response_url")[0]["body"];
+    assert_eq!(told["response_type"], "ephemeral", "{told}");
+    let text = told["text"].as_str().expect("text");
+    assert!(
+        text.contains("Slack could not say who pressed just now, so nothing was sent"),
+        "{text}"
+    );
+    assert!(!text.contains("AWS"), "{text}");
+}
+
+#[tokio::test]
 async fn a_comment_opens_a_modal_and_its_submission_decides() {
     let slack = Slack::start().await;
     slack.user(BOB, Some("bob@example.com"));
@@ -399,6 +425,46 @@ async fn bad_interactions_are_refused_without_a_call() {
         )
         .await;
     unsigned.assert_error(401, "Unauthorized");
+    assert!(app.sfn.calls().is_empty());
+}
+
+#[tokio::test]
+async fn a_signed_body_with_two_payloads_is_refused_without_a_call() {
+    let slack = Slack::start().await;
+    slack.user(ALICE, Some("alice@example.com"));
+    let app = deployment(&slack).await;
+    let (_, blocks) = posted(&app, &request()).await;
+    let press_of = |name: &str| {
+        press(
+            ALICE,
+            name,
+            &button_value(&blocks, name),
+            &slack.response_url(1),
+            &blocks,
+        )
+        .to_string()
+    };
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("payload", &press_of("reject"))
+        .append_pair("payload", &press_of("approve"))
+        .finish();
+    let (body, headers) = signed_body(body, SIGNING_SECRET, START.unix_timestamp());
+    let headers: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let reply = app
+        .request(Method::POST, "/slack/interactions", &headers, body)
+        .await;
+    reply.assert_error(400, "InvalidRequest");
+    assert!(
+        reply.json()["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("\"payload\" is given more than once")),
+        "{}",
+        reply.text
+    );
+    assert!(slack.seen("users.info").is_empty(), "nothing was opened");
     assert!(app.sfn.calls().is_empty());
 }
 

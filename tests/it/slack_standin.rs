@@ -38,6 +38,8 @@ struct Inner {
     seen: Vec<Seen>,
     /// User ID to (email, is_bot).
     users: HashMap<String, (Option<String>, bool)>,
+    /// `users.info` answers 503, as Slack does in an outage.
+    users_info_down: bool,
 }
 
 /// The running stand-in.
@@ -83,6 +85,11 @@ impl Slack {
             .expect("lock")
             .users
             .insert(id.to_owned(), (email.map(str::to_owned), false));
+    }
+
+    /// Makes `users.info` answer 503 from now on.
+    pub fn users_info_down(&self) {
+        self.inner.lock().expect("lock").users_info_down = true;
     }
 
     pub fn seen(&self, method: &str) -> Vec<Value> {
@@ -163,6 +170,9 @@ async fn users_info(
     }
     let user = query.get("user").cloned().unwrap_or_default();
     Slack::record(&inner, "users.info", json!({"user": user}));
+    if inner.lock().expect("lock").users_info_down {
+        return (StatusCode::SERVICE_UNAVAILABLE, "down").into_response();
+    }
     let found = inner.lock().expect("lock").users.get(&user).cloned();
     match found {
         Some((email, is_bot)) => Json(json!({"ok": true, "user": {
@@ -189,6 +199,11 @@ pub fn signed(payload: &Value, secret: &str, timestamp: i64) -> (String, Vec<(St
     let body = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("payload", &payload.to_string())
         .finish();
+    signed_body(body, secret, timestamp)
+}
+
+/// Any body and the headers that sign it with `secret` at `timestamp`.
+pub fn signed_body(body: String, secret: &str, timestamp: i64) -> (String, Vec<(String, String)>) {
     let ts = timestamp.to_string();
     let signature = sign(secret.as_bytes(), &ts, body.as_bytes());
     (

@@ -385,12 +385,12 @@ mod tests {
         assert_eq!(
             text_around(
                 Locale::En,
-                "page-choice-action",
+                "page-support",
                 "type",
                 &[("action", tricky.as_str().into())]
             ),
             Around {
-                before: "Action a\u{FFFD}b (".into(),
+                before: "For support: action a\u{FFFD}b (".into(),
                 after: ")".into(),
             }
         );

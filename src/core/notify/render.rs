@@ -24,7 +24,8 @@ const FUEL: u64 = 100_000;
 // request's language, as `texts`, which only these templates see.
 const DEFAULT_SUBJECT: &str = "{{ texts.subject }}";
 const DEFAULT_TEXT: &str = "\
-{{ texts.waiting }}
+{{ texts.waiting }}{% if texts.requested %}
+{{ texts.requested }}{% endif %}
 {% if review_url is defined %}
 {% for a in actions if a.type != \"post\" %}- {{ a.label }}{% if a.description %}: {{ a.description }}{% endif %}
 {% endfor %}
@@ -40,7 +41,8 @@ const DEFAULT_HTML: &str = "\
 <!doctype html>
 <html lang=\"{{ texts.lang }}\"><body style=\"font-family: sans-serif\">
 <p>{{ texts.waiting }}</p>
-{% if review_url is defined %}<ul>
+{% if texts.requested %}<p>{{ texts.requested }}</p>
+{% endif %}{% if review_url is defined %}<ul>
 {% for a in actions if a.type != \"post\" %}<li>{{ a.label }}{% if a.description %}: {{ a.description }}{% endif %}</li>
 {% endfor %}</ul>
 <p><a href=\"{{ review_url }}\">{{ texts.review }}</a></p>
@@ -49,13 +51,16 @@ const DEFAULT_HTML: &str = "\
 {% endif %}</body></html>";
 // Slack's: the header is plain text; the text is `mrkdwn`, escaped.
 const DEFAULT_SLACK_TEXT: &str = "\
-{{ texts.waiting }}{% for a in actions if a.type != \"post\" and a.description %}
+{{ texts.waiting }}{% if texts.requested %}
+{{ texts.requested }}{% endif %}{% for a in actions if a.type != \"post\" and a.description %}
 *{{ a.label }}*: {{ a.description }}{% endfor %}";
-const DEFAULT_TEAMS_TEXT: &str = "{{ texts.waiting }}";
+const DEFAULT_TEAMS_TEXT: &str =
+    "{{ texts.waiting }}{% if texts.requested %}\n\n{{ texts.requested }}{% endif %}";
 
 /// The default templates' sentences in `locale`.
-fn default_texts(locale: Locale, expiration: Option<&str>) -> Value {
+fn default_texts(locale: Locale, expiration: Option<&str>, requested_by: Option<&str>) -> Value {
     serde_json::json!({
+        "requested": requested_by.map(|who| text(locale, "page-requested-by", &[("who", Arg::from(who))])),
         "lang": locale.tag(),
         "subject": text(locale, "notify-subject", &[]),
         "waiting": text(locale, "notify-waiting", &[]),
@@ -81,12 +86,18 @@ pub struct Links<'a> {
     pub expires_at_millis: Option<i64>,
     /// The language of the default texts.
     pub locale: Locale,
+    /// Who asked: `requested_by`, else the requester's email.
+    pub requested_by: Option<&'a str>,
 }
 
 /// The one template environment: checking a template when `notify` is
 /// parsed and rendering it later must agree on syntax and escaping.
 pub(super) fn environment() -> Environment<'static> {
     let mut env = Environment::new();
+    // Templates see the view and minijinja's filters, tests and plain
+    // functions (`range`, `dict`, `namespace`); never `debug`, which
+    // prints the whole render state (every link and global) into a message.
+    env.remove_global("debug");
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_fuel(Some(FUEL));
     env.set_auto_escape_callback(|name| {
@@ -128,7 +139,7 @@ impl NotifySpec {
     ) -> Result<Notification, Rejection> {
         let view = view(actions, links, &self.context);
         let mut defaults = view.clone();
-        defaults["texts"] = default_texts(links.locale, links.expiration);
+        defaults["texts"] = default_texts(links.locale, links.expiration, links.requested_by);
         let renderer = Renderer::new(&view, &defaults);
         match &self.channel {
             Channel::Email(email) => {
@@ -250,6 +261,9 @@ fn view(actions: &[Action], links: Links<'_>, context: &Value) -> Value {
     if let Some(url) = links.review_url {
         view["review_url"] = Value::from(url);
     }
+    if let Some(who) = links.requested_by {
+        view["requested_by"] = Value::from(who);
+    }
     view
 }
 
@@ -331,6 +345,7 @@ mod tests {
             expiration: Some("2030-01-01T00:00:00Z"),
             expires_at_millis: Some(1_893_456_000_000),
             locale: Locale::En,
+            requested_by: None,
         }
     }
 
@@ -482,6 +497,87 @@ mod tests {
             mail.html
         );
         assert!(mail.html.contains("&amp;type=failure"), "{}", mail.html);
+    }
+
+    #[test]
+    fn the_default_texts_say_who_asked_escaped_for_each_channel() {
+        let mut links = output();
+        links.requested_by = Some("Rita <ops> & co");
+        let Notification::Email(mail) = email(json!({}))
+            .render(&policy(), &actions(), links)
+            .expect("renders")
+        else {
+            panic!("email")
+        };
+        assert!(
+            mail.text.starts_with(
+                "A workflow is waiting for your decision.\nRequested by Rita <ops> & co\n"
+            ),
+            "{}",
+            mail.text
+        );
+        assert!(
+            mail.html
+                .contains("<p>Requested by Rita &lt;ops&gt; &amp; co</p>"),
+            "{}",
+            mail.html
+        );
+        let slack = NotifySpec::parse(json!({"slack": {"channel": "C0APPROVALS"}}))
+            .expect("parses")
+            .render(&policy(), &actions(), links)
+            .expect("renders");
+        let Notification::Slack(message) = slack else {
+            panic!("slack")
+        };
+        assert!(
+            message
+                .blocks
+                .to_string()
+                .contains("Requested by Rita &lt;ops&gt; &amp; co"),
+            "{}",
+            message.blocks
+        );
+        // Templates of one's own see it as `requested_by`.
+        let Notification::Email(own) = email(json!({"text": "{{ requested_by }}"}))
+            .render(&policy(), &actions(), links)
+            .expect("renders")
+        else {
+            panic!("email")
+        };
+        assert_eq!(own.text, "Rita <ops> & co");
+        // Nobody named: no line.
+        let Notification::Email(mail) = email(json!({}))
+            .render(&policy(), &actions(), output())
+            .expect("renders")
+        else {
+            panic!("email")
+        };
+        assert!(!mail.text.contains("Requested by"), "{}", mail.text);
+    }
+
+    #[test]
+    fn templates_cannot_dump_the_render_state() {
+        for text in [
+            "{{ debug() }}",
+            "{{ debug(urls) }}",
+            "{% set d = debug %}{{ d() }}",
+        ] {
+            let err = email(json!({ "text": text }))
+                .render(&policy(), &actions(), output())
+                .expect_err(text);
+            assert_eq!(err.code, ErrorCode::InvalidNotify, "{text}");
+            assert!(err.message.contains("notify.email.text"), "{}", err.message);
+            assert!(!err.message.contains("data=EAAA"), "{}", err.message);
+        }
+        // What the README lists still works.
+        let Notification::Email(mail) = email(json!({
+            "text": "{% for i in range(2) %}{{ i }}{% endfor %}{{ dict(a=1).a }}{{ actions | length }}"
+        }))
+        .render(&policy(), &actions(), output())
+        .expect("renders") else {
+            panic!("email")
+        };
+        assert_eq!(mail.text, "0112");
     }
 
     #[test]

@@ -21,7 +21,7 @@
 //! | `3` | a sign-in session (a cookie), under a key derived for sessions |
 //! | `4` | a sign-in in progress (the OAuth `state`), under a key derived for it |
 //! | `5` | a review link: one request's token and every action, each with its gate |
-//! | `6` | an extended link: a link whose action carries what only extensions hold (a form) |
+//! | `6` | an extended link: a link that carries what only extensions hold (a form, a language, who asked) |
 //!
 //! The whole header is authenticated (AEAD associated data, or inside the
 //! MAC), so neither the key id, the kind nor the purpose can be swapped.
@@ -41,8 +41,10 @@
 //! review link's body is the list of its choices (name, action, gate,
 //! extensions), deflated together, followed by the review's extensions.
 //! An extended link's body is its one choice in the same shape. The
-//! extensions so far: an action's form (its schema's text), and the
-//! language of a link's or a review's pages (one byte). A binary
+//! extensions so far: an action's form (its schema's text), the
+//! language of a link's or a review's pages (one byte), the gate's Slack
+//! users and requester, and who asked (`requested_by`, a link's or a
+//! review's). A binary
 //! refuses a link carrying an extension it does not know, and binaries
 //! older than extended links refuse `0x6_` as malformed, so what a later
 //! version seals is never ignored.
@@ -92,7 +94,8 @@ pub enum Purpose {
     SignIn,
     /// A review link (`0x5_`): every action of one request.
     Review,
-    /// A link that carries extensions (`0x6_`): a form, a language.
+    /// A link that carries extensions (`0x6_`): a form, a language, who
+    /// asked.
     ExtendedLink,
 }
 
@@ -206,6 +209,8 @@ pub struct Claims {
     pub gate: Option<Gate>,
     /// The language its pages speak, when CreateUrls chose one.
     pub locale: Option<Locale>,
+    /// Who asked, as CreateUrls' `requested_by` names them.
+    pub requested_by: Option<String>,
 }
 
 /// One choice of a review link: an action and, when it is bound to
@@ -234,11 +239,35 @@ pub struct Review {
     pub output_parameters: bool,
     /// The language its pages speak, when CreateUrls chose one.
     pub locale: Option<Locale>,
+    /// Who asked, as CreateUrls' `requested_by` names them.
+    pub requested_by: Option<String>,
     /// The actions, in the request's order.
     pub choices: Vec<Choice>,
 }
 
+impl Claims {
+    /// Who asked for the decision, for the pages to say: the name
+    /// CreateUrls gave as `requested_by`, else the requester's email
+    /// sealed with a bound link.
+    pub fn asked_by(&self) -> Option<&str> {
+        self.requested_by
+            .as_deref()
+            .or_else(|| self.gate.as_ref().and_then(|g| g.requester.as_deref()))
+    }
+}
+
 impl Review {
+    /// Who asked for the decision, for the page to say: the name
+    /// CreateUrls gave as `requested_by`, else the requester's email
+    /// sealed with the bound choices (one request, one requester).
+    pub fn asked_by(&self) -> Option<&str> {
+        self.requested_by.as_deref().or_else(|| {
+            self.choices
+                .iter()
+                .find_map(|c| c.gate.as_ref().and_then(|g| g.requester.as_deref()))
+        })
+    }
+
     /// The claims of the action named `name`, exactly as that action's own
     /// link carries them.
     pub fn claims_for(&self, name: &str) -> Option<Claims> {
@@ -259,6 +288,7 @@ impl Review {
             action: choice.action.clone(),
             gate: choice.gate.clone(),
             locale: self.locale,
+            requested_by: self.requested_by.clone(),
         }
     }
 }
@@ -700,6 +730,7 @@ mod tests {
             },
             gate: None,
             locale: None,
+            requested_by: None,
         }
     }
 
@@ -764,6 +795,7 @@ mod tests {
             expires_at_millis: approve.expires_at_millis,
             output_parameters: false,
             locale: None,
+            requested_by: None,
             choices: vec![
                 Choice {
                     action: approve.action.clone(),

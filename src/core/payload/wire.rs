@@ -93,6 +93,9 @@ enum WireExtension {
     SlackUsers(Vec<String>),
     /// The requester as a Slack user ID (only with a gate).
     SlackRequester(String),
+    /// Who asked, as the pages and messages name them (CreateUrls'
+    /// `requested_by`): a link's or a review's, never a review choice's.
+    RequestedBy(String),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -255,21 +258,62 @@ fn extensions_of(action: &Action, gate: Option<&Gate>) -> Vec<WireExtension> {
     extensions
 }
 
-/// What a link carries beyond the first format: its choice's extensions,
-/// then its language.
-fn link_extensions(
-    action: &Action,
-    gate: Option<&Gate>,
+/// What a whole link or review says beyond its actions: its language and
+/// who asked.
+#[derive(Debug, Default)]
+struct Extras {
     locale: Option<Locale>,
-) -> Vec<WireExtension> {
+    requested_by: Option<String>,
+}
+
+impl Extras {
+    fn of_claims(claims: &Claims) -> Self {
+        Self {
+            locale: claims.locale,
+            requested_by: claims.requested_by.clone(),
+        }
+    }
+
+    fn to_wire(&self) -> impl Iterator<Item = WireExtension> {
+        let locale = self.locale.map(|l| WireExtension::Locale(l.code()));
+        let requested_by = self.requested_by.clone().map(WireExtension::RequestedBy);
+        locale.into_iter().chain(requested_by)
+    }
+
+    /// Takes `extension` when it is one of these (each at most once).
+    fn take(&mut self, extension: &WireExtension) -> Result<bool, PayloadError> {
+        match extension {
+            WireExtension::Locale(code) if self.locale.is_none() => {
+                self.locale = Some(locale_of(*code)?);
+            }
+            WireExtension::RequestedBy(who) if self.requested_by.is_none() => {
+                self.requested_by = Some(who.clone());
+            }
+            WireExtension::Locale(_) | WireExtension::RequestedBy(_) => {
+                return Err(PayloadError::BadClaims);
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
+/// What a link carries beyond the first format: its choice's extensions,
+/// then its language and who asked.
+fn link_extensions(action: &Action, gate: Option<&Gate>, extras: &Extras) -> Vec<WireExtension> {
     let mut extensions = extensions_of(action, gate);
-    extensions.extend(locale.map(|l| WireExtension::Locale(l.code())));
+    extensions.extend(extras.to_wire());
     extensions
 }
 
 /// Whether claims carry anything only an extended link (`0x6_`) holds.
 pub(super) fn needs_extensions(claims: &Claims) -> bool {
-    !link_extensions(&claims.action, claims.gate.as_ref(), claims.locale).is_empty()
+    !link_extensions(
+        &claims.action,
+        claims.gate.as_ref(),
+        &Extras::of_claims(claims),
+    )
+    .is_empty()
 }
 
 /// A sealed language code.
@@ -278,25 +322,30 @@ fn locale_of(code: u8) -> Result<Locale, PayloadError> {
 }
 
 /// An action and its gate with their extensions applied, and the
-/// language among them (`None` when there is none). A gate's extension
-/// without a gate is refused.
+/// link's extras among them (none when there are none). A gate's
+/// extension without a gate is refused.
 fn action_with(
     name: &str,
     wire: WireAction,
     gate: Option<WireGate>,
     extensions: Vec<WireExtension>,
-) -> Result<(Action, Option<Gate>, Option<Locale>), PayloadError> {
+) -> Result<(Action, Option<Gate>, Extras), PayloadError> {
     let mut action = action_from_wire(name, wire)?;
     let mut gate = gate.map(gate_from_wire);
-    let mut locale = None;
+    let mut extras = Extras::default();
     for extension in extensions {
+        if extras.take(&extension)? {
+            continue;
+        }
         match extension {
             WireExtension::Form(schema) => {
                 let form = Form::from_sealed(&parse_json(&schema)?)
                     .map_err(|_| PayloadError::BadClaims)?;
                 action.page.form = Some(form);
             }
-            WireExtension::Locale(code) => locale = Some(locale_of(code)?),
+            WireExtension::Locale(_) | WireExtension::RequestedBy(_) => {
+                unreachable!("taken as extras above")
+            }
             WireExtension::SlackUsers(users) => {
                 let gate = gate.as_mut().ok_or(PayloadError::BadClaims)?;
                 gate.approvers.slack_users = users;
@@ -307,7 +356,7 @@ fn action_with(
             }
         }
     }
-    Ok((action, gate, locale))
+    Ok((action, gate, extras))
 }
 
 fn action_from_wire(name: &str, wire: WireAction) -> Result<Action, PayloadError> {
@@ -429,11 +478,12 @@ pub(super) fn encode_review(review: &Review) -> Vec<u8> {
         exp: review.expires_at_millis,
         params: review.output_parameters,
         choices: body_of(postcard::to_allocvec(&choices).expect("postcard encodes")),
-        ext: review
-            .locale
-            .map(|l| WireExtension::Locale(l.code()))
-            .into_iter()
-            .collect(),
+        ext: Extras {
+            locale: review.locale,
+            requested_by: review.requested_by.clone(),
+        }
+        .to_wire()
+        .collect(),
     };
     postcard::to_allocvec(&wire).expect("postcard encodes")
 }
@@ -446,12 +496,11 @@ pub(super) fn decode_review(plain: &[u8]) -> Result<Review, PayloadError> {
     if choices.is_empty() {
         return Err(PayloadError::BadClaims);
     }
-    // A whole review carries its language, and nothing else yet.
-    let mut locale = None;
-    for extension in wire.ext {
-        match extension {
-            WireExtension::Locale(code) if locale.is_none() => locale = Some(locale_of(code)?),
-            _ => return Err(PayloadError::BadClaims),
+    // A whole review carries its language and who asked, and nothing else.
+    let mut extras = Extras::default();
+    for extension in &wire.ext {
+        if !extras.take(extension)? {
+            return Err(PayloadError::BadClaims);
         }
     }
     Ok(Review {
@@ -460,14 +509,17 @@ pub(super) fn decode_review(plain: &[u8]) -> Result<Review, PayloadError> {
         issued_at_secs: wire.iat,
         expires_at_millis: wire.exp,
         output_parameters: wire.params,
-        locale,
+        locale: extras.locale,
+        requested_by: extras.requested_by,
         choices: choices
             .into_iter()
             .map(|WireChoice(name, action, gate, extensions)| {
-                // A choice speaks its review's language.
-                let (action, gate, None) = action_with(&name, action, gate, extensions)? else {
+                // A choice speaks its review's language, and was asked
+                // for by its review's requester.
+                let (action, gate, extras) = action_with(&name, action, gate, extensions)?;
+                if extras.locale.is_some() || extras.requested_by.is_some() {
                     return Err(PayloadError::BadClaims);
-                };
+                }
                 Ok(Choice { action, gate })
             })
             .collect::<Result<_, PayloadError>>()?,
@@ -551,7 +603,11 @@ pub(super) fn encode_claims(claims: &Claims) -> Vec<u8> {
 /// gate, extensions), deflated when that is shorter.
 fn encode_extended(claims: &Claims) -> Vec<u8> {
     let mut choice = choice_to_wire(&claims.action, claims.gate.as_ref());
-    choice.3 = link_extensions(&claims.action, claims.gate.as_ref(), claims.locale);
+    choice.3 = link_extensions(
+        &claims.action,
+        claims.gate.as_ref(),
+        &Extras::of_claims(claims),
+    );
     let wire = WireClaims {
         token: token_to_wire(&claims.token),
         tid: claims.transaction_id.0,
@@ -569,7 +625,7 @@ pub(super) fn decode_extended(plain: &[u8]) -> Result<Claims, PayloadError> {
     let wire: WireClaims = postcard::from_bytes(plain).map_err(|_| PayloadError::BadClaims)?;
     let WireChoice(name, action, gate, extensions) =
         postcard::from_bytes(&bytes_of(wire.body)?).map_err(|_| PayloadError::BadClaims)?;
-    let (action, gate, locale) = action_with(&name, action, gate, extensions)?;
+    let (action, gate, extras) = action_with(&name, action, gate, extensions)?;
     Ok(Claims {
         token: token_from_wire(wire.token)?,
         transaction_id: TransactionId(wire.tid),
@@ -578,7 +634,8 @@ pub(super) fn decode_extended(plain: &[u8]) -> Result<Claims, PayloadError> {
         output_parameters: wire.params,
         action,
         gate,
-        locale,
+        locale: extras.locale,
+        requested_by: extras.requested_by,
     })
 }
 
@@ -611,6 +668,7 @@ pub(super) fn decode_claims(plain: &[u8], gated: bool) -> Result<Claims, Payload
         action: action_from_wire(&name, action)?,
         gate,
         locale: None,
+        requested_by: None,
     })
 }
 
@@ -650,6 +708,7 @@ mod tests {
             expires_at_millis: claims.expires_at_millis,
             output_parameters: false,
             locale: None,
+            requested_by: None,
             choices: vec![Choice {
                 action: claims.action.clone(),
                 gate: None,
@@ -750,19 +809,66 @@ mod tests {
         // A review choice carrying a language of its own.
         let mut review = review_of(&claims);
         review.locale = None;
+        let plain = review_plaintext(
+            &review,
+            Vec::new(),
+            vec![WireExtension::Locale(Locale::De.code())],
+        );
+        assert_eq!(decode_review(&plain), Err(PayloadError::BadClaims));
+    }
+
+    /// A review's plaintext with its first choice alone, the review's own
+    /// extensions `ext` and the choice's `choice_ext`, as given.
+    fn review_plaintext(
+        review: &Review,
+        ext: Vec<WireExtension>,
+        choice_ext: Vec<WireExtension>,
+    ) -> Vec<u8> {
         let mut wire_choice = choice_to_wire(&review.choices[0].action, None);
-        wire_choice.3 = vec![WireExtension::Locale(Locale::De.code())];
-        let wire = WireReview {
+        wire_choice.3 = choice_ext;
+        postcard::to_allocvec(&WireReview {
             token: token_to_wire(&review.token),
             tid: review.transaction_id.0,
             iat: review.issued_at_secs,
             exp: review.expires_at_millis,
             params: false,
             choices: body_of(postcard::to_allocvec(&vec![wire_choice]).expect("encodes")),
-            ext: Vec::new(),
-        };
-        let plain = postcard::to_allocvec(&wire).expect("encodes");
-        assert_eq!(decode_review(&plain), Err(PayloadError::BadClaims));
+            ext,
+        })
+        .expect("encodes")
+    }
+
+    #[test]
+    fn who_asked_makes_an_extended_link_and_a_review_carries_it_once() {
+        let mut claims = sample_claims("QUJD", json!({"ok": true}));
+        claims.requested_by = Some("Rita from Release Management".into());
+        claims.locale = Some(Locale::De);
+        assert!(needs_extensions(&claims));
+        let decoded = decode_extended(&encode_claims(&claims)).expect("decodes");
+        assert_eq!(decoded, claims);
+        let mut review = review_of(&claims);
+        review.requested_by = Some("Rita".into());
+        let decoded = decode_review(&encode_review(&review)).expect("decodes");
+        assert_eq!(decoded.requested_by.as_deref(), Some("Rita"));
+        assert_eq!(
+            decoded
+                .claims_of(&decoded.choices[0])
+                .requested_by
+                .as_deref(),
+            Some("Rita")
+        );
+        // Twice on a review, or on one of its choices: refused.
+        let wire_review = |ext, choice_ext| review_plaintext(&review, ext, choice_ext);
+        let asked = || WireExtension::RequestedBy("Rita".into());
+        assert!(decode_review(&wire_review(vec![asked()], Vec::new())).is_ok());
+        assert_eq!(
+            decode_review(&wire_review(vec![asked(), asked()], Vec::new())),
+            Err(PayloadError::BadClaims)
+        );
+        assert_eq!(
+            decode_review(&wire_review(Vec::new(), vec![asked()])),
+            Err(PayloadError::BadClaims)
+        );
     }
 
     #[test]

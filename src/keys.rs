@@ -29,8 +29,6 @@ pub const KEYRING_CONTEXT: KmsContext = &[("purpose", "sfn-callbacks/v1/keyring"
 /// pinned on Decrypt, a blob made by anyone else, or for anything else,
 /// does not open.
 pub const DATA_KEY_CONTEXT: KmsContext = &[("purpose", "sfn-callbacks/v1/data-key")];
-/// A KMS data key is never used as is: the AEAD key is derived from it.
-const ENVELOPE_AEAD_LABEL: &[u8] = b"sfn-callbacks/v1/envelope-aead";
 
 /// The prefix of a KMS-encrypted keyring (`keygen --kms-key-id`).
 pub const KMS_KEYRING_PREFIX: &str = "sfn-callbacks-kms-keyring-v1:";
@@ -288,7 +286,7 @@ impl DataKeyCache {
                 .kms
                 .generate_data_key(&self.key_id, DATA_KEY_CONTEXT)
                 .await?;
-            let key = data_key.derive(ENVELOPE_AEAD_LABEL);
+            let key = data_key.envelope_aead_key();
             let wrapped = Arc::new(WrappedKey::new(wrapped).map_err(KmsError::UnusableDataKey)?);
             // The key we generate opens our own links without a Decrypt.
             self.remember(wrapped.as_bytes(), Some(key.clone())).await;
@@ -330,7 +328,7 @@ impl DataKeyCache {
             .decrypt(Some(&self.key_id), wrapped, DATA_KEY_CONTEXT)
             .await
         {
-            Ok(plain) => SecretKey::from_slice(&plain).map(|k| k.derive(ENVELOPE_AEAD_LABEL)),
+            Ok(plain) => SecretKey::from_slice(&plain).map(|k| k.envelope_aead_key()),
             Err(KmsError::InvalidCiphertext) => None,
             Err(KmsError::Unavailable(_)) => return Err(UnsealError::KmsUnavailable),
             Err(KmsError::UnusableDataKey(_)) => return Err(UnsealError::KmsRefused),

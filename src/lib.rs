@@ -14,7 +14,6 @@ pub mod app;
 pub mod aws;
 pub mod chat;
 pub mod config;
-pub mod core;
 pub mod http;
 pub mod keys;
 pub mod lambda;
@@ -24,3 +23,7 @@ pub mod startup;
 pub mod system;
 pub mod telemetry;
 pub mod worker;
+
+/// The pure core, its own crate (`crates/core`): this name keeps
+/// `crate::core::…` paths of the edge as they were.
+pub use sfn_callbacks_core as core;

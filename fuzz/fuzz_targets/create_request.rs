@@ -2,8 +2,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sfn_callbacks::core::Features;
-use sfn_callbacks::core::create::{CreateRequest};
+use sfn_callbacks_core::Features;
+use sfn_callbacks_core::create::CreateRequest;
 
 fuzz_target!(|data: &[u8]| {
     let now = time::OffsetDateTime::from_unix_timestamp(1_900_000_000).expect("time");

@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sfn_callbacks::core::keyring::{Keyring, SecretKey};
-use sfn_callbacks::core::payload::{KeyRef, Untrusted};
+use sfn_callbacks_core::keyring::{Keyring, SecretKey};
+use sfn_callbacks_core::payload::{KeyRef, Untrusted};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

@@ -4,10 +4,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sfn_callbacks::core::approvers::Identity;
-use sfn_callbacks::core::keyring::{Keyring, SecretKey};
-use sfn_callbacks::core::payload::{Purpose, SealWith, Untrusted, seal_bytes};
-use sfn_callbacks::core::session::{BINDING_LEN, Session, SignIn};
+use sfn_callbacks_core::approvers::Identity;
+use sfn_callbacks_core::keyring::{Keyring, SecretKey};
+use sfn_callbacks_core::payload::{Purpose, SealWith, Untrusted, seal_bytes};
+use sfn_callbacks_core::session::{BINDING_LEN, Session, SignIn};
 
 fn opens(text: &str, purpose: Purpose, ring: &Keyring) -> bool {
     Untrusted::parse_for(text, purpose)
@@ -59,7 +59,10 @@ fuzz_target!(|data: &[u8]| {
             // The last character holds only some bits of the tag: a change
             // there may decode to the same bytes, which is not a change.
             if at + 1 < changed.len() {
-                assert!(!opens(&changed, Purpose::Session, &ring), "an altered session opened");
+                assert!(
+                    !opens(&changed, Purpose::Session, &ring),
+                    "an altered session opened"
+                );
             }
         }
     }

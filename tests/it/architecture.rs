@@ -1,6 +1,7 @@
-//! The dependency rule of ARCHITECTURE.md, checked on the source: `core`
-//! does no I/O, reads no clock, makes no random numbers and imports nothing
-//! of the crate outside `core`; `app` names no HTTP, Lambda or AWS SDK type
+//! The dependency rule of ARCHITECTURE.md, checked on the source where
+//! Cargo cannot: the core crate (`crates/core`, whose manifest names no
+//! tokio, no HTTP crate and no rand, so Cargo refuses those) reads no
+//! environment, no file, no clock and touches no socket of `std`; `app` names no HTTP, Lambda or AWS SDK type
 //! and imports only `core` and `ports`; the front doors and adapters import
 //! `app`, never each other (`lambda` hands HTTP events to the `http`
 //! router).
@@ -9,27 +10,25 @@ use std::path::{Path, PathBuf};
 
 use regex_lite::Regex;
 
-/// One rule: the files under `dir` (a file or a folder of `src/`) must not
-/// match `forbidden`.
+/// One rule: the files under `dir` (a file or a folder of `src/`, or the
+/// core crate's `crates/core/src`) must not match `forbidden`.
 struct Rule {
     dir: &'static str,
     forbidden: &'static [(&'static str, &'static str)],
 }
 
+/// The core crate's sources, from the workspace root.
+const CORE: &str = "crates/core/src";
+
 const RULES: &[Rule] = &[
     Rule {
-        dir: "core",
+        dir: CORE,
         forbidden: &[
             (r"std::env\b|std::\{[^}]*\benv\b", "std::env"),
             (r"std::fs\b|std::\{[^}]*\bfs\b", "std::fs"),
             (r"\bSystemTime\b", "SystemTime"),
             (r"\bInstant\b", "Instant"),
-            (r"\btokio\b", "tokio"),
             (r"std::(?:net|process|io|thread)\b", "I/O"),
-            (r"\b(?:hyper|reqwest|axum)\b", "I/O"),
-            (r"\brand::|\brand\b\s*;", "rand"),
-            (r"\bcrate::(?:[a-z_]+)", "the crate outside core"),
-            (r"\bsuper::super::super\b", "the crate outside core"),
         ],
     },
     Rule {
@@ -105,7 +104,6 @@ const RULES: &[Rule] = &[
 /// Where `crate::` may lead from a folder, beyond the folder itself.
 fn allowed_crate_paths(dir: &str) -> &'static [&'static str] {
     match dir {
-        "core" => &["crate::core"],
         "app" => &["crate::core", "crate::ports", "crate::app"],
         _ => &[],
     }
@@ -170,18 +168,24 @@ fn rust_files(path: &Path, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn the_dependency_rule_holds() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let src = root.join("src");
     let mut violations = Vec::new();
     for rule in RULES {
         let mut files = Vec::new();
-        rust_files(&src.join(rule.dir), &mut files);
-        assert!(!files.is_empty(), "no files under src/{}", rule.dir);
+        let dir = if rule.dir == CORE {
+            root.join(CORE)
+        } else {
+            src.join(rule.dir)
+        };
+        rust_files(&dir, &mut files);
+        assert!(!files.is_empty(), "no files under {}", dir.display());
         for file in files {
             let source = std::fs::read_to_string(&file).expect("read");
             for (line, what) in findings(rule, &source) {
                 violations.push(format!(
                     "{}:{line} uses {what}",
-                    file.strip_prefix(&src).unwrap_or(&file).display()
+                    file.strip_prefix(root).unwrap_or(&file).display()
                 ));
             }
         }
@@ -242,11 +246,8 @@ fn the_scan_finds_each_forbidden_use() {
         (core, "use std::{collections::HashMap, fs};", "std::fs"),
         (core, "let t = std::time::SystemTime::now();", "SystemTime"),
         (core, "let t = Instant::now();", "Instant"),
-        (core, "tokio::spawn(async {});", "tokio"),
         (core, "let s = std::net::TcpStream::connect(a);", "I/O"),
         (core, "std::io::stdin().read_line(&mut s);", "I/O"),
-        (core, "let n: u8 = rand::random();", "rand"),
-        (core, "use crate::ports::Clock;", "the crate outside core"),
         (app, "use axum::Router;", "axum"),
         (app, "let s = http::StatusCode::OK;", "http::"),
         (app, "use lambda_http::Request;", "lambda_http"),
@@ -268,7 +269,7 @@ fn the_scan_finds_each_forbidden_use() {
     assert!(
         findings(
             core,
-            "/// Reads no std::env, no tokio.\nuse crate::core::token;"
+            "/// Reads no std::env, no std::fs.\nuse crate::token;"
         )
         .is_empty()
     );

@@ -9,11 +9,11 @@ use super::{
     Channel, Email, MAX_EMAIL_SUBJECT_CHARS, MAX_SNS_SUBJECT_CHARS, Notification, NotifyPolicy,
     NotifySpec, SnsMessage, invalid, sender,
 };
-use crate::core::action::Action;
-use crate::core::error::Rejection;
-use crate::core::locale::{Arg, Locale, text};
-use crate::core::slack::escape_mrkdwn;
-use crate::core::template::escape_html;
+use crate::action::Action;
+use crate::error::Rejection;
+use crate::locale::{Arg, Locale, text};
+use crate::slack::escape_mrkdwn;
+use crate::template::escape_html;
 
 /// The name of the escaping of Slack's `mrkdwn` (`&`, `<`, `>`).
 const SLACK_ESCAPE: &str = "slack";
@@ -303,9 +303,9 @@ impl Renderer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::action::{RawAction, parse_action};
-    use crate::core::error::ErrorCode;
-    use crate::core::notify::tests::{email, policy};
+    use crate::action::{RawAction, parse_action};
+    use crate::error::ErrorCode;
+    use crate::notify::tests::{email, policy};
     use serde_json::json;
     use std::sync::LazyLock;
 

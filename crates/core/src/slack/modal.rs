@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::clip;
-use crate::core::action::Action;
-use crate::core::form::{Field, FieldKind, FormErrors, Problem, Submitted, TextFormat};
-use crate::core::locale::{Locale, text};
+use crate::action::Action;
+use crate::form::{Field, FieldKind, FormErrors, Problem, Submitted, TextFormat};
+use crate::locale::{Locale, text};
 
 /// The modal's `callback_id`.
 pub const CALLBACK_ID: &str = "sfn-callbacks";
@@ -369,8 +369,8 @@ pub fn errors(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::action::{RawAction, parse_action};
-    use crate::core::callback::form_values;
+    use crate::action::{RawAction, parse_action};
+    use crate::callback::form_values;
 
     fn action(extra: Value) -> Action {
         let mut raw = json!({"name": "approve", "type": "success", "output": {"ok": true},

@@ -19,6 +19,9 @@ pub const KEYRING_FORMAT: &str = "sfn-callbacks-keyring-v1";
 /// encryption and for signing, so a key is never used for two purposes.
 const AEAD_LABEL: &[u8] = b"sfn-callbacks/v1/aead";
 const MAC_LABEL: &[u8] = b"sfn-callbacks/v1/mac";
+/// A KMS data key (`kms-envelope`) is never used as is: the AEAD key is
+/// derived from it with this label.
+const ENVELOPE_AEAD_LABEL: &[u8] = b"sfn-callbacks/v1/envelope-aead";
 
 /// The number that names a key inside sealed payloads (two bytes on the wire).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -58,6 +61,12 @@ impl SecretKey {
     /// The raw bytes, for the cipher.
     pub fn expose(&self) -> &[u8; 32] {
         &self.0
+    }
+
+    /// The AEAD key of a KMS data key (`kms-envelope`): a data key is
+    /// never used as is, and this derivation is part of the sealed format.
+    pub fn envelope_aead_key(&self) -> SecretKey {
+        self.derive(ENVELOPE_AEAD_LABEL)
     }
 
     /// A key for one purpose: HMAC-SHA256 of the label under this key.

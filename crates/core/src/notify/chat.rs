@@ -7,10 +7,10 @@ use serde_json::{Value, json};
 
 use super::render::Links;
 use super::{SlackMessage, TeamsMessage, invalid};
-use crate::core::action::{Action, ActionKind};
-use crate::core::error::Rejection;
-use crate::core::locale::{dates::format_instant, text};
-use crate::core::slack::{clip, escape_mrkdwn, slack_date};
+use crate::action::{Action, ActionKind};
+use crate::error::Rejection;
+use crate::locale::{dates::format_instant, text};
+use crate::slack::{clip, escape_mrkdwn, slack_date};
 
 /// The most characters a Slack button's `value` holds (Slack's limit): an
 /// action whose sealed link is longer cannot be a button.

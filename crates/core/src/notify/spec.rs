@@ -11,8 +11,8 @@ use super::{
     Channel, EmailSpec, MAX_RECIPIENTS, MAX_TEMPLATE_BYTES, NotifyPolicy, NotifySpec, SlackSpec,
     SnsSpec, TeamsSpec, invalid, sender,
 };
-use crate::core::address::{domain_of, is_address};
-use crate::core::error::{ErrorCode, Rejection};
+use crate::address::{domain_of, is_address};
+use crate::error::{ErrorCode, Rejection};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -348,7 +348,7 @@ impl NotifySpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::notify::tests::{email, policy};
+    use crate::notify::tests::{email, policy};
     use serde_json::json;
 
     #[test]

@@ -7,14 +7,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Choice, Claims, PayloadError, Review, TransactionId};
-use crate::core::action::{
+use crate::action::{
     Action, ActionEffect, ActionName, CommentRule, FieldSource, Outcome, OutcomeEffect,
     OutcomeOutput, PageOptions, ResponseSpec,
 };
-use crate::core::approvers::{Approvers, Gate};
-use crate::core::form::Form;
-use crate::core::locale::Locale;
-use crate::core::token::{CallbackId, TaskToken, Token};
+use crate::approvers::{Approvers, Gate};
+use crate::form::Form;
+use crate::locale::Locale;
+use crate::token::{CallbackId, TaskToken, Token};
 
 /// Action bodies shorter than this are never worth deflating.
 const DEFLATE_THRESHOLD: usize = 96;
@@ -675,8 +675,8 @@ pub(super) fn decode_claims(plain: &[u8], gated: bool) -> Result<Claims, Payload
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::locale::Locale;
-    use crate::core::payload::tests::sample_claims;
+    use crate::locale::Locale;
+    use crate::payload::tests::sample_claims;
     use serde_json::json;
 
     #[test]

@@ -1,7 +1,7 @@
 //! Slack, pure: the request signature, the interaction payloads Slack
 //! posts to `/slack/interactions`, the modal an action with a comment or a
 //! form opens, and the messages a press leaves behind. Nothing here talks
-//! to Slack; the adapter (`crate::chat`) does.
+//! to Slack; the binary's chat adapter does.
 
 pub mod interaction;
 pub mod modal;

@@ -19,12 +19,12 @@ use super::{Locale, PerLocale};
 
 /// The catalog sources, in [`Locale::ALL`] order.
 const SOURCES: [&str; 6] = [
-    include_str!("../../../locales/en.ftl"),
-    include_str!("../../../locales/de.ftl"),
-    include_str!("../../../locales/fr.ftl"),
-    include_str!("../../../locales/es.ftl"),
-    include_str!("../../../locales/ja.ftl"),
-    include_str!("../../../locales/pt-BR.ftl"),
+    include_str!("../../../../locales/en.ftl"),
+    include_str!("../../../../locales/de.ftl"),
+    include_str!("../../../../locales/fr.ftl"),
+    include_str!("../../../../locales/es.ftl"),
+    include_str!("../../../../locales/ja.ftl"),
+    include_str!("../../../../locales/pt-BR.ftl"),
 ];
 
 /// A private-use character standing for the variable [`text_around`]

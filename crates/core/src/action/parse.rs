@@ -13,8 +13,8 @@ use super::{
     MAX_CAUSE_CHARS, MAX_COMMENT_CHARS, MAX_DESCRIPTION_CHARS, MAX_ERROR_CHARS, MAX_LABEL_CHARS,
     MAX_OUTPUT_BYTES, Outcome, OutcomeEffect, OutcomeOutput, PageOptions, ResponseSpec,
 };
-use crate::core::error::{ErrorCode, Rejection};
-use crate::core::form::Form;
+use crate::error::{ErrorCode, Rejection};
+use crate::form::Form;
 
 /// Deserialises a field that may be present with a `null` value, keeping
 /// "present and null" apart from "absent".

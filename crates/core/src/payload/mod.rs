@@ -709,15 +709,13 @@ impl Untrusted {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::action::{ActionEffect, ActionName};
+    use crate::action::{ActionEffect, ActionName};
     use proptest::prelude::*;
     use serde_json::{Value, json};
 
     pub(crate) fn sample_claims(token: &str, output: Value) -> Claims {
         Claims {
-            token: Token::Task(
-                crate::core::token::TaskToken::parse(token.to_owned()).expect("token"),
-            ),
+            token: Token::Task(crate::token::TaskToken::parse(token.to_owned()).expect("token")),
             transaction_id: TransactionId([3; 16]),
             issued_at_secs: 1_800_000_000,
             expires_at_millis: Some(1_800_000_600_000),
@@ -726,7 +724,7 @@ mod tests {
                 name: ActionName::parse("approve").expect("name"),
                 effect: ActionEffect::Success { output },
                 response: None,
-                page: crate::core::action::PageOptions::default(),
+                page: crate::action::PageOptions::default(),
             },
             gate: None,
             locale: None,
@@ -804,7 +802,7 @@ mod tests {
                 Choice {
                     action: reject,
                     gate: Some(Gate {
-                        approvers: crate::core::approvers::Approvers {
+                        approvers: crate::approvers::Approvers {
                             emails: vec!["lead@example.com".into()],
                             domains: Vec::new(),
                             groups: Vec::new(),
@@ -864,7 +862,7 @@ mod tests {
     fn durable_claims(callback_id: &str) -> Claims {
         Claims {
             token: Token::Callback(
-                crate::core::token::CallbackId::parse(callback_id.to_owned()).expect("id"),
+                crate::token::CallbackId::parse(callback_id.to_owned()).expect("id"),
             ),
             ..sample_claims("QUJD", json!({"approved": true}))
         }
@@ -879,8 +877,8 @@ mod tests {
             let task = sample_claims(text, json!({"approved": true}));
             let durable = durable_claims(text);
             for (claims, engine) in [
-                (&task, crate::core::token::EngineKind::StepFunctions),
-                (&durable, crate::core::token::EngineKind::Durable),
+                (&task, crate::token::EngineKind::StepFunctions),
+                (&durable, crate::token::EngineKind::Durable),
             ] {
                 for data in seal_all(claims, &ring) {
                     let opened = open_any(&data, &ring).expect("opens");
@@ -1008,7 +1006,7 @@ mod tests {
 
     #[test]
     fn bound_links_carry_their_gate_and_older_readers_refuse_them() {
-        use crate::core::approvers::{Approvers, Gate};
+        use crate::approvers::{Approvers, Gate};
         let ring = keyring();
         let mut claims = sample_claims("QUJD", json!({"ok": true}));
         claims.gate = Some(Gate {

@@ -5,7 +5,7 @@
 //!
 //! Everything here is pure: parsing the request's `notify`, checking it
 //! against the deployment's allow-lists ([`NotifyPolicy`]), and rendering
-//! the message. Sending is the [`crate::ports::Notifier`] port. This file
+//! the message. Sending is the application's `Notifier` port. This file
 //! holds the types; `spec` parses and checks, `render` renders.
 //!
 //! Templates see `urls` (action name to URL), `actions` (a list of

@@ -504,8 +504,8 @@ pub fn decide_as(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::action::{Action, Outcome};
-    use crate::core::payload::TransactionId;
+    use crate::action::{Action, Outcome};
+    use crate::payload::TransactionId;
     use serde_json::json;
     use time::macros::datetime;
 
@@ -518,7 +518,7 @@ mod tests {
 
     fn claims(effect: ActionEffect) -> Claims {
         Claims {
-            token: Token::Task(crate::core::token::TaskToken::parse("QUJD".into()).expect("token")),
+            token: Token::Task(crate::token::TaskToken::parse("QUJD".into()).expect("token")),
             transaction_id: TransactionId([0; 16]),
             issued_at_secs: 0,
             expires_at_millis: Some(datetime!(2030-01-01 0:00 UTC).unix_timestamp() * 1000),
@@ -527,7 +527,7 @@ mod tests {
                 name: ActionName::parse("go").expect("name"),
                 effect,
                 response: None,
-                page: crate::core::action::PageOptions::default(),
+                page: crate::action::PageOptions::default(),
             },
             gate: None,
             locale: None,

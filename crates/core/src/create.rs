@@ -696,7 +696,7 @@ mod tests {
             );
         }
     }
-    use crate::core::token::EngineKind;
+    use crate::token::EngineKind;
     use serde_json::json;
     use time::macros::datetime;
 

@@ -1211,7 +1211,7 @@ const PRESS_SECONDS: u64 = 10;
 /// the gate (the profile cached), makes the SendTaskSuccess call to the
 /// stub and replaces the message through the stub `response_url`.
 async fn slack_section(out: &mut String) {
-    use sfn_callbacks::core::slack::signature::sign;
+    use sfn_callbacks::core::slack_signature::sign;
     const SECRET: &str = "bench-signing-secret";
     let (sfn_port, sfn_calls) = stub_sfn().await;
     let (slack, answered) = stub_slack().await;

@@ -27,3 +27,7 @@ pub mod worker;
 /// The pure core, its own crate (`crates/core`): this name keeps
 /// `crate::core::…` paths of the edge as they were.
 pub use sfn_callbacks_core as core;
+
+/// What the service shows and says, its own crate
+/// (`crates/presentation`).
+pub use sfn_callbacks_presentation as presentation;

@@ -10,9 +10,9 @@ use time::OffsetDateTime;
 
 use crate::core::approvers::Identity;
 use crate::core::keyring::SecretKey;
-use crate::core::notify::{Notification, Sent};
 use crate::core::payload::{Opened, PayloadError, Purpose, SealingKey, WrappedKeyLength};
 use crate::core::token::{TaskToken, Token};
+use crate::presentation::notify::{Notification, Sent};
 
 /// How a call to the workflow engine can fail.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -10,9 +10,9 @@ use libfuzzer_sys::fuzz_target;
 use sfn_callbacks_core::Features;
 use sfn_callbacks_core::callback::form_values;
 use sfn_callbacks_core::create::CreateRequest;
-use sfn_callbacks_core::slack::interaction::{self, Interaction};
-use sfn_callbacks_core::slack::modal;
-use sfn_callbacks_core::slack::signature::{sign, verify};
+use sfn_callbacks_core::slack_signature::{sign, verify};
+use sfn_callbacks_presentation::slack::interaction::{self, Interaction};
+use sfn_callbacks_presentation::slack::modal;
 
 const REQUEST: &str = r#"{"token": "QUJD", "actions": [
   {"name": "release", "type": "success", "output": {"ok": true}, "comment": {"max_length": 20},

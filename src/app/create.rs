@@ -10,6 +10,7 @@ use crate::core::error::Rejection;
 use crate::core::notify::Notified;
 use crate::core::payload::TransactionId;
 use crate::core::{ErrorCode, Features};
+use crate::presentation::notify::{Links, render};
 
 impl App {
     /// CreateUrls from a JSON body.
@@ -116,10 +117,11 @@ impl App {
         })?;
         if let Some(notify) = &request.notify {
             // Rendered before anything is sent.
-            let notification = notify.render(
+            let notification = render(
+                notify,
                 &self.settings.notify,
                 &request.actions,
-                output.links(request),
+                Links::of(&output, request),
             )?;
             let sent = self.notifier.send(&notification).await;
             measure::notification(notification.channel(), sent.is_ok());

@@ -5,8 +5,8 @@ use aws_config::SdkConfig;
 use aws_sdk_sfn::error::{ProvideErrorMetadata, SdkError};
 
 use super::retry::{RetryUnsentOnly, is_retryable_code};
-use crate::core::notify::{Email, Notification, Sent, SnsMessage};
 use crate::ports::{Notifier, NotifyError};
+use crate::presentation::notify::{Email, Notification, Sent, SnsMessage};
 
 /// Email through SES (v2) and messages through SNS.
 #[derive(Debug, Clone)]

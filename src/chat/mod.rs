@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::core::notify::{Notification, Sent};
 use crate::ports::{Notifier, NotifyError};
+use crate::presentation::notify::{Notification, Sent};
 pub use slack::SlackClient;
 pub use teams::TeamsClient;
 pub use web::WebClient;

@@ -12,8 +12,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::web::{Answer, WebClient, WebError};
-use crate::core::notify::{Sent, SlackMessage, SlackPosted};
+use crate::core::notify::SlackPosted;
 use crate::ports::{NotifyError, SlackApi, SlackError, SlackProfile};
+use crate::presentation::notify::{Sent, SlackMessage};
 
 /// How long a user's profile is trusted.
 pub const PROFILE_MAX_AGE: Duration = Duration::from_secs(10 * 60);

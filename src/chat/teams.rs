@@ -6,8 +6,8 @@ use std::time::Duration;
 use hyper::Method;
 
 use super::web::{WebClient, WebError};
-use crate::core::notify::{Sent, TeamsMessage};
 use crate::ports::NotifyError;
+use crate::presentation::notify::{Sent, TeamsMessage};
 
 /// The longest the post may take.
 const DEADLINE: Duration = Duration::from_secs(5);

@@ -14,8 +14,8 @@ use crate::app::{Credential, SignInStart};
 use crate::core::ErrorCode;
 use crate::core::query::parse_unique;
 use crate::http::error::ApiError;
+use crate::http::html;
 use crate::http::negotiate::{negotiate, page_locale};
-use crate::http::pages;
 use crate::http::{HttpState, PublicBase, base_from_host};
 
 /// The session cookie's name (with `__Host-` on https).
@@ -130,7 +130,7 @@ fn link_query(query: Option<String>, refusal: &str) -> Result<String, ApiError> 
 fn back_to_link(base: &str, query: &str) -> Result<Response, ApiError> {
     let location = HeaderValue::from_str(&format!("{base}/respond?{query}"))
         .map_err(|_| ApiError::invalid_payload("the link to return to is not valid"))?;
-    Ok(pages::see_other(location))
+    Ok(html::see_other(location))
 }
 
 /// Starts a sign-in that comes back to `/respond?{return_query}`: a 303 to
@@ -155,7 +155,7 @@ pub async fn begin(
         .await?;
     let location = HeaderValue::from_str(&redirect)
         .map_err(|_| ApiError::bad_request("the provider's sign-in address is not usable"))?;
-    let mut response = pages::see_other(location);
+    let mut response = html::see_other(location);
     response.headers_mut().append(
         header::SET_COOKIE,
         set_cookie(base, SIGN_IN_COOKIE, &binding, max_age_secs),

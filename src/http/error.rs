@@ -12,8 +12,9 @@ use crate::core::error::{ErrorCode, Rejection};
 use crate::core::form::FormErrors;
 use crate::core::locale::Locale;
 use crate::core::payload::PayloadError;
+use crate::http::html;
 use crate::http::negotiate::Format;
-use crate::http::pages::{self, ErrorPage};
+use crate::presentation::pages::{self, ErrorPage};
 
 /// An error answer: status, the old contract's `{error, message}`, and the
 /// headers some statuses need.
@@ -75,7 +76,7 @@ impl ApiError {
     /// (a form shown again with its errors), keeping the status and the
     /// error name for the request log.
     pub fn page_response(self, html: String) -> Response {
-        let mut response = pages::html_response(self.status, html);
+        let mut response = html::html_response(self.status, html);
         response.extensions_mut().insert(LoggedError(self.code));
         response
     }
@@ -331,7 +332,7 @@ impl IntoResponse for ApiError {
                 }
                 (self.status, axum::Json(body)).into_response()
             }
-            Format::Html => pages::html_response(
+            Format::Html => html::html_response(
                 self.status,
                 pages::error_page(
                     self.locale,

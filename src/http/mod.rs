@@ -2,14 +2,14 @@
 //!
 //! Handlers translate the request, call the use cases of [`crate::app`],
 //! and render the outcome. [`error`] maps the application's errors to
-//! statuses and bodies once; only it and [`pages`] name status codes.
+//! statuses and bodies once; only it and [`html`] name status codes.
 
 pub mod auth;
 pub mod create;
 pub mod error;
+pub mod html;
 pub mod limits;
 pub mod negotiate;
-pub mod pages;
 pub mod respond;
 pub mod server;
 pub mod slack;

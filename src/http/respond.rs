@@ -17,14 +17,16 @@ use crate::app::{Input, Link, Needs, Outcome, Standing, Task, Trace, Via, sign_i
 use crate::core::approvers::Identity;
 use crate::core::callback::{Decision, format_millis};
 use crate::core::form::{FormErrors, Submitted};
-use crate::core::locale::{Locale, format_instant};
+use crate::core::locale::Locale;
 use crate::core::payload::{Claims, Review};
 use crate::core::query::{PairsError, parse_unique};
 use crate::core::template::Params;
 use crate::http::error::ApiError;
+use crate::http::html;
 use crate::http::negotiate::{Format, negotiate, page_locale};
-use crate::http::pages::{self, ChoiceStanding, ChoiceView, FormView, Pending, ReviewView};
 use crate::http::{HttpState, PublicBase, auth, body_or_error, has_media_type, is_json};
+use crate::presentation::pages::{self, ChoiceStanding, ChoiceView, FormView, Pending, ReviewView};
+use crate::presentation::text::format_instant;
 
 /// The query split into the sealed payload and the other parameters.
 struct Query {
@@ -247,7 +249,7 @@ fn form_refused(
 /// way to sign in, or for programs the 401 a POST would get.
 fn sign_in(claims: &Claims, task: Task, format: Format, locale: Locale, query: &str) -> Response {
     match format {
-        Format::Html => pages::html_ok(pages::sign_in_page(
+        Format::Html => html::html_ok(pages::sign_in_page(
             &pending_view(locale, claims, None, task),
             &login_href(query),
         )),
@@ -369,7 +371,7 @@ fn pending(
     let kind = claims.action.kind().as_str();
     let expires = claims.expires_at_millis.map(format_millis);
     match format {
-        Format::Html => pages::html_ok(pages::confirm_page(&pending_view(
+        Format::Html => html::html_ok(pages::confirm_page(&pending_view(
             locale, claims, who, task,
         ))),
         Format::Json => {
@@ -402,7 +404,7 @@ fn accepted(claims: &Claims, decision: &Decision, format: Format, locale: Locale
         .as_deref()
         .and_then(|r| HeaderValue::from_str(r).ok())
     {
-        return pages::see_other(location);
+        return html::see_other(location);
     }
     let name = claims.action.name.as_str();
     let kind = claims.action.kind().as_str();
@@ -420,8 +422,8 @@ fn accepted(claims: &Claims, decision: &Decision, format: Format, locale: Locale
             axum::Json(body).into_response()
         }
         Format::Html => match spec.html {
-            Some(html) => pages::custom_html_response(html),
-            None => pages::html_ok(pages::accepted_page(
+            Some(html) => html::custom_html_response(html),
+            None => html::html_ok(pages::accepted_page(
                 locale,
                 name,
                 claims.action.page.label.as_deref(),
@@ -493,7 +495,7 @@ fn review_answer(
                 })
                 .collect();
             let needs_sign_in = standings.contains(&Standing::SignInFirst);
-            pages::html_ok(pages::review_page(&ReviewView {
+            html::html_ok(pages::review_page(&ReviewView {
                 locale,
                 open: task == Task::Open,
                 description: shared,

@@ -25,13 +25,15 @@ use crate::core::action::ActionKind;
 use crate::core::error::Rejection;
 use crate::core::form::Submitted;
 use crate::core::locale::Locale;
-use crate::core::notify::SLACK_ACTION_PREFIX;
 use crate::core::payload::Claims;
-use crate::core::slack::interaction::{self, Interaction, Message, PressedAction, User, View};
-use crate::core::slack::modal::{self, Metadata};
-use crate::core::slack::signature::{self, SignatureError};
-use crate::core::slack::{decided_message, ephemeral, outcome_line};
+use crate::core::slack_signature::{self as signature, SignatureError};
 use crate::core::template::Params;
+use crate::presentation::notify::SLACK_ACTION_PREFIX;
+use crate::presentation::slack::interaction::{
+    self, Interaction, Message, PressedAction, User, View,
+};
+use crate::presentation::slack::modal::{self, Metadata};
+use crate::presentation::slack::{decided_message, ephemeral, outcome_line};
 
 /// How long a press may take, from its arrival to its decision, the
 /// engine call included: Slack waits 3 seconds for the answer, and the
@@ -218,7 +220,7 @@ fn error_text(error: AppError, locale: Locale) -> String {
         error,
         AppError::Unavailable(Unavailable::EngineUnconfirmed(_))
     ) {
-        return crate::core::locale::text(locale, "slack-unconfirmed", &[]);
+        return crate::presentation::text::text(locale, "slack-unconfirmed", &[]);
     }
     ApiError::from(error).chat_text(locale)
 }
@@ -290,7 +292,9 @@ async fn press(
         Err(e) => {
             let locale = trace.locale.unwrap_or_default();
             let text = match e {
-                AppError::BadLink(_) => crate::core::locale::text(locale, "slack-not-a-link", &[]),
+                AppError::BadLink(_) => {
+                    crate::presentation::text::text(locale, "slack-not-a-link", &[])
+                }
                 other => error_text(other, locale),
             };
             answer(state, response_url, &ephemeral(&text), trace).await;
@@ -298,8 +302,11 @@ async fn press(
         }
     };
     if claims.action.name.as_str() != pressed {
-        let text =
-            crate::core::locale::text(trace.locale.unwrap_or_default(), "slack-not-a-link", &[]);
+        let text = crate::presentation::text::text(
+            trace.locale.unwrap_or_default(),
+            "slack-not-a-link",
+            &[],
+        );
         answer(state, response_url, &ephemeral(&text), trace).await;
         return ack();
     }
@@ -339,7 +346,7 @@ async fn press(
     match decided_now {
         // A heartbeat answers nothing: the buttons stay for the deciders.
         Ok(Outcome::Sent { claims, .. }) if claims.action.kind() == ActionKind::Heartbeat => {
-            let text = crate::core::locale::text(locale, "slack-heartbeat-sent", &[]);
+            let text = crate::presentation::text::text(locale, "slack-heartbeat-sent", &[]);
             answer(state, response_url, &ephemeral(&text), trace).await;
         }
         Ok(Outcome::Sent { claims, .. }) => {

@@ -6,8 +6,9 @@
 use axum::http::Method;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use sfn_callbacks::core::notify::{Notification, NotifyPolicy};
+use sfn_callbacks::core::notify::NotifyPolicy;
 use sfn_callbacks::ports::NotifyError;
+use sfn_callbacks::presentation::notify::Notification;
 
 use super::examples::link_in_html;
 use super::moto::{Moto, call, create, next_message, output_of, sent_mail, serve};

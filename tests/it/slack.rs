@@ -10,9 +10,9 @@ use serde_json::{Value, json};
 use sfn_callbacks::chat::slack::{BotToken, SlackSettings};
 use sfn_callbacks::chat::{SlackClient, WebClient};
 use sfn_callbacks::core::callback::SendTask;
-use sfn_callbacks::core::notify::Notification;
 use sfn_callbacks::http::slack::SigningSecret;
 use sfn_callbacks::ports::EngineError;
+use sfn_callbacks::presentation::notify::Notification;
 
 use super::slack_standin::{
     BOT_TOKEN, CHANNEL, MISSING_CHANNEL, SIGNING_SECRET, Slack, button_value, press, signed,

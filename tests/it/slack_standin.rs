@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
-use sfn_callbacks::core::slack::signature::sign;
+use sfn_callbacks::core::slack_signature::sign;
 
 pub const BOT_TOKEN: &str = "xoxb-test-token";
 pub const SIGNING_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";

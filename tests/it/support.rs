@@ -11,7 +11,7 @@ use serde_json::Value;
 use sfn_callbacks::app::{self, Settings};
 use sfn_callbacks::core::callback::SendTask;
 use sfn_callbacks::core::keyring::{Keyring, SecretKey};
-use sfn_callbacks::core::notify::{Notification, Sent, SlackPosted};
+use sfn_callbacks::core::notify::SlackPosted;
 use sfn_callbacks::core::token::Token;
 use sfn_callbacks::http::{HttpSettings, router};
 use sfn_callbacks::keys::{KeyMode, KeySource};
@@ -19,6 +19,7 @@ use sfn_callbacks::lambda::{DirectErrors, Handler};
 use sfn_callbacks::ports::{
     Clock, Engine, EngineError, IdentityProvider, Notifier, NotifyError, SlackApi,
 };
+use sfn_callbacks::presentation::notify::{Notification, Sent};
 use sfn_callbacks::system::SystemRandom;
 use time::OffsetDateTime;
 use tower::ServiceExt as _;

@@ -16,7 +16,7 @@ use super::approvers::{Approvers, Gate, ParsedRequester, parse_requester};
 use super::error::{ErrorCode, Rejection};
 use super::features::Features;
 use super::locale::Locale;
-use super::notify::{Links, Notified, NotifySpec};
+use super::notify::{Notified, NotifySpec};
 use super::payload::{
     Choice, Claims, MAX_DATA_CHARS, NONCE_LEN, Review, SealWith, TransactionId, seal, seal_review,
 };
@@ -501,24 +501,6 @@ pub struct CreateUrlsOutput {
     pub notified: Option<Notified>,
 }
 
-impl CreateUrlsOutput {
-    /// What a notification's templates see of these links, made for
-    /// `request`: the default texts speak its language.
-    pub fn links<'a>(&'a self, request: &'a CreateRequest) -> Links<'a> {
-        Links {
-            transaction_id: &self.transaction_id,
-            urls: &self.urls,
-            review_url: self.review_url.as_deref(),
-            expiration: self.expiration.as_deref(),
-            expires_at_millis: request.expiration.as_ref().map(|e| {
-                i64::try_from(e.at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
-            }),
-            locale: request.locale.unwrap_or_default(),
-            requested_by: request.asked_by(),
-        }
-    }
-}
-
 /// The callback URL of one action.
 pub fn callback_url(base: &str, action: &Action, data: &str) -> String {
     let name: String =
@@ -563,7 +545,9 @@ pub fn review_for(
     }
 }
 
-fn expires_at_millis(request: &CreateRequest) -> Option<i64> {
+/// The request's expiration as milliseconds since 1970, as links carry
+/// it and messages show it.
+pub fn expires_at_millis(request: &CreateRequest) -> Option<i64> {
     request
         .expiration
         .as_ref()

@@ -16,7 +16,6 @@ use std::fmt;
 use serde_json::{Map, Number, Value};
 
 use super::error::{ErrorCode, Rejection};
-use super::locale::{Arg, Locale, format_decimal, text as catalog_text};
 
 /// The most fields a form may have.
 pub const MAX_FIELDS: usize = 20;
@@ -135,8 +134,8 @@ pub enum Submitted {
 }
 
 /// One thing wrong with submitted values, kept as what it is rather than
-/// as words, so that a page can say it in the reader's language
-/// ([`Problem::text`]); its [`fmt::Display`] is the English that JSON
+/// as words, so that a page can say it in the reader's language (the
+/// presentation's catalog); its [`fmt::Display`] is the English that JSON
 /// answers and logs carry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
@@ -178,43 +177,6 @@ pub enum Problem {
     NotAnObject,
     /// A program sent values to an action without a form.
     NoForm,
-}
-
-impl Problem {
-    /// The problem in `locale`'s words, from the catalog: plain text, for
-    /// the page to escape.
-    pub fn text(&self, locale: Locale) -> String {
-        let say = |id: &str, args: &[(&str, Arg<'_>)]| catalog_text(locale, id, args);
-        let number = |name: &'static str, n: &Number, id: &str| {
-            let shown = format_decimal(locale, &n.to_string());
-            let arg = n.as_i64().map_or(Arg::Text(&shown), Arg::Number);
-            say(id, &[(name, arg)])
-        };
-        match self {
-            Self::Required => say("form-required", &[]),
-            Self::SentTwice => say("form-sent-twice", &[]),
-            Self::WholeNumber => say("form-whole-number", &[]),
-            Self::Number => say("form-number", &[]),
-            Self::MinLength(min) => say("form-min-length", &[("min", (*min).into())]),
-            Self::MaxLength(max) => say("form-max-length", &[("max", (*max).into())]),
-            Self::Pattern => say("form-pattern", &[]),
-            Self::Choice => say("form-choice", &[]),
-            Self::Format(TextFormat::Email) => say("form-email", &[]),
-            Self::Format(TextFormat::Date) => say("form-date", &[]),
-            Self::Format(TextFormat::DateTime) => say("form-date-time", &[]),
-            Self::Format(TextFormat::Uri) => say("form-uri", &[]),
-            Self::Minimum(min) => number("min", min, "form-minimum"),
-            Self::Maximum(max) => number("max", max, "form-maximum"),
-            Self::MultipleOf(step) => number("step", step, "form-multiple-of"),
-            Self::Boolean => say("form-boolean", &[]),
-            Self::Text => say("form-text", &[]),
-            Self::Unfit(keyword) => say("form-unfit", &[("keyword", keyword.into())]),
-            Self::UnknownField(name) => say("form-unknown-field", &[("name", name.into())]),
-            Self::ValuesUnfit(keyword) => say("form-values-unfit", &[("keyword", keyword.into())]),
-            Self::NotAnObject => say("form-not-an-object", &[]),
-            Self::NoForm => say("form-not-taken", &[]),
-        }
-    }
 }
 
 impl fmt::Display for Problem {
@@ -1147,68 +1109,6 @@ mod tests {
 
     /// One of each problem, with numbers other than 1 (where English
     /// pages pick the singular and JSON answers do not).
-    fn every_problem() -> Vec<Problem> {
-        let mut all = vec![
-            Problem::Required,
-            Problem::SentTwice,
-            Problem::WholeNumber,
-            Problem::Number,
-            Problem::MinLength(3),
-            Problem::MaxLength(20),
-            Problem::Pattern,
-            Problem::Choice,
-            Problem::Minimum(Number::from(1)),
-            Problem::Maximum(Number::from(5)),
-            Problem::MultipleOf(Number::from_f64(0.5).expect("finite")),
-            Problem::Boolean,
-            Problem::Text,
-            Problem::Unfit("const".into()),
-            Problem::UnknownField("extra".into()),
-            Problem::ValuesUnfit("minProperties".into()),
-            Problem::NotAnObject,
-            Problem::NoForm,
-        ];
-        all.extend(
-            [
-                TextFormat::Email,
-                TextFormat::Date,
-                TextFormat::DateTime,
-                TextFormat::Uri,
-            ]
-            .map(Problem::Format),
-        );
-        all
-    }
-
-    #[test]
-    fn an_english_page_says_a_problem_as_json_answers_do() {
-        for problem in every_problem() {
-            assert_eq!(problem.text(Locale::En), problem.to_string(), "{problem:?}");
-        }
-    }
-
-    #[test]
-    fn every_other_language_says_each_problem_in_its_own_words() {
-        for locale in Locale::ALL.into_iter().skip(1) {
-            for problem in every_problem() {
-                let text = problem.text(locale);
-                assert_ne!(text, problem.to_string(), "{locale} {problem:?}");
-                if let Problem::MaxLength(n) | Problem::MinLength(n) = problem {
-                    assert!(text.contains(&n.to_string()), "{locale}: {text}");
-                }
-            }
-        }
-        assert_eq!(
-            Problem::Maximum(Number::from(5)).text(Locale::De),
-            "Darf höchstens 5 sein."
-        );
-        assert_eq!(Problem::Required.text(Locale::Ja), "この項目は必須です。");
-        assert_eq!(
-            Problem::UnknownField("x".into()).text(Locale::Fr),
-            "«\u{a0}x\u{a0}» n’est pas un champ de ce formulaire."
-        );
-    }
-
     #[test]
     fn errors_keep_what_is_wrong_beside_the_english_words() {
         let form = Form::parse("form", &release()).expect("valid");

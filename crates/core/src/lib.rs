@@ -17,7 +17,7 @@ pub mod notify;
 pub mod payload;
 pub mod query;
 pub mod session;
-pub mod slack;
+pub mod slack_signature;
 pub mod template;
 pub mod token;
 

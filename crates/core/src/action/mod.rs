@@ -234,6 +234,15 @@ pub struct CommentRule {
 }
 
 impl Action {
+    /// One action from its CreateUrls JSON (an element of `actions`),
+    /// checked as CreateUrls checks it; `post_actions` says whether the
+    /// deployment takes `post` actions.
+    pub fn from_json(value: serde_json::Value, post_actions: bool) -> Result<Self, Rejection> {
+        let raw: RawAction = serde_json::from_value(value)
+            .map_err(|e| Rejection::new(ErrorCode::InvalidJson, format!("an action: {e}")))?;
+        parse_action(raw, post_actions)
+    }
+
     /// The action's type.
     pub fn kind(&self) -> ActionKind {
         match self.effect {

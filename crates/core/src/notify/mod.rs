@@ -1,32 +1,22 @@
-//! Notifications CreateUrls sends with the links: one email (through SES),
-//! one message to an SNS topic, one Slack message with a button per
-//! action, or one Microsoft Teams card, rendered from Jinja templates
-//! (minijinja) with the links and the caller's `context`.
+//! The notification CreateUrls is asked to send with the links: one email
+//! (through SES), one message to an SNS topic, one Slack message with a
+//! button per action, or one Microsoft Teams card, each from Jinja
+//! templates (minijinja) and the caller's `context`.
 //!
-//! Everything here is pure: parsing the request's `notify`, checking it
-//! against the deployment's allow-lists ([`NotifyPolicy`]), and rendering
-//! the message. Sending is the application's `Notifier` port. This file
-//! holds the types; `spec` parses and checks, `render` renders.
-//!
-//! Templates see `urls` (action name to URL), `actions` (a list of
-//! `{name, type, label, description, url}`), `transaction_id`,
-//! `expiration` (the caller's text, or none), `context`, and `review_url`
-//! when the request asked for a review link (undefined otherwise). Undefined
-//! variables are errors, HTML templates escape what they print, and
-//! rendering has a fuel limit.
+//! Here is what the request asks: parsing `notify` (templates that parse,
+//! addresses that are addresses), checking it against the deployment's
+//! allow-lists ([`NotifyPolicy`]), and what CreateUrls reports of it
+//! ([`Notified`]). Rendering the message is the presentation crate's;
+//! sending it is the application's `Notifier` port.
 
-mod chat;
-mod render;
+mod destination;
 mod spec;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::error::{ErrorCode, Rejection};
-pub use chat::{
-    MAX_SLACK_VALUE_CHARS, SLACK_ACTION_PREFIX, is_slack_conversation, teams_webhook_allowed,
-};
-pub use render::Links;
+use crate::error::{ErrorCode, Rejection};
+pub use destination::{is_slack_conversation, teams_webhook_allowed, teams_webhook_shape};
 
 /// The longest template, in bytes.
 pub const MAX_TEMPLATE_BYTES: usize = 32 * 1024;
@@ -139,90 +129,6 @@ impl std::fmt::Debug for TeamsSpec {
     }
 }
 
-/// A rendered notification, ready to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Notification {
-    /// An email.
-    Email(Email),
-    /// An SNS message.
-    Sns(SnsMessage),
-    /// A Slack message.
-    Slack(SlackMessage),
-    /// A Teams card.
-    Teams(TeamsMessage),
-}
-
-impl Notification {
-    /// `email`, `sns`, `slack` or `teams`.
-    pub fn channel(&self) -> &'static str {
-        match self {
-            Self::Email(_) => "email",
-            Self::Sns(_) => "sns",
-            Self::Slack(_) => "slack",
-            Self::Teams(_) => "teams",
-        }
-    }
-}
-
-/// A rendered Slack message (`chat.postMessage`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SlackMessage {
-    /// The channel (or user) ID.
-    pub channel: String,
-    /// The notification text (shown where blocks are not).
-    pub text: String,
-    /// The Block Kit blocks.
-    pub blocks: Value,
-}
-
-/// A rendered Teams message: the webhook and the body to post.
-#[derive(Clone, PartialEq, Eq)]
-pub struct TeamsMessage {
-    /// The Workflows webhook URL (a credential: never logged).
-    pub webhook: String,
-    /// `{"type": "message", "attachments": [the Adaptive Card]}`.
-    pub body: Value,
-}
-
-impl std::fmt::Debug for TeamsMessage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TeamsMessage")
-            .field("webhook", &"<redacted>")
-            .field("body", &self.body)
-            .finish()
-    }
-}
-
-/// A rendered email.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Email {
-    /// The sender.
-    pub from: String,
-    /// Recipients.
-    pub to: Vec<String>,
-    /// Copied recipients.
-    pub cc: Vec<String>,
-    /// Blind-copied recipients.
-    pub bcc: Vec<String>,
-    /// The subject.
-    pub subject: String,
-    /// The plain-text part.
-    pub text: String,
-    /// The HTML part.
-    pub html: String,
-}
-
-/// A rendered SNS message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SnsMessage {
-    /// The topic.
-    pub topic_arn: String,
-    /// The subject, if any.
-    pub subject: Option<String>,
-    /// The message.
-    pub message: String,
-}
-
 /// What CreateUrls reports of a notification it sent.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Notified {
@@ -246,16 +152,12 @@ pub struct SlackPosted {
     pub ts: String,
 }
 
-/// What sending a notification reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sent {
-    /// The SES or SNS message id, or the Slack `ts`.
-    pub message_id: Option<String>,
-    /// Where the Slack message is.
-    pub slack: Option<SlackPosted>,
+/// The syntax of `notify`'s templates (minijinja's, unchanged): the
+/// templates are parsed with it when `notify` is, and the presentation's
+/// rendering environment starts from it, so both read them alike.
+pub fn template_syntax() -> minijinja::Environment<'static> {
+    minijinja::Environment::new()
 }
-
-// `invalid` and `sender` serve both parsing (`spec`) and rendering (`render`).
 
 fn invalid(message: impl Into<String>) -> Rejection {
     Rejection::new(ErrorCode::InvalidNotify, message)
@@ -263,7 +165,7 @@ fn invalid(message: impl Into<String>) -> Rejection {
 
 /// The sender of an email: the one asked for, else the deployment's first
 /// full address.
-fn sender(email: &EmailSpec, policy: &NotifyPolicy) -> Result<String, Rejection> {
+pub fn sender(email: &EmailSpec, policy: &NotifyPolicy) -> Result<String, Rejection> {
     match &email.from {
         Some(from) => Ok(from.clone()),
         None => policy
@@ -284,7 +186,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    pub(super) fn policy() -> NotifyPolicy {
+    pub(crate) fn policy() -> NotifyPolicy {
         NotifyPolicy {
             email_from: vec!["approvals@example.com".into(), "@ops.example.com".into()],
             email_to_domains: vec!["corp.example".into()],
@@ -296,7 +198,7 @@ mod tests {
         }
     }
 
-    pub(super) fn email(extra: Value) -> NotifySpec {
+    pub(crate) fn email(extra: Value) -> NotifySpec {
         let mut spec =
             json!({"email": {"to": "boss@corp.example"}, "context": {"release": "v2 <b>"}});
         for (k, v) in extra.as_object().expect("object") {

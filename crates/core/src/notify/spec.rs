@@ -5,8 +5,7 @@ use minijinja::Environment;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::chat::{is_slack_conversation, teams_webhook_allowed, teams_webhook_shape};
-use super::render::environment;
+use super::destination::{is_slack_conversation, teams_webhook_allowed, teams_webhook_shape};
 use super::{
     Channel, EmailSpec, MAX_RECIPIENTS, MAX_TEMPLATE_BYTES, NotifyPolicy, NotifySpec, SlackSpec,
     SnsSpec, TeamsSpec, invalid, sender,
@@ -125,7 +124,7 @@ impl NotifySpec {
     /// Parses a request's `notify`: one channel, addresses that are
     /// addresses, templates that parse.
     pub fn parse(value: Value) -> Result<Self, Rejection> {
-        let env = environment();
+        let env = super::template_syntax();
         let raw: RawNotify = serde_path_to_error::deserialize(value).map_err(|e| {
             let path = e.path().to_string();
             // A Teams webhook carries its credential: never quoted back.

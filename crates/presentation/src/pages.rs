@@ -2,39 +2,37 @@
 //!
 //! Pages carry no script and load nothing external; every value that came
 //! from a request or a payload is escaped. Every word on a page comes from
-//! the catalog of the page's [`Locale`] (`core::locale`), escaped like any
+//! the catalog of the page's [`Locale`] ([`crate::text`]), escaped like any
 //! other value; only what the link's creator gave (names, labels,
 //! descriptions, a form's titles) is shown as given.
 
-use std::sync::LazyLock;
-
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
 use base64::Engine as _;
+use sfn_callbacks_core::ErrorCode;
+use sfn_callbacks_core::action::CommentRule;
+use sfn_callbacks_core::approvers::Refusal;
+use sfn_callbacks_core::form::{Field, FieldKind, Form, FormErrors, TextFormat};
+use sfn_callbacks_core::locale::Locale;
+use sfn_callbacks_core::template::escape_html as escape;
 use sha2::{Digest, Sha256};
 
-use crate::core::ErrorCode;
-use crate::core::action::CommentRule;
-use crate::core::approvers::Refusal;
-use crate::core::form::{Field, FieldKind, Form, FormErrors, TextFormat};
-use crate::core::locale::{Arg, Around, Locale, text, text_around};
-use crate::core::template::escape_html as escape;
+use crate::form::ProblemText;
+use crate::text::{Arg, Around, text, text_around};
 
 /// One small stylesheet for every page: readable on a phone, high contrast
 /// in both colour schemes (a dark variant for `prefers-color-scheme:
 /// dark`), a visible focus ring, nothing loaded from elsewhere.
 const STYLE: &str = "*{box-sizing:border-box}body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:38rem;margin:0 auto;padding:1.5rem 1rem;line-height:1.5;color:#1b1b1b;background:#fff;font-size:1.0625rem}h1{font-size:1.5rem;line-height:1.25;margin:.5rem 0 1rem}.status{display:inline-block;font-size:.875rem;font-weight:600;padding:.15rem .6rem;border-radius:1rem;background:#e8eaed;color:#1b1b1b}.ok{background:#d7f5dd;color:#0c5132}.warn{background:#fff1c2;color:#5c4100}.bad{background:#fde2e1;color:#8a1c15}.desc{white-space:pre-wrap;border-left:4px solid #0b57d0;padding:.25rem 0 .25rem .75rem;margin:1rem 0}dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:1rem 0}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}label{display:block;font-weight:600;margin:1rem 0 .25rem}textarea,input,select{width:100%;font:inherit;padding:.5rem;border:2px solid #5f6368;border-radius:.4rem}input[type=checkbox],input[type=radio]{width:auto;min-width:1.25rem;min-height:1.25rem;margin:0 .5rem 0 0;vertical-align:middle}fieldset{border:0;padding:0;margin:1rem 0 0}legend{font-weight:600;padding:0;margin-bottom:.25rem}.opt{display:block;font-weight:400;margin:.25rem 0}.check{font-weight:600}.help{margin:.1rem 0 .25rem}.error{color:#8a1c15;font-weight:600;margin:.25rem 0}.problem{border:2px solid #8a1c15;border-radius:.4rem;padding:.5rem .75rem;margin:1rem 0}.problem p,.problem ul{margin:.25rem 0}[aria-invalid=true]{border-color:#8a1c15}button{font:inherit;font-weight:600;margin-top:1rem;padding:.7rem 1.5rem;min-height:44px;border-radius:.4rem;border:2px solid #0b57d0;background:#0b57d0;color:#fff;cursor:pointer}.button{display:inline-block;font-weight:600;padding:.7rem 1.5rem;min-height:44px;border-radius:.4rem;border:2px solid #0b57d0;background:#0b57d0;color:#fff;text-decoration:none}.button:focus-visible,button:focus-visible,textarea:focus-visible,input:focus-visible,select:focus-visible{outline:3px solid #f9ab00;outline-offset:2px}.note{color:#4a4a4a;font-size:.9rem}.fine{color:#5f6368;font-size:.8rem;margin-top:1.5rem}button.no{background:#b3261e;border-color:#b3261e}a{color:#0b57d0}h2{font-size:1.2rem;margin:0 0 .25rem}.choice{border-top:1px solid #c4c7c5;padding:1rem 0;margin-top:1rem}:root{color-scheme:light dark}@media (prefers-color-scheme:dark){body{color:#e8eaed;background:#121212}.status{background:#3c4043;color:#e8eaed}.ok{background:#0f3d22;color:#b7f5cb}.warn{background:#473600;color:#ffe08a}.bad{background:#5c1511;color:#ffd2ce}.desc{border-left-color:#8ab4f8}textarea,input,select{background:#1e1e1e;color:#e8eaed;border-color:#9aa0a6}.error{color:#ffb4ab}.problem,[aria-invalid=true]{border-color:#ffb4ab}.choice{border-top-color:#5f6368}button,.button{background:#8ab4f8;border-color:#8ab4f8;color:#0b1a33}.note,.fine{color:#bdc1c6}button.no{background:#f2b8b5;border-color:#f2b8b5;color:#601410}a{color:#8ab4f8}}";
 
-/// The Content-Security-Policy of our pages: nothing but our own inline
-/// style (by hash), no frames. (No `form-action`: browsers apply it to the
-/// redirect that follows a form post, which would block `redirect` specs.)
-static CSP: LazyLock<HeaderValue> = LazyLock::new(|| {
+/// The Content-Security-Policy our pages need: nothing but their own
+/// inline style (by hash), no frames. (No `form-action`: browsers apply it
+/// to the redirect that follows a form post, which would block `redirect`
+/// specs.)
+pub fn content_security_policy() -> String {
     let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(STYLE.as_bytes()));
-    HeaderValue::from_str(&format!(
+    format!(
         "default-src 'none'; style-src 'sha256-{hash}'; base-uri 'none'; frame-ancestors 'none'"
-    ))
-    .expect("an ASCII header value")
-});
+    )
+}
 
 /// How a page's badge looks.
 #[derive(Debug, Clone, Copy)]
@@ -79,40 +77,6 @@ fn page(locale: Locale, tone: Tone, badge: &str, title: &str, body: &str) -> Str
     )
 }
 
-/// Wraps one of our pages with the page security headers.
-pub fn html_response(status: StatusCode, html: String) -> Response {
-    let mut response = (status, Html(html)).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_SECURITY_POLICY, CSP.clone());
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    response
-}
-
-/// One of our pages, 200.
-pub fn html_ok(html: String) -> Response {
-    html_response(StatusCode::OK, html)
-}
-
-/// 303 to `location` (a checked `redirect` spec).
-pub fn see_other(location: HeaderValue) -> Response {
-    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
-}
-
-/// The Content-Security-Policy of a custom `html` response: its own styles
-/// and images may load, scripts and frames may not.
-const CUSTOM_CSP: HeaderValue = HeaderValue::from_static(
-    "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; base-uri 'none'; frame-ancestors 'none'",
-);
-
-/// A custom `html` response spec's body, with its own policy.
-pub fn custom_html_response(html: String) -> Response {
-    let mut response = Html(html).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_SECURITY_POLICY, CUSTOM_CSP);
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    response
-}
-
 /// What the confirmation page shows.
 #[derive(Debug)]
 pub struct Pending<'a> {
@@ -130,7 +94,7 @@ pub struct Pending<'a> {
     /// The creator's description of what is decided.
     pub description: Option<&'a str>,
     /// When the link expires, if it does, as the page's language writes
-    /// it (`core::locale::format_instant`).
+    /// it (`crate::text::format_instant`).
     pub expires: Option<String>,
     /// The comment box, if the action takes a comment.
     pub comment: Option<CommentRule>,
@@ -1205,10 +1169,7 @@ mod tests {
     fn a_page_speaks_its_language_and_says_which() {
         let mut ja = pending("approve", Some("承認"), None);
         ja.locale = Locale::Ja;
-        ja.expires = Some(crate::core::locale::format_instant(
-            Locale::Ja,
-            1_796_157_660_000,
-        ));
+        ja.expires = Some(crate::text::format_instant(Locale::Ja, 1_796_157_660_000));
         let html = confirm_page(&ja);
         assert!(
             html.starts_with("<!doctype html><html lang=\"ja\">"),

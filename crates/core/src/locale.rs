@@ -5,24 +5,16 @@
 //! Negotiation is `fluent-langneg`'s lookup over our six languages, so a
 //! regional or related tag lands on the language we have (`de-AT` is
 //! German, `pt` and `pt-PT` are Brazilian Portuguese, `en-GB` is English).
-//! The messages themselves are in [`catalog`], dates in [`dates`],
-//! decimals in [`numbers`].
-
-pub mod catalog;
-pub mod dates;
-pub mod numbers;
+//! What each language says (messages, dates, decimals) is the
+//! presentation crate's.
 
 use std::fmt;
-use std::sync::{LazyLock, OnceLock};
+use std::sync::LazyLock;
 
 use fluent_langneg::{NegotiationStrategy, negotiate_languages};
 use unic_langid::LanguageIdentifier;
 
 use super::error::{ErrorCode, Rejection};
-
-pub use catalog::{Arg, Around, text, text_around};
-pub use dates::format_instant;
-pub use numbers::format_decimal;
 
 /// A language of the pages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -40,29 +32,6 @@ pub enum Locale {
     Ja,
     /// Brazilian Portuguese.
     PtBr,
-}
-
-/// One value per language, each made the first time a reader of that
-/// language needs it: a server whose readers share a language never builds
-/// (or keeps) the catalogs and formatters of the other five.
-pub(crate) struct PerLocale<T> {
-    cells: [OnceLock<T>; Locale::ALL.len()],
-    make: fn(Locale) -> T,
-}
-
-impl<T> PerLocale<T> {
-    /// Nothing made yet; `make` builds a language's value when first asked.
-    pub(crate) const fn new(make: fn(Locale) -> T) -> Self {
-        Self {
-            cells: [const { OnceLock::new() }; Locale::ALL.len()],
-            make,
-        }
-    }
-
-    /// The value of `locale`, made now if this is the first call for it.
-    pub(crate) fn get(&self, locale: Locale) -> &T {
-        self.cells[locale.index()].get_or_init(|| (self.make)(locale))
-    }
 }
 
 /// The language identifiers negotiation offers, in [`Locale::ALL`] order.
@@ -112,11 +81,12 @@ impl Locale {
     }
 
     /// Its place in [`Locale::ALL`], which is its code.
-    fn index(self) -> usize {
+    pub fn index(self) -> usize {
         usize::from(self.code())
     }
 
-    fn langid(self) -> LanguageIdentifier {
+    /// Its language identifier, as Fluent and negotiation take it.
+    pub fn langid(self) -> LanguageIdentifier {
         self.tag()
             .parse()
             .expect("every tag of ours is a valid language identifier")
@@ -192,25 +162,7 @@ fn language_id(tag: &str) -> Option<LanguageIdentifier> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
     use super::*;
-
-    #[test]
-    fn per_locale_makes_a_language_s_value_once_and_only_when_asked() {
-        static MADE: AtomicUsize = AtomicUsize::new(0);
-        fn make(locale: Locale) -> String {
-            MADE.fetch_add(1, Ordering::Relaxed);
-            locale.tag().to_owned()
-        }
-        let values = PerLocale::new(make);
-        assert_eq!(MADE.load(Ordering::Relaxed), 0);
-        assert_eq!(values.get(Locale::De), "de");
-        assert_eq!(values.get(Locale::De), "de");
-        assert_eq!(MADE.load(Ordering::Relaxed), 1);
-        assert_eq!(values.get(Locale::Ja), "ja");
-        assert_eq!(MADE.load(Ordering::Relaxed), 2);
-    }
 
     fn sealed(raw: &str, expected: Option<Locale>) {
         let got = Locale::parse_sealed(raw);

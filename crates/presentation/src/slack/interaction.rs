@@ -112,7 +112,7 @@ enum Raw {
 
 /// Reads an interaction from the raw body of a signed request.
 pub fn parse(body: &[u8]) -> Result<Interaction, InteractionError> {
-    let payload = crate::query::parse_unique(body)
+    let payload = sfn_callbacks_core::query::parse_unique(body)
         .map_err(|e| InteractionError::Malformed(e.to_string()))?
         .into_iter()
         .find(|(k, _)| k == "payload")

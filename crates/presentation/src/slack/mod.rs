@@ -1,15 +1,16 @@
-//! Slack, pure: the request signature, the interaction payloads Slack
-//! posts to `/slack/interactions`, the modal an action with a comment or a
+//! Slack's shapes: the interaction payloads Slack posts to
+//! `/slack/interactions`, the modal an action with a comment or a
 //! form opens, and the messages a press leaves behind. Nothing here talks
 //! to Slack; the binary's chat adapter does.
 
 pub mod interaction;
 pub mod modal;
-pub mod signature;
 
 use serde_json::{Value, json};
 
-use super::locale::{Arg, Locale, dates::format_instant, text};
+use sfn_callbacks_core::locale::Locale;
+
+use crate::text::{Arg, format_instant, text};
 
 /// `text` cut to `max` characters, with an ellipsis when cut.
 pub fn clip(text: &str, max: usize) -> String {

@@ -6,10 +6,13 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use sfn_callbacks_core::action::Action;
+use sfn_callbacks_core::form::{Field, FieldKind, FormErrors, Problem, Submitted, TextFormat};
+use sfn_callbacks_core::locale::Locale;
+
 use super::clip;
-use crate::action::Action;
-use crate::form::{Field, FieldKind, FormErrors, Problem, Submitted, TextFormat};
-use crate::locale::{Locale, text};
+use crate::form::ProblemText;
+use crate::text::text;
 
 /// The modal's `callback_id`.
 pub const CALLBACK_ID: &str = "sfn-callbacks";
@@ -369,8 +372,7 @@ pub fn errors(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::action::{RawAction, parse_action};
-    use crate::callback::form_values;
+    use sfn_callbacks_core::callback::form_values;
 
     fn action(extra: Value) -> Action {
         let mut raw = json!({"name": "approve", "type": "success", "output": {"ok": true},
@@ -378,8 +380,7 @@ mod tests {
         for (k, v) in extra.as_object().expect("object") {
             raw[k] = v.clone();
         }
-        let raw: RawAction = serde_json::from_value(raw).expect("raw");
-        parse_action(raw, false).expect("action")
+        Action::from_json(raw, false).expect("action")
     }
 
     fn form() -> Value {

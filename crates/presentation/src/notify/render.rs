@@ -4,16 +4,20 @@
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde_json::{Map, Value};
 
-use super::chat::{slack_message, teams_message};
-use super::{
-    Channel, Email, MAX_EMAIL_SUBJECT_CHARS, MAX_SNS_SUBJECT_CHARS, Notification, NotifyPolicy,
-    NotifySpec, SnsMessage, invalid, sender,
+use sfn_callbacks_core::action::Action;
+use sfn_callbacks_core::create::{CreateRequest, CreateUrlsOutput, expires_at_millis};
+use sfn_callbacks_core::error::Rejection;
+use sfn_callbacks_core::locale::Locale;
+use sfn_callbacks_core::notify::{
+    Channel, MAX_EMAIL_SUBJECT_CHARS, MAX_SNS_SUBJECT_CHARS, NotifyPolicy, NotifySpec, sender,
+    template_syntax,
 };
-use crate::action::Action;
-use crate::error::Rejection;
-use crate::locale::{Arg, Locale, text};
+use sfn_callbacks_core::template::escape_html;
+
+use super::chat::{slack_message, teams_message};
+use super::{Email, Notification, SnsMessage, invalid};
 use crate::slack::escape_mrkdwn;
-use crate::template::escape_html;
+use crate::text::{Arg, text};
 
 /// The name of the escaping of Slack's `mrkdwn` (`&`, `<`, `>`).
 const SLACK_ESCAPE: &str = "slack";
@@ -90,10 +94,26 @@ pub struct Links<'a> {
     pub requested_by: Option<&'a str>,
 }
 
+impl<'a> Links<'a> {
+    /// What a notification's templates see of `output`, the links just
+    /// made for `request`: the default texts speak its language.
+    pub fn of(output: &'a CreateUrlsOutput, request: &'a CreateRequest) -> Self {
+        Links {
+            transaction_id: &output.transaction_id,
+            urls: &output.urls,
+            review_url: output.review_url.as_deref(),
+            expiration: output.expiration.as_deref(),
+            expires_at_millis: expires_at_millis(request),
+            locale: request.locale.unwrap_or_default(),
+            requested_by: request.asked_by(),
+        }
+    }
+}
+
 /// The one template environment: checking a template when `notify` is
 /// parsed and rendering it later must agree on syntax and escaping.
-pub(super) fn environment() -> Environment<'static> {
-    let mut env = Environment::new();
+fn environment() -> Environment<'static> {
+    let mut env = template_syntax();
     // Templates see the view and minijinja's filters, tests and plain
     // functions (`range`, `dict`, `namespace`); never `debug`, which
     // prints the whole render state (every link and global) into a message.
@@ -129,100 +149,91 @@ pub(super) fn environment() -> Environment<'static> {
     env
 }
 
-impl NotifySpec {
-    /// Renders the notification for the links just made.
-    pub fn render(
-        &self,
-        policy: &NotifyPolicy,
-        actions: &[Action],
-        links: Links<'_>,
-    ) -> Result<Notification, Rejection> {
-        let view = view(actions, links, &self.context);
-        let mut defaults = view.clone();
-        defaults["texts"] = default_texts(links.locale, links.expiration, links.requested_by);
-        let renderer = Renderer::new(&view, &defaults);
-        match &self.channel {
-            Channel::Email(email) => {
-                let subject =
-                    renderer.render("email.subject", email.subject.as_deref(), DEFAULT_SUBJECT)?;
-                let subject = one_line(&subject);
-                if subject.is_empty() || subject.chars().count() > MAX_EMAIL_SUBJECT_CHARS {
-                    return Err(invalid(format!(
-                        "notify.email.subject renders to {} characters; it needs 1 to {MAX_EMAIL_SUBJECT_CHARS}",
-                        subject.chars().count()
-                    )));
-                }
-                Ok(Notification::Email(Email {
-                    from: sender(email, policy)?,
-                    to: email.to.clone(),
-                    cc: email.cc.clone(),
-                    bcc: email.bcc.clone(),
-                    subject,
-                    text: renderer.render("email.text", email.text.as_deref(), DEFAULT_TEXT)?,
-                    html: renderer.render("email.html", email.html.as_deref(), DEFAULT_HTML)?,
-                }))
+/// Renders the notification `spec` asks for, with the links just made.
+pub fn render(
+    spec: &NotifySpec,
+    policy: &NotifyPolicy,
+    actions: &[Action],
+    links: Links<'_>,
+) -> Result<Notification, Rejection> {
+    let view = view(actions, links, &spec.context);
+    let mut defaults = view.clone();
+    defaults["texts"] = default_texts(links.locale, links.expiration, links.requested_by);
+    let renderer = Renderer::new(&view, &defaults);
+    match &spec.channel {
+        Channel::Email(email) => {
+            let subject =
+                renderer.render("email.subject", email.subject.as_deref(), DEFAULT_SUBJECT)?;
+            let subject = one_line(&subject);
+            if subject.is_empty() || subject.chars().count() > MAX_EMAIL_SUBJECT_CHARS {
+                return Err(invalid(format!(
+                    "notify.email.subject renders to {} characters; it needs 1 to {MAX_EMAIL_SUBJECT_CHARS}",
+                    subject.chars().count()
+                )));
             }
-            Channel::Sns(sns) => {
-                let subject = match &sns.subject {
-                    Some(template) => {
-                        let subject =
-                            one_line(&renderer.render("sns.subject", Some(template), "")?);
-                        let ok = !subject.is_empty()
-                            && subject.chars().count() <= MAX_SNS_SUBJECT_CHARS
-                            && subject
-                                .chars()
-                                .all(|c| c.is_ascii() && !c.is_ascii_control());
-                        if !ok {
-                            return Err(invalid(format!(
-                                "notify.sns.subject must render to 1 to {MAX_SNS_SUBJECT_CHARS} printable ASCII characters"
-                            )));
-                        }
-                        Some(subject)
+            Ok(Notification::Email(Email {
+                from: sender(email, policy)?,
+                to: email.to.clone(),
+                cc: email.cc.clone(),
+                bcc: email.bcc.clone(),
+                subject,
+                text: renderer.render("email.text", email.text.as_deref(), DEFAULT_TEXT)?,
+                html: renderer.render("email.html", email.html.as_deref(), DEFAULT_HTML)?,
+            }))
+        }
+        Channel::Sns(sns) => {
+            let subject = match &sns.subject {
+                Some(template) => {
+                    let subject = one_line(&renderer.render("sns.subject", Some(template), "")?);
+                    let ok = !subject.is_empty()
+                        && subject.chars().count() <= MAX_SNS_SUBJECT_CHARS
+                        && subject
+                            .chars()
+                            .all(|c| c.is_ascii() && !c.is_ascii_control());
+                    if !ok {
+                        return Err(invalid(format!(
+                            "notify.sns.subject must render to 1 to {MAX_SNS_SUBJECT_CHARS} printable ASCII characters"
+                        )));
                     }
-                    None => None,
-                };
-                Ok(Notification::Sns(SnsMessage {
-                    topic_arn: sns.topic_arn.clone(),
-                    subject,
-                    message: renderer.render(
-                        "sns.message",
-                        sns.message.as_deref(),
-                        DEFAULT_TEXT,
-                    )?,
-                }))
-            }
-            Channel::Slack(slack) => {
-                let header = one_line(&renderer.render(
-                    "slack.header",
-                    slack.header.as_deref(),
-                    DEFAULT_SUBJECT,
-                )?);
-                let text =
-                    renderer.render("slack.text", slack.text.as_deref(), DEFAULT_SLACK_TEXT)?;
-                Ok(Notification::Slack(slack_message(
-                    &slack.channel,
-                    &header,
-                    &text,
-                    actions,
-                    links,
-                )?))
-            }
-            Channel::Teams(teams) => {
-                let title = one_line(&renderer.render(
-                    "teams.title",
-                    teams.title.as_deref(),
-                    DEFAULT_SUBJECT,
-                )?);
-                let text =
-                    renderer.render("teams.text", teams.text.as_deref(), DEFAULT_TEAMS_TEXT)?;
-                Ok(Notification::Teams(teams_message(
-                    &teams.webhook,
-                    &title,
-                    &text,
-                    actions,
-                    links,
-                )?))
-            }
+                    Some(subject)
+                }
+                None => None,
+            };
+            Ok(Notification::Sns(SnsMessage {
+                topic_arn: sns.topic_arn.clone(),
+                subject,
+                message: renderer.render("sns.message", sns.message.as_deref(), DEFAULT_TEXT)?,
+            }))
+        }
+        Channel::Slack(slack) => {
+            let header = one_line(&renderer.render(
+                "slack.header",
+                slack.header.as_deref(),
+                DEFAULT_SUBJECT,
+            )?);
+            let text = renderer.render("slack.text", slack.text.as_deref(), DEFAULT_SLACK_TEXT)?;
+            Ok(Notification::Slack(slack_message(
+                &slack.channel,
+                &header,
+                &text,
+                actions,
+                links,
+            )?))
+        }
+        Channel::Teams(teams) => {
+            let title = one_line(&renderer.render(
+                "teams.title",
+                teams.title.as_deref(),
+                DEFAULT_SUBJECT,
+            )?);
+            let text = renderer.render("teams.text", teams.text.as_deref(), DEFAULT_TEAMS_TEXT)?;
+            Ok(Notification::Teams(teams_message(
+                &teams.webhook,
+                &title,
+                &text,
+                actions,
+                links,
+            )?))
         }
     }
 }
@@ -303,11 +314,53 @@ impl Renderer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::action::{RawAction, parse_action};
-    use crate::error::ErrorCode;
-    use crate::notify::tests::{email, policy};
     use serde_json::json;
+    use sfn_callbacks_core::error::ErrorCode;
     use std::sync::LazyLock;
+
+    /// [`render`] as a method, so the tests read as the calls they make.
+    trait Render {
+        fn render(
+            &self,
+            policy: &NotifyPolicy,
+            actions: &[Action],
+            links: Links<'_>,
+        ) -> Result<Notification, Rejection>;
+    }
+
+    impl Render for NotifySpec {
+        fn render(
+            &self,
+            policy: &NotifyPolicy,
+            actions: &[Action],
+            links: Links<'_>,
+        ) -> Result<Notification, Rejection> {
+            super::render(self, policy, actions, links)
+        }
+    }
+
+    /// A deployment that lets the tests mail `corp.example` and post to
+    /// one Slack channel.
+    fn policy() -> NotifyPolicy {
+        NotifyPolicy {
+            email_from: vec!["approvals@example.com".into()],
+            email_to_domains: vec!["corp.example".into()],
+            slack_channels: vec!["C0APPROVALS".into()],
+            ..NotifyPolicy::default()
+        }
+    }
+
+    /// A mail to the boss about release "v2 <b>", with `extra` fields of
+    /// `notify.email`.
+    fn email(extra: Value) -> NotifySpec {
+        let mut fields = json!({"to": "boss@corp.example"});
+        fields
+            .as_object_mut()
+            .expect("object")
+            .extend(extra.as_object().expect("object").clone());
+        NotifySpec::parse(json!({"email": fields, "context": {"release": "v2 <b>"}}))
+            .expect("parses")
+    }
 
     fn actions() -> Vec<Action> {
         [
@@ -315,10 +368,7 @@ mod tests {
             json!({"name": "reject", "type": "failure"}),
         ]
         .into_iter()
-        .map(|v| {
-            let raw: RawAction = serde_json::from_value(v).expect("raw");
-            parse_action(raw, false).expect("action")
-        })
+        .map(|v| Action::from_json(v, false).expect("action"))
         .collect()
     }
 

@@ -10,7 +10,6 @@
 //! and environment; [`startup`] wires the parts together.
 //! `ARCHITECTURE.md` at the root of the repository describes the shape.
 
-pub mod app;
 pub mod aws;
 pub mod chat;
 pub mod config;
@@ -18,7 +17,6 @@ pub mod http;
 pub mod keys;
 pub mod lambda;
 pub mod oidc;
-pub mod ports;
 pub mod startup;
 pub mod system;
 pub mod telemetry;
@@ -31,3 +29,9 @@ pub use sfn_callbacks_core as core;
 /// What the service shows and says, its own crate
 /// (`crates/presentation`).
 pub use sfn_callbacks_presentation as presentation;
+
+/// The use cases, their own crate (`crates/application`).
+pub use sfn_callbacks_application as app;
+
+/// The ports the use cases need (`crates/application`'s `ports`).
+pub use sfn_callbacks_application::ports;

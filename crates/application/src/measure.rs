@@ -1,8 +1,7 @@
 //! What the use cases count and time, through the `metrics` facade: the
 //! one set of names both runtimes publish (Prometheus text in `serve`,
-//! CloudWatch Embedded Metric Format in Lambda; see
-//! [`crate::telemetry`]). Without a recorder installed every call here is a
-//! no-op.
+//! CloudWatch Embedded Metric Format in Lambda; see the binary's
+//! `telemetry`). Without a recorder installed every call here is a no-op.
 //!
 //! A label value is always one of a fixed few words, never a token, an
 //! address, a user or an ID, so no series grows with use and no secret
@@ -13,8 +12,8 @@ use std::time::Duration;
 use metrics::{Unit, counter, describe_counter, describe_histogram, histogram};
 
 use super::AppError;
-use crate::core::ErrorCode;
-use crate::core::approvers::Refusal;
+use sfn_callbacks_core::ErrorCode;
+use sfn_callbacks_core::approvers::Refusal;
 
 /// The namespace: the CloudWatch namespace, and (as `sfn_callbacks_`) the
 /// Prometheus prefix.
@@ -266,8 +265,8 @@ pub fn approver_refused(refusal: Refusal) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::error::Rejection;
-    use crate::core::token::EngineKind;
+    use sfn_callbacks_core::error::Rejection;
+    use sfn_callbacks_core::token::EngineKind;
 
     #[test]
     fn each_error_has_its_result() {

@@ -12,19 +12,19 @@ use serde_json::Value;
 use super::measure::{self, CallbackResult};
 use super::sign_in::{Credential, sign_in_required};
 use super::{App, AppError};
-use crate::core::ErrorCode;
-use crate::core::action::ActionKind;
-use crate::core::approvers::{Identity, Refusal};
-use crate::core::callback::{
+use crate::ports::{Engine, EngineError};
+use sfn_callbacks_core::ErrorCode;
+use sfn_callbacks_core::action::ActionKind;
+use sfn_callbacks_core::approvers::{Identity, Refusal};
+use sfn_callbacks_core::callback::{
     Answer, Decision, SendTask, check_expiry, decide_as, form_values, heartbeat_operation, verify,
 };
-use crate::core::error::Rejection;
-use crate::core::form::{FormErrors, Submitted};
-use crate::core::locale::Locale;
-use crate::core::payload::{Claims, Opened, Review};
-use crate::core::template::Params;
-use crate::core::token::Token;
-use crate::ports::{Engine, EngineError};
+use sfn_callbacks_core::error::Rejection;
+use sfn_callbacks_core::form::{FormErrors, Submitted};
+use sfn_callbacks_core::locale::Locale;
+use sfn_callbacks_core::payload::{Claims, Opened, Review};
+use sfn_callbacks_core::template::Params;
+use sfn_callbacks_core::token::Token;
 
 /// How the caller came to the link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,12 +5,12 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::{App, AppError, Unavailable, measure};
-use crate::core::create::{CreateRequest, CreateUrlsOutput, make_urls};
-use crate::core::error::Rejection;
-use crate::core::notify::Notified;
-use crate::core::payload::TransactionId;
-use crate::core::{ErrorCode, Features};
-use crate::presentation::notify::{Links, render};
+use sfn_callbacks_core::create::{CreateRequest, CreateUrlsOutput, make_urls};
+use sfn_callbacks_core::error::Rejection;
+use sfn_callbacks_core::notify::Notified;
+use sfn_callbacks_core::payload::TransactionId;
+use sfn_callbacks_core::{ErrorCode, Features};
+use sfn_callbacks_presentation::notify::{Links, render};
 
 impl App {
     /// CreateUrls from a JSON body.

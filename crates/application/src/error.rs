@@ -4,12 +4,12 @@
 
 use std::fmt;
 
-use crate::core::ErrorCode;
-use crate::core::callback::SendTask;
-use crate::core::error::Rejection;
-use crate::core::payload::{PayloadError, WrappedKeyLength};
-use crate::core::token::EngineKind;
 use crate::ports::{EngineError, KmsError, NotifyError, UnsealError};
+use sfn_callbacks_core::ErrorCode;
+use sfn_callbacks_core::callback::SendTask;
+use sfn_callbacks_core::error::Rejection;
+use sfn_callbacks_core::payload::{PayloadError, WrappedKeyLength};
+use sfn_callbacks_core::token::EngineKind;
 
 /// Seconds a client should wait before trying an unavailable service again.
 pub const RETRY_AFTER_SECS: u32 = 5;

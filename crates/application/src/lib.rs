@@ -11,6 +11,7 @@
 pub mod create;
 pub mod error;
 pub mod measure;
+pub mod ports;
 pub mod respond;
 pub mod sign_in;
 
@@ -23,9 +24,9 @@ pub use respond::{
 };
 pub use sign_in::{Credential, SignInStart, SignedIn, sign_in_required};
 
-use crate::core::Features;
-use crate::core::notify::NotifyPolicy;
 use crate::ports::{Clock, Engine, Entropy, IdentityProvider, Keys, Notifier, SlackApi};
+use sfn_callbacks_core::Features;
+use sfn_callbacks_core::notify::NotifyPolicy;
 
 /// What the use cases need to know about the deployment.
 #[derive(Debug, Clone)]

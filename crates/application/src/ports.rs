@@ -1,18 +1,18 @@
 //! The ports: what the application needs from the outside world, as traits.
 //!
-//! The real implementations live at the edge ([`crate::aws`] for the AWS
-//! services, [`crate::keys`] for the key sources, [`crate::oidc`] for the
-//! OpenID Provider, [`crate::system`] for the clock and randomness); tests
+//! The real implementations live at the edge, in the binary (`aws` for the
+//! AWS services, `keys` for the key sources, `oidc` for the OpenID
+//! Provider, `system` for the clock and randomness); tests
 //! use fakes.
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use crate::core::approvers::Identity;
-use crate::core::keyring::SecretKey;
-use crate::core::payload::{Opened, PayloadError, Purpose, SealingKey, WrappedKeyLength};
-use crate::core::token::{TaskToken, Token};
-use crate::presentation::notify::{Notification, Sent};
+use sfn_callbacks_core::approvers::Identity;
+use sfn_callbacks_core::keyring::SecretKey;
+use sfn_callbacks_core::payload::{Opened, PayloadError, Purpose, SealingKey, WrappedKeyLength};
+use sfn_callbacks_core::token::{TaskToken, Token};
+use sfn_callbacks_presentation::notify::{Notification, Sent};
 
 /// How a call to the workflow engine can fail.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

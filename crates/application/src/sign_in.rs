@@ -7,12 +7,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::{App, AppError, Unavailable, measure};
-use crate::core::ErrorCode;
-use crate::core::approvers::Identity;
-use crate::core::error::Rejection;
-use crate::core::payload::{Purpose, seal_bytes};
-use crate::core::session::{BINDING_LEN, SIGN_IN_SECS, Session, SessionError, SignIn};
 use crate::ports::{AuthRequest, IdentityProvider, IdpError, UnsealError};
+use sfn_callbacks_core::ErrorCode;
+use sfn_callbacks_core::approvers::Identity;
+use sfn_callbacks_core::error::Rejection;
+use sfn_callbacks_core::payload::{Purpose, seal_bytes};
+use sfn_callbacks_core::session::{BINDING_LEN, SIGN_IN_SECS, Session, SessionError, SignIn};
 
 /// What the front door found about who is asking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -112,7 +112,9 @@ async fn activity_worker(args: WorkerArgs) -> anyhow::Result<()> {
     let settings = args.settings(&region_of(&sdk))?;
     // The links must open where they are answered: never a new keyring.
     let slack = args.features.slack.settings()?;
-    let app = startup::app(&sdk, settings, &args.keys.settings()?, slack, false).await?;
+    // The worker's links are answered by `serve` or the Lambda handler,
+    // where approvers sign in: it needs no OpenID Provider of its own.
+    let app = startup::app(&sdk, settings, &args.keys.settings()?, slack, None, false).await?;
     let config = WorkerConfig {
         activity_arn: args.activity_arn.clone(),
         worker_name: args
@@ -148,7 +150,8 @@ async fn engine_limit(args: config::EngineLimitArgs) -> anyhow::Result<()> {
             "engine-limit only loads a stub on loopback: set AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_SFN) to http://127.0.0.1:<port>"
         );
     }
-    let (app, _, _) = startup::service(config::settings, &args.serve, false).await?;
+    let (_, _, sdk) = startup::service(config::settings, &args.serve, false).await?;
+    let engine = startup::engine(&sdk);
     let made_up: String =
         "AQID".repeat(args.token_chars.div_ceil(4))[..args.token_chars].to_owned();
     let token = std::sync::Arc::new(sfn_callbacks::core::token::Token::Task(
@@ -158,7 +161,7 @@ async fn engine_limit(args: config::EngineLimitArgs) -> anyhow::Result<()> {
     let until = measured_from + Duration::from_secs(args.seconds);
     let tasks: Vec<_> = (0..args.concurrency.max(1))
         .map(|_| {
-            let engine = app.engine.clone();
+            let engine = engine.clone();
             let token = token.clone();
             tokio::spawn(async move {
                 // Room for every latency, so the loop allocates nothing.
@@ -252,7 +255,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     serve_metrics(&args.metrics).await?;
     tracing::info!(
         listen = %listener.local_addr()?,
-        key_mode = app.keys.mode_name(),
+        key_mode = app.key_mode(),
         get_acts = settings.app.get_acts,
         get_probe = settings.app.get_probe,
         post_actions = settings.app.features.post_actions,

@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 
-use crate::app::{self, App};
+use crate::app::{self, App, Ports};
 use crate::aws::{self, CallBudget, SdkConfig, SdkEngines, SdkKms, SdkNotifier};
 use crate::config::{DEFAULT_KEYRING_FILE, KeySettings, KeyringSource, Settings};
 use crate::core::keyring::{Keyring, SecretKey};
 use crate::keys::{EnvelopeLimits, KMS_KEYRING_PREFIX, KeyMode, KeySource, read_keyring};
-use crate::ports::Kms;
+use crate::ports::{Engine, Kms};
 use crate::system::{SystemClock, SystemRandom, random_bytes};
 
 /// How long `serve` looks for AWS credentials before warning that there
@@ -150,6 +150,7 @@ pub async fn app(
     settings: app::Settings,
     keys: &KeySettings,
     slack: Option<crate::chat::slack::SlackSettings>,
+    identity: Option<Arc<dyn crate::ports::IdentityProvider>>,
     create_keyring: bool,
 ) -> anyhow::Result<App> {
     let keys = key_source(keys, kms_for(keys, sdk), create_keyring).await?;
@@ -160,16 +161,24 @@ pub async fn app(
         slack: slack.clone(),
         teams: crate::chat::TeamsClient::new(web),
     };
-    Ok(App {
-        settings: Arc::new(settings),
-        keys: Arc::new(keys),
-        engine: Arc::new(SdkEngines::from_config(sdk)),
-        notifier: Arc::new(notifier),
-        clock: Arc::new(SystemClock),
-        entropy: Arc::new(SystemRandom),
-        identity: None,
-        slack: slack.map(|s| s as Arc<dyn crate::ports::SlackApi>),
-    })
+    Ok(App::new(
+        settings,
+        Ports {
+            keys: Arc::new(keys),
+            engine: engine(sdk),
+            notifier: Arc::new(notifier),
+            clock: Arc::new(SystemClock),
+            entropy: Arc::new(SystemRandom),
+            identity,
+            slack: slack.map(|s| s as Arc<dyn crate::ports::SlackApi>),
+        },
+    ))
+}
+
+/// The workflow engines (Step Functions, Lambda's durable executions)
+/// through the AWS SDK.
+pub fn engine(sdk: &SdkConfig) -> Arc<dyn Engine> {
+    Arc::new(SdkEngines::from_config(sdk))
 }
 
 /// `serve`'s or the Lambda handler's settings and application: the SDK
@@ -188,18 +197,20 @@ pub async fn service(
         );
     }
     let slack = args.features.slack.settings()?;
-    let mut app = app(
+    let identity = match &settings.oidc {
+        Some(oidc) => Some(Arc::new(crate::oidc::OidcProvider::new(oidc.clone())?)
+            as Arc<dyn crate::ports::IdentityProvider>),
+        None => None,
+    };
+    let app = app(
         &sdk,
         settings.app.clone(),
         &settings.keys,
         slack,
+        identity,
         create_keyring,
     )
     .await?;
-    if let Some(oidc) = &settings.oidc {
-        let provider = crate::oidc::OidcProvider::new(oidc.clone())?;
-        app.identity = Some(Arc::new(provider));
-    }
     Ok((app, settings, sdk))
 }
 

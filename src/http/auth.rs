@@ -35,7 +35,7 @@ pub fn base_url(
 ) -> Option<String> {
     state
         .app
-        .settings
+        .settings()
         .base_url
         .clone()
         .or_else(|| public_base.map(|PublicBase(url)| url.clone()))

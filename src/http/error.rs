@@ -7,7 +7,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::app::{AppError, Unavailable};
+use crate::app::AppError;
+use crate::app::error::page_of_code;
 use crate::core::error::{ErrorCode, Rejection};
 use crate::core::form::FormErrors;
 use crate::core::locale::Locale;
@@ -252,28 +253,9 @@ impl ApiError {
         pages::error_summary(locale, &self.page())
     }
 
+    /// The page: the one chosen for the error, else its name's.
     fn page(&self) -> ErrorPage {
-        if let Some(page) = &self.page {
-            return page.clone();
-        }
-        match (self.status, self.code) {
-            (StatusCode::GONE, ErrorCode::StepFunctionsError) => ErrorPage::AlreadyAnswered,
-            (_, ErrorCode::ExpiredPayload) => ErrorPage::Expired(None),
-            (
-                _,
-                ErrorCode::InvalidPayload
-                | ErrorCode::ActionMismatched
-                | ErrorCode::EncryptionRequired
-                | ErrorCode::DecryptionUnsupported,
-            ) => ErrorPage::InvalidLink,
-            (StatusCode::SERVICE_UNAVAILABLE, _) => ErrorPage::Busy,
-            (_, ErrorCode::TooManyRequests) => ErrorPage::TooMany,
-            (_, ErrorCode::InvalidComment) => ErrorPage::BadComment,
-            (_, ErrorCode::NotAnApprover) => ErrorPage::NotAnApprover(None),
-            (_, ErrorCode::SignInRequired) => ErrorPage::SignInRequired,
-            (_, ErrorCode::SignInFailed) => ErrorPage::SignInFailed,
-            _ => ErrorPage::Rejected,
-        }
+        self.page.clone().unwrap_or_else(|| page_of_code(self.code))
     }
 }
 
@@ -310,11 +292,7 @@ impl From<AppError> for ApiError {
         };
         let mut error = Self::new(status, e.code(), e.message());
         error.retry_after = e.retry_after_secs();
-        error.page = match &e {
-            AppError::Unavailable(Unavailable::Slack) => Some(ErrorPage::SlackBusy),
-            AppError::Unavailable(Unavailable::IdentityProvider) => Some(ErrorPage::ProviderBusy),
-            _ => None,
-        };
+        error.page = Some(e.page());
         error
     }
 }

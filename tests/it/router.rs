@@ -652,8 +652,7 @@ async fn output_parameters_fill_in_query_values() {
 
     let off = App::new(|s| s.app.features.output_parameters = false);
     let shared_state_url = approve.to_owned();
-    let mut off_state = off.state.clone();
-    off_state.keys = app.state.keys.clone();
+    let off_state = off.variant(|_, ports| ports.keys = app.ports.keys.clone());
     let off = super::support::App {
         state: off_state,
         ..off

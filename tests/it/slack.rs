@@ -700,17 +700,14 @@ async fn a_slack_requester_is_sealed_with_their_email_where_people_sign_in() {
     slack.user("U0RITA", Some("Rita@Leads.example.com"));
     slack.user("U0NOMAIL", None);
     let app = deployment(&slack).await;
-    let mut state = app.state.clone();
-    let mut settings = (*state.settings).clone();
-    settings.features.sign_in = true;
-    state.settings = Arc::new(settings);
+    let state = app.variant(|settings, _| settings.features.sign_in = true);
     let reply = app.request_with(&state, &request()).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     let url = reply.json()["urls"]["approve"]
         .as_str()
         .expect("url")
         .to_owned();
-    let Ok(Opened::Link(claims)) = state.keys.open(&super::support::data_of(&url)).await else {
+    let Ok(Opened::Link(claims)) = app.ports.keys.open(&super::support::data_of(&url)).await else {
         panic!("opens")
     };
     let gate = claims.gate.expect("gated");

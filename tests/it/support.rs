@@ -180,6 +180,9 @@ pub struct App {
     pub clock: Arc<FakeClock>,
     pub notifier: Arc<FakeNotifier>,
     pub state: app::App,
+    /// What `state` was made of, for a test to make a variant of it.
+    pub settings: Settings,
+    pub ports: app::Ports,
     pub http: HttpSettings,
 }
 
@@ -230,8 +233,7 @@ impl App {
         let sfn = Arc::new(FakeSfn::default());
         let clock = Arc::new(FakeClock(Mutex::new(START)));
         let notifier = Arc::new(FakeNotifier::default());
-        let state = app::App {
-            settings: Arc::new(settings.app),
+        let ports = app::Ports {
             keys: Arc::new(keys),
             engine: sfn.clone(),
             notifier: notifier.clone(),
@@ -244,9 +246,19 @@ impl App {
             sfn,
             clock,
             notifier,
-            state,
+            state: app::App::new(settings.app.clone(), ports.clone()),
+            settings: settings.app,
+            ports,
             http: settings.http,
         }
+    }
+
+    /// This application with `tweak`ed settings or ports (the same fakes
+    /// unless replaced).
+    pub fn variant(&self, tweak: impl FnOnce(&mut Settings, &mut app::Ports)) -> app::App {
+        let (mut settings, mut ports) = (self.settings.clone(), self.ports.clone());
+        tweak(&mut settings, &mut ports);
+        app::App::new(settings, ports)
     }
 
     /// The Lambda handler over the same application.

@@ -10,6 +10,7 @@ use sfn_callbacks_core::callback::SendTask;
 use sfn_callbacks_core::error::Rejection;
 use sfn_callbacks_core::payload::{PayloadError, WrappedKeyLength};
 use sfn_callbacks_core::token::EngineKind;
+use sfn_callbacks_presentation::pages::ErrorPage;
 
 /// Seconds a client should wait before trying an unavailable service again.
 pub const RETRY_AFTER_SECS: u32 = 5;
@@ -108,6 +109,41 @@ impl AppError {
     /// message.
     pub fn message(&self) -> String {
         self.to_string()
+    }
+    /// The page that explains this error to a person (in a browser, or as
+    /// its title and advice in a chat message): what happened, in their
+    /// terms.
+    pub fn page(&self) -> ErrorPage {
+        match self {
+            Self::Unavailable(Unavailable::Slack) => ErrorPage::SlackBusy,
+            Self::Unavailable(Unavailable::IdentityProvider) => ErrorPage::ProviderBusy,
+            Self::Unavailable(_) => ErrorPage::Busy,
+            Self::Closed => ErrorPage::AlreadyAnswered,
+            // A refusal in the service's name (502) is not a busy service.
+            Self::Refused(_) | Self::NotifyFailed { .. } => ErrorPage::Rejected,
+            Self::Rejected(_) | Self::BadLink(_) | Self::OutputRefused(_) => {
+                page_of_code(self.code())
+            }
+        }
+    }
+}
+
+/// The page of a refusal with this error name: a rejection, a link that
+/// does not open, or a front door's own refusal.
+pub fn page_of_code(code: ErrorCode) -> ErrorPage {
+    match code {
+        ErrorCode::ExpiredPayload => ErrorPage::Expired(None),
+        ErrorCode::InvalidPayload
+        | ErrorCode::ActionMismatched
+        | ErrorCode::EncryptionRequired
+        | ErrorCode::DecryptionUnsupported => ErrorPage::InvalidLink,
+        ErrorCode::ServiceError => ErrorPage::Busy,
+        ErrorCode::TooManyRequests => ErrorPage::TooMany,
+        ErrorCode::InvalidComment => ErrorPage::BadComment,
+        ErrorCode::NotAnApprover => ErrorPage::NotAnApprover(None),
+        ErrorCode::SignInRequired => ErrorPage::SignInRequired,
+        ErrorCode::SignInFailed => ErrorPage::SignInFailed,
+        _ => ErrorPage::Rejected,
     }
 }
 

@@ -8,12 +8,14 @@
 //! renders the typed outcome or [`AppError`]. The outside world comes in
 //! through the traits of [`crate::ports`], held in [`App`].
 
+pub mod activity;
 pub mod create;
 pub mod error;
 pub mod measure;
 pub mod ports;
 pub mod respond;
 pub mod sign_in;
+pub mod slack;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -63,16 +65,14 @@ impl Default for Settings {
     }
 }
 
-/// The settings and the ports every use case shares. Cloning is cheap.
+/// The outside world as the use cases need it, handed to [`App::new`].
 #[derive(Clone)]
-pub struct App {
-    /// The deployment's settings.
-    pub settings: Arc<Settings>,
+pub struct Ports {
     /// Sealing and opening.
     pub keys: Arc<dyn Keys>,
     /// The workflow engine the links answer.
     pub engine: Arc<dyn Engine>,
-    /// Email and SNS, for CreateUrls' `notify`.
+    /// Email, SNS, Slack and Teams, for CreateUrls' `notify`.
     pub notifier: Arc<dyn Notifier>,
     /// The clock.
     pub clock: Arc<dyn Clock>,
@@ -85,6 +85,31 @@ pub struct App {
     pub slack: Option<Arc<dyn SlackApi>>,
 }
 
+impl std::fmt::Debug for Ports {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ports")
+            .field("key_mode", &self.keys.mode_name())
+            .field("identity", &self.identity.is_some())
+            .field("slack", &self.slack.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The settings and the ports every use case shares. Cloning is cheap.
+/// The ports are its own: a front door hands a use case its input and
+/// renders the outcome, and never calls a port itself.
+#[derive(Clone)]
+pub struct App {
+    settings: Arc<Settings>,
+    keys: Arc<dyn Keys>,
+    engine: Arc<dyn Engine>,
+    notifier: Arc<dyn Notifier>,
+    clock: Arc<dyn Clock>,
+    entropy: Arc<dyn Entropy>,
+    identity: Option<Arc<dyn IdentityProvider>>,
+    slack: Option<Arc<dyn SlackApi>>,
+}
+
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("App")
@@ -95,6 +120,51 @@ impl std::fmt::Debug for App {
 }
 
 impl App {
+    /// The application of a deployment: its settings and its ports.
+    pub fn new(settings: Settings, ports: Ports) -> Self {
+        let Ports {
+            keys,
+            engine,
+            notifier,
+            clock,
+            entropy,
+            identity,
+            slack,
+        } = ports;
+        Self {
+            settings: Arc::new(settings),
+            keys,
+            engine,
+            notifier,
+            clock,
+            entropy,
+            identity,
+            slack,
+        }
+    }
+
+    /// The deployment's settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The key mode's name, for logs.
+    pub fn key_mode(&self) -> &'static str {
+        self.keys.mode_name()
+    }
+
+    /// Now, by the application's clock: what a front door checks a
+    /// request's own time against (a Slack signature's timestamp).
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.clock.now()
+    }
+
+    /// Whether presses in Slack can be answered here (a Slack client is
+    /// configured).
+    pub fn takes_slack(&self) -> bool {
+        self.slack.is_some()
+    }
+
     fn random<const N: usize>(&self) -> [u8; N] {
         let mut out = [0u8; N];
         self.entropy.fill(&mut out);

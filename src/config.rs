@@ -721,6 +721,21 @@ fn api_keys(args: &ServeArgs) -> Vec<&str> {
         .collect()
 }
 
+/// `RUST_LOG`, as the operator asked (`None` when unset).
+pub fn log_filter() -> Option<String> {
+    std::env::var("RUST_LOG").ok()
+}
+
+/// Whether the Step Functions endpoint the AWS SDK will call
+/// (`AWS_ENDPOINT_URL_SFN`, else `AWS_ENDPOINT_URL`) is on loopback: the
+/// only place `engine-limit` may send its load.
+pub fn sfn_endpoint_is_loopback() -> bool {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_SFN")
+        .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
+        .unwrap_or_default();
+    url::Url::parse(&endpoint).is_ok_and(|url| is_loopback_url(&url))
+}
+
 /// Whether a URL's host is this machine's loopback (`localhost`,
 /// `127.0.0.0/8`, `::1`).
 fn is_loopback_url(url: &url::Url) -> bool {

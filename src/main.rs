@@ -25,22 +25,26 @@ use sfn_callbacks::ports::{Keys as _, UnsealError};
 use sfn_callbacks::startup;
 use sfn_callbacks::system::random_bytes;
 use sfn_callbacks::telemetry;
-use sfn_callbacks::worker::{self, WorkerConfig};
+use sfn_callbacks::worker::{self, Activity};
 use tokio::net::TcpListener;
 
 fn init_tracing() {
     // The SDK's runtime traces each request's URI, and a durable callback's
     // URI holds its callback ID: whatever RUST_LOG asks, it logs at `info`
     // at most.
-    let asked = std::env::var("RUST_LOG").unwrap_or_default();
-    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+    let asked = config::log_filter();
+    let mut filter = asked
+        .as_deref()
+        .and_then(|asked| tracing_subscriber::EnvFilter::try_new(asked).ok())
+        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new("info"))
         .add_directive(
             "aws_smithy_runtime=info"
                 .parse()
                 .expect("a valid directive"),
         );
-    if let Some(quiet) = sfn_callbacks::aws::quiet_credential_chain(&asked) {
+    if let Some(quiet) =
+        sfn_callbacks::aws::quiet_credential_chain(asked.as_deref().unwrap_or_default())
+    {
         filter = filter.add_directive(quiet.parse().expect("a valid directive"));
     }
     tracing_subscriber::fmt()
@@ -115,8 +119,8 @@ async fn activity_worker(args: WorkerArgs) -> anyhow::Result<()> {
     // The worker's links are answered by `serve` or the Lambda handler,
     // where approvers sign in: it needs no OpenID Provider of its own.
     let app = startup::app(&sdk, settings, &args.keys.settings()?, slack, None, false).await?;
-    let config = WorkerConfig {
-        activity_arn: args.activity_arn.clone(),
+    let activity = Activity {
+        arn: args.activity_arn.clone(),
         worker_name: args
             .worker_name
             .clone()
@@ -125,7 +129,7 @@ async fn activity_worker(args: WorkerArgs) -> anyhow::Result<()> {
     };
     serve_metrics(&args.metrics).await?;
     let activities = std::sync::Arc::new(SdkActivities::from_config(&sdk));
-    worker::run(app, activities, config, shutdown_signal()).await
+    worker::run(app, activities, activity, shutdown_signal()).await
 }
 
 /// The benchmarks' limit: `serve`'s engine, built as `serve` builds it,
@@ -136,16 +140,7 @@ async fn activity_worker(args: WorkerArgs) -> anyhow::Result<()> {
 /// can only ever load a stub.
 async fn engine_limit(args: config::EngineLimitArgs) -> anyhow::Result<()> {
     use std::time::{Duration, Instant};
-    let endpoint = std::env::var("AWS_ENDPOINT_URL_SFN")
-        .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
-        .unwrap_or_default();
-    let on_loopback = url::Url::parse(&endpoint).is_ok_and(|u| match u.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d == "localhost",
-        None => false,
-    });
-    if !on_loopback {
+    if !config::sfn_endpoint_is_loopback() {
         bail!(
             "engine-limit only loads a stub on loopback: set AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_SFN) to http://127.0.0.1:<port>"
         );

@@ -149,6 +149,28 @@ impl ApiError {
         e
     }
 
+    /// 408 on a connection whose request head never arrived in time.
+    pub fn head_too_slow() -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            ErrorCode::InvalidRequest,
+            "the request head did not arrive in time",
+        )
+    }
+
+    /// This error as the raw bytes of an HTTP/1.1 response (JSON, the
+    /// connection closed), for a connection no request was read from.
+    pub fn raw_response(&self) -> Vec<u8> {
+        let body = json!({"error": self.code.as_str(), "message": self.message}).to_string();
+        format!(
+            "HTTP/1.1 {} {}\r\ncontent-type: application/json\r\ncache-control: no-store\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+            self.status.as_u16(),
+            self.status.canonical_reason().unwrap_or_default(),
+            body.len()
+        )
+        .into_bytes()
+    }
+
     /// 408: the request took longer than the deployment allows.
     pub fn request_timeout() -> Self {
         Self::new(

@@ -55,16 +55,7 @@ pub const DRAIN: Duration = Duration::from_secs(10);
 
 /// The answer to a client that sent no whole request head in time.
 fn too_slow() -> Vec<u8> {
-    let body = serde_json::json!({
-        "error": crate::core::ErrorCode::InvalidRequest.as_str(),
-        "message": "the request head did not arrive in time",
-    })
-    .to_string();
-    format!(
-        "HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\ncache-control: no-store\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
+    super::error::ApiError::head_too_slow().raw_response()
 }
 
 /// Serves `app` on `listener` until `shutdown` completes.

@@ -229,9 +229,24 @@ fn only_aws_names_the_aws_sdk() {
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
 
+/// A status as a constant, or written out in a raw HTTP/1.1 response.
+const STATUSES: &str = r"\bStatusCode::[A-Z]|HTTP/1\.[01] [0-9]{3}";
+
+/// A read of the environment: `std::env`'s, or a tracing filter's own.
+const ENV_READS: &str =
+    r"\benv::(?:var|var_os|vars|vars_os)\b|\bvar_os\(|try_from_default_env|from_default_env";
+
 #[test]
 fn only_the_http_error_mapping_and_the_page_responses_pick_statuses() {
-    let found = crate_wide(r"\bStatusCode::[A-Z]", &["http/error.rs", "http/html.rs"]);
+    let found = crate_wide(STATUSES, &["http/error.rs", "http/html.rs"]);
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+#[test]
+fn only_config_reads_the_environment() {
+    // What the AWS SDK reads for itself (credentials, region, endpoints)
+    // is its own; everything this service reads goes through `config`.
+    let found = crate_wide(ENV_READS, &["config.rs"]);
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
 
@@ -259,6 +274,17 @@ fn the_scan_finds_each_forbidden_use() {
             "{source:?} should be found as {what}: {found:?}"
         );
     }
+    let statuses = Regex::new(STATUSES).expect("regex");
+    assert!(statuses.is_match("let s = StatusCode::GONE;"));
+    assert!(statuses.is_match(r#"format!("HTTP/1.1 408 Request Timeout\r\n")"#));
+    let env_reads = Regex::new(ENV_READS).expect("regex");
+    for read in [
+        r#"let a = std::env::var("RUST_LOG");"#,
+        r#"env::var_os("HOME")"#,
+        "EnvFilter::try_from_default_env()",
+    ] {
+        assert!(env_reads.is_match(read), "{read}");
+    }
     // Comments and allowed paths are not findings.
     assert!(
         findings(
@@ -274,4 +300,80 @@ fn the_scan_finds_each_forbidden_use() {
         )
         .is_empty()
     );
+}
+
+/// The crate graph: each workspace crate and the workspace crates it
+/// depends on (normal dependencies), as sorted names.
+type Graph = std::collections::BTreeMap<String, std::collections::BTreeSet<String>>;
+
+/// The graph ARCHITECTURE.md draws, from its `crates` block.
+fn drawn_graph() -> Graph {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("ARCHITECTURE.md")).expect("ARCHITECTURE.md");
+    let block = text
+        .split("```crates\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("ARCHITECTURE.md has a ```crates block");
+    block
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            let (name, deps) = line.split_once("->").expect("`crate -> deps`");
+            let deps = deps
+                .split(',')
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+                .map(str::to_owned)
+                .collect();
+            (name.trim().to_owned(), deps)
+        })
+        .collect()
+}
+
+/// The graph Cargo knows, from `cargo metadata`.
+fn cargo_graph() -> Graph {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let out = std::process::Command::new(cargo)
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo metadata runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let metadata: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let packages = metadata["packages"].as_array().expect("packages");
+    let members: std::collections::BTreeSet<&str> =
+        packages.iter().filter_map(|p| p["name"].as_str()).collect();
+    packages
+        .iter()
+        .map(|package| {
+            let deps = package["dependencies"]
+                .as_array()
+                .expect("dependencies")
+                .iter()
+                .filter(|d| d["kind"].is_null())
+                .filter_map(|d| d["name"].as_str())
+                .filter(|name| members.contains(name))
+                .map(str::to_owned)
+                .collect();
+            (package["name"].as_str().expect("name").to_owned(), deps)
+        })
+        .collect()
+}
+
+#[test]
+fn the_crate_graph_in_architecture_md_is_cargo_s() {
+    let cargo = cargo_graph();
+    assert_eq!(cargo.len(), 4, "four crates: {cargo:?}");
+    assert_eq!(drawn_graph(), cargo);
 }

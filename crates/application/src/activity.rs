@@ -15,7 +15,9 @@ use sfn_callbacks_core::create::CreateRequest;
 use sfn_callbacks_core::error::Rejection;
 use sfn_callbacks_core::token::Token;
 
-use crate::ports::{ActivityTask, EngineError};
+use tokio::sync::watch;
+
+use crate::ports::{Activities, ActivityTask, EngineError};
 use crate::{App, AppError, measure};
 
 /// The longest wait between tries, of a task or of a poll.
@@ -23,6 +25,18 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// Tries at making a task's links while a service is unavailable, and at
 /// failing it while Step Functions is.
 const ATTEMPTS: u32 = 5;
+
+/// The activity a worker takes tasks from.
+#[derive(Debug, Clone)]
+pub struct Activity {
+    /// The activity's ARN.
+    pub arn: String,
+    /// The name Step Functions records for this worker.
+    pub worker_name: String,
+    /// The first wait after a failed poll; it doubles up to
+    /// [`MAX_BACKOFF`].
+    pub first_backoff: Duration,
+}
 
 /// How an activity task ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +71,48 @@ pub fn backoff(first: Duration, failures: u32, random: u16) -> Duration {
 }
 
 impl App {
+    /// Works `activity`: takes its tasks one at a time and answers each
+    /// ([`App::activity_task`]) until `stop` turns true (the poll in flight,
+    /// and the task it may bring, are finished first: Step Functions may
+    /// already have handed it out). Failed polls back off (jittered, up to
+    /// [`MAX_BACKOFF`]) and polling goes on; a refused poll (no such
+    /// activity, no permission) ends it with Step Functions' error code.
+    pub async fn work_activity(
+        &self,
+        activities: &dyn Activities,
+        activity: &Activity,
+        mut stop: watch::Receiver<bool>,
+    ) -> Result<(), String> {
+        let mut failures = 0u32;
+        while !*stop.borrow() {
+            match activities
+                .next_task(&activity.arn, &activity.worker_name)
+                .await
+            {
+                Ok(Some(task)) => {
+                    failures = 0;
+                    log_end(&self.activity_task(&task).await);
+                }
+                Ok(None) => failures = 0,
+                Err(EngineError::Refused(code)) => return Err(code),
+                Err(e) => {
+                    failures += 1;
+                    let wait = backoff(
+                        activity.first_backoff,
+                        failures,
+                        u16::from_ne_bytes(self.random()),
+                    );
+                    tracing::warn!(error = %e, failures, wait_ms = wait.as_millis() as u64, "poll failed; backing off");
+                    tokio::select! {
+                        () = tokio::time::sleep(wait) => {}
+                        _ = stop.wait_for(|s| *s) => {}
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Makes one activity task's links and sends its notification, trying
     /// again while a service is unavailable; otherwise fails the task with
     /// the error CreateUrls would have answered.
@@ -159,6 +215,28 @@ impl App {
             attempt,
             u16::from_ne_bytes(self.random()),
         )
+    }
+}
+
+/// The log line of how a task ended: the request log's, for a task made.
+fn log_end(end: &TaskEnd) {
+    match end {
+        TaskEnd::Created {
+            transaction_id,
+            notified,
+        } => tracing::info!(
+            target: "sfn_callbacks::request",
+            transaction_id,
+            notified,
+            result = "created",
+            "activity task"
+        ),
+        TaskEnd::Failed(code) => tracing::warn!(error = code.as_str(), "activity task failed"),
+        TaskEnd::Abandoned { code, reason } => tracing::error!(
+            error = code.as_str(),
+            reason,
+            "activity task failed, and could not be failed; it ends at its own timeout"
+        ),
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
 use sfn_callbacks_core::Features;
-use sfn_callbacks_core::callback::{Answer, SendTask, decide_as, form_values, verify};
+use sfn_callbacks_core::callback::{Answer, EngineCall, decide_as, form_values, verify};
 use sfn_callbacks_core::create::{CreateRequest, claims_for};
 use sfn_callbacks_core::form::Submitted;
 use sfn_callbacks_core::payload::TransactionId;
@@ -99,9 +99,9 @@ fuzz_target!(|data: &[u8]| {
         );
         if let Ok(decision) = decided {
             let token = match &decision.command {
-                SendTask::Success { token, .. }
-                | SendTask::Failure { token, .. }
-                | SendTask::Heartbeat { token } => token,
+                EngineCall::Success { token, .. }
+                | EngineCall::Failure { token, .. }
+                | EngineCall::Heartbeat { token } => token,
             };
             assert_eq!(token.expose(), "QUJD");
         }

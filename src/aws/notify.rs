@@ -16,7 +16,7 @@ pub struct SdkNotifier {
 }
 
 impl SdkNotifier {
-    /// Clients from shared SDK configuration. Like SendTask calls, a send
+    /// Clients from shared SDK configuration. Like EngineCall calls, a send
     /// is never repeated once it may have gone out (a duplicate mail).
     pub fn from_config(config: &SdkConfig) -> Self {
         let ses = aws_sdk_sesv2::config::Builder::from(config)

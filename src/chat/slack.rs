@@ -289,7 +289,7 @@ impl SlackApi for SlackClient {
         .map(drop)
     }
 
-    async fn respond(&self, response_url: &str, message: &Value) -> Result<(), SlackError> {
+    async fn reply(&self, response_url: &str, message: &Value) -> Result<(), SlackError> {
         if !self.is_response_url(response_url) {
             return Err(SlackError::Refused(
                 "a response_url that is not Slack's".into(),

@@ -1,7 +1,7 @@
 //! `/respond`: the callback handler's HTTP front door.
 //!
 //! It splits the query into the sealed payload and the other parameters,
-//! hands them to [`App::respond`](crate::app::App::respond) with how the
+//! hands them to [`App::answer`](crate::app::App::answer) with how the
 //! request came (HEAD previews, GET visits, POST submits) and a reader for
 //! the body, and renders the outcome: a confirmation page, a page for
 //! systems, or the accepted answer.
@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::app::{Input, Link, Needs, Outcome, Standing, Task, Trace, Via, sign_in_required};
+use crate::app::{Input, Link, Needs, Outcome, Probed, Standing, Trace, Via, sign_in_required};
 use crate::core::approvers::Identity;
 use crate::core::callback::{Decision, format_millis};
 use crate::core::form::{FormErrors, Submitted};
@@ -146,7 +146,7 @@ async fn handle(
     };
     state
         .app
-        .respond(link, trace, |needs| read_body(needs, headers, body))
+        .answer(link, trace, |needs| read_body(needs, headers, body))
         .await
 }
 
@@ -232,7 +232,7 @@ fn form_refused(
         .with_transaction(Some(claims.transaction_id.to_hex()));
     match format {
         Format::Html => {
-            let mut view = pending_view(locale, claims, who, Task::Unknown);
+            let mut view = pending_view(locale, claims, who, Probed::Unknown);
             view.refused = true;
             view.comment_text = comment;
             if let Some(form) = &mut view.form {
@@ -247,7 +247,7 @@ fn form_refused(
 
 /// What a link bound to approvers shows to nobody signed in: a page with a
 /// way to sign in, or for programs the 401 a POST would get.
-fn sign_in(claims: &Claims, task: Task, format: Format, locale: Locale, query: &str) -> Response {
+fn sign_in(claims: &Claims, task: Probed, format: Format, locale: Locale, query: &str) -> Response {
     match format {
         Format::Html => html::html_ok(pages::sign_in_page(
             &pending_view(locale, claims, None, task),
@@ -282,11 +282,11 @@ fn pending_view<'a>(
     locale: Locale,
     claims: &'a Claims,
     who: Option<&'a str>,
-    task: Task,
+    task: Probed,
 ) -> Pending<'a> {
     Pending {
         locale,
-        open: task == Task::Open,
+        open: task == Probed::Open,
         name: claims.action.name.as_str(),
         kind: claims.action.kind().as_str(),
         label: claims.action.page.label.as_deref(),
@@ -363,7 +363,7 @@ fn post_only(claims: &Claims, format: Format, locale: Locale) -> Response {
 fn pending(
     claims: &Claims,
     who: Option<&str>,
-    task: Task,
+    task: Probed,
     format: Format,
     locale: Locale,
 ) -> Response {
@@ -445,7 +445,7 @@ fn review_answer(
     review: &Review,
     standings: &[Standing],
     who: Option<&str>,
-    task: Task,
+    task: Probed,
     format: Format,
     locale: Locale,
     query: &str,
@@ -497,7 +497,7 @@ fn review_answer(
             let needs_sign_in = standings.contains(&Standing::SignInFirst);
             html::html_ok(pages::review_page(&ReviewView {
                 locale,
-                open: task == Task::Open,
+                open: task == Probed::Open,
                 description: shared,
                 expires: review
                     .expires_at_millis

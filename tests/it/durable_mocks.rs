@@ -22,7 +22,7 @@ use aws_smithy_runtime_api::http::{Response as HttpResponse, StatusCode};
 use aws_smithy_types::body::SdkBody;
 use sfn_callbacks::app::{AppError, call_engine};
 use sfn_callbacks::aws::{SdkDurableCallbacks, SdkEngines, send_once_lambda};
-use sfn_callbacks::core::callback::SendTask;
+use sfn_callbacks::core::callback::EngineCall;
 use sfn_callbacks::core::token::{CallbackId, Token};
 use sfn_callbacks::ports::EngineError;
 
@@ -47,8 +47,8 @@ fn callback_id() -> Token {
     Token::Callback(CallbackId::parse("Q0FMTEJBQ0s=".into()).expect("id"))
 }
 
-fn success() -> SendTask {
-    SendTask::Success {
+fn success() -> EngineCall {
+    EngineCall::Success {
         token: callback_id(),
         output: r#"{"approved":true}"#.into(),
     }
@@ -123,12 +123,12 @@ async fn each_call_sends_what_the_callback_api_takes_and_never_calls_step_functi
     );
     let calls = [
         success(),
-        SendTask::Failure {
+        EngineCall::Failure {
             token: callback_id(),
             error: Some("Rejected".into()),
             cause: Some("not this quarter".into()),
         },
-        SendTask::Heartbeat {
+        EngineCall::Heartbeat {
             token: callback_id(),
         },
     ];
@@ -333,7 +333,7 @@ async fn throttling_and_service_errors_are_retried_then_unavailable() {
         })
         .repeatedly()
         .build();
-    let heartbeat = SendTask::Heartbeat {
+    let heartbeat = EngineCall::Heartbeat {
         token: callback_id(),
     };
     let err = call_engine(&engines(&[&service]), &heartbeat)

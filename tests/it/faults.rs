@@ -1,7 +1,7 @@
 //! Fault injection: `serve` in front of a stand-in for Step Functions and
 //! KMS on loopback that throttles, fails with 500s, answers slowly and
 //! resets connections. Shows retries, a 503 with `Retry-After` when they
-//! run out, that one click never sends two SendTask calls, that every link
+//! run out, that one click never sends two EngineCall calls, that every link
 //! used during a fault works once it clears (no lost decisions), and what
 //! an unavailable KMS does at start and during requests.
 

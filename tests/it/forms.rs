@@ -3,7 +3,7 @@
 
 use axum::http::Method;
 use serde_json::{Value, json};
-use sfn_callbacks::core::callback::SendTask;
+use sfn_callbacks::core::callback::EngineCall;
 
 use super::support::{App, Reply, data_of};
 
@@ -52,7 +52,7 @@ async fn press(app: &App, url: &str, fields: &str) -> Reply {
 
 fn only_output(app: &App) -> Value {
     match &app.sfn.decisions()[..] {
-        [SendTask::Success { output, .. }] => serde_json::from_str(output).expect("JSON output"),
+        [EngineCall::Success { output, .. }] => serde_json::from_str(output).expect("JSON output"),
         other => panic!("one success expected: {other:?}"),
     }
 }
@@ -341,7 +341,7 @@ async fn a_failure_puts_the_values_in_its_cause() {
     assert_eq!(reply.status, 200, "{}", reply.text);
     let calls = app.sfn.decisions();
     assert!(
-        matches!(&calls[..], [SendTask::Failure { error, cause, .. }]
+        matches!(&calls[..], [EngineCall::Failure { error, cause, .. }]
             if error.as_deref() == Some("Rejected")
             && cause.as_deref() == Some("said no\n\nnext week\n\n{\"reason\":\"timing\",\"retry\":false}")),
         "{calls:?}"

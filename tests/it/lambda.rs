@@ -4,7 +4,7 @@
 use std::num::NonZeroU32;
 
 use serde_json::{Value, json};
-use sfn_callbacks::core::callback::SendTask;
+use sfn_callbacks::core::callback::EngineCall;
 use sfn_callbacks::core::token::EngineKind;
 use sfn_callbacks::http::limits::RespondLimit;
 use sfn_callbacks::lambda::DirectErrors;
@@ -100,7 +100,7 @@ async fn function_url_events_create_and_answer_links() {
         json!({"name": "approve", "type": "success"})
     );
     assert!(
-        matches!(&app.sfn.calls()[..], [SendTask::Success { output, .. }] if output == r#"{"approved":true}"#)
+        matches!(&app.sfn.calls()[..], [EngineCall::Success { output, .. }] if output == r#"{"approved":true}"#)
     );
 }
 
@@ -214,7 +214,7 @@ async fn a_direct_invoke_takes_a_callback_id_and_its_links_answer_that_callback(
     let reply = press().await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     let decisions = app.sfn.decisions();
-    let [SendTask::Success { token, output }] = decisions.as_slice() else {
+    let [EngineCall::Success { token, output }] = decisions.as_slice() else {
         panic!("one success: {:?}", app.sfn.calls());
     };
     assert_eq!(token.engine(), EngineKind::Durable);

@@ -3,7 +3,7 @@
 
 use axum::http::Method;
 use serde_json::{Value, json};
-use sfn_callbacks::core::callback::SendTask;
+use sfn_callbacks::core::callback::EngineCall;
 use sfn_callbacks::ports::EngineError;
 
 use super::support::{App, data_of};
@@ -163,7 +163,7 @@ async fn each_button_posts_only_its_own_action() {
     assert!(done.text.contains("Response accepted!"), "{}", done.text);
     let calls = app.sfn.decisions();
     assert!(
-        matches!(&calls[..], [SendTask::Failure { token, error, cause }]
+        matches!(&calls[..], [EngineCall::Failure { token, error, cause }]
             if token.expose() == TOKEN
             && error.as_deref() == Some("Rejected")
             && cause.as_deref() == Some("said no\n\nNot this week")),
@@ -284,7 +284,7 @@ async fn the_review_query_cannot_break_or_redirect_the_buttons() {
     assert_eq!(done.status, 200, "{}", done.text);
     assert!(matches!(
         &app.sfn.decisions()[..],
-        [SendTask::Success { .. }]
+        [EngineCall::Success { .. }]
     ));
 }
 

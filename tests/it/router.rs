@@ -2,7 +2,7 @@
 
 use axum::http::Method;
 use serde_json::{Value, json};
-use sfn_callbacks::core::callback::SendTask;
+use sfn_callbacks::core::callback::EngineCall;
 use sfn_callbacks::http::HttpSettings;
 use sfn_callbacks::ports::EngineError;
 
@@ -22,11 +22,11 @@ fn approve_reject() -> Value {
     ]))
 }
 
-fn token_of(call: &SendTask) -> &str {
+fn token_of(call: &EngineCall) -> &str {
     match call {
-        SendTask::Success { token, .. }
-        | SendTask::Failure { token, .. }
-        | SendTask::Heartbeat { token } => token.expose(),
+        EngineCall::Success { token, .. }
+        | EngineCall::Failure { token, .. }
+        | EngineCall::Heartbeat { token } => token.expose(),
     }
 }
 
@@ -206,7 +206,7 @@ async fn get_probes_once_and_shows_the_action_head_never_calls() {
     assert_eq!(reply.json()["status"], "pending");
     assert_eq!(reply.json()["task"], "open", "{}", reply.text);
     assert!(
-        matches!(&app.sfn.calls()[..], [SendTask::Heartbeat { token }] if token.expose() == TOKEN),
+        matches!(&app.sfn.calls()[..], [EngineCall::Heartbeat { token }] if token.expose() == TOKEN),
         "one probe, a heartbeat with the link's token: {:?}",
         app.sfn.calls()
     );
@@ -407,12 +407,12 @@ async fn post_performs_success_failure_and_repeatable_heartbeat() {
         "the token must survive sealing exactly"
     );
     assert!(
-        matches!(&calls[0], SendTask::Success { output, .. } if output == r#"{"approved":true}"#)
+        matches!(&calls[0], EngineCall::Success { output, .. } if output == r#"{"approved":true}"#)
     );
-    assert!(matches!(&calls[1], SendTask::Failure { error, cause, .. }
+    assert!(matches!(&calls[1], EngineCall::Failure { error, cause, .. }
         if error.as_deref() == Some("Rejected") && cause.as_deref() == Some("said no")));
-    assert!(matches!(calls[2], SendTask::Heartbeat { .. }));
-    assert!(matches!(calls[3], SendTask::Heartbeat { .. }));
+    assert!(matches!(calls[2], EngineCall::Heartbeat { .. }));
+    assert!(matches!(calls[3], EngineCall::Heartbeat { .. }));
 }
 
 #[tokio::test]
@@ -646,7 +646,7 @@ async fn output_parameters_fill_in_query_values() {
         .await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     assert!(
-        matches!(&app.sfn.calls()[0], SendTask::Success { output, .. }
+        matches!(&app.sfn.calls()[0], EngineCall::Success { output, .. }
         if output == r#"{"by":"carol c","action":"approve","cost":"$5"}"#)
     );
 
@@ -726,10 +726,10 @@ async fn post_actions_pick_outcomes_from_the_json_body() {
     assert_eq!(raw.status, 200, "{}", raw.text);
 
     let calls = app.sfn.calls();
-    assert!(matches!(&calls[0], SendTask::Success { output, .. } if output == r#"["j-1"]"#));
-    assert!(matches!(&calls[1], SendTask::Failure { error, cause, .. }
+    assert!(matches!(&calls[0], EngineCall::Success { output, .. } if output == r#"["j-1"]"#));
+    assert!(matches!(&calls[1], EngineCall::Failure { error, cause, .. }
         if error.as_deref() == Some("E42") && cause.as_deref() == Some("the job failed")));
-    assert!(matches!(&calls[2], SendTask::Success { output, .. } if output == "[1,2,3]"));
+    assert!(matches!(&calls[2], EngineCall::Success { output, .. } if output == "[1,2,3]"));
 }
 
 #[tokio::test]
@@ -921,11 +921,11 @@ async fn comments_reach_step_functions_in_the_documented_places() {
     assert_eq!(ok.status, 200, "{}", ok.text);
     let calls = app.sfn.decisions();
     assert!(
-        matches!(&calls[0], SendTask::Success { output, .. } if output == r#"{"approved":true,"comment":"Looks good!"}"#),
+        matches!(&calls[0], EngineCall::Success { output, .. } if output == r#"{"approved":true,"comment":"Looks good!"}"#),
         "{calls:?}"
     );
     assert!(
-        matches!(&calls[1], SendTask::Failure { cause, .. } if cause.as_deref() == Some("said no\n\n<b>not yet</b>"))
+        matches!(&calls[1], EngineCall::Failure { cause, .. } if cause.as_deref() == Some("said no\n\n<b>not yet</b>"))
     );
 }
 

@@ -14,7 +14,7 @@ use aws_sdk_sfn::types::error::{
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use sfn_callbacks::app::call_engine;
 use sfn_callbacks::aws::{SdkDurableCallbacks, SdkEngines, SdkStepFunctions};
-use sfn_callbacks::core::callback::SendTask;
+use sfn_callbacks::core::callback::EngineCall;
 use sfn_callbacks::core::token::{TaskToken, Token};
 use sfn_callbacks::ports::EngineError;
 
@@ -24,8 +24,8 @@ fn task_token() -> Token {
     Token::Task(TaskToken::parse("tok".into()).expect("token"))
 }
 
-fn success() -> SendTask {
-    SendTask::Success {
+fn success() -> EngineCall {
+    EngineCall::Success {
         token: task_token(),
         output: "{}".into(),
     }
@@ -83,12 +83,12 @@ async fn a_step_functions_link_never_calls_lambda() {
     );
     let calls = [
         success(),
-        SendTask::Failure {
+        EngineCall::Failure {
             token: task_token(),
             error: Some("E".into()),
             cause: None,
         },
-        SendTask::Heartbeat {
+        EngineCall::Heartbeat {
             token: task_token(),
         },
     ];
@@ -221,7 +221,7 @@ async fn persistent_outages_become_unavailable_after_the_retry_budget() {
 async fn heartbeats_map_the_same_way() {
     let rule = mock!(Client::send_task_heartbeat)
         .then_error(|| SendTaskHeartbeatError::TaskTimedOut(TaskTimedOut::builder().build()));
-    let heartbeat = SendTask::Heartbeat {
+    let heartbeat = EngineCall::Heartbeat {
         token: task_token(),
     };
     let err = call_engine(&client(&[&rule]), &heartbeat)

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use sfn_callbacks::core::approvers::Identity;
-use sfn_callbacks::core::callback::SendTask;
+use sfn_callbacks::core::callback::EngineCall;
 use sfn_callbacks::core::keyring::{Keyring, SecretKey};
 use sfn_callbacks::keys::{KeyMode, KeySource};
 use sfn_callbacks::ports::{AuthRequest, EngineError, IdentityProvider, IdpError};
@@ -352,7 +352,7 @@ async fn an_approver_signs_in_is_named_on_the_page_and_recorded_in_the_output() 
         .await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.text);
     let calls = app.sfn.decisions();
-    let [SendTask::Success { output, .. }] = calls.as_slice() else {
+    let [EngineCall::Success { output, .. }] = calls.as_slice() else {
         panic!("{calls:?}");
     };
     let output: Value = serde_json::from_str(output).expect("json");
@@ -389,7 +389,7 @@ async fn a_failure_names_who_decided_at_the_end_of_its_cause() {
         .await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.text);
     let calls = app.sfn.calls();
-    let [SendTask::Failure { cause, .. }] = calls.as_slice() else {
+    let [EngineCall::Failure { cause, .. }] = calls.as_slice() else {
         panic!("{calls:?}");
     };
     assert_eq!(
@@ -1185,7 +1185,7 @@ async fn a_review_link_applies_each_choices_own_approvers() {
         .await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.text);
     let calls = app.sfn.decisions();
-    let [SendTask::Success { output, .. }] = calls.as_slice() else {
+    let [EngineCall::Success { output, .. }] = calls.as_slice() else {
         panic!("{calls:?}");
     };
     let output: Value = serde_json::from_str(output).expect("json");

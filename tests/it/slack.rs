@@ -9,7 +9,7 @@ use axum::http::Method;
 use serde_json::{Value, json};
 use sfn_callbacks::chat::slack::{BotToken, SlackSettings};
 use sfn_callbacks::chat::{SlackClient, WebClient};
-use sfn_callbacks::core::callback::SendTask;
+use sfn_callbacks::core::callback::EngineCall;
 use sfn_callbacks::http::slack::SigningSecret;
 use sfn_callbacks::ports::EngineError;
 use sfn_callbacks::presentation::notify::Notification;
@@ -140,7 +140,7 @@ async fn a_press_decides_once_replaces_the_message_and_a_second_press_is_told() 
     assert_eq!(reply.status, 200, "{}", reply.text);
     assert_eq!(reply.text, "", "Slack gets an empty acknowledgement");
     let decisions = app.sfn.decisions();
-    let [SendTask::Success { output, .. }] = &decisions[..] else {
+    let [EngineCall::Success { output, .. }] = &decisions[..] else {
         panic!("one success: {decisions:?}")
     };
     let output: Value = serde_json::from_str(output).expect("json");
@@ -309,7 +309,7 @@ async fn a_comment_opens_a_modal_and_its_submission_decides() {
     assert_eq!(reply.text, "", "closes the modal");
     let decisions = app.sfn.decisions();
     assert!(
-        matches!(&decisions[..], [SendTask::Failure { error, cause, .. }]
+        matches!(&decisions[..], [EngineCall::Failure { error, cause, .. }]
             if error.as_deref() == Some("Rejected")
             && cause.as_deref().is_some_and(|c| c.contains("Not this week"))),
         "{decisions:?}"

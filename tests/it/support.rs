@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt as _;
 use serde_json::Value;
 use sfn_callbacks::app::{self, Settings};
-use sfn_callbacks::core::callback::SendTask;
+use sfn_callbacks::core::callback::EngineCall;
 use sfn_callbacks::core::keyring::{Keyring, SecretKey};
 use sfn_callbacks::core::notify::SlackPosted;
 use sfn_callbacks::core::token::Token;
@@ -30,22 +30,22 @@ use tower::ServiceExt as _;
 /// out).
 #[derive(Default)]
 pub struct FakeSfn {
-    pub calls: Mutex<Vec<SendTask>>,
+    pub calls: Mutex<Vec<EngineCall>>,
     pub next_errors: Mutex<VecDeque<EngineError>>,
     /// How long each heartbeat takes to answer (the probe's wait).
     pub heartbeat_delay: Mutex<Option<std::time::Duration>>,
 }
 
 impl FakeSfn {
-    pub fn calls(&self) -> Vec<SendTask> {
+    pub fn calls(&self) -> Vec<EngineCall> {
         self.calls.lock().expect("lock").clone()
     }
 
     /// The calls that answered a task (SendTaskSuccess, SendTaskFailure).
-    pub fn decisions(&self) -> Vec<SendTask> {
+    pub fn decisions(&self) -> Vec<EngineCall> {
         self.calls()
             .into_iter()
-            .filter(|c| !matches!(c, SendTask::Heartbeat { .. }))
+            .filter(|c| !matches!(c, EngineCall::Heartbeat { .. }))
             .collect()
     }
 
@@ -58,7 +58,7 @@ impl FakeSfn {
         self.next_errors.lock().expect("lock").push_back(error);
     }
 
-    fn record(&self, command: SendTask) -> Result<(), EngineError> {
+    fn record(&self, command: EngineCall) -> Result<(), EngineError> {
         if let Some(e) = self.next_errors.lock().expect("lock").pop_front() {
             return Err(e);
         }
@@ -70,7 +70,7 @@ impl FakeSfn {
 #[async_trait]
 impl Engine for FakeSfn {
     async fn succeed(&self, token: &Token, output: &str) -> Result<(), EngineError> {
-        self.record(SendTask::Success {
+        self.record(EngineCall::Success {
             token: token.clone(),
             output: output.to_owned(),
         })
@@ -82,7 +82,7 @@ impl Engine for FakeSfn {
         error: Option<&str>,
         cause: Option<&str>,
     ) -> Result<(), EngineError> {
-        self.record(SendTask::Failure {
+        self.record(EngineCall::Failure {
             token: token.clone(),
             error: error.map(str::to_owned),
             cause: cause.map(str::to_owned),
@@ -94,7 +94,7 @@ impl Engine for FakeSfn {
         if let Some(delay) = delay {
             tokio::time::sleep(delay).await;
         }
-        self.record(SendTask::Heartbeat {
+        self.record(EngineCall::Heartbeat {
             token: token.clone(),
         })
     }

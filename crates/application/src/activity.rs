@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use sfn_callbacks_core::ErrorCode;
-use sfn_callbacks_core::callback::SendTask;
+use sfn_callbacks_core::callback::EngineCall;
 use sfn_callbacks_core::create::CreateRequest;
 use sfn_callbacks_core::error::Rejection;
 use sfn_callbacks_core::token::Token;
@@ -185,7 +185,7 @@ impl App {
     /// unavailable.
     async fn fail_task(&self, task: &ActivityTask, error: &AppError) -> TaskEnd {
         let code = error.code();
-        let command = SendTask::Failure {
+        let command = EngineCall::Failure {
             token: Token::Task(task.token.clone()),
             error: Some(code.as_str().to_owned()),
             cause: Some(error.message()),

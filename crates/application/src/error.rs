@@ -6,7 +6,7 @@ use std::fmt;
 
 use crate::ports::{EngineError, KmsError, NotifyError, UnsealError};
 use sfn_callbacks_core::ErrorCode;
-use sfn_callbacks_core::callback::SendTask;
+use sfn_callbacks_core::callback::EngineCall;
 use sfn_callbacks_core::error::Rejection;
 use sfn_callbacks_core::payload::{PayloadError, WrappedKeyLength};
 use sfn_callbacks_core::token::EngineKind;
@@ -241,7 +241,7 @@ impl From<Rejection> for AppError {
 impl AppError {
     /// What an engine call's failure means for the caller: `call` names
     /// the engine and the operation (for a missing permission).
-    pub fn engine(e: EngineError, call: &SendTask) -> Self {
+    pub fn engine(e: EngineError, call: &EngineCall) -> Self {
         let engine = call.token().engine();
         match e {
             EngineError::TaskClosed(_) => Self::Closed,

@@ -2,28 +2,28 @@
 //! types.
 //!
 //! [`App::create`] makes the links of a CreateUrls request (parse, seal,
-//! notify); [`App::respond`] answers one (open, verify, decide, call the
+//! notify); [`App::answer`] answers one (open, verify, decide, call the
 //! engine). Every front door (the HTTP router, the Lambda handler's direct
 //! invokes, the activity worker) translates its input, calls these, and
 //! renders the typed outcome or [`AppError`]. The outside world comes in
 //! through the traits of [`crate::ports`], held in [`App`].
 
 pub mod activity;
+pub mod answer;
 pub mod create;
 pub mod error;
 pub mod measure;
 pub mod ports;
-pub mod respond;
 pub mod sign_in;
 pub mod slack;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use error::{AppError, RETRY_AFTER_SECS, Refused, Unavailable};
-pub use respond::{
-    Input, Link, Needs, Outcome, PROBE_WAIT, Standing, Task, Trace, Via, call_engine,
+pub use answer::{
+    Input, Link, Needs, Outcome, PROBE_WAIT, Probed, Standing, Trace, Via, call_engine,
 };
+pub use error::{AppError, RETRY_AFTER_SECS, Refused, Unavailable};
 pub use sign_in::{Credential, SignInStart, SignedIn, sign_in_required};
 
 use crate::ports::{Clock, Engine, Entropy, IdentityProvider, Keys, Notifier, SlackApi};

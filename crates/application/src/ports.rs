@@ -290,7 +290,7 @@ pub trait SlackApi: Send + Sync {
     -> Result<(), SlackError>;
     /// Answers a press through its `response_url`: replaces the message,
     /// or tells the person alone.
-    async fn respond(
+    async fn reply(
         &self,
         response_url: &str,
         message: &serde_json::Value,

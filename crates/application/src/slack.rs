@@ -87,7 +87,7 @@ impl App {
             credential: Credential::Slack(&user.id),
         };
         let looked = self
-            .respond(link, trace, |_| Err::<Input, AppError>(not_pressable()))
+            .answer(link, trace, |_| Err::<Input, AppError>(not_pressable()))
             .await
             .inspect_err(|e| measure::callback(CallbackResult::of(e)))?;
         match looked {
@@ -135,7 +135,7 @@ impl App {
             Needs::Answer => Ok(Input::Answer { comment, form }),
             Needs::Json => Err(not_pressable()),
         };
-        tokio::time::timeout_at(deadline, self.respond(link, trace, read))
+        tokio::time::timeout_at(deadline, self.answer(link, trace, read))
             .await
             .unwrap_or_else(|_| {
                 // The answer was dropped before `respond` could count it.
@@ -150,7 +150,7 @@ impl App {
         let (Some(url), Some(slack)) = (response_url, &self.slack) else {
             return;
         };
-        if let Err(e) = slack.respond(url, message).await {
+        if let Err(e) = slack.reply(url, message).await {
             tracing::warn!(
                 transaction_id = trace.transaction_id,
                 error = %e,

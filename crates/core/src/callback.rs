@@ -23,7 +23,7 @@ use super::token::{EngineKind, Token};
 /// The engine call to make: Step Functions' `SendTask*` for a task
 /// token, Lambda's `SendDurableExecutionCallback*` for a callback ID.
 #[derive(Debug, Clone, PartialEq)]
-pub enum SendTask {
+pub enum EngineCall {
     /// SendTaskSuccess (SendDurableExecutionCallbackSuccess).
     Success {
         /// The task token or callback ID.
@@ -55,7 +55,7 @@ pub fn heartbeat_operation(token: &Token) -> &'static str {
     }
 }
 
-impl SendTask {
+impl EngineCall {
     /// The API operation's name, for logs and for naming the permission
     /// it needs.
     pub fn operation(&self) -> &'static str {
@@ -83,7 +83,7 @@ impl SendTask {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
     /// The call to make.
-    pub command: SendTask,
+    pub command: EngineCall,
     /// The response spec to use (outcome's, else action's), expanded.
     pub response: Option<ResponseSpec>,
     /// The POST outcome that matched, if any.
@@ -162,7 +162,7 @@ fn invalid_output(message: String) -> Rejection {
     Rejection::new(ErrorCode::InvalidOutput, message)
 }
 
-fn success(token: &Token, output: &Value) -> Result<SendTask, Rejection> {
+fn success(token: &Token, output: &Value) -> Result<EngineCall, Rejection> {
     let output = serde_json::to_string(output).expect("a JSON value serialises");
     if output.len() > MAX_OUTPUT_BYTES {
         return Err(invalid_output(format!(
@@ -171,7 +171,7 @@ fn success(token: &Token, output: &Value) -> Result<SendTask, Rejection> {
             token.engine().service()
         )));
     }
-    Ok(SendTask::Success {
+    Ok(EngineCall::Success {
         token: token.clone(),
         output,
     })
@@ -181,7 +181,7 @@ fn failure(
     token: &Token,
     error: Option<String>,
     cause: Option<String>,
-) -> Result<SendTask, Rejection> {
+) -> Result<EngineCall, Rejection> {
     if error
         .as_ref()
         .is_some_and(|e| e.chars().count() > MAX_ERROR_CHARS)
@@ -198,7 +198,7 @@ fn failure(
             "the cause is longer than {MAX_CAUSE_CHARS} characters"
         )));
     }
-    Ok(SendTask::Failure {
+    Ok(EngineCall::Failure {
         token: token.clone(),
         error,
         cause,
@@ -420,7 +420,7 @@ pub fn decide_as(
                     field_value(error, body)?,
                     cause_with_approver(field_value(cause, body)?, approver),
                 )?,
-                OutcomeEffect::Heartbeat => SendTask::Heartbeat {
+                OutcomeEffect::Heartbeat => EngineCall::Heartbeat {
                     token: token.clone(),
                 },
             };
@@ -485,7 +485,7 @@ pub fn decide_as(
             let cause = (!parts.is_empty()).then(|| parts.join("\n\n"));
             failure(token, text(error)?, cause_with_approver(cause, approver))?
         }
-        ActionEffect::Heartbeat | ActionEffect::Post { .. } => SendTask::Heartbeat {
+        ActionEffect::Heartbeat | ActionEffect::Post { .. } => EngineCall::Heartbeat {
             token: token.clone(),
         },
     };
@@ -622,7 +622,7 @@ mod tests {
         let d = decide(&c, &p, None, None, POLICY).expect("decides");
         assert_eq!(
             d.command,
-            SendTask::Success {
+            EngineCall::Success {
                 token: c.token.clone(),
                 output: r#"{"by":"bob","bob":"go"}"#.into()
             }
@@ -653,7 +653,7 @@ mod tests {
         let d = decide(&f, &p, None, None, POLICY).expect("decides");
         assert_eq!(
             d.command,
-            SendTask::Failure {
+            EngineCall::Failure {
                 token: f.token.clone(),
                 error: Some("E_bob".into()),
                 cause: Some("$ by bob".into())
@@ -719,7 +719,7 @@ mod tests {
         });
         let d = decide(&c, &Params::new(), None, None, POLICY).expect("decides");
         assert!(
-            matches!(d.command, SendTask::Success { ref output, .. } if output == r#""$who costs $$""#)
+            matches!(d.command, EngineCall::Success { ref output, .. } if output == r#""$who costs $$""#)
         );
     }
 
@@ -727,19 +727,19 @@ mod tests {
     fn post_bodies_pick_the_first_matching_outcome() {
         let d = decide_post(json!({"status": "done", "result": {"a": 1, "b": [2]}})).expect("done");
         assert_eq!(d.outcome.as_ref().map(ActionName::as_str), Some("done"));
-        assert!(matches!(d.command, SendTask::Success { ref output, .. } if output == "[1,[2]]"));
+        assert!(matches!(d.command, EngineCall::Success { ref output, .. } if output == "[1,[2]]"));
 
         let d = decide_post(json!({"status": "failed", "code": "Boom", "details": ["x", "y"]}))
             .expect("failed");
         assert!(
-            matches!(d.command, SendTask::Failure { ref error, ref cause, .. }
+            matches!(d.command, EngineCall::Failure { ref error, ref cause, .. }
             if error.as_deref() == Some("Boom") && cause.as_deref() == Some(r#"["x","y"]"#))
         );
 
         let d = decide_post(json!({"status": "failed"})).expect("no matches leaves fields unset");
         assert!(matches!(
             d.command,
-            SendTask::Failure {
+            EngineCall::Failure {
                 error: None,
                 cause: None,
                 ..
@@ -748,11 +748,11 @@ mod tests {
 
         let d = decide_post(json!({"status": "failed", "code": 42})).expect("non-string");
         assert!(
-            matches!(d.command, SendTask::Failure { ref error, .. } if error.as_deref() == Some("[42]"))
+            matches!(d.command, EngineCall::Failure { ref error, .. } if error.as_deref() == Some("[42]"))
         );
 
         let d = decide_post(json!([1, 2])).expect("raw");
-        assert!(matches!(d.command, SendTask::Success { ref output, .. } if output == "[1,2]"));
+        assert!(matches!(d.command, EngineCall::Success { ref output, .. } if output == "[1,2]"));
 
         let err = decide_post(json!({"status": "unknown"})).expect_err("no outcome");
         assert_eq!(err.code, ErrorCode::InvalidPostActionBody);

@@ -17,7 +17,7 @@ use sfn_callbacks_core::ErrorCode;
 use sfn_callbacks_core::action::ActionKind;
 use sfn_callbacks_core::approvers::{Identity, Refusal};
 use sfn_callbacks_core::callback::{
-    Answer, Decision, SendTask, check_expiry, decide_as, form_values, heartbeat_operation, verify,
+    Answer, Decision, EngineCall, check_expiry, decide_as, form_values, heartbeat_operation, verify,
 };
 use sfn_callbacks_core::error::Rejection;
 use sfn_callbacks_core::form::{FormErrors, Submitted};
@@ -74,10 +74,10 @@ pub enum Input {
     },
 }
 
-/// What the service knows of the task behind a link it shows without
-/// acting. A page never claims more than this.
+/// What the probe found of the task behind a link the service shows
+/// without acting. A page never claims more than this.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Task {
+pub enum Probed {
     /// Step Functions just took a heartbeat for it: nobody has answered it.
     Open,
     /// Not asked (a heartbeat link, a HEAD, `GET_PROBE=false`), or Step
@@ -85,7 +85,7 @@ pub enum Task {
     Unknown,
 }
 
-impl Task {
+impl Probed {
     /// Its name in the request log and in JSON answers.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -125,7 +125,7 @@ pub enum Outcome {
         /// The signed-in person, if any.
         who: Option<Identity>,
         /// Whether the task is known to be open.
-        task: Task,
+        task: Probed,
     },
     /// A POST action looked at: only a system's JSON POST answers it.
     PostOnly(Claims),
@@ -137,7 +137,7 @@ pub enum Outcome {
         /// The signed-in approver.
         who: Option<Identity>,
         /// Whether the task is known to be open.
-        task: Task,
+        task: Probed,
     },
     /// A link bound to approvers, opened by nobody signed in: sign in first,
     /// `now` (one-click links) or after a press.
@@ -147,7 +147,7 @@ pub enum Outcome {
         /// Whether to go to the provider at once.
         now: bool,
         /// Whether the task is known to be open.
-        task: Task,
+        task: Probed,
     },
     /// The form's values were refused: nothing was sent. A page shows
     /// the form again with what was entered and each error by its field.
@@ -212,21 +212,21 @@ impl App {
     /// Each answer that acts or fails is counted in
     /// [`measure::CALLBACKS`] by its result, and a look in
     /// [`measure::LINKS_OPENED`]; a [`Via::Preview`] is not counted.
-    pub async fn respond<E: From<AppError>>(
+    pub async fn answer<E: From<AppError>>(
         &self,
         link: Link<'_>,
         trace: &mut Trace,
         read: impl FnOnce(Needs) -> Result<Input, E>,
     ) -> Result<Outcome, E> {
         let via = link.via;
-        let answered = self.answer(link, trace, read).await;
+        let answered = self.answer_uncounted(link, trace, read).await;
         let result = match &answered {
             // A look that never acts (an unfurler's HEAD) is nobody's click.
             _ if via == Via::Preview => None,
             Ok(Outcome::Sent { decision, .. }) => Some(match decision.command {
-                SendTask::Success { .. } => CallbackResult::Succeeded,
-                SendTask::Failure { .. } => CallbackResult::Failed,
-                SendTask::Heartbeat { .. } => CallbackResult::Heartbeat,
+                EngineCall::Success { .. } => CallbackResult::Succeeded,
+                EngineCall::Failure { .. } => CallbackResult::Failed,
+                EngineCall::Heartbeat { .. } => CallbackResult::Heartbeat,
             }),
             Ok(Outcome::FormRefused { .. }) | Err(Failed::Read(_)) => {
                 Some(CallbackResult::Rejected)
@@ -254,8 +254,9 @@ impl App {
         })
     }
 
-    /// [`Self::respond`], with the front door's reading errors kept apart.
-    async fn answer<E>(
+    /// [`Self::answer`], uncounted, with the front door's reading errors
+    /// kept apart.
+    async fn answer_uncounted<E>(
         &self,
         link: Link<'_>,
         trace: &mut Trace,
@@ -330,7 +331,7 @@ impl App {
                 None => {
                     let now = via == Via::Visit && one_click;
                     let task = if now {
-                        Task::Unknown
+                        Probed::Unknown
                     } else {
                         self.probe(&claims, via, trace).await?
                     };
@@ -424,7 +425,12 @@ impl App {
     /// error at once; when Step Functions cannot say in [`PROBE_WAIT`],
     /// the page is shown without knowing. HEAD, heartbeat links and
     /// `GET_PROBE=false` never probe.
-    async fn probe(&self, claims: &Claims, via: Via, trace: &mut Trace) -> Result<Task, AppError> {
+    async fn probe(
+        &self,
+        claims: &Claims,
+        via: Via,
+        trace: &mut Trace,
+    ) -> Result<Probed, AppError> {
         self.probe_token(&claims.token, decides(claims.action.kind()), via, trace)
             .await
     }
@@ -436,15 +442,15 @@ impl App {
         decide: bool,
         via: Via,
         trace: &mut Trace,
-    ) -> Result<Task, AppError> {
+    ) -> Result<Probed, AppError> {
         if via != Via::Visit || !decide || !self.settings.get_probe {
-            return Ok(Task::Unknown);
+            return Ok(Probed::Unknown);
         }
         let started = Instant::now();
         let asked = tokio::time::timeout(PROBE_WAIT, self.engine.heartbeat(token)).await;
         measure::engine_call(heartbeat_operation(token), started.elapsed());
         let (task, finding) = match asked {
-            Ok(Ok(())) => (Ok(Task::Open), "open"),
+            Ok(Ok(())) => (Ok(Probed::Open), "open"),
             Ok(Err(EngineError::TaskClosed(_))) => (Err(AppError::Closed), "closed"),
             Ok(Err(e)) => {
                 tracing::warn!(
@@ -453,7 +459,7 @@ impl App {
                     error = %e,
                     "the probe could not ask the engine; the page says it does not know"
                 );
-                (Ok(Task::Unknown), "unknown")
+                (Ok(Probed::Unknown), "unknown")
             }
             Err(_) => {
                 tracing::warn!(
@@ -461,7 +467,7 @@ impl App {
                     waited_ms = PROBE_WAIT.as_millis() as u64,
                     "the probe had no answer in time; the page says it does not know"
                 );
-                (Ok(Task::Unknown), "unknown")
+                (Ok(Probed::Unknown), "unknown")
             }
         };
         trace.probe = Some(finding);
@@ -522,12 +528,12 @@ impl App {
     }
 
     /// Makes one engine call.
-    pub async fn send(&self, command: &SendTask) -> Result<(), EngineError> {
+    pub async fn send(&self, command: &EngineCall) -> Result<(), EngineError> {
         call_engine(self.engine.as_ref(), command).await
     }
 }
 
-/// Why [`App::answer`] did not answer: the application's error, or the
+/// Why [`App::answer_uncounted`] did not answer: the application's error, or the
 /// front door's reading of the submission.
 enum Failed<E> {
     App(AppError),
@@ -559,16 +565,16 @@ fn refused(refusal: Refusal, who: &Identity) -> AppError {
 }
 
 /// Makes the engine call a decision names.
-pub async fn call_engine(engine: &dyn Engine, command: &SendTask) -> Result<(), EngineError> {
+pub async fn call_engine(engine: &dyn Engine, command: &EngineCall) -> Result<(), EngineError> {
     let started = Instant::now();
     let called = match command {
-        SendTask::Success { token, output } => engine.succeed(token, output).await,
-        SendTask::Failure {
+        EngineCall::Success { token, output } => engine.succeed(token, output).await,
+        EngineCall::Failure {
             token,
             error,
             cause,
         } => engine.fail(token, error.as_deref(), cause.as_deref()).await,
-        SendTask::Heartbeat { token } => engine.heartbeat(token).await,
+        EngineCall::Heartbeat { token } => engine.heartbeat(token).await,
     };
     measure::engine_call(command.operation(), started.elapsed());
     called

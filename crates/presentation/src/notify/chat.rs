@@ -9,8 +9,7 @@ use serde_json::{Value, json};
 use sfn_callbacks_core::action::{Action, ActionKind};
 use sfn_callbacks_core::error::Rejection;
 
-use super::render::Links;
-use super::{SlackMessage, TeamsMessage, invalid};
+use super::{Links, SlackMessage, TeamsMessage, invalid};
 use crate::slack::{clip, escape_mrkdwn, slack_date};
 use crate::text::{format_instant, text};
 

@@ -12,6 +12,7 @@
 //! (`sfn_callbacks_core::notify`).
 
 mod chat;
+mod links;
 mod render;
 
 use serde_json::Value;
@@ -19,7 +20,8 @@ use sfn_callbacks_core::error::{ErrorCode, Rejection};
 use sfn_callbacks_core::notify::SlackPosted;
 
 pub use chat::{ADAPTIVE_CARD_VERSION, MAX_SLACK_VALUE_CHARS, SLACK_ACTION_PREFIX};
-pub use render::{Links, render};
+pub use links::Links;
+pub use render::render;
 
 /// A rendered notification, ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]

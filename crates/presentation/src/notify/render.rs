@@ -2,10 +2,9 @@
 //! minijinja.
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use sfn_callbacks_core::action::Action;
-use sfn_callbacks_core::create::{CreateRequest, CreateUrlsOutput, expires_at_millis};
 use sfn_callbacks_core::error::Rejection;
 use sfn_callbacks_core::locale::Locale;
 use sfn_callbacks_core::notify::{
@@ -15,7 +14,7 @@ use sfn_callbacks_core::notify::{
 use sfn_callbacks_core::template::escape_html;
 
 use super::chat::{slack_message, teams_message};
-use super::{Email, Notification, SnsMessage, invalid};
+use super::{Email, Links, Notification, SnsMessage, invalid};
 use crate::slack::escape_mrkdwn;
 use crate::text::{Arg, text};
 
@@ -71,43 +70,6 @@ fn default_texts(locale: Locale, expiration: Option<&str>, requested_by: Option<
         "review": text(locale, "notify-review", &[]),
         "expires": expiration.map(|e| text(locale, "notify-expires", &[("expiration", Arg::from(e))])),
     })
-}
-
-/// What a notification's templates see of the links CreateUrls just made.
-/// The caller makes it from the CreateUrls answer, so rendering needs
-/// nothing from `create`.
-#[derive(Debug, Clone, Copy)]
-pub struct Links<'a> {
-    /// 32 hex digits naming the CreateUrls call.
-    pub transaction_id: &'a str,
-    /// One URL per action name.
-    pub urls: &'a Map<String, Value>,
-    /// The review link, when one was made.
-    pub review_url: Option<&'a str>,
-    /// The caller's expiration text, when one was given.
-    pub expiration: Option<&'a str>,
-    /// The expiration, as milliseconds since 1970.
-    pub expires_at_millis: Option<i64>,
-    /// The language of the default texts.
-    pub locale: Locale,
-    /// Who asked: `requested_by`, else the requester's email.
-    pub requested_by: Option<&'a str>,
-}
-
-impl<'a> Links<'a> {
-    /// What a notification's templates see of `output`, the links just
-    /// made for `request`: the default texts speak its language.
-    pub fn of(output: &'a CreateUrlsOutput, request: &'a CreateRequest) -> Self {
-        Links {
-            transaction_id: &output.transaction_id,
-            urls: &output.urls,
-            review_url: output.review_url.as_deref(),
-            expiration: output.expiration.as_deref(),
-            expires_at_millis: expires_at_millis(request),
-            locale: request.locale.unwrap_or_default(),
-            requested_by: request.asked_by(),
-        }
-    }
 }
 
 /// The one template environment: checking a template when `notify` is
@@ -374,7 +336,7 @@ mod tests {
 
     /// The URLs of the links the tests render; static, so that `output` can
     /// lend them out.
-    static URLS: LazyLock<Map<String, Value>> = LazyLock::new(|| {
+    static URLS: LazyLock<serde_json::Map<String, Value>> = LazyLock::new(|| {
         let mut urls = serde_json::Map::new();
         urls.insert(
             "approve".into(),

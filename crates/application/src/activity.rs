@@ -122,13 +122,13 @@ impl App {
             Err(refused) => {
                 // `create` counts the requests it sees; this one never
                 // reached it.
-                measure::create_request(self.keys.mode_name(), Err(&refused));
+                measure::create_request(self.ports.keys.mode_name(), Err(&refused));
                 return self.fail_task(task, &refused).await;
             }
         };
         let mut attempt = 1;
         loop {
-            let now = self.clock.now();
+            let now = self.ports.clock.now();
             match self.create(&request, now, None).await {
                 Ok(output) => {
                     return TaskEnd::Created {
@@ -177,7 +177,7 @@ impl App {
         Ok(CreateRequest::from_value(
             Value::Object(input),
             self.settings.features,
-            self.clock.now(),
+            self.ports.clock.now(),
         )?)
     }
 

@@ -269,7 +269,7 @@ impl App {
             via,
             credential,
         } = link;
-        let opened = self.keys.open(data).await.map_err(|e| {
+        let opened = self.ports.keys.open(data).await.map_err(|e| {
             let error = AppError::from(e);
             if let AppError::BadLink(reason) = &error {
                 trace.open_error = Some(format!("{reason:?}"));
@@ -306,7 +306,7 @@ impl App {
             &claims,
             params.get("action").map(String::as_str),
             params.get("type").map(String::as_str),
-            self.clock.now(),
+            self.ports.clock.now(),
         )
         .map_err(AppError::from)?;
 
@@ -447,7 +447,7 @@ impl App {
             return Ok(Probed::Unknown);
         }
         let started = Instant::now();
-        let asked = tokio::time::timeout(PROBE_WAIT, self.engine.heartbeat(token)).await;
+        let asked = tokio::time::timeout(PROBE_WAIT, self.ports.engine.heartbeat(token)).await;
         measure::engine_call(heartbeat_operation(token), started.elapsed());
         let (task, finding) = match asked {
             Ok(Ok(())) => (Ok(Probed::Open), "open"),
@@ -485,7 +485,7 @@ impl App {
         trace: &mut Trace,
     ) -> Result<Outcome, AppError> {
         trace.action_type = Some("review");
-        check_expiry(review.expires_at_millis, self.clock.now())?;
+        check_expiry(review.expires_at_millis, self.ports.clock.now())?;
         if via == Via::Submit {
             return Err(AppError::Rejected(Rejection::new(
                 ErrorCode::ActionMismatched,
@@ -529,7 +529,7 @@ impl App {
 
     /// Makes one engine call.
     pub async fn send(&self, command: &EngineCall) -> Result<(), EngineError> {
-        call_engine(self.engine.as_ref(), command).await
+        call_engine(self.ports.engine.as_ref(), command).await
     }
 }
 

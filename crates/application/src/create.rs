@@ -44,12 +44,12 @@ impl App {
         front_door_base: Option<String>,
         parse: impl FnOnce(Features, OffsetDateTime) -> Result<CreateRequest, Rejection>,
     ) -> Result<CreateUrlsOutput, AppError> {
-        let now = self.clock.now();
+        let now = self.ports.clock.now();
         match parse(self.settings.features, now) {
             Ok(request) => self.create(&request, now, front_door_base).await,
             Err(rejection) => {
                 let error = AppError::from(rejection);
-                measure::create_request(self.keys.mode_name(), Err(&error));
+                measure::create_request(self.ports.keys.mode_name(), Err(&error));
                 Err(error)
             }
         }
@@ -68,7 +68,7 @@ impl App {
     ) -> Result<CreateUrlsOutput, AppError> {
         let made = self.make(request, now, front_door_base).await;
         measure::create_request(
-            self.keys.mode_name(),
+            self.ports.keys.mode_name(),
             made.as_ref()
                 .map(|out| out.urls.len() + usize::from(out.review_url.is_some())),
         );
@@ -107,7 +107,7 @@ impl App {
             }
             None => request,
         };
-        let key = self.keys.sealing_key().await.map_err(|e| {
+        let key = self.ports.keys.sealing_key().await.map_err(|e| {
             tracing::warn!(error = %e, "no sealing key");
             AppError::from(e)
         })?;
@@ -123,7 +123,7 @@ impl App {
                 &request.actions,
                 Links::of(&output, request),
             )?;
-            let sent = self.notifier.send(&notification).await;
+            let sent = self.ports.notifier.send(&notification).await;
             measure::notification(notification.channel(), sent.is_ok());
             let sent = sent.map_err(|e| {
                 tracing::warn!(error = %e, transaction_id = %output.transaction_id, "notification not sent");
@@ -155,7 +155,7 @@ impl App {
         let (Some(user), true) = (slack_id, self.settings.features.sign_in) else {
             return Ok(None);
         };
-        let Some(slack) = &self.slack else {
+        let Some(slack) = &self.ports.slack else {
             return Ok(None);
         };
         let profile = slack.profile(&user).await.map_err(|e| {

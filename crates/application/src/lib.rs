@@ -101,20 +101,14 @@ impl std::fmt::Debug for Ports {
 #[derive(Clone)]
 pub struct App {
     settings: Arc<Settings>,
-    keys: Arc<dyn Keys>,
-    engine: Arc<dyn Engine>,
-    notifier: Arc<dyn Notifier>,
-    clock: Arc<dyn Clock>,
-    entropy: Arc<dyn Entropy>,
-    identity: Option<Arc<dyn IdentityProvider>>,
-    slack: Option<Arc<dyn SlackApi>>,
+    ports: Ports,
 }
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("App")
             .field("settings", &self.settings)
-            .field("key_mode", &self.keys.mode_name())
+            .field("key_mode", &self.ports.keys.mode_name())
             .finish_non_exhaustive()
     }
 }
@@ -122,24 +116,9 @@ impl std::fmt::Debug for App {
 impl App {
     /// The application of a deployment: its settings and its ports.
     pub fn new(settings: Settings, ports: Ports) -> Self {
-        let Ports {
-            keys,
-            engine,
-            notifier,
-            clock,
-            entropy,
-            identity,
-            slack,
-        } = ports;
         Self {
             settings: Arc::new(settings),
-            keys,
-            engine,
-            notifier,
-            clock,
-            entropy,
-            identity,
-            slack,
+            ports,
         }
     }
 
@@ -150,24 +129,24 @@ impl App {
 
     /// The key mode's name, for logs.
     pub fn key_mode(&self) -> &'static str {
-        self.keys.mode_name()
+        self.ports.keys.mode_name()
     }
 
     /// Now, by the application's clock: what a front door checks a
     /// request's own time against (a Slack signature's timestamp).
     pub fn now(&self) -> time::OffsetDateTime {
-        self.clock.now()
+        self.ports.clock.now()
     }
 
     /// Whether presses in Slack can be answered here (a Slack client is
     /// configured).
     pub fn takes_slack(&self) -> bool {
-        self.slack.is_some()
+        self.ports.slack.is_some()
     }
 
     fn random<const N: usize>(&self) -> [u8; N] {
         let mut out = [0u8; N];
-        self.entropy.fill(&mut out);
+        self.ports.entropy.fill(&mut out);
         out
     }
 }

@@ -84,7 +84,7 @@ fn from_idp(e: IdpError) -> AppError {
 
 impl App {
     fn provider(&self) -> Result<&dyn IdentityProvider, AppError> {
-        self.identity.as_deref().ok_or_else(|| {
+        self.ports.identity.as_deref().ok_or_else(|| {
             AppError::Rejected(Rejection::new(
                 ErrorCode::SignInNotConfigured,
                 "this link needs sign-in, which this deployment does not offer (no OIDC_ISSUER)",
@@ -93,13 +93,13 @@ impl App {
     }
 
     fn now_secs(&self) -> i64 {
-        self.clock.now().unix_timestamp()
+        self.ports.clock.now().unix_timestamp()
     }
 
     /// Seals a session or sign-in state with the private key and a fresh
     /// nonce.
     async fn seal_private(&self, purpose: Purpose, plain: &[u8]) -> Result<String, AppError> {
-        let key = self.keys.private_key().await?;
+        let key = self.ports.keys.private_key().await?;
         Ok(seal_bytes(
             purpose,
             plain,
@@ -174,6 +174,7 @@ impl App {
     ) -> Result<SignedIn, AppError> {
         let provider = self.provider()?;
         let plain = self
+            .ports
             .keys
             .open_private(Purpose::SignIn, state)
             .await
@@ -222,7 +223,7 @@ impl App {
             Credential::Anonymous => Ok(None),
             Credential::Session(sealed) => {
                 let provider = self.provider()?;
-                let plain = match self.keys.open_private(Purpose::Session, sealed).await {
+                let plain = match self.ports.keys.open_private(Purpose::Session, sealed).await {
                     Ok(plain) => plain,
                     Err(UnsealError::Payload(_)) => return Ok(None),
                     Err(other) => return Err(other.into()),
@@ -254,7 +255,7 @@ impl App {
     /// email, apply to them). A bot or a deleted user is nobody's
     /// approver: they get no email and match no rule but their ID.
     async fn slack_identity(&self, user: &str) -> Result<Identity, AppError> {
-        let slack = self.slack.as_deref().ok_or_else(|| {
+        let slack = self.ports.slack.as_deref().ok_or_else(|| {
             AppError::Rejected(Rejection::new(
                 ErrorCode::SignInNotConfigured,
                 "this deployment has no Slack app (SLACK_BOT_TOKEN)",

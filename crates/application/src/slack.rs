@@ -80,12 +80,7 @@ impl App {
     /// ends here is counted here.
     async fn look(&self, data: &str, user: &User, trace: &mut Trace) -> Result<Claims, AppError> {
         let params = Params::default();
-        let link = Link {
-            data,
-            params: &params,
-            via: Via::Preview,
-            credential: Credential::Slack(&user.id),
-        };
+        let link = pressed(data, &params, Via::Preview, user);
         let looked = self
             .answer(link, trace, |_| Err::<Input, AppError>(not_pressable()))
             .await
@@ -124,12 +119,7 @@ impl App {
         trace: &mut Trace,
     ) -> Result<Outcome, AppError> {
         let params = Params::default();
-        let link = Link {
-            data,
-            params: &params,
-            via: Via::Submit,
-            credential: Credential::Slack(&user.id),
-        };
+        let link = pressed(data, &params, Via::Submit, user);
         let (comment, form) = answer;
         let read = |needs: Needs| match needs {
             Needs::Answer => Ok(Input::Answer { comment, form }),
@@ -147,7 +137,7 @@ impl App {
     /// Answers through `response_url`; a failure is only logged (the press
     /// was handled either way).
     async fn reply_in_slack(&self, response_url: Option<&str>, message: &Value, trace: &Trace) {
-        let (Some(url), Some(slack)) = (response_url, &self.slack) else {
+        let (Some(url), Some(slack)) = (response_url, &self.ports.slack) else {
             return;
         };
         if let Err(e) = slack.reply(url, message).await {
@@ -181,7 +171,7 @@ impl App {
             .label
             .as_deref()
             .unwrap_or_else(|| claims.action.name.as_str());
-        let now = self.clock.now();
+        let now = self.ports.clock.now();
         let millis = i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
         decided_message(kept, &outcome_line(locale, label, &user.id, millis))
     }
@@ -228,7 +218,7 @@ impl App {
                 kept: message.blocks.clone(),
             }
             .encode();
-            let opened = match (metadata, &self.slack) {
+            let opened = match (metadata, &self.ports.slack) {
                 (Some(metadata), Some(slack)) => slack
                     .open_view(trigger_id, &modal::view(&claims.action, locale, &metadata))
                     .await
@@ -324,6 +314,17 @@ struct Press<'a> {
     response_url: Option<&'a str>,
     actions: &'a [PressedAction],
     message: &'a Message,
+}
+
+/// The link sealed in `data` (a button's value), as `user` pressed it: no
+/// query of its own.
+fn pressed<'a>(data: &'a str, params: &'a Params, via: Via, user: &'a User) -> Link<'a> {
+    Link {
+        data,
+        params,
+        via,
+        credential: Credential::Slack(&user.id),
+    }
 }
 
 fn not_pressable() -> AppError {

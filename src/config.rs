@@ -81,7 +81,53 @@ pub struct LambdaArgs {
         value_enum,
         default_value = "function"
     )]
-    pub direct_errors: DirectErrors,
+    pub direct_errors: DirectErrorsFlag,
+}
+
+/// `--key-mode`'s values: the flag's own, mapped to the key sources'
+/// [`KeyMode`], so that no adapter needs to know clap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KeyModeFlag {
+    /// Keyring file, payloads encrypted.
+    Local,
+    /// KMS-encrypted keyring, payloads encrypted.
+    Kms,
+    /// A KMS data key in every payload.
+    KmsEnvelope,
+    /// Keyring file, payloads signed but readable.
+    Signed,
+}
+
+impl From<KeyModeFlag> for KeyMode {
+    fn from(flag: KeyModeFlag) -> Self {
+        match flag {
+            KeyModeFlag::Local => Self::Local,
+            KeyModeFlag::Kms => Self::Kms,
+            KeyModeFlag::KmsEnvelope => Self::KmsEnvelope,
+            KeyModeFlag::Signed => Self::Signed,
+        }
+    }
+}
+
+/// `--direct-errors`' values, mapped to the Lambda front door's
+/// [`DirectErrors`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DirectErrorsFlag {
+    /// As a function error (`errorType` is the error name): a state machine
+    /// Task fails and can catch it by name; `InvokeFunction` callers see
+    /// `FunctionError`.
+    Function,
+    /// As a successful result `{error, message}`, as sfn-callback-urls did.
+    Result,
+}
+
+impl From<DirectErrorsFlag> for DirectErrors {
+    fn from(flag: DirectErrorsFlag) -> Self {
+        match flag {
+            DirectErrorsFlag::Function => Self::Function,
+            DirectErrorsFlag::Result => Self::Result,
+        }
+    }
 }
 
 impl LambdaArgs {
@@ -184,7 +230,7 @@ fn parse_bool(raw: &str) -> Result<bool, String> {
 pub struct KeyArgs {
     /// Key mode: local, kms, kms-envelope or signed.
     #[arg(long, env = "KEY_MODE", value_enum, default_value = "local")]
-    pub key_mode: KeyMode,
+    pub key_mode: KeyModeFlag,
     /// Keyring file (plain for local and signed, KMS-encrypted for kms)
     /// [default: sfn-callbacks-keyring.json in the working directory, which
     /// serve creates, mode 0600, when it is missing].
@@ -207,10 +253,11 @@ impl KeyArgs {
             .clone()
             .or_else(|| std::env::var("KEY_ID").ok())
             .filter(|k| !k.is_empty());
-        if self.key_mode.needs_kms() && kms_key_id.is_none() {
+        let key_mode = KeyMode::from(self.key_mode);
+        if key_mode.needs_kms() && kms_key_id.is_none() {
             bail!(
                 "key mode {} needs KMS_KEY_ID (or --kms-key-id): the KMS key the keyring or data keys are under",
-                self.key_mode.as_str()
+                key_mode.as_str()
             );
         }
         let keyring = match (&self.keyring, &self.keyring_file) {
@@ -219,7 +266,7 @@ impl KeyArgs {
             (None, None) => KeyringSource::DefaultFile,
         };
         Ok(KeySettings {
-            mode: self.key_mode,
+            mode: key_mode,
             keyring,
             kms_key_id,
         })

@@ -34,7 +34,7 @@ pub const DATA_KEY_CONTEXT: KmsContext = &[("purpose", "sfn-callbacks/v1/data-ke
 pub const KMS_KEYRING_PREFIX: &str = "sfn-callbacks-kms-keyring-v1:";
 
 /// The four key modes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyMode {
     /// Keyring file, payloads encrypted.
     Local,

@@ -49,7 +49,7 @@ pub enum Event {
 }
 
 /// How direct-invoke errors are returned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DirectErrors {
     /// As a function error (`errorType` is the error name): a state machine
     /// Task fails and can catch it by name; `InvokeFunction` callers see

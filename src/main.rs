@@ -96,7 +96,7 @@ async fn main() -> anyhow::Result<()> {
 async fn lambda() -> anyhow::Result<()> {
     let args = config::LambdaArgs::from_env()?;
     let (app, settings, _) = startup::service(config::lambda_settings, &args.serve, false).await?;
-    let handler = Handler::new(app, settings.http, args.direct_errors);
+    let handler = Handler::new(app, settings.http, args.direct_errors.into());
     if args.serve.metrics.metrics_addr.is_some() {
         tracing::warn!(
             "METRICS_ADDR is for serve; in Lambda the metrics go to CloudWatch as Embedded Metric Format on stdout"

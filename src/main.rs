@@ -235,8 +235,7 @@ fn own_cpu_ticks() -> anyhow::Result<u64> {
 /// Starts the Prometheus listener when `METRICS_ADDR` is set.
 async fn serve_metrics(args: &config::MetricsArgs) -> anyhow::Result<()> {
     if let Some(addr) = args.metrics_addr {
-        let metrics =
-            telemetry::prometheus::start(addr, args.metrics_deployment.as_deref()).await?;
+        let metrics = startup::serve_metrics(addr, args.metrics_deployment.as_deref()).await?;
         tracing::info!(metrics = %metrics, "serving metrics on /metrics");
     }
     Ok(())

@@ -214,6 +214,33 @@ pub async fn service(
     Ok((app, settings, sdk))
 }
 
+/// Binds `addr`, installs the Prometheus recorder and serves `/metrics`
+/// there until the process ends. An address that cannot be bound is an
+/// error naming it, so `serve` refuses to start.
+pub async fn serve_metrics(
+    addr: std::net::SocketAddr,
+    deployment: Option<&str>,
+) -> anyhow::Result<std::net::SocketAddr> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen for metrics on METRICS_ADDR {addr}"))?;
+    let local = listener.local_addr()?;
+    let routes = crate::telemetry::prometheus::install(deployment)?;
+    tokio::spawn(async move {
+        let served = crate::http::server::run(
+            listener,
+            routes,
+            crate::http::server::ConnLimits::default(),
+            std::future::pending(),
+        )
+        .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "the metrics listener stopped");
+        }
+    });
+    Ok(local)
+}
+
 /// Logs one warning when the default credential chain finds no AWS
 /// credentials. It runs beside the service: links can still be made, and
 /// answering them says that nothing was sent.

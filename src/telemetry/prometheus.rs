@@ -1,11 +1,11 @@
 //! The Prometheus exposition of `serve`: `metrics-exporter-prometheus`'s
-//! recorder behind a `sfn_callbacks` prefix, and `GET /metrics` on a
-//! listener of its own, served by the same hyper loop as the public port.
+//! recorder behind a `sfn_callbacks` prefix, and the `GET /metrics` route
+//! that start-up serves on a listener of its own, with the same hyper loop
+//! as the public port.
 //!
 //! Counters are named the Prometheus way (`sfn_callbacks_callbacks_total`),
 //! engine call times are a histogram with fixed buckets.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -14,11 +14,9 @@ use axum::http::header;
 use axum::routing::get;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use metrics_util::layers::{Layer as _, PrefixLayer};
-use tokio::net::TcpListener;
 
 use super::DEPLOYMENT_LABEL;
 use crate::app::measure::{self, ENGINE_CALL_SECONDS};
-use crate::http::server::{self, ConnLimits};
 
 /// The prefix of every name (the namespace, in Prometheus' words).
 pub const PREFIX: &str = "sfn_callbacks";
@@ -65,14 +63,9 @@ pub fn router(handle: PrometheusHandle) -> Router {
     )
 }
 
-/// Binds `addr`, installs the recorder and serves `/metrics` there until
-/// the process ends. An address that cannot be bound is an error naming it,
-/// so `serve` refuses to start.
-pub async fn start(addr: SocketAddr, deployment: Option<&str>) -> anyhow::Result<SocketAddr> {
-    let listener = TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen for metrics on METRICS_ADDR {addr}"))?;
-    let local = listener.local_addr()?;
+/// Installs the recorder (with its names described, and its histograms
+/// compacted every few seconds) and returns the routes that expose it.
+pub fn install(deployment: Option<&str>) -> anyhow::Result<Router> {
     let (recorder, handle) = recorder(deployment);
     metrics::set_global_recorder(recorder).context("a metrics recorder is already installed")?;
     measure::describe();
@@ -84,19 +77,7 @@ pub async fn start(addr: SocketAddr, deployment: Option<&str>) -> anyhow::Result
             upkeep.run_upkeep();
         }
     });
-    tokio::spawn(async move {
-        let served = server::run(
-            listener,
-            router(handle),
-            ConnLimits::default(),
-            std::future::pending(),
-        )
-        .await;
-        if let Err(e) = served {
-            tracing::error!(error = %e, "the metrics listener stopped");
-        }
-    });
-    Ok(local)
+    Ok(router(handle))
 }
 
 #[cfg(test)]

@@ -752,6 +752,8 @@ pub struct Settings {
     pub keys: KeySettings,
     /// The OpenID Provider, when sign-in is configured.
     pub oidc: Option<OidcSettings>,
+    /// Slack's Web API, when a bot token is configured.
+    pub slack: Option<SlackSettings>,
 }
 
 /// Checks the `serve` options, refusing to expose an open CreateUrls.
@@ -900,6 +902,7 @@ fn checked(args: &ServeArgs, region: &str) -> anyhow::Result<Settings> {
         budget,
         keys: args.keys.settings()?,
         oidc: args.oidc_settings()?,
+        slack: args.features.slack.settings()?,
     })
 }
 

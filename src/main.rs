@@ -95,7 +95,9 @@ async fn main() -> anyhow::Result<()> {
 
 async fn lambda() -> anyhow::Result<()> {
     let args = config::LambdaArgs::from_env()?;
-    let (app, settings, _) = startup::service(config::lambda_settings, &args.serve, false).await?;
+    let sdk = load_sdk_config(config::call_budget(&args.serve)).await;
+    let settings = config::lambda_settings(&args.serve, &region_of(&sdk))?;
+    let app = startup::service(&sdk, &settings, false).await?;
     let handler = Handler::new(app, settings.http, args.direct_errors.into());
     if args.serve.metrics.metrics_addr.is_some() {
         tracing::warn!(
@@ -145,7 +147,9 @@ async fn engine_limit(args: config::EngineLimitArgs) -> anyhow::Result<()> {
             "engine-limit only loads a stub on loopback: set AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_SFN) to http://127.0.0.1:<port>"
         );
     }
-    let (_, _, sdk) = startup::service(config::settings, &args.serve, false).await?;
+    // The engine as `serve` builds it: the same checked settings first.
+    let sdk = load_sdk_config(config::call_budget(&args.serve)).await;
+    config::settings(&args.serve, &region_of(&sdk))?;
     let engine = startup::engine(&sdk);
     let made_up: String =
         "AQID".repeat(args.token_chars.div_ceil(4))[..args.token_chars].to_owned();
@@ -242,7 +246,9 @@ async fn serve_metrics(args: &config::MetricsArgs) -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let (app, settings, sdk) = startup::service(config::settings, &args, true).await?;
+    let sdk = load_sdk_config(config::call_budget(&args)).await;
+    let settings = config::settings(&args, &region_of(&sdk))?;
+    let app = startup::service(&sdk, &settings, true).await?;
     let listener = TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;

@@ -181,37 +181,33 @@ pub fn engine(sdk: &SdkConfig) -> Arc<dyn Engine> {
     Arc::new(SdkEngines::from_config(sdk))
 }
 
-/// `serve`'s or the Lambda handler's settings and application: the SDK
-/// configuration first (it knows the region), then the checked settings,
-/// then the keys.
+/// `serve`'s or the Lambda handler's application, from its checked
+/// settings and the SDK configuration they were checked against (its
+/// region).
 pub async fn service(
-    make_settings: fn(&crate::config::ServeArgs, &str) -> anyhow::Result<Settings>,
-    args: &crate::config::ServeArgs,
+    sdk: &SdkConfig,
+    settings: &Settings,
     create_keyring: bool,
-) -> anyhow::Result<(App, Settings, SdkConfig)> {
-    let sdk = aws::load_sdk_config(crate::config::call_budget(args)).await;
-    let settings = make_settings(args, &aws::region_of(&sdk))?;
+) -> anyhow::Result<App> {
     if settings.app.features.sign_in && settings.oidc.is_none() {
         tracing::warn!(
             "OIDC_ISSUER is set without OIDC_CLIENT_ID and OIDC_CLIENT_SECRET: links bound to approvers can be made here, but nobody can sign in here to answer them"
         );
     }
-    let slack = args.features.slack.settings()?;
     let identity = match &settings.oidc {
         Some(oidc) => Some(Arc::new(crate::oidc::OidcProvider::new(oidc.clone())?)
             as Arc<dyn crate::ports::IdentityProvider>),
         None => None,
     };
-    let app = app(
-        &sdk,
+    app(
+        sdk,
         settings.app.clone(),
         &settings.keys,
-        slack,
+        settings.slack.clone(),
         identity,
         create_keyring,
     )
-    .await?;
-    Ok((app, settings, sdk))
+    .await
 }
 
 /// Binds `addr`, installs the Prometheus recorder and serves `/metrics`

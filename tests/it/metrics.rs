@@ -68,7 +68,7 @@ async fn prometheus_shows_exactly_what_happened_on_moto() {
     let metrics_url = format!("http://{metrics_addr}/metrics");
 
     // One link pair, one success, one closed, one rejected.
-    let (_arn, token) = aws.start("metrics").await;
+    let (arn, token) = aws.start("metrics").await;
     let created = create(
         &server,
         &json!({"token": token, "actions": [
@@ -80,6 +80,9 @@ async fn prometheus_shows_exactly_what_happened_on_moto() {
     let approve = url_of(&created, "approve");
     let done = call(reqwest::Method::POST, &approve, None, None).await;
     assert_eq!(done.status, 200, "{}", done.text);
+    // moto closes the task when its execution moves on, a moment later:
+    // the second press must come after that to be refused.
+    aws.finished(&arn).await;
     let again = call(reqwest::Method::POST, &approve, None, None).await;
     assert_eq!(again.status, 410, "{}", again.text);
     let forged = call(reqwest::Method::POST, &tampered(&approve), None, None).await;

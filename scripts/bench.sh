@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every benchmark and writes BENCHMARKS.md. About 15 minutes on 2 cores
-# after the release build, the load soak (scripts/soak.sh) included; loopback
+# Runs every benchmark and writes BENCHMARKS.md. About 12 minutes on 2 cores
+# after the release build (measured before the CPU section, whose 7 rounds of
+# 3 × 8 s add about 3), the load soak (scripts/soak.sh) included; loopback
 # only; every run is bounded. A failed soak still lands in BENCHMARKS.md, and
 # then the script exits non-zero. What stands below the file's "kept by hand"
 # marker (single comparisons, their reading) is carried over as it is.

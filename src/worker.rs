@@ -18,7 +18,7 @@ use tokio::sync::watch;
 use crate::app::App;
 use crate::ports::Activities;
 
-pub use crate::app::activity::{Activity, MAX_BACKOFF};
+pub use crate::app::activity::Activity;
 
 /// Works `activity` until `shutdown` completes (then finishes the poll in
 /// flight) or Step Functions refuses the poll.

@@ -161,7 +161,7 @@ impl ApiError {
     /// This error as the raw bytes of an HTTP/1.1 response (JSON, the
     /// connection closed), for a connection no request was read from.
     pub fn raw_response(&self) -> Vec<u8> {
-        let body = json!({"error": self.code.as_str(), "message": self.message}).to_string();
+        let body = self.json_body().to_string();
         format!(
             "HTTP/1.1 {} {}\r\ncontent-type: application/json\r\ncache-control: no-store\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
             self.status.as_u16(),
@@ -269,10 +269,17 @@ impl ApiError {
         self
     }
 
-    /// The HTML page that explains this error.
-    /// The error for a chat message, in `locale` (Slack `mrkdwn`).
-    pub fn chat_text(&self, locale: Locale) -> String {
-        pages::error_summary(locale, &self.page())
+    /// The JSON answer: `{error, message}`, with the transaction and the
+    /// fields' errors when there are.
+    fn json_body(&self) -> serde_json::Value {
+        let mut body = json!({"error": self.code.as_str(), "message": self.message});
+        if let Some(tid) = &self.transaction_id {
+            body["transaction_id"] = json!(tid);
+        }
+        if let Some(fields) = &self.fields {
+            body["fields"] = json!(fields);
+        }
+        body
     }
 
     /// The page: the one chosen for the error, else its name's.
@@ -322,16 +329,7 @@ impl From<AppError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = match self.format {
-            Format::Json => {
-                let mut body = json!({"error": self.code.as_str(), "message": self.message});
-                if let Some(tid) = &self.transaction_id {
-                    body["transaction_id"] = json!(tid);
-                }
-                if let Some(fields) = &self.fields {
-                    body["fields"] = json!(fields);
-                }
-                (self.status, axum::Json(body)).into_response()
-            }
+            Format::Json => (self.status, axum::Json(self.json_body())).into_response(),
             Format::Html => html::html_response(
                 self.status,
                 pages::error_page(

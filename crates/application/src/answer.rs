@@ -527,8 +527,9 @@ impl App {
         })
     }
 
-    /// Makes one engine call.
-    pub async fn send(&self, command: &EngineCall) -> Result<(), EngineError> {
+    /// Makes one engine call (the application's own: no front door calls
+    /// the engine).
+    pub(crate) async fn send(&self, command: &EngineCall) -> Result<(), EngineError> {
         call_engine(self.ports.engine.as_ref(), command).await
     }
 }

@@ -62,14 +62,9 @@ impl App {
                 actions,
                 message,
             } => {
-                let press = Press {
-                    user: &user,
-                    trigger_id: &trigger_id,
-                    response_url: response_url.as_deref(),
-                    actions: &actions,
-                    message: &message,
-                };
-                self.press(press, trace).await
+                let response_url = response_url.as_deref();
+                self.press(&user, &trigger_id, response_url, &actions, &message, trace)
+                    .await
             }
             Interaction::ViewSubmission { user, view } => self.submit(&user, &view, trace).await,
         }
@@ -176,15 +171,16 @@ impl App {
         decided_message(kept, &outcome_line(locale, label, &user.id, millis))
     }
 
-    async fn press(&self, press: Press<'_>, trace: &mut Trace) -> SlackReply {
+    async fn press(
+        &self,
+        user: &User,
+        trigger_id: &str,
+        response_url: Option<&str>,
+        actions: &[PressedAction],
+        message: &Message,
+        trace: &mut Trace,
+    ) -> SlackReply {
         let deadline = Instant::now() + DECIDE_WAIT;
-        let Press {
-            user,
-            trigger_id,
-            response_url,
-            actions,
-            message,
-        } = press;
         let Some((pressed, data)) = actions.first().and_then(|a| {
             let name = a.action_id.strip_prefix(SLACK_ACTION_PREFIX)?;
             Some((name, a.value.as_deref()?))
@@ -305,15 +301,6 @@ impl App {
             }
         }
     }
-}
-
-/// A press on a button, as the interaction carries it.
-struct Press<'a> {
-    user: &'a User,
-    trigger_id: &'a str,
-    response_url: Option<&'a str>,
-    actions: &'a [PressedAction],
-    message: &'a Message,
 }
 
 /// The link sealed in `data` (a button's value), as `user` pressed it: no
